@@ -1,0 +1,2 @@
+export * from './backend.js';
+export { REDACTED, redactAuthStrategy, redactBackend } from './redact.js';
