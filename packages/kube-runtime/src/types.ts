@@ -1,0 +1,126 @@
+/**
+ * The contracts shared by every part of the runtime: objects, resources, handlers, informers and
+ * the logger. Kept in one small file so that the watcher/informer side and the
+ * queue/controller side can be built and tested separately.
+ */
+
+/** Object metadata as the API server returns it. Only the fields the runtime reads are typed. */
+export interface ObjectMeta {
+  name?: string;
+  namespace?: string;
+  uid?: string;
+  /** Opaque: compare for equality only, never parse or order it. */
+  resourceVersion?: string;
+  generation?: number;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  managedFields?: unknown[];
+  [key: string]: unknown;
+}
+
+/** Any Kubernetes object. */
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: ObjectMeta;
+  [key: string]: unknown;
+}
+
+/** Identifies a resource type on the API server. */
+export interface ResourceRef {
+  /** API group; `''` for the core group (ConfigMap, Secret). */
+  group: string;
+  version: string;
+  /** Lower-case plural, as in the URL: `mcpservers`, `configmaps`. */
+  plural: string;
+  kind: string;
+  /** Defaults to true. */
+  namespaced?: boolean;
+}
+
+/** A reconcile request: the key of one object. */
+export interface ObjectKey {
+  namespace: string;
+  name: string;
+}
+
+/**
+ * Callbacks an informer delivers to, in event order. A handler that throws is logged and
+ * counted, and never stops the stream or the other handlers.
+ */
+export interface EventHandler<T extends KubeObject = KubeObject> {
+  /** `isInInitialList` is true for objects delivered by the initial list (or a relist). */
+  onAdd?(object: T, isInInitialList: boolean): void;
+  onUpdate?(oldObject: T, newObject: T): void;
+  /**
+   * `finalStateUnknown` is true when the delete was discovered by a relist (it happened while
+   * the watch was down): `object` is then the last state the cache knew.
+   */
+  onDelete?(object: T, finalStateUnknown: boolean): void;
+}
+
+/** Handle returned by {@link Informer.addEventHandler}. */
+export interface HandlerRegistration {
+  remove(): void;
+}
+
+/** The read side of an informer's cache. Objects are frozen. */
+export interface ReadonlyStore<T extends KubeObject = KubeObject> {
+  get(key: ObjectKey | string): T | undefined;
+  list(): T[];
+  keys(): string[];
+  /** Objects whose index function returned `value` for the index `indexName`. */
+  byIndex(indexName: string, value: string): T[];
+  readonly size: number;
+}
+
+/**
+ * A shared informer: one list/watch per resource, namespace and selector, a cache, and handlers.
+ * The controller side depends on this interface only.
+ */
+export interface Informer<T extends KubeObject = KubeObject> {
+  readonly resource: ResourceRef;
+  readonly namespace: string | undefined;
+  readonly store: ReadonlyStore<T>;
+  /**
+   * Adds a handler. A handler added after the informer synced first gets an `onAdd(obj, true)`
+   * for every cached object, then live events.
+   */
+  addEventHandler(handler: EventHandler<T>): HandlerRegistration;
+  /** Adds a secondary index; must be called before `start`. */
+  addIndex(name: string, indexFn: (object: T) => string[]): void;
+  hasSynced(): boolean;
+  /** Resolves true once synced, false if the signal aborts first. */
+  waitForSync(signal?: AbortSignal): Promise<boolean>;
+  /** Runs until the signal aborts; resolves after shutdown. */
+  run(signal: AbortSignal): Promise<void>;
+}
+
+type LogFn = {
+  (message: string): void;
+  (fields: Record<string, unknown>, message?: string): void;
+};
+
+/** A structured logger with pino's call shape. Libraries default to {@link silentLogger}. */
+export interface Logger {
+  trace: LogFn;
+  debug: LogFn;
+  info: LogFn;
+  warn: LogFn;
+  error: LogFn;
+  child(bindings: Record<string, unknown>): Logger;
+}
+
+const noop = (): void => {};
+
+/** A logger that drops everything: the default of every library component. */
+export const silentLogger: Logger = Object.freeze({
+  trace: noop,
+  debug: noop,
+  info: noop,
+  warn: noop,
+  error: noop,
+  child: () => silentLogger,
+});
