@@ -1,0 +1,113 @@
+import type { Backend } from './backend.js';
+
+/** One step of a dynamic registry's content, as published on its change feed. */
+export interface RegistryChange {
+  /** The registry version after the change. Consecutive changes have consecutive versions. */
+  readonly version: number;
+  /** Backends added or changed, in their new state. */
+  readonly upserted: readonly Backend[];
+  /** Ids of backends that were removed. */
+  readonly removed: readonly string[];
+  /**
+   * True for a synthetic change that a subscriber resuming from a version older than the retained
+   * history receives first: `upserted` is then the whole content and replaces whatever the
+   * subscriber held.
+   */
+  readonly reset?: boolean;
+}
+
+/** A link of the change log: the change that produced `version` and a pointer to the next one. */
+interface Link {
+  readonly version: number;
+  readonly change: RegistryChange | undefined;
+  next: Link | undefined;
+  /** Wake-ups of readers waiting for `next`; a reader that gives up removes its own. */
+  readonly waiters: Set<() => void>;
+}
+
+function newLink(version: number, change: RegistryChange | undefined): Link {
+  return { version, change, next: undefined, waiters: new Set() };
+}
+
+/**
+ * An append-only singly linked list of changes shared by every reader. Publishing costs the same
+ * whatever the number of readers (each waiting reader is woken once); each reader walks the list
+ * at its own pace, so a slow one loses nothing and holds on only to the links it has not read.
+ * The last `historyLimit` links stay reachable so that a reader can resume from a version.
+ */
+export class ChangeLog {
+  #last: Link;
+  readonly #history: Link[] = [];
+  readonly #historyLimit: number;
+
+  constructor(initialVersion: number, historyLimit: number) {
+    this.#last = newLink(initialVersion, undefined);
+    this.#history.push(this.#last);
+    // The newest `historyLimit` changes plus the link they follow.
+    this.#historyLimit = historyLimit + 1;
+  }
+
+  /** The version of the newest change, or the initial version. */
+  get version(): number {
+    return this.#last.version;
+  }
+
+  append(change: RegistryChange): void {
+    const link = newLink(change.version, change);
+    const previous = this.#last;
+    previous.next = link;
+    this.#last = link;
+    this.#history.push(link);
+    if (this.#history.length > this.#historyLimit) this.#history.shift();
+    const waiters = [...previous.waiters];
+    previous.waiters.clear();
+    for (const wake of waiters) wake();
+  }
+
+  /**
+   * The link whose successors are the changes after `version`, or undefined when that version is
+   * older than the retained history (or not a version this log has produced).
+   */
+  cursorAt(version: number): Link | undefined {
+    if (version === this.#last.version) return this.#last;
+    const first = this.#history[0];
+    if (first === undefined) return undefined;
+    const index = version - first.version;
+    // The link for `version` is the one whose change produced it; readers continue after it.
+    if (index < 0 || index >= this.#history.length) return undefined;
+    return this.#history[index];
+  }
+
+  /** The newest link: reading from it yields only changes that happen from now on. */
+  get cursor(): Link {
+    return this.#last;
+  }
+
+  /**
+   * Resolves with the link after `cursor` once it exists; resolves undefined when the signal
+   * aborts or the timeout passes first. Never rejects.
+   */
+  next(cursor: Link, signal?: AbortSignal, timeoutMs?: number): Promise<Link | undefined> {
+    if (cursor.next !== undefined) return Promise.resolve(cursor.next);
+    if (signal?.aborted) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const finish = (link: Link | undefined): void => {
+        cursor.waiters.delete(wake);
+        signal?.removeEventListener('abort', onAbort);
+        if (timer !== undefined) clearTimeout(timer);
+        resolve(link);
+      };
+      const wake = (): void => finish(cursor.next);
+      const onAbort = (): void => finish(undefined);
+      cursor.waiters.add(wake);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (timeoutMs !== undefined) {
+        timer = setTimeout(() => finish(undefined), timeoutMs);
+        timer.unref();
+      }
+    });
+  }
+}
+
+export type { Link as ChangeLogCursor };

@@ -1,0 +1,263 @@
+import type { Backend } from './backend.js';
+import { ChangeLog, type ChangeLogCursor, type RegistryChange } from './change-log.js';
+import { assertStorable } from './errors.js';
+import { deepEqual, frozenCopy } from './values.js';
+
+/** Version and content read together: nothing can change between the two. Frozen. */
+export interface RegistrySnapshot {
+  readonly version: number;
+  /** Sorted by id. */
+  readonly backends: readonly Backend[];
+}
+
+/**
+ * The read side of a registry. Returned backends are deep-frozen: they cannot be used to change
+ * the store (an attempt throws in strict mode), so they are shared rather than copied.
+ */
+export interface BackendRegistry {
+  /** The backend with this id, or undefined (also for an empty id). Ids are case-sensitive. */
+  get(id: string): Backend | undefined;
+  /**
+   * Every backend, sorted by id, as one frozen array. Repeated calls between two changes return
+   * the same array: reading costs nothing once a change has been seen.
+   */
+  list(): readonly Backend[];
+  count(): number;
+  /** Moves by exactly one on every change of content; never moves otherwise. */
+  readonly version: number;
+  snapshot(): RegistrySnapshot;
+}
+
+/** One step of {@link DynamicRegistry.apply}. */
+export type RegistryOperation =
+  | { readonly op: 'upsert'; readonly backend: Backend }
+  | { readonly op: 'remove'; readonly id: string };
+
+/** Options of {@link DynamicRegistry.changes}. */
+export interface ChangesOptions {
+  /** Ends the iteration (without an error) when aborted. */
+  signal?: AbortSignal;
+  /**
+   * Resume after this version: changes after it are replayed first. When it is older than the
+   * retained history, the first change is a `reset` carrying the whole content. Default: the
+   * current version (only future changes).
+   */
+  sinceVersion?: number;
+}
+
+/** Options of {@link DynamicRegistry.waitForChange}. */
+export interface WaitOptions {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+/** A registry whose content changes: the vMCP dynamic mode. */
+export interface DynamicRegistry extends BackendRegistry {
+  /**
+   * Stores a frozen copy of the backend. Returns true when the content changed (the version
+   * moved); an upsert of a deep-equal backend changes nothing. Throws `InvalidBackendError` for
+   * an empty id.
+   */
+  upsert(backend: Backend): boolean;
+  /** Removes the backend. Returns true when it was present (the version moved). */
+  remove(id: string): boolean;
+  /**
+   * Applies several upserts and removes atomically, with one version step when anything changed
+   * (none otherwise). Validates every operation before changing anything. Returns the published
+   * change, or undefined when the content did not change.
+   */
+  apply(operations: Iterable<RegistryOperation>): RegistryChange | undefined;
+  /**
+   * The change feed. No change is lost or reordered for a slow consumer; breaking out of the
+   * loop or aborting the signal releases everything the iteration held.
+   */
+  changes(options?: ChangesOptions): AsyncIterableIterator<RegistryChange>;
+  /**
+   * Resolves as soon as the version differs from `sinceVersion` (at once if it already does),
+   * with `changed: false` when the timeout passes first. Rejects with the signal's reason when
+   * aborted.
+   */
+  waitForChange(
+    sinceVersion: number,
+    options?: WaitOptions,
+  ): Promise<{ changed: boolean; version: number }>;
+}
+
+/** Options of {@link createDynamicRegistry}. */
+export interface DynamicRegistryOptions {
+  /** How many changes stay available for `changes({ sinceVersion })`. Default 1024. */
+  historyLimit?: number;
+}
+
+const byId = (a: Backend, b: Backend): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+class MapRegistry implements BackendRegistry {
+  protected readonly backends = new Map<string, Backend>();
+  #snapshot: RegistrySnapshot | undefined;
+
+  constructor(initial: Iterable<Backend>, where: string) {
+    for (const backend of initial) {
+      assertStorable(backend, where);
+      // Duplicate ids: the last one wins, as upstream.
+      this.backends.set(backend.id, frozenCopy(backend));
+    }
+  }
+
+  get version(): number {
+    return 0;
+  }
+
+  get(id: string): Backend | undefined {
+    return this.backends.get(id);
+  }
+
+  list(): readonly Backend[] {
+    return this.snapshot().backends;
+  }
+
+  count(): number {
+    return this.backends.size;
+  }
+
+  snapshot(): RegistrySnapshot {
+    if (this.#snapshot === undefined || this.#snapshot.version !== this.version) {
+      const backends = Object.freeze([...this.backends.values()].sort(byId));
+      this.#snapshot = Object.freeze({ version: this.version, backends });
+    }
+    return this.#snapshot;
+  }
+}
+
+class MutableRegistry extends MapRegistry implements DynamicRegistry {
+  readonly #log: ChangeLog;
+
+  constructor(initial: Iterable<Backend>, options: DynamicRegistryOptions) {
+    super(initial, 'createDynamicRegistry');
+    this.#log = new ChangeLog(0, options.historyLimit ?? 1024);
+  }
+
+  override get version(): number {
+    return this.#log.version;
+  }
+
+  upsert(backend: Backend): boolean {
+    return this.apply([{ op: 'upsert', backend }]) !== undefined;
+  }
+
+  remove(id: string): boolean {
+    return this.apply([{ op: 'remove', id }]) !== undefined;
+  }
+
+  apply(operations: Iterable<RegistryOperation>): RegistryChange | undefined {
+    const steps = [...operations];
+    for (const step of steps) if (step.op === 'upsert') assertStorable(step.backend, 'upsert');
+    // The net effect per id: the final backend, or null for a removal.
+    const net = new Map<string, Backend | null>();
+    for (const step of steps) {
+      if (step.op === 'upsert') net.set(step.backend.id, step.backend);
+      else net.set(step.id, null);
+    }
+    const upserted: Backend[] = [];
+    const removed: string[] = [];
+    for (const [id, next] of net) {
+      const current = this.backends.get(id);
+      if (next === null) {
+        if (current !== undefined) removed.push(id);
+      } else if (current === undefined || !deepEqual(current, next)) {
+        upserted.push(frozenCopy(next));
+      }
+    }
+    if (upserted.length === 0 && removed.length === 0) return undefined;
+    for (const id of removed) this.backends.delete(id);
+    for (const backend of upserted) this.backends.set(backend.id, backend);
+    const change: RegistryChange = Object.freeze({
+      version: this.#log.version + 1,
+      upserted: Object.freeze(upserted.sort(byId)),
+      removed: Object.freeze(removed.sort()),
+    });
+    this.#log.append(change);
+    return change;
+  }
+
+  changes(options: ChangesOptions = {}): AsyncIterableIterator<RegistryChange> {
+    const { signal } = options;
+    const log = this.#log;
+    let pendingReset: RegistryChange | undefined;
+    let cursor: ChangeLogCursor | undefined;
+    if (options.sinceVersion === undefined) {
+      cursor = log.cursor;
+    } else {
+      cursor = log.cursorAt(options.sinceVersion);
+      if (cursor === undefined) {
+        const snapshot = this.snapshot();
+        cursor = log.cursor;
+        pendingReset = Object.freeze({
+          version: snapshot.version,
+          upserted: snapshot.backends,
+          removed: Object.freeze([]),
+          reset: true,
+        });
+      }
+    }
+    let done = false;
+    const finish = (): IteratorResult<RegistryChange> => {
+      done = true;
+      cursor = undefined;
+      return { done: true, value: undefined };
+    };
+    const iterator: AsyncIterableIterator<RegistryChange> = {
+      [Symbol.asyncIterator]: () => iterator,
+      next: async () => {
+        if (done || cursor === undefined || signal?.aborted) return finish();
+        if (pendingReset !== undefined) {
+          const value = pendingReset;
+          pendingReset = undefined;
+          return { done: false, value };
+        }
+        const link = await log.next(cursor, signal);
+        if (link === undefined || done) return finish();
+        cursor = link;
+        return { done: false, value: link.change as RegistryChange };
+      },
+      return: async () => finish(),
+    };
+    return iterator;
+  }
+
+  async waitForChange(
+    sinceVersion: number,
+    options: WaitOptions = {},
+  ): Promise<{ changed: boolean; version: number }> {
+    const { signal, timeoutMs } = options;
+    signal?.throwIfAborted();
+    if (this.version !== sinceVersion) return { changed: true, version: this.version };
+    const link = await this.#log.next(this.#log.cursor, signal, timeoutMs);
+    signal?.throwIfAborted();
+    return { changed: link !== undefined, version: this.version };
+  }
+}
+
+/**
+ * A registry that never changes: static mode. Duplicate ids: the last one wins. Its version is
+ * always 0.
+ */
+export function createImmutableRegistry(backends: Iterable<Backend> = []): BackendRegistry {
+  return new MapRegistry(backends, 'createImmutableRegistry');
+}
+
+/**
+ * A registry for dynamic mode. It starts at version 0 whatever the initial content (the
+ * baseline); every change of content moves the version by exactly one.
+ *
+ * @example
+ * const registry = createDynamicRegistry();
+ * registry.upsert({ id: 'fetch', name: 'fetch', baseUrl: 'http://fetch:8080/mcp',
+ *   transportType: 'streamable-http', healthStatus: 'healthy', metadata: {} });
+ * registry.version; // 1
+ */
+export function createDynamicRegistry(
+  initial: Iterable<Backend> = [],
+  options: DynamicRegistryOptions = {},
+): DynamicRegistry {
+  return new MutableRegistry(initial, options);
+}

@@ -1,0 +1,46 @@
+/**
+ * Deep equality and frozen copies for the plain, JSON-like values a `Backend` is made of.
+ * Properties whose value is `undefined` count as absent, as they would after a JSON round trip.
+ */
+
+type Plain = Record<string, unknown>;
+
+function isPlainObject(value: unknown): value is Plain {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** True when the two JSON-like values are structurally equal. */
+export function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!deepEqual(a[i], b[i])) return false;
+    return true;
+  }
+  if (!isPlainObject(a) || !isPlainObject(b)) return false;
+  let definedInA = 0;
+  for (const key in a) {
+    const value = a[key];
+    if (value === undefined) continue;
+    definedInA++;
+    if (!Object.hasOwn(b, key) || !deepEqual(value, b[key])) return false;
+  }
+  let definedInB = 0;
+  for (const key in b) if (b[key] !== undefined) definedInB++;
+  return definedInA === definedInB;
+}
+
+/**
+ * A deep copy of a JSON-like value, frozen at every level, with `undefined` properties dropped.
+ * The caller's object is never frozen or retained, so later changes to it cannot reach the copy.
+ */
+export function frozenCopy<T>(value: T): T {
+  if (Array.isArray(value)) return Object.freeze(value.map(frozenCopy)) as T;
+  if (!isPlainObject(value)) return value;
+  const copy: Plain = {};
+  for (const key in value) {
+    const field = value[key];
+    if (field !== undefined) copy[key] = frozenCopy(field);
+  }
+  return Object.freeze(copy) as T;
+}

@@ -1,0 +1,153 @@
+import { getEventListeners } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import { createDynamicRegistry, type RegistryChange } from '../src/index.js';
+import { backend } from './fixtures.js';
+
+async function take(iterator: AsyncIterator<RegistryChange>, count: number) {
+  const out: RegistryChange[] = [];
+  for (let i = 0; i < count; i++) {
+    const next = await iterator.next();
+    if (next.done) break;
+    out.push(next.value);
+  }
+  return out;
+}
+
+describe('changes', () => {
+  it('delivers every change in order with its version', async () => {
+    const registry = createDynamicRegistry([backend('a')]);
+    const feed = registry.changes();
+    registry.upsert(backend('b'));
+    registry.remove('a');
+    registry.upsert(backend('b')); // no change, no event
+    registry.upsert(backend('b', { healthStatus: 'unhealthy' }));
+    expect(await take(feed, 3)).toEqual([
+      { version: 1, upserted: [backend('b')], removed: [] },
+      { version: 2, upserted: [], removed: ['a'] },
+      { version: 3, upserted: [backend('b', { healthStatus: 'unhealthy' })], removed: [] },
+    ]);
+    await feed.return?.();
+  });
+
+  it('loses nothing for a slow consumer', async () => {
+    const registry = createDynamicRegistry();
+    const feed = registry.changes();
+    for (let i = 0; i < 500; i++) registry.upsert(backend(`b${i}`));
+    const versions = (await take(feed, 500)).map((c) => c.version);
+    expect(versions).toEqual(Array.from({ length: 500 }, (_, i) => i + 1));
+  });
+
+  it('wakes a consumer that waits for the next change', async () => {
+    const registry = createDynamicRegistry();
+    const feed = registry.changes();
+    const pending = feed.next();
+    registry.upsert(backend('a'));
+    expect((await pending).value).toMatchObject({ version: 1 });
+  });
+
+  it('serves many consumers the same changes', async () => {
+    const registry = createDynamicRegistry();
+    const feeds = Array.from({ length: 50 }, () => registry.changes());
+    const results = Promise.all(feeds.map((feed) => take(feed, 2)));
+    registry.upsert(backend('a'));
+    registry.remove('a');
+    for (const changes of await results) expect(changes.map((c) => c.version)).toEqual([1, 2]);
+  });
+
+  it('ends without an error when the signal aborts, and removes its listener', async () => {
+    const registry = createDynamicRegistry();
+    const controller = new AbortController();
+    const seen: number[] = [];
+    const loop = (async () => {
+      for await (const change of registry.changes({ signal: controller.signal })) {
+        seen.push(change.version);
+      }
+    })();
+    registry.upsert(backend('a'));
+    await new Promise((resolve) => setImmediate(resolve));
+    controller.abort();
+    await loop;
+    expect(seen).toEqual([1]);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  });
+
+  it('ends after the consumer breaks out of the loop', async () => {
+    const registry = createDynamicRegistry();
+    const feed = registry.changes();
+    registry.upsert(backend('a'));
+    registry.upsert(backend('b'));
+    for await (const change of feed) {
+      expect(change.version).toBe(1);
+      break;
+    }
+    expect(await feed.next()).toEqual({ done: true, value: undefined });
+  });
+
+  it('replays the changes after a retained version', async () => {
+    const registry = createDynamicRegistry();
+    registry.upsert(backend('a'));
+    registry.upsert(backend('b'));
+    registry.upsert(backend('c'));
+    const feed = registry.changes({ sinceVersion: 1 });
+    expect((await take(feed, 2)).map((c) => c.version)).toEqual([2, 3]);
+  });
+
+  it('replays everything from the initial version while it is retained', async () => {
+    const registry = createDynamicRegistry();
+    registry.upsert(backend('a'));
+    const feed = registry.changes({ sinceVersion: 0 });
+    expect((await take(feed, 1))[0]).toMatchObject({ version: 1, upserted: [backend('a')] });
+  });
+
+  it('starts with a reset carrying the whole content when the version is too old', async () => {
+    const registry = createDynamicRegistry([], { historyLimit: 2 });
+    for (const id of ['a', 'b', 'c', 'd']) registry.upsert(backend(id));
+    const feed = registry.changes({ sinceVersion: 1 });
+    const [reset] = await take(feed, 1);
+    expect(reset).toEqual({
+      version: 4,
+      upserted: ['a', 'b', 'c', 'd'].map((id) => backend(id)),
+      removed: [],
+      reset: true,
+    });
+    registry.remove('a');
+    expect((await take(feed, 1))[0]).toEqual({ version: 5, upserted: [], removed: ['a'] });
+  });
+
+  it('treats a version the registry never had as too old', async () => {
+    const registry = createDynamicRegistry([backend('a')]);
+    const [first] = await take(registry.changes({ sinceVersion: 99 }), 1);
+    expect(first).toMatchObject({ reset: true, version: 0 });
+  });
+});
+
+describe('waitForChange', () => {
+  it('resolves at once when the version already differs', async () => {
+    const registry = createDynamicRegistry();
+    registry.upsert(backend('a'));
+    await expect(registry.waitForChange(0)).resolves.toEqual({ changed: true, version: 1 });
+  });
+
+  it('resolves on the next change', async () => {
+    const registry = createDynamicRegistry();
+    const waiting = registry.waitForChange(0);
+    registry.upsert(backend('a'));
+    await expect(waiting).resolves.toEqual({ changed: true, version: 1 });
+  });
+
+  it('does not resolve for an upsert that changes nothing', async () => {
+    const registry = createDynamicRegistry([backend('a')]);
+    const waiting = registry.waitForChange(0, { timeoutMs: 20 });
+    registry.upsert(backend('a'));
+    await expect(waiting).resolves.toEqual({ changed: false, version: 0 });
+  });
+
+  it('rejects with the abort reason when aborted', async () => {
+    const registry = createDynamicRegistry();
+    const controller = new AbortController();
+    const waiting = registry.waitForChange(0, { signal: controller.signal });
+    controller.abort(new Error('client went away'));
+    await expect(waiting).rejects.toThrow('client went away');
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  });
+});
