@@ -1,3 +1,12 @@
+export type { Clock } from './clock.js';
+export { FakeClock, systemClock } from './clock.js';
+export type { RateLimiter } from './ratelimiter.js';
+export {
+  BucketRateLimiter,
+  defaultControllerRateLimiter,
+  ItemExponentialFailureRateLimiter,
+  MaxOfRateLimiter,
+} from './ratelimiter.js';
 export type {
   EventHandler,
   HandlerRegistration,
@@ -10,3 +19,5 @@ export type {
   ResourceRef,
 } from './types.js';
 export { silentLogger } from './types.js';
+export type { WorkQueueMetrics, WorkQueueOptions } from './workqueue.js';
+export { WorkQueue } from './workqueue.js';

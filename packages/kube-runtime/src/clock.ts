@@ -1,0 +1,59 @@
+/** Time as the runtime sees it: injectable so that tests run delays in no time. */
+export interface Clock {
+  /** Milliseconds, monotonic. */
+  now(): number;
+  /** Calls `callback` after `ms`; the returned function cancels it. Never keeps Node alive. */
+  setTimer(ms: number, callback: () => void): () => void;
+}
+
+/** The real clock: `performance.now()` and unref'd timers. */
+export const systemClock: Clock = Object.freeze({
+  now: () => performance.now(),
+  setTimer(ms: number, callback: () => void) {
+    const timer = setTimeout(callback, Math.max(0, ms));
+    timer.unref();
+    return () => clearTimeout(timer);
+  },
+});
+
+/**
+ * A clock that moves only when told to: `advance(ms)` fires every timer that falls due, in
+ * deadline order. For tests.
+ */
+export class FakeClock implements Clock {
+  #now = 0;
+  #timers: { at: number; seq: number; callback: () => void }[] = [];
+  #seq = 0;
+
+  now(): number {
+    return this.#now;
+  }
+
+  setTimer(ms: number, callback: () => void): () => void {
+    const timer = { at: this.#now + Math.max(0, ms), seq: this.#seq++, callback };
+    this.#timers.push(timer);
+    return () => {
+      this.#timers = this.#timers.filter((t) => t !== timer);
+    };
+  }
+
+  /** Moves time forward, firing due timers (also ones they set) in order. */
+  advance(ms: number): void {
+    const target = this.#now + ms;
+    for (;;) {
+      const due = this.#timers
+        .filter((t) => t.at <= target)
+        .sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
+      if (due === undefined) break;
+      this.#timers = this.#timers.filter((t) => t !== due);
+      this.#now = due.at;
+      due.callback();
+    }
+    this.#now = target;
+  }
+
+  /** How many timers are pending. */
+  get pendingTimers(): number {
+    return this.#timers.length;
+  }
+}
