@@ -1,5 +1,14 @@
 export type { Clock } from './clock.js';
 export { FakeClock, systemClock } from './clock.js';
+export type {
+  ControllerMetrics,
+  ControllerOptions,
+  MapFunction,
+  ReconcileContext,
+  ReconcileResult,
+  Reconciler,
+} from './controller.js';
+export { Controller, TerminalError } from './controller.js';
 export type { RateLimiter } from './ratelimiter.js';
 export {
   BucketRateLimiter,
