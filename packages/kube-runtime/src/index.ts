@@ -9,6 +9,10 @@ export type {
   Reconciler,
 } from './controller.js';
 export { Controller, TerminalError } from './controller.js';
+export type { Check, CheckReport, ManagerOptions } from './manager.js';
+export { Manager } from './manager.js';
+export type { WatchMetrics } from './metrics.js';
+export { RuntimeMetrics } from './metrics.js';
 export type { RateLimiter } from './ratelimiter.js';
 export {
   BucketRateLimiter,
