@@ -1,0 +1,228 @@
+import type { AwsStsRoleMapping, BackendAuthStrategy } from '@vmcp/registry';
+import { AuthResolutionError, InvalidObjectError } from './errors.js';
+import { Fields } from './fields.js';
+import type { DiscoveryReader } from './reader.js';
+
+/** A resolved strategy and the name of the MCPExternalAuthConfig it came from. */
+export interface ResolvedAuth {
+  strategy: BackendAuthStrategy;
+  authConfigRef: string;
+}
+
+const TOKEN_TYPE_PREFIX = 'urn:ietf:params:oauth:token-type:';
+
+/** Upstream's normalisation: the short names become the RFC 8693 URNs; others are kept. */
+export function normalizeSubjectTokenType(value: string | undefined): string | undefined {
+  if (value === 'access_token' || value === 'id_token' || value === 'jwt')
+    return TOKEN_TYPE_PREFIX + value;
+  return value;
+}
+
+/**
+ * Resolves `spec.externalAuthConfigRef` of a workload: no ref means no auth (undefined);
+ * otherwise the MCPExternalAuthConfig is read, converted for its `spec.type`, and every Secret it
+ * references is read. Any problem is an {@link AuthResolutionError}: a strategy is returned fully
+ * resolved or not at all.
+ */
+export async function resolveAuth(
+  ref: string | undefined,
+  namespace: string,
+  reader: DiscoveryReader,
+): Promise<ResolvedAuth | undefined> {
+  if (ref === undefined || ref === '') return undefined;
+  const id = `${namespace}/${ref}`;
+  let config: unknown;
+  try {
+    config = await reader.getExternalAuthConfig(namespace, ref);
+  } catch (error) {
+    throw new AuthResolutionError('lookup-failed', id, 'could not be read', { cause: error });
+  }
+  if (config === undefined) {
+    throw new AuthResolutionError('not-found', id, 'not found; create it or remove the reference');
+  }
+  const fields = new Fields('MCPExternalAuthConfig', config);
+  try {
+    const strategy = await convert(fields, namespace, id, reader);
+    return { strategy, authConfigRef: ref };
+  } catch (error) {
+    if (error instanceof InvalidObjectError) {
+      throw new AuthResolutionError('invalid-object', id, error.message, { cause: error });
+    }
+    throw error;
+  }
+}
+
+async function convert(
+  fields: Fields,
+  namespace: string,
+  id: string,
+  reader: DiscoveryReader,
+): Promise<BackendAuthStrategy> {
+  const type = fields.string('spec.type');
+  /** The sub-config of the chosen type: required (upstream: a nil sub-config is an error). */
+  const section = (name: string): Fields => {
+    const object = fields.object(`spec.${name}`);
+    if (object === undefined) {
+      throw new AuthResolutionError(
+        'missing-config',
+        id,
+        `spec.type is ${name} but spec.${name} is missing`,
+      );
+    }
+    return fields.nested(`spec.${name}`, object);
+  };
+  const secret = async (part: Fields, refPath: string): Promise<string> => {
+    const secretName = part.requiredString(`${refPath}.name`);
+    const key = part.requiredString(`${refPath}.key`);
+    return readSecret(reader, namespace, secretName, key, id);
+  };
+  const optionalSecret = async (part: Fields, refPath: string): Promise<string | undefined> =>
+    part.object(refPath) === undefined ? undefined : secret(part, refPath);
+
+  switch (type) {
+    case 'unauthenticated':
+      return { type: 'unauthenticated' };
+    case 'headerInjection': {
+      const part = section('headerInjection');
+      const headerName = part.requiredString('headerName');
+      if (part.object('valueSecretRef') === undefined) {
+        throw new AuthResolutionError(
+          'missing-config',
+          id,
+          'spec.headerInjection.valueSecretRef is required',
+        );
+      }
+      return {
+        type: 'header_injection',
+        headerName,
+        headerValue: await secret(part, 'valueSecretRef'),
+      };
+    }
+    case 'tokenExchange': {
+      const part = section('tokenExchange');
+      return withoutUndefined({
+        type: 'token_exchange' as const,
+        tokenUrl: part.requiredString('tokenUrl'),
+        clientId: part.string('clientId'),
+        clientSecret: await optionalSecret(part, 'clientSecretRef'),
+        audience: part.string('audience'),
+        scopes: part.stringArray('scopes'),
+        subjectTokenType: normalizeSubjectTokenType(part.string('subjectTokenType')),
+        subjectProviderName: part.string('subjectProviderName'),
+      });
+    }
+    case 'upstreamInject': {
+      const part = section('upstreamInject');
+      return { type: 'upstream_inject', providerName: part.requiredString('providerName') };
+    }
+    case 'awsSts': {
+      const part = section('awsSts');
+      const roleMappings = part
+        .objectArray('roleMappings')
+        ?.map((item, index): AwsStsRoleMapping => {
+          const mapping = part.nested(`roleMappings[${index}]`, item);
+          return withoutUndefined({
+            claim: mapping.string('claim'),
+            matcher: mapping.string('matcher'),
+            roleArn: mapping.requiredString('roleArn'),
+            priority: mapping.integer('priority'),
+          });
+        });
+      return withoutUndefined({
+        type: 'aws_sts' as const,
+        region: part.requiredString('region'),
+        service: part.string('service'),
+        fallbackRoleArn: part.string('fallbackRoleArn'),
+        roleMappings,
+        roleClaim: part.string('roleClaim'),
+        sessionDuration: part.integer('sessionDuration'),
+        sessionNameClaim: part.string('sessionNameClaim'),
+        subjectProviderName: part.string('subjectProviderName'),
+      });
+    }
+    case 'xaa': {
+      const part = section('xaa');
+      return withoutUndefined({
+        type: 'xaa' as const,
+        idpTokenUrl: part.requiredString('idpTokenUrl'),
+        idpClientId: part.string('idpClientId'),
+        idpClientSecret: await optionalSecret(part, 'idpClientSecretRef'),
+        targetTokenUrl: part.requiredString('targetTokenUrl'),
+        insecureTargetTokenUrl: part.boolean('insecureTargetTokenUrl'),
+        targetClientId: part.string('targetClientId'),
+        targetClientSecret: await optionalSecret(part, 'targetClientSecretRef'),
+        targetAudience: part.string('targetAudience'),
+        targetResource: part.string('targetResource'),
+        scopes: part.stringArray('scopes'),
+        subjectProviderName: part.string('subjectProviderName'),
+        subjectTokenType: part.string('subjectTokenType'),
+      });
+    }
+    case 'obo':
+      throw new AuthResolutionError(
+        'enterprise-required',
+        id,
+        'type obo requires the enterprise build; this backend is not served',
+      );
+    default:
+      throw new AuthResolutionError(
+        'unsupported-type',
+        id,
+        `unsupported auth type ${JSON.stringify(type ?? '')}; supported: unauthenticated, headerInjection, tokenExchange, upstreamInject, awsSts, xaa`,
+      );
+  }
+}
+
+/** Reads one key of a Secret with a direct lookup. Errors name the Secret and key only. */
+async function readSecret(
+  reader: DiscoveryReader,
+  namespace: string,
+  name: string,
+  key: string,
+  authConfig: string,
+): Promise<string> {
+  let secret: unknown;
+  try {
+    secret = await reader.getSecret(namespace, name);
+  } catch (error) {
+    throw new AuthResolutionError(
+      'lookup-failed',
+      authConfig,
+      `Secret ${namespace}/${name} could not be read`,
+      {
+        cause: error,
+      },
+    );
+  }
+  if (secret === undefined) {
+    throw new AuthResolutionError(
+      'secret-not-found',
+      authConfig,
+      `Secret ${namespace}/${name} not found`,
+    );
+  }
+  const data = new Fields('Secret', secret).stringMap('data');
+  const encoded = data?.[key];
+  if (encoded === undefined) {
+    throw new AuthResolutionError(
+      'secret-key-missing',
+      authConfig,
+      `Secret ${namespace}/${name} has no key ${JSON.stringify(key)}`,
+    );
+  }
+  const value = Buffer.from(encoded, 'base64').toString('utf8');
+  if (value === '') {
+    throw new AuthResolutionError(
+      'secret-value-empty',
+      authConfig,
+      `Secret ${namespace}/${name} key ${JSON.stringify(key)} is empty`,
+    );
+  }
+  return value;
+}
+
+function withoutUndefined<T extends object>(value: T): T {
+  for (const key of Object.keys(value) as (keyof T)[])
+    if (value[key] === undefined) delete value[key];
+  return value;
+}

@@ -1,0 +1,33 @@
+export { REDACTED, redactAuthStrategy, redactBackend } from '@vmcp/registry';
+export type { ResolvedAuth } from './auth.js';
+export { normalizeSubjectTokenType, resolveAuth } from './auth.js';
+export type {
+  ConversionContext,
+  ConversionOutcome,
+  DiscoveredWorkload,
+  DiscoveryLogger,
+  SkipReason,
+  WorkloadRef,
+} from './convert.js';
+export {
+  caBundleConfigMapName,
+  discover,
+  externalAuthConfigName,
+  getWorkloadAsBackend,
+  headerForwardIdentifier,
+  listWorkloadsInGroup,
+  mcpRemoteProxyHealth,
+  mcpRemoteProxyToBackend,
+  mcpServerEntryHealth,
+  mcpServerEntryToBackend,
+  mcpServerHealth,
+  mcpServerToBackend,
+  toBackend,
+  workloadGroup,
+} from './convert.js';
+export type { AuthFailureReason } from './errors.js';
+export { AuthResolutionError, InvalidObjectError, WorkloadNotFoundError } from './errors.js';
+export type * from './generated/index.generated.js';
+export type { ConfigMap, ObjectMeta, Secret } from './object-meta.js';
+export type { DiscoveryReader, KubeObjectLike, WorkloadKind } from './reader.js';
+export { createObjectReader, WORKLOAD_KINDS } from './reader.js';
