@@ -15,6 +15,7 @@ export interface ReconcileContext {
 }
 
 /** A reconcile function: brings the world in line with the object named by `request`. */
+// biome-ignore lint/suspicious/noConfusingVoidType: a reconciler that returns nothing must typecheck
 export type Reconciler = (
   request: ObjectKey,
   context: ReconcileContext,

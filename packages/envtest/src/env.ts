@@ -1,0 +1,380 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import {
+  createWriteStream,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { createServer } from 'node:net';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import { stringify } from 'yaml';
+import { installCrds, toolhiveCrdPaths } from './crds.js';
+import { type ApiConnection, apiRequest } from './http.js';
+
+/** The Debian source package the cached kube-apiserver is built from. */
+export const KUBERNETES_SOURCE_VERSION = '1.20.5+really1.20.2';
+
+/** Where `pnpm envtest:setup` caches the binary, unless `VMCP_ENVTEST_APISERVER` says otherwise. */
+export function apiServerBinary(): string {
+  return (
+    process.env.VMCP_ENVTEST_APISERVER ??
+    join(
+      process.env.VMCP_ENVTEST_CACHE ?? join(homedir(), '.cache', 'vmcp-envtest'),
+      KUBERNETES_SOURCE_VERSION,
+      'kube-apiserver',
+    )
+  );
+}
+
+/** etcd from Debian's etcd-server, unless `VMCP_ENVTEST_ETCD` says otherwise. */
+export function etcdBinary(): string {
+  return process.env.VMCP_ENVTEST_ETCD ?? '/usr/bin/etcd';
+}
+
+/** A user of the test API server with its own kubeconfig. */
+export interface EnvUser {
+  username: string;
+  token: string;
+  kubeConfig: KubeConfig;
+  kubeconfigPath: string;
+}
+
+/** Options of {@link startEnv}. */
+export interface StartEnvOptions {
+  /** CRDs to install: the ToolHive ones (default), none, or manifest paths. */
+  crds?: 'toolhive' | 'none' | readonly string[];
+  /** Startup limit. Default 60 s. */
+  timeoutMs?: number;
+  /**
+   * The API server's watch cache (default on, as in real clusters). With it, a watch from an old
+   * resourceVersion is served from memory until the version falls out of the cache window, so
+   * etcd compaction alone does not produce 410 Gone; with `false`, watches go to etcd and
+   * {@link Env.compact} makes every older watch fail with 410 at once.
+   */
+  watchCache?: boolean;
+}
+
+/** A running kube-apiserver and etcd, with fault controls for tests. */
+export interface Env {
+  /** `https://127.0.0.1:PORT` */
+  readonly server: string;
+  readonly etcdUrl: string;
+  /** The admin (`system:masters`). */
+  readonly kubeConfig: KubeConfig;
+  readonly kubeconfigPath: string;
+  readonly admin: EnvUser;
+  /** A user with no permissions until RBAC grants some (for least-privilege tests). */
+  readonly nonAdmin: EnvUser;
+  readonly connection: ApiConnection;
+  readonly apiServerPid: number | undefined;
+  readonly etcdPid: number | undefined;
+  /** SIGSTOP the API server: connections stay open and silent (a stall). */
+  pause(): void;
+  /** SIGCONT after {@link Env.pause}. */
+  resume(): void;
+  /** Restarts the API server on the same port and etcd (every connection drops). */
+  restart(): Promise<void>;
+  /**
+   * Compacts etcd up to its current revision (the newest write survives): watches that reach
+   * etcd from a resourceVersion older than the newest write's predecessor get 410 Gone (all of them with `watchCache: false`; with the watch cache, once
+   * the version is out of its window or after a restart). Resolves with the revision.
+   */
+  compact(): Promise<number>;
+  /** The last lines of the API server and etcd logs. */
+  logs(lines?: number): string;
+  /** Stops both processes and removes the temp directory. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+const live = new Set<ChildProcess>();
+let exitHooked = false;
+
+function hookExit(): void {
+  if (exitHooked) return;
+  exitHooked = true;
+  const killAll = () => {
+    for (const child of live) {
+      try {
+        child.kill('SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  };
+  process.on('exit', killAll);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      killAll();
+      process.kill(process.pid, signal);
+    });
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+function tail(path: string, lines: number): string {
+  if (!existsSync(path)) return '';
+  return readFileSync(path, 'utf8').split('\n').slice(-lines).join('\n');
+}
+
+function launch(binary: string, args: string[], logPath: string): ChildProcess {
+  const log = createWriteStream(logPath, { flags: 'a' });
+  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  return child;
+}
+
+async function stopChild(child: ChildProcess | undefined): Promise<void> {
+  if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  try {
+    child.kill('SIGCONT');
+    child.kill('SIGTERM');
+  } catch {
+    return;
+  }
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+function kubeconfigYaml(server: string, ca: string, user: string, token: string): string {
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [
+      {
+        name: 'envtest',
+        cluster: { server, 'certificate-authority-data': Buffer.from(ca).toString('base64') },
+      },
+    ],
+    users: [{ name: user, user: { token } }],
+    contexts: [{ name: 'envtest', context: { cluster: 'envtest', user, namespace: 'default' } }],
+    'current-context': 'envtest',
+  });
+}
+
+/**
+ * Starts etcd and kube-apiserver on free loopback ports with a fresh data directory, installs the
+ * CRDs, and resolves once the API server is ready. Fails, naming the missing step, when the
+ * binaries are absent (`pnpm envtest:setup` builds them). Processes never outlive the test
+ * process: `stop()`, and a kill on exit, SIGINT and SIGTERM.
+ *
+ * @example
+ * const env = await startEnv();
+ * try { ... new KubeConfig() ... env.kubeconfigPath ... } finally { await env.stop(); }
+ */
+export async function startEnv(options: StartEnvOptions = {}): Promise<Env> {
+  const apiServer = apiServerBinary();
+  const etcd = etcdBinary();
+  for (const [what, path] of [
+    ['kube-apiserver', apiServer],
+    ['etcd', etcd],
+  ] as const) {
+    if (!existsSync(path)) {
+      throw new Error(
+        `envtest: ${what} not found at ${path}: run 'pnpm envtest:setup' (it installs etcd and builds kube-apiserver from Debian packages), or set VMCP_ENVTEST_${what === 'etcd' ? 'ETCD' : 'APISERVER'}`,
+      );
+    }
+  }
+  hookExit();
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const dir = mkdtempSync(join(tmpdir(), 'vmcp-envtest-'));
+  const [etcdPort, peerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
+  const etcdUrl = `http://127.0.0.1:${etcdPort}`;
+  const server = `https://127.0.0.1:${apiPort}`;
+  const etcdLog = join(dir, 'etcd.log');
+  const apiLog = join(dir, 'kube-apiserver.log');
+
+  const adminToken = randomBytes(24).toString('hex');
+  const userToken = randomBytes(24).toString('hex');
+  writeFileSync(
+    join(dir, 'tokens.csv'),
+    `${adminToken},admin,admin,"system:masters"\n${userToken},vmcp-watcher,vmcp-watcher\n`,
+  );
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  writeFileSync(join(dir, 'sa.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
+  writeFileSync(join(dir, 'sa.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
+
+  const etcdProcess = launch(
+    etcd,
+    [
+      '--name=envtest',
+      `--data-dir=${join(dir, 'etcd')}`,
+      `--listen-client-urls=${etcdUrl}`,
+      `--advertise-client-urls=${etcdUrl}`,
+      `--listen-peer-urls=http://127.0.0.1:${peerPort}`,
+      `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
+      `--initial-cluster=envtest=http://127.0.0.1:${peerPort}`,
+    ],
+    etcdLog,
+  );
+  const apiArgs = [
+    `--etcd-servers=${etcdUrl}`,
+    '--bind-address=127.0.0.1',
+    '--advertise-address=127.0.0.1',
+    `--secure-port=${apiPort}`,
+    '--insecure-port=0',
+    `--cert-dir=${join(dir, 'certs')}`,
+    `--token-auth-file=${join(dir, 'tokens.csv')}`,
+    '--authorization-mode=RBAC',
+    `--service-account-key-file=${join(dir, 'sa.pub')}`,
+    `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
+    '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
+    '--service-cluster-ip-range=10.0.0.0/24',
+    '--disable-admission-plugins=ServiceAccount',
+    ...(options.watchCache === false ? ['--watch-cache=false'] : []),
+  ];
+  let apiProcess: ChildProcess | undefined;
+  let stopped = false;
+  const processes = () => [apiProcess, etcdProcess];
+
+  const fail = async (message: string): Promise<never> => {
+    const logs = `--- kube-apiserver ---\n${tail(apiLog, 30)}\n--- etcd ---\n${tail(etcdLog, 15)}`;
+    for (const child of processes()) await stopChild(child);
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`envtest: ${message}\n${logs}`);
+  };
+
+  const deadline = Date.now() + timeoutMs;
+  // etcd health
+  for (;;) {
+    try {
+      const response = await fetch(`${etcdUrl}/health`, { signal: AbortSignal.timeout(1000) });
+      if (response.ok) break;
+    } catch {
+      // not up yet
+    }
+    if (etcdProcess.exitCode !== null) return fail('etcd exited during startup');
+    if (Date.now() > deadline) return fail('etcd did not become healthy in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+
+  let connection: ApiConnection = { server, token: adminToken, ca: '' };
+  const waitReady = async (until: number): Promise<void> => {
+    const certPath = join(dir, 'certs', 'apiserver.crt');
+    for (;;) {
+      if (apiProcess?.exitCode !== null && apiProcess?.exitCode !== undefined) {
+        throw new Error('kube-apiserver exited during startup');
+      }
+      if (existsSync(certPath)) {
+        connection = { ...connection, ca: readFileSync(certPath, 'utf8') };
+        try {
+          const { status } = await apiRequest(connection, 'GET', '/readyz', undefined, {
+            signal: AbortSignal.timeout(2000),
+          });
+          if (status === 200) return;
+        } catch {
+          // not up yet
+        }
+      }
+      if (Date.now() > until) throw new Error('kube-apiserver did not become ready in time');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  };
+
+  apiProcess = launch(apiServer, apiArgs, apiLog);
+  try {
+    await waitReady(deadline);
+  } catch (error) {
+    return fail((error as Error).message);
+  }
+
+  const user = (username: string, token: string, file: string): EnvUser => {
+    const path = join(dir, file);
+    writeFileSync(path, kubeconfigYaml(server, connection.ca, username, token));
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromFile(path);
+    return { username, token, kubeConfig, kubeconfigPath: path };
+  };
+  const admin = user('admin', adminToken, 'kubeconfig');
+  const nonAdmin = user('vmcp-watcher', userToken, 'kubeconfig-non-admin');
+
+  const crds =
+    options.crds === 'none'
+      ? []
+      : options.crds === undefined || options.crds === 'toolhive'
+        ? toolhiveCrdPaths
+        : options.crds;
+  if (crds.length > 0) {
+    try {
+      await installCrds(connection, crds, Math.max(5000, deadline - Date.now()));
+    } catch (error) {
+      return fail(`installing CRDs failed: ${(error as Error).message}`);
+    }
+  }
+
+  return {
+    server,
+    etcdUrl,
+    kubeConfig: admin.kubeConfig,
+    kubeconfigPath: admin.kubeconfigPath,
+    admin,
+    nonAdmin,
+    get connection() {
+      return connection;
+    },
+    get apiServerPid() {
+      return apiProcess?.pid;
+    },
+    get etcdPid() {
+      return etcdProcess.pid;
+    },
+    pause() {
+      apiProcess?.kill('SIGSTOP');
+    },
+    resume() {
+      apiProcess?.kill('SIGCONT');
+    },
+    async restart() {
+      await stopChild(apiProcess);
+      apiProcess = launch(apiServer, apiArgs, apiLog);
+      await waitReady(Date.now() + timeoutMs);
+    },
+    async compact() {
+      const range = await fetch(`${etcdUrl}/v3/kv/range`, {
+        method: 'POST',
+        body: JSON.stringify({ key: Buffer.from('/').toString('base64') }),
+      });
+      const revision = Number(
+        ((await range.json()) as { header: { revision: string } }).header.revision,
+      );
+      const compaction = await fetch(`${etcdUrl}/v3/kv/compaction`, {
+        method: 'POST',
+        body: JSON.stringify({ revision, physical: true }),
+      });
+      if (!compaction.ok && compaction.status !== 400) {
+        throw new Error(`etcd compaction failed: HTTP ${compaction.status}`);
+      }
+      return revision;
+    },
+    logs(lines = 50) {
+      return `--- kube-apiserver ---\n${tail(apiLog, lines)}\n--- etcd ---\n${tail(etcdLog, lines)}`;
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await stopChild(apiProcess);
+      await stopChild(etcdProcess);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
