@@ -14,12 +14,14 @@ export interface ReconcileContext {
   signal: AbortSignal;
 }
 
-/** A reconcile function: brings the world in line with the object named by `request`. */
 // biome-ignore lint/suspicious/noConfusingVoidType: a reconciler that returns nothing must typecheck
+type ReconcileReturn = ReconcileResult | undefined | void;
+
+/** A reconcile function: brings the world in line with the object named by `request`. */
 export type Reconciler = (
   request: ObjectKey,
   context: ReconcileContext,
-) => ReconcileResult | undefined | void | Promise<ReconcileResult | undefined | void>;
+) => ReconcileReturn | Promise<ReconcileReturn>;
 
 /**
  * An error that retrying cannot fix: the controller logs and counts it, and does not requeue.
