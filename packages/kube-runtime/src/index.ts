@@ -1,3 +1,16 @@
+export type { BackoffOptions } from './backoff.js';
+export { Backoff } from './backoff.js';
+export type { ListOptions, ObjectList, Status, WatchResponse } from './client.js';
+export {
+  ApiError,
+  isConflict,
+  isGone,
+  isNotFound,
+  isTooLargeResourceVersion,
+  KubeClient,
+  ResourceClient,
+  resourcePath,
+} from './client.js';
 export type { Clock } from './clock.js';
 export { FakeClock, systemClock } from './clock.js';
 export type {
@@ -9,6 +22,8 @@ export type {
   Reconciler,
 } from './controller.js';
 export { Controller, TerminalError } from './controller.js';
+export type { InformerOptions, ListWatchInformerHandle } from './informer.js';
+export { createInformer, InformerFactory } from './informer.js';
 export type { Check, CheckReport, ManagerOptions } from './manager.js';
 export { Manager } from './manager.js';
 export type { WatchMetrics } from './metrics.js';
@@ -20,6 +35,8 @@ export {
   ItemExponentialFailureRateLimiter,
   MaxOfRateLimiter,
 } from './ratelimiter.js';
+export type { StoreChange } from './store.js';
+export { dropManagedFields, keyOf, Store } from './store.js';
 export type {
   EventHandler,
   HandlerRegistration,
@@ -32,5 +49,13 @@ export type {
   ResourceRef,
 } from './types.js';
 export { silentLogger } from './types.js';
+export type {
+  WatchEvent,
+  WatcherInput,
+  WatcherOptions,
+  WatcherState,
+  WatchObserver,
+} from './watcher.js';
+export { transition, watch } from './watcher.js';
 export type { WorkQueueMetrics, WorkQueueOptions } from './workqueue.js';
 export { WorkQueue } from './workqueue.js';

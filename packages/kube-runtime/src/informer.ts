@@ -1,0 +1,255 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import { KubeClient, ResourceClient } from './client.js';
+import type { WatchMetrics } from './metrics.js';
+import { Store, type StoreChange } from './store.js';
+import type {
+  EventHandler,
+  HandlerRegistration,
+  Informer,
+  KubeObject,
+  Logger,
+  ResourceRef,
+} from './types.js';
+import { silentLogger } from './types.js';
+import { type WatcherOptions, watch } from './watcher.js';
+
+/** Options of {@link createInformer}. */
+export interface InformerOptions<T extends KubeObject> {
+  /** A client, or a kubeconfig to make one from. */
+  client?: KubeClient;
+  kubeConfig?: KubeConfig;
+  resource: ResourceRef;
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  /** Applied to every object before it is cached. Default: drop `metadata.managedFields`. */
+  transform?: (object: T) => T;
+  logger?: Logger;
+  watcher?: Omit<WatcherOptions, 'labelSelector' | 'fieldSelector' | 'logger'>;
+  /** Watch health metrics (e.g. `manager.metrics.watch`). */
+  metrics?: WatchMetrics;
+}
+
+class ListWatchInformer<T extends KubeObject> implements Informer<T> {
+  readonly resource: ResourceRef;
+  readonly namespace: string | undefined;
+  readonly store: Store<T>;
+  readonly #client: ResourceClient<T>;
+  readonly #options: InformerOptions<T>;
+  readonly #logger: Logger;
+  readonly #handlers = new Set<EventHandler<T>>();
+  #synced = false;
+  #lastSyncResourceVersion: string | undefined;
+  readonly #syncWaiters = new Set<() => void>();
+  #handlerErrors = 0;
+  #running = false;
+
+  constructor(options: InformerOptions<T>) {
+    const client =
+      options.client ?? (options.kubeConfig ? new KubeClient(options.kubeConfig) : undefined);
+    if (client === undefined) throw new TypeError('createInformer: give a client or a kubeConfig');
+    this.resource = options.resource;
+    this.namespace = options.namespace;
+    this.#client = new ResourceClient<T>(client, options.resource, options.namespace);
+    this.store = new Store<T>(options.transform);
+    this.#options = options;
+    this.#logger = (options.logger ?? silentLogger).child({
+      informer: options.resource.plural,
+      ...(options.namespace ? { namespace: options.namespace } : {}),
+    });
+  }
+
+  /** The resourceVersion of the last completed (re)list. */
+  get lastSyncResourceVersion(): string | undefined {
+    return this.#lastSyncResourceVersion;
+  }
+
+  /** How many times a handler threw. */
+  get handlerErrors(): number {
+    return this.#handlerErrors;
+  }
+
+  addEventHandler(handler: EventHandler<T>): HandlerRegistration {
+    this.#handlers.add(handler);
+    if (this.#synced) {
+      for (const object of this.store.list()) this.#call(handler, (h) => h.onAdd?.(object, true));
+    }
+    return { remove: () => this.#handlers.delete(handler) };
+  }
+
+  addIndex(name: string, indexFn: (object: T) => string[]): void {
+    this.store.addIndex(name, indexFn);
+  }
+
+  hasSynced(): boolean {
+    return this.#synced;
+  }
+
+  waitForSync(signal?: AbortSignal): Promise<boolean> {
+    if (this.#synced) return Promise.resolve(true);
+    if (signal?.aborted) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const onAbort = () => {
+        this.#syncWaiters.delete(wake);
+        resolve(false);
+      };
+      const wake = () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(true);
+      };
+      this.#syncWaiters.add(wake);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    if (this.#running) throw new Error(`informer ${this.resource.plural} already running`);
+    this.#running = true;
+    const resource = this.resource.plural;
+    const metrics = this.#options.metrics;
+    const events = watch<T>(
+      this.#client,
+      {
+        ...this.#options.watcher,
+        ...(this.#options.labelSelector ? { labelSelector: this.#options.labelSelector } : {}),
+        ...(this.#options.fieldSelector ? { fieldSelector: this.#options.fieldSelector } : {}),
+        logger: this.#logger,
+        observer: {
+          onRelist: () => metrics?.relist(resource),
+          onWatchRestart: (reason) => metrics?.restart(resource, reason),
+          onEvent: () => metrics?.event(resource),
+        },
+      },
+      signal,
+    );
+    let pending: T[] = [];
+    try {
+      for await (const event of events) {
+        switch (event.type) {
+          case 'init':
+            pending = [];
+            break;
+          case 'initApply':
+            pending.push(event.object);
+            break;
+          case 'initDone': {
+            const changes = this.store.replace(pending);
+            pending = [];
+            this.#lastSyncResourceVersion = event.resourceVersion;
+            this.#dispatch(changes);
+            if (!this.#synced) {
+              this.#synced = true;
+              this.#logger.info({ objects: this.store.size }, 'synced');
+              for (const wake of this.#syncWaiters) wake();
+              this.#syncWaiters.clear();
+            }
+            break;
+          }
+          case 'apply': {
+            const change = this.store.apply(event.object);
+            if (change) this.#dispatch([change]);
+            break;
+          }
+          case 'delete': {
+            const change = this.store.delete(event.object);
+            if (change) this.#dispatch([change]);
+            break;
+          }
+          case 'bookmark':
+            break;
+        }
+      }
+    } finally {
+      this.#running = false;
+    }
+  }
+
+  #dispatch(changes: StoreChange<T>[]): void {
+    for (const change of changes) {
+      for (const handler of this.#handlers) {
+        this.#call(handler, (h) => {
+          if (change.type === 'add') h.onAdd?.(change.object, change.isInInitialList);
+          else if (change.type === 'update') h.onUpdate?.(change.oldObject, change.newObject);
+          else h.onDelete?.(change.object, change.finalStateUnknown);
+        });
+      }
+    }
+  }
+
+  #call(handler: EventHandler<T>, run: (handler: EventHandler<T>) => void): void {
+    try {
+      run(handler);
+    } catch (error) {
+      this.#handlerErrors++;
+      this.#logger.error(
+        { err: error instanceof Error ? error.message : String(error) },
+        'event handler threw; continuing',
+      );
+    }
+  }
+}
+
+/** An informer with its cache; see {@link Informer}. */
+export type ListWatchInformerHandle<T extends KubeObject> = Informer<T> & {
+  readonly store: Store<T>;
+  readonly lastSyncResourceVersion: string | undefined;
+  readonly handlerErrors: number;
+};
+
+/**
+ * An informer: lists and watches one resource (in one namespace, with optional selectors),
+ * keeps a frozen cache with indexes, and calls handlers in event order. A handler that throws is
+ * logged and counted and never stops the stream. Relists are atomic (see `Store.replace`).
+ */
+export function createInformer<T extends KubeObject = KubeObject>(
+  options: InformerOptions<T>,
+): ListWatchInformerHandle<T> {
+  return new ListWatchInformer<T>(options);
+}
+
+/**
+ * Shares informers: one per resource, namespace and selector set, however many controllers ask.
+ */
+export class InformerFactory {
+  readonly #defaults: Omit<InformerOptions<KubeObject>, 'resource'>;
+  readonly #informers = new Map<string, ListWatchInformerHandle<KubeObject>>();
+
+  constructor(defaults: Omit<InformerOptions<KubeObject>, 'resource'>) {
+    const client =
+      defaults.client ?? (defaults.kubeConfig ? new KubeClient(defaults.kubeConfig) : undefined);
+    if (client === undefined) throw new TypeError('InformerFactory: give a client or a kubeConfig');
+    this.#defaults = { ...defaults, client };
+  }
+
+  /** The informer for this resource, created on first use. */
+  informerFor<T extends KubeObject = KubeObject>(
+    resource: ResourceRef,
+    options: { namespace?: string; labelSelector?: string; fieldSelector?: string } = {},
+  ): ListWatchInformerHandle<T> {
+    const namespace = options.namespace ?? this.#defaults.namespace;
+    const key = [
+      resource.group,
+      resource.version,
+      resource.plural,
+      namespace ?? '',
+      options.labelSelector ?? '',
+      options.fieldSelector ?? '',
+    ].join('|');
+    let informer = this.#informers.get(key);
+    if (informer === undefined) {
+      informer = createInformer<KubeObject>({
+        ...this.#defaults,
+        ...options,
+        ...(namespace ? { namespace } : {}),
+        resource,
+      });
+      this.#informers.set(key, informer);
+    }
+    return informer as unknown as ListWatchInformerHandle<T>;
+  }
+
+  /** Every informer made so far. */
+  informers(): ListWatchInformerHandle<KubeObject>[] {
+    return [...this.#informers.values()];
+  }
+}

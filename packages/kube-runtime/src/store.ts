@@ -1,0 +1,182 @@
+import type { KubeObject, ObjectKey, ReadonlyStore } from './types.js';
+
+/** `namespace/name` (or `name` for cluster-scoped objects). */
+export function keyOf(object: KubeObject): string {
+  const { namespace, name } = object.metadata;
+  return namespace ? `${namespace}/${name ?? ''}` : (name ?? '');
+}
+
+/** A change the store made, in the order it made them. */
+export type StoreChange<T> =
+  | { type: 'add'; object: T; isInInitialList: boolean }
+  | { type: 'update'; oldObject: T; newObject: T }
+  | { type: 'delete'; object: T; finalStateUnknown: boolean };
+
+/** Drops `metadata.managedFields`: large, and read by nobody here. */
+export function dropManagedFields<T extends KubeObject>(object: T): T {
+  if (object.metadata?.managedFields === undefined) return object;
+  const { managedFields: _dropped, ...metadata } = object.metadata;
+  return { ...object, metadata };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+  }
+  return value;
+}
+
+/**
+ * The informer's cache: objects keyed `namespace/name`, deep-frozen, with secondary indexes.
+ * `replace` swaps in a whole new list atomically and reports what changed.
+ */
+export class Store<T extends KubeObject = KubeObject> implements ReadonlyStore<T> {
+  readonly #objects = new Map<string, T>();
+  readonly #indexFns = new Map<string, (object: T) => string[]>();
+  readonly #indexes = new Map<string, Map<string, Set<string>>>();
+  readonly #transform: (object: T) => T;
+
+  constructor(transform: (object: T) => T = dropManagedFields) {
+    this.#transform = transform;
+  }
+
+  get size(): number {
+    return this.#objects.size;
+  }
+
+  get(key: ObjectKey | string): T | undefined {
+    return this.#objects.get(
+      typeof key === 'string' ? key : key.namespace ? `${key.namespace}/${key.name}` : key.name,
+    );
+  }
+
+  list(): T[] {
+    return [...this.#objects.values()];
+  }
+
+  keys(): string[] {
+    return [...this.#objects.keys()];
+  }
+
+  addIndex(name: string, indexFn: (object: T) => string[]): void {
+    if (this.#indexFns.has(name)) throw new Error(`index ${name} already exists`);
+    this.#indexFns.set(name, indexFn);
+    const index = new Map<string, Set<string>>();
+    this.#indexes.set(name, index);
+    for (const [key, object] of this.#objects) this.#indexOne(name, index, key, object);
+  }
+
+  byIndex(name: string, value: string): T[] {
+    const index = this.#indexes.get(name);
+    if (index === undefined) throw new Error(`no index named ${name}`);
+    const keys = index.get(value);
+    if (keys === undefined) return [];
+    return [...keys].map((key) => this.#objects.get(key) as T);
+  }
+
+  /** Adds or updates one object (from a watch event). */
+  apply(raw: T): StoreChange<T> | undefined {
+    const object = deepFreeze(this.#transform(raw));
+    const key = keyOf(object);
+    const old = this.#objects.get(key);
+    if (old !== undefined && old.metadata.resourceVersion === object.metadata.resourceVersion)
+      return undefined;
+    this.#set(key, object, old);
+    return old === undefined
+      ? { type: 'add', object, isInInitialList: false }
+      : { type: 'update', oldObject: old, newObject: object };
+  }
+
+  /** Removes one object (from a watch event); the change carries the last state. */
+  delete(raw: T): StoreChange<T> | undefined {
+    const key = keyOf(raw);
+    const old = this.#objects.get(key);
+    if (old === undefined) return undefined;
+    this.#unset(key, old);
+    return { type: 'delete', object: deepFreeze(this.#transform(raw)), finalStateUnknown: false };
+  }
+
+  /**
+   * Replaces the whole content with a (re)list, atomically: the new state is built first, then
+   * swapped in. Returns the changes: deletes (with the last known object, `finalStateUnknown`)
+   * for keys that are gone, updates only for objects whose resourceVersion changed, adds for new
+   * keys, and a delete followed by an add where the UID changed under the same name.
+   */
+  replace(rawObjects: Iterable<T>): StoreChange<T>[] {
+    const next = new Map<string, T>();
+    for (const raw of rawObjects) {
+      const object = deepFreeze(this.#transform(raw));
+      next.set(keyOf(object), object);
+    }
+    const changes: StoreChange<T>[] = [];
+    for (const [key, old] of this.#objects) {
+      if (!next.has(key)) {
+        this.#unset(key, old);
+        changes.push({ type: 'delete', object: old, finalStateUnknown: true });
+      }
+    }
+    for (const [key, object] of next) {
+      const old = this.#objects.get(key);
+      if (old === undefined) {
+        this.#set(key, object, undefined);
+        changes.push({ type: 'add', object, isInInitialList: true });
+      } else if (old.metadata.uid !== object.metadata.uid) {
+        this.#unset(key, old);
+        changes.push({ type: 'delete', object: old, finalStateUnknown: true });
+        this.#set(key, object, undefined);
+        changes.push({ type: 'add', object, isInInitialList: true });
+      } else if (old.metadata.resourceVersion !== object.metadata.resourceVersion) {
+        this.#set(key, object, old);
+        changes.push({ type: 'update', oldObject: old, newObject: object });
+      }
+    }
+    return changes;
+  }
+
+  #set(key: string, object: T, old: T | undefined): void {
+    if (old !== undefined) this.#unindex(key, old);
+    this.#objects.set(key, object);
+    for (const [name, index] of this.#indexes) this.#indexOne(name, index, key, object);
+  }
+
+  #unset(key: string, old: T): void {
+    this.#unindex(key, old);
+    this.#objects.delete(key);
+  }
+
+  #indexOne(name: string, index: Map<string, Set<string>>, key: string, object: T): void {
+    const fn = this.#indexFns.get(name) as (object: T) => string[];
+    let values: string[];
+    try {
+      values = fn(object);
+    } catch {
+      values = [];
+    }
+    for (const value of values) {
+      let keys = index.get(value);
+      if (keys === undefined) {
+        keys = new Set();
+        index.set(value, keys);
+      }
+      keys.add(key);
+    }
+  }
+
+  #unindex(key: string, old: T): void {
+    for (const [name, index] of this.#indexes) {
+      const fn = this.#indexFns.get(name) as (object: T) => string[];
+      let values: string[];
+      try {
+        values = fn(old);
+      } catch {
+        values = [];
+      }
+      for (const value of values) {
+        const keys = index.get(value);
+        keys?.delete(key);
+        if (keys?.size === 0) index.delete(value);
+      }
+    }
+  }
+}

@@ -1,0 +1,324 @@
+import { Backoff, type BackoffOptions } from './backoff.js';
+import { ApiError, isGone, isTooLargeResourceVersion, type ResourceClient } from './client.js';
+import type { KubeObject, Logger } from './types.js';
+import { silentLogger } from './types.js';
+
+/**
+ * What a watcher yields (kube-rs style). A (re)list is framed by `init` … `initDone`: a consumer
+ * builds the new state aside from the `initApply` objects and swaps it in at `initDone`, so a
+ * relist is atomic for its readers. A new `init` before `initDone` discards the partial list.
+ */
+export type WatchEvent<T extends KubeObject = KubeObject> =
+  | { type: 'init' }
+  | { type: 'initApply'; object: T }
+  | { type: 'initDone'; resourceVersion: string }
+  | { type: 'apply'; object: T }
+  | { type: 'delete'; object: T }
+  | { type: 'bookmark'; resourceVersion: string };
+
+/** The watcher's states: one function, {@link transition}, moves between them. */
+export type WatcherState =
+  | { phase: 'listing' }
+  | { phase: 'watching'; resourceVersion: string }
+  | {
+      phase: 'backingOff';
+      delayMs: number;
+      resume: { phase: 'listing' } | { phase: 'watching'; resourceVersion: string };
+    }
+  | { phase: 'stopped' };
+
+/** What happened in the current state. */
+export type WatcherInput =
+  | { type: 'listed'; resourceVersion: string }
+  | { type: 'listFailed'; delayMs: number }
+  /** 410 Gone (HTTP or in-stream), an expired continue token, or a too large resourceVersion. */
+  | { type: 'gone' }
+  /** The server closed a healthy watch (timeout): resume from the last resourceVersion. */
+  | { type: 'watchClosed'; resourceVersion: string }
+  /** The watch failed, or closed at once without any event: resume after a delay. */
+  | { type: 'watchFailed'; resourceVersion: string; delayMs: number }
+  /** No bytes for the stall period: the watch was aborted; resume at once. */
+  | { type: 'stalled'; resourceVersion: string }
+  | { type: 'waited' }
+  | { type: 'stop' };
+
+/** The list → watch → relist state machine, as a pure function. */
+export function transition(state: WatcherState, input: WatcherInput): WatcherState {
+  if (input.type === 'stop' || state.phase === 'stopped') return { phase: 'stopped' };
+  switch (state.phase) {
+    case 'listing':
+      if (input.type === 'listed')
+        return { phase: 'watching', resourceVersion: input.resourceVersion };
+      if (input.type === 'listFailed')
+        return { phase: 'backingOff', delayMs: input.delayMs, resume: { phase: 'listing' } };
+      if (input.type === 'gone') return { phase: 'listing' };
+      return state;
+    case 'watching':
+      if (input.type === 'watchClosed' || input.type === 'stalled') {
+        return { phase: 'watching', resourceVersion: input.resourceVersion };
+      }
+      if (input.type === 'gone') return { phase: 'listing' };
+      if (input.type === 'watchFailed') {
+        return {
+          phase: 'backingOff',
+          delayMs: input.delayMs,
+          resume: { phase: 'watching', resourceVersion: input.resourceVersion },
+        };
+      }
+      return state;
+    case 'backingOff':
+      return input.type === 'waited' ? state.resume : state;
+  }
+}
+
+/** Observations for metrics. */
+export interface WatchObserver {
+  onRelist?(): void;
+  onWatchRestart?(reason: 'closed' | 'failed' | 'stalled' | 'gone'): void;
+  onEvent?(): void;
+}
+
+/** Options of {@link watch}. */
+export interface WatcherOptions {
+  labelSelector?: string;
+  fieldSelector?: string;
+  /** Page size of lists. Default 500. */
+  pageSize?: number;
+  /**
+   * The first list may be served from the API server's watch cache (`resourceVersion=0`, cheap,
+   * possibly a little stale); relists after 410 are consistent reads. Default true.
+   */
+  initialListFromCache?: boolean;
+  /** Abort and resume a watch that delivers no bytes for this long. Default 5 minutes. */
+  stallTimeoutMs?: number;
+  /** Server-side watch timeout, drawn at random in this range per watch. Default 300-600 s. */
+  watchTimeoutSeconds?: [number, number];
+  backoff?: BackoffOptions;
+  logger?: Logger;
+  observer?: WatchObserver;
+  random?: () => number;
+}
+
+const SHORT_WATCH_MS = 1000;
+
+class StallError extends Error {}
+
+/** Splits a byte stream into lines, also when a line (or a UTF-8 character) spans chunks. */
+async function* lines(body: AsyncIterable<Buffer>, onBytes: () => void): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for await (const chunk of body) {
+    onBytes();
+    buffer += decoder.decode(chunk, { stream: true });
+    let newline = buffer.indexOf('\n');
+    while (newline >= 0) {
+      const line = buffer.slice(0, newline).trim();
+      buffer = buffer.slice(newline + 1);
+      if (line) yield line;
+      newline = buffer.indexOf('\n');
+    }
+  }
+  const rest = (buffer + decoder.decode()).trim();
+  if (rest) yield rest;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    timer.unref?.();
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
+ * Lists then watches a resource, forever: relists on 410 Gone (HTTP or in-stream) and on a too
+ * large resourceVersion, resumes a closed watch from the last resourceVersion without a relist,
+ * retries every other failure with jittered exponential backoff (honouring `Retry-After`), and
+ * aborts and resumes a watch that stays silent past the stall timeout. Ends only when the signal
+ * aborts. resourceVersions are opaque: only passed back to the server, never compared.
+ */
+export async function* watch<T extends KubeObject>(
+  client: ResourceClient<T>,
+  options: WatcherOptions,
+  signal: AbortSignal,
+): AsyncGenerator<WatchEvent<T>> {
+  const logger = (options.logger ?? silentLogger).child({
+    resource: client.resource.plural,
+    namespace: client.namespace,
+  });
+  const backoff = new Backoff(options.backoff);
+  const random = options.random ?? Math.random;
+  const [minTimeout, maxTimeout] = options.watchTimeoutSeconds ?? [300, 600];
+  const stallMs = options.stallTimeoutMs ?? 300_000;
+  const selectors = {
+    ...(options.labelSelector ? { labelSelector: options.labelSelector } : {}),
+    ...(options.fieldSelector ? { fieldSelector: options.fieldSelector } : {}),
+  };
+  let first = options.initialListFromCache !== false;
+  let state: WatcherState = { phase: 'listing' };
+  const withKind = (object: T): T =>
+    object.kind
+      ? object
+      : ({ ...object, kind: client.resource.kind, apiVersion: apiVersionOf(client) } as T);
+
+  const failure = (error: unknown, what: string): number => {
+    const retryAfter = error instanceof ApiError ? error.retryAfterSeconds : undefined;
+    const delayMs = backoff.next(retryAfter);
+    const code = error instanceof ApiError ? error.code : undefined;
+    const fields = { err: describe(error), code, delayMs: Math.round(delayMs) };
+    if (code === 401 || code === 403)
+      logger.error(fields, `${what} not allowed: check credentials and RBAC; retrying`);
+    else logger.warn(fields, `${what} failed; retrying`);
+    return delayMs;
+  };
+
+  while (!signal.aborted) {
+    if (state.phase === 'stopped') return;
+    if (state.phase === 'backingOff') {
+      await sleep(state.delayMs, signal);
+      state = transition(state, signal.aborted ? { type: 'stop' } : { type: 'waited' });
+      continue;
+    }
+    if (state.phase === 'listing') {
+      options.observer?.onRelist?.();
+      yield { type: 'init' };
+      try {
+        let continueToken: string | undefined;
+        let resourceVersion = '';
+        do {
+          const page = await client.listPage(
+            {
+              ...selectors,
+              limit: options.pageSize ?? 500,
+              ...(continueToken
+                ? { continue: continueToken }
+                : { resourceVersion: first ? '0' : '' }),
+            },
+            signal,
+          );
+          for (const object of page.items) yield { type: 'initApply', object: withKind(object) };
+          continueToken = page.metadata.continue || undefined;
+          resourceVersion = page.metadata.resourceVersion ?? '';
+        } while (continueToken);
+        first = false;
+        yield { type: 'initDone', resourceVersion };
+        state = transition(state, { type: 'listed', resourceVersion });
+      } catch (error) {
+        if (signal.aborted) return;
+        if (isGone(error)) {
+          // An expired continue token: start the list again, consistently.
+          logger.info('list continue token expired; listing again');
+          first = false;
+          state = transition(state, { type: 'gone' });
+        } else {
+          state = transition(state, { type: 'listFailed', delayMs: failure(error, 'list') });
+        }
+      }
+      continue;
+    }
+
+    // Watching.
+    let resourceVersion = state.resourceVersion;
+    let events = 0;
+    const started = performance.now();
+    const controller = new AbortController();
+    const abortOnStop = () => controller.abort(signal.reason);
+    signal.addEventListener('abort', abortOnStop, { once: true });
+    let stallTimer: NodeJS.Timeout | undefined;
+    const armStall = () => {
+      if (stallTimer !== undefined) clearTimeout(stallTimer);
+      stallTimer = setTimeout(() => controller.abort(new StallError('no bytes')), stallMs);
+      stallTimer.unref();
+    };
+    let outcome: WatcherInput;
+    try {
+      armStall();
+      const timeoutSeconds = Math.round(minTimeout + random() * (maxTimeout - minTimeout));
+      const response = await client.watch(
+        { ...selectors, resourceVersion, allowWatchBookmarks: true, timeoutSeconds },
+        controller.signal,
+      );
+      let gone = false;
+      for await (const line of lines(response.body, armStall)) {
+        let event: { type?: string; object?: T };
+        try {
+          event = JSON.parse(line);
+        } catch {
+          throw new Error('watch stream carried a line that is not JSON');
+        }
+        const object = event.object;
+        if (event.type === 'ERROR') {
+          const status = object as unknown as { code?: number; reason?: string; message?: string };
+          if (status.code === 410) {
+            gone = true;
+            break;
+          }
+          throw new ApiError(status.code ?? 500, status as never, 'watch (in-stream error)');
+        }
+        if (object === undefined || typeof object !== 'object') continue;
+        events++;
+        options.observer?.onEvent?.();
+        const nextVersion = object.metadata?.resourceVersion;
+        if (nextVersion) resourceVersion = nextVersion;
+        if (event.type === 'BOOKMARK') yield { type: 'bookmark', resourceVersion };
+        else if (event.type === 'DELETED') yield { type: 'delete', object: withKind(object) };
+        else if (event.type === 'ADDED' || event.type === 'MODIFIED')
+          yield { type: 'apply', object: withKind(object) };
+      }
+      if (gone) {
+        logger.info({ resourceVersion }, 'watch expired (410 Gone in stream); relisting');
+        outcome = { type: 'gone' };
+      } else if (events === 0 && performance.now() - started < SHORT_WATCH_MS) {
+        outcome = {
+          type: 'watchFailed',
+          resourceVersion,
+          delayMs: failure(new Error('watch closed at once without events'), 'watch'),
+        };
+      } else {
+        if (events > 0) backoff.reset();
+        outcome = { type: 'watchClosed', resourceVersion };
+      }
+    } catch (error) {
+      if (signal.aborted) return;
+      const reason = controller.signal.reason;
+      if (reason instanceof StallError) {
+        logger.warn({ stallMs, resourceVersion }, 'watch stalled: no bytes in time; resuming');
+        outcome = { type: 'stalled', resourceVersion };
+      } else if (isGone(error) || isTooLargeResourceVersion(error)) {
+        logger.info({ resourceVersion }, 'watch expired (410 Gone); relisting');
+        outcome = { type: 'gone' };
+      } else {
+        outcome = { type: 'watchFailed', resourceVersion, delayMs: failure(error, 'watch') };
+      }
+    } finally {
+      if (stallTimer !== undefined) clearTimeout(stallTimer);
+      signal.removeEventListener('abort', abortOnStop);
+      controller.abort();
+    }
+    options.observer?.onWatchRestart?.(
+      outcome.type === 'gone'
+        ? 'gone'
+        : outcome.type === 'stalled'
+          ? 'stalled'
+          : outcome.type === 'watchFailed'
+            ? 'failed'
+            : 'closed',
+    );
+    state = transition(state, outcome);
+  }
+}
+
+function apiVersionOf(client: ResourceClient<KubeObject>): string {
+  const { group, version } = client.resource;
+  return group ? `${group}/${version}` : version;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

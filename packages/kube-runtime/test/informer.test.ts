@@ -1,0 +1,149 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { KubeClient } from '../src/client.js';
+import { createInformer, InformerFactory } from '../src/informer.js';
+import type { KubeObject } from '../src/types.js';
+import { line, list, ScriptedServer, status, stream, thing } from './scripted-server.js';
+
+const resource = { group: 'test.example', version: 'v1', plural: 'things', kind: 'Thing' };
+let server: ScriptedServer;
+let stop: AbortController;
+afterEach(async () => {
+  stop?.abort();
+  await server?.close();
+});
+
+function until(predicate: () => boolean): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const check = () =>
+      predicate()
+        ? resolve()
+        : Date.now() - started > 5000
+          ? reject(new Error('timeout'))
+          : setTimeout(check, 5);
+    check();
+  });
+}
+
+describe('informer', () => {
+  it('syncs, delivers events in order, and turns a relist into deletes for vanished objects', async () => {
+    server = await ScriptedServer.start();
+    server.script(
+      list([thing('a', '1'), thing('b', '1'), thing('c', '1', 'old-uid')], '1'),
+      stream([
+        line('MODIFIED', thing('a', '2')),
+        line('ERROR', { kind: 'Status', code: 410, reason: 'Expired' }),
+      ]),
+      list([thing('a', '2'), thing('c', '7', 'new-uid'), thing('d', '7')], '7'),
+    );
+    const informer = createInformer({
+      client: new KubeClient(server.kubeConfig()),
+      resource,
+      namespace: 'default',
+      watcher: { backoff: { initialMs: 1 } },
+    });
+    const seen: string[] = [];
+    informer.addEventHandler({
+      onAdd: (o, initial) => seen.push(`add:${o.metadata.name}${initial ? ':initial' : ''}`),
+      onUpdate: (_old, o) => seen.push(`update:${o.metadata.name}`),
+      onDelete: (o, unknown) => seen.push(`delete:${o.metadata.name}${unknown ? ':unknown' : ''}`),
+    });
+    stop = new AbortController();
+    const running = informer.run(stop.signal);
+    expect(await informer.waitForSync(stop.signal)).toBe(true);
+    await until(() => seen.includes('add:d:initial'));
+    expect(seen).toEqual([
+      'add:a:initial',
+      'add:b:initial',
+      'add:c:initial',
+      'update:a',
+      'delete:b:unknown',
+      'delete:c:unknown',
+      'add:c:initial',
+      'add:d:initial',
+    ]);
+    expect(informer.store.keys().sort()).toEqual(['default/a', 'default/c', 'default/d']);
+    expect(informer.lastSyncResourceVersion).toBe('7');
+    stop.abort();
+    await running;
+  });
+
+  it('keeps delivering when a handler throws, and counts it', async () => {
+    server = await ScriptedServer.start();
+    server.script(
+      list([thing('a', '1')], '1'),
+      stream([line('ADDED', thing('b', '2'))], { keepOpen: true }),
+    );
+    const informer = createInformer({
+      client: new KubeClient(server.kubeConfig()),
+      resource,
+      namespace: 'default',
+    });
+    const seen: string[] = [];
+    informer.addEventHandler({
+      onAdd: () => {
+        throw new Error('handler bug');
+      },
+    });
+    informer.addEventHandler({ onAdd: (o) => seen.push(o.metadata.name as string) });
+    stop = new AbortController();
+    const running = informer.run(stop.signal);
+    await until(() => seen.length === 2);
+    expect(seen).toEqual(['a', 'b']);
+    expect(informer.handlerErrors).toBe(2);
+    stop.abort();
+    await running;
+  });
+
+  it('replays the cache to a handler added after sync', async () => {
+    server = await ScriptedServer.start();
+    server.script(list([thing('a', '1')], '1'));
+    const informer = createInformer<KubeObject>({
+      client: new KubeClient(server.kubeConfig()),
+      resource,
+      namespace: 'default',
+    });
+    stop = new AbortController();
+    const running = informer.run(stop.signal);
+    await informer.waitForSync();
+    const late: string[] = [];
+    informer.addEventHandler({ onAdd: (o, initial) => late.push(`${o.metadata.name}:${initial}`) });
+    expect(late).toEqual(['a:true']);
+    stop.abort();
+    await running;
+  });
+
+  it('returns false from waitForSync when aborted before the first list', async () => {
+    server = await ScriptedServer.start();
+    server.script(status(500, 'InternalError'));
+    const informer = createInformer({
+      client: new KubeClient(server.kubeConfig()),
+      resource,
+      namespace: 'default',
+    });
+    stop = new AbortController();
+    const running = informer.run(stop.signal);
+    const waiting = new AbortController();
+    const result = informer.waitForSync(waiting.signal);
+    waiting.abort();
+    expect(await result).toBe(false);
+    stop.abort();
+    await running;
+  });
+
+  it('shares one informer per resource, namespace and selectors', async () => {
+    server = await ScriptedServer.start();
+    const factory = new InformerFactory({
+      client: new KubeClient(server.kubeConfig()),
+      namespace: 'default',
+    });
+    expect(factory.informerFor(resource)).toBe(factory.informerFor(resource));
+    expect(factory.informerFor(resource, { labelSelector: 'a=b' })).not.toBe(
+      factory.informerFor(resource),
+    );
+    expect(factory.informerFor(resource, { namespace: 'other' })).not.toBe(
+      factory.informerFor(resource),
+    );
+    expect(factory.informers()).toHaveLength(3);
+  });
+});

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { Store } from '../src/store.js';
+import type { KubeObject } from '../src/types.js';
+
+const obj = (
+  name: string,
+  resourceVersion: string,
+  extra: Partial<KubeObject['metadata']> = {},
+  spec: unknown = {},
+): KubeObject => ({
+  metadata: { name, namespace: 'ns', resourceVersion, uid: `uid-${name}`, ...extra },
+  spec,
+});
+
+describe('Store', () => {
+  it('keys objects by namespace/name, freezes them and drops managedFields', () => {
+    const store = new Store();
+    store.apply(obj('a', '1', { managedFields: [{ manager: 'kubectl' }] }));
+    const found = store.get('ns/a') as KubeObject;
+    expect(found.metadata).not.toHaveProperty('managedFields');
+    expect(Object.isFrozen(found)).toBe(true);
+    expect(Object.isFrozen(found.metadata)).toBe(true);
+    expect(store.get({ namespace: 'ns', name: 'a' })).toBe(found);
+  });
+
+  it('reports add, update (only when the resourceVersion changed) and delete with the last state', () => {
+    const store = new Store();
+    expect(store.apply(obj('a', '1'))?.type).toBe('add');
+    expect(store.apply(obj('a', '1'))).toBeUndefined();
+    expect(store.apply(obj('a', '2'))).toMatchObject({
+      type: 'update',
+      oldObject: { metadata: { resourceVersion: '1' } },
+    });
+    expect(store.delete(obj('a', '3'))).toMatchObject({ type: 'delete', finalStateUnknown: false });
+    expect(store.delete(obj('a', '3'))).toBeUndefined();
+  });
+
+  it('replaces atomically: deletes for vanished keys, updates for changed ones, nothing for the same', () => {
+    const store = new Store();
+    store.replace([obj('keep', '1'), obj('change', '1'), obj('gone', '1')]);
+    const before = store.get('ns/keep');
+    const changes = store.replace([obj('keep', '1'), obj('change', '2'), obj('new', '5')]);
+    expect(
+      changes.map(
+        (c) => `${c.type}:${'object' in c ? c.object.metadata.name : c.newObject.metadata.name}`,
+      ),
+    ).toEqual(['delete:gone', 'update:change', 'add:new']);
+    expect(changes[0]).toMatchObject({
+      finalStateUnknown: true,
+      object: { metadata: { resourceVersion: '1' } },
+    });
+    expect(store.get('ns/keep')).toBe(before);
+    expect(store.keys().sort()).toEqual(['ns/change', 'ns/keep', 'ns/new']);
+  });
+
+  it('turns a UID change under the same name into a delete then an add', () => {
+    const store = new Store();
+    store.replace([obj('a', '1', { uid: 'one' })]);
+    const changes = store.replace([obj('a', '9', { uid: 'two' })]);
+    expect(changes.map((c) => c.type)).toEqual(['delete', 'add']);
+  });
+
+  it('maintains secondary indexes through adds, updates, deletes and relists', () => {
+    const store = new Store();
+    store.addIndex('byRef', (o) => {
+      const ref = (o.spec as { ref?: string }).ref;
+      return ref ? [ref] : [];
+    });
+    store.apply(obj('a', '1', {}, { ref: 'x' }));
+    store.apply(obj('b', '1', {}, { ref: 'x' }));
+    expect(
+      store
+        .byIndex('byRef', 'x')
+        .map((o) => o.metadata.name)
+        .sort(),
+    ).toEqual(['a', 'b']);
+    store.apply(obj('a', '2', {}, { ref: 'y' }));
+    expect(store.byIndex('byRef', 'x').map((o) => o.metadata.name)).toEqual(['b']);
+    expect(store.byIndex('byRef', 'y').map((o) => o.metadata.name)).toEqual(['a']);
+    store.replace([obj('a', '2', {}, { ref: 'y' })]);
+    expect(store.byIndex('byRef', 'x')).toEqual([]);
+    expect(() => store.byIndex('nope', 'x')).toThrow(/no index/);
+  });
+});

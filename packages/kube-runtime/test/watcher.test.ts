@@ -1,0 +1,319 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { Backoff } from '../src/backoff.js';
+import { KubeClient, ResourceClient } from '../src/client.js';
+import type { KubeObject } from '../src/types.js';
+import { transition, type WatchEvent, type WatcherState, watch } from '../src/watcher.js';
+import { line, list, ScriptedServer, status, stream, thing } from './scripted-server.js';
+
+const resource = { group: 'test.example', version: 'v1', plural: 'things', kind: 'Thing' };
+let server: ScriptedServer;
+let stop: AbortController;
+
+afterEach(async () => {
+  stop?.abort();
+  await server?.close();
+});
+
+/** Runs a watcher against the scripted server and collects events until `count` arrived. */
+async function collect(count: number, options: Parameters<typeof watch>[1] = {}) {
+  const client = new ResourceClient<KubeObject>(
+    new KubeClient(server.kubeConfig()),
+    resource,
+    'default',
+  );
+  stop = new AbortController();
+  const events: WatchEvent[] = [];
+  const iterator = watch(
+    client,
+    { backoff: { initialMs: 1, maxMs: 5, jitter: 0 }, ...options },
+    stop.signal,
+  );
+  for await (const event of iterator) {
+    events.push(event);
+    if (events.length >= count) break;
+  }
+  return events;
+}
+
+const summary = (events: WatchEvent[]) =>
+  events.map((e) =>
+    'object' in e
+      ? `${e.type}:${e.object.metadata.name}`
+      : 'resourceVersion' in e
+        ? `${e.type}:${e.resourceVersion}`
+        : e.type,
+  );
+const watchRequests = () => server.requests.filter((u) => u.searchParams.get('watch') === 'true');
+const listRequests = () => server.requests.filter((u) => u.searchParams.get('watch') !== 'true');
+
+describe('watcher transitions', () => {
+  const listing: WatcherState = { phase: 'listing' };
+  const watching: WatcherState = { phase: 'watching', resourceVersion: '5' };
+  it.each<[string, WatcherState, Parameters<typeof transition>[1], WatcherState]>([
+    [
+      'list done → watch from its version',
+      listing,
+      { type: 'listed', resourceVersion: '7' },
+      { phase: 'watching', resourceVersion: '7' },
+    ],
+    [
+      'list failed → back off, then list',
+      listing,
+      { type: 'listFailed', delayMs: 10 },
+      { phase: 'backingOff', delayMs: 10, resume: listing },
+    ],
+    ['expired continue → list again', listing, { type: 'gone' }, listing],
+    [
+      'normal close → resume from last version',
+      watching,
+      { type: 'watchClosed', resourceVersion: '9' },
+      { phase: 'watching', resourceVersion: '9' },
+    ],
+    [
+      'stall → resume at once',
+      watching,
+      { type: 'stalled', resourceVersion: '9' },
+      { phase: 'watching', resourceVersion: '9' },
+    ],
+    ['410 → relist', watching, { type: 'gone' }, listing],
+    [
+      'failure → back off, then watch',
+      watching,
+      { type: 'watchFailed', resourceVersion: '9', delayMs: 3 },
+      { phase: 'backingOff', delayMs: 3, resume: { phase: 'watching', resourceVersion: '9' } },
+    ],
+    [
+      'waited → resume',
+      { phase: 'backingOff', delayMs: 3, resume: listing },
+      { type: 'waited' },
+      listing,
+    ],
+    ['stop from anywhere', watching, { type: 'stop' }, { phase: 'stopped' }],
+    [
+      'stopped stays stopped',
+      { phase: 'stopped' },
+      { type: 'listed', resourceVersion: '1' },
+      { phase: 'stopped' },
+    ],
+  ])('%s', (_name, state, input, expected) => {
+    expect(transition(state, input)).toEqual(expected);
+  });
+});
+
+describe('Backoff', () => {
+  it('doubles from 0.8 s to 30 s, honours a longer Retry-After, and resets after a quiet period', () => {
+    let now = 0;
+    const backoff = new Backoff({ jitter: 0, now: () => now });
+    expect([backoff.next(), backoff.next(), backoff.next()]).toEqual([800, 1600, 3200]);
+    for (let i = 0; i < 10; i++) backoff.next();
+    expect(backoff.next()).toBe(30_000);
+    expect(backoff.next(60)).toBe(60_000);
+    now += 200_000;
+    expect(backoff.next()).toBe(800);
+  });
+
+  it('jitters within the bound', () => {
+    const low = new Backoff({ jitter: 0.2, random: () => 0 }).next();
+    const high = new Backoff({ jitter: 0.2, random: () => 1 }).next();
+    expect([low, high]).toEqual([640, 960]);
+  });
+});
+
+describe('watcher against a scripted server', () => {
+  it('parses an event split mid-JSON and many events in one chunk, then resumes from the last version', async () => {
+    server = await ScriptedServer.start();
+    const a = line('ADDED', thing('a', '2'));
+    server.script(
+      list([], '1'),
+      stream([
+        a.slice(0, 17),
+        a.slice(17) + line('ADDED', thing('b', '3')) + line('MODIFIED', thing('a', '4')),
+      ]),
+    );
+    // Keep the watcher running until it has resumed (a third request), then stop it.
+    const client = new ResourceClient<KubeObject>(
+      new KubeClient(server.kubeConfig()),
+      resource,
+      'default',
+    );
+    stop = new AbortController();
+    const events: WatchEvent[] = [];
+    const loop = (async () => {
+      for await (const event of watch(
+        client,
+        { backoff: { initialMs: 1, jitter: 0 } },
+        stop.signal,
+      ))
+        events.push(event);
+    })();
+    await server.requested(3);
+    const [firstWatch, secondWatch] = watchRequests();
+    expect(firstWatch?.searchParams.get('resourceVersion')).toBe('1');
+    expect(firstWatch?.searchParams.get('allowWatchBookmarks')).toBe('true');
+    const timeout = Number(firstWatch?.searchParams.get('timeoutSeconds'));
+    expect(timeout).toBeGreaterThanOrEqual(300);
+    expect(timeout).toBeLessThanOrEqual(600);
+    expect(secondWatch?.searchParams.get('resourceVersion')).toBe('4');
+    expect(listRequests()).toHaveLength(1);
+    stop.abort();
+    await loop;
+    expect(summary(events)).toEqual(['init', 'initDone:1', 'apply:a', 'apply:b', 'apply:a']);
+  });
+
+  it('asks the watch cache for the first list, pages with limit 500', async () => {
+    server = await ScriptedServer.start();
+    server.script(list([thing('a', '1')], '1'));
+    await collect(3);
+    expect(listRequests()[0]?.searchParams.get('resourceVersion')).toBe('0');
+    expect(listRequests()[0]?.searchParams.get('limit')).toBe('500');
+  });
+
+  it('relists consistently after an in-stream 410', async () => {
+    server = await ScriptedServer.start();
+    server.script(
+      list([thing('a', '1')], '1'),
+      stream([
+        line('ERROR', {
+          kind: 'Status',
+          code: 410,
+          reason: 'Expired',
+          message: 'too old resource version',
+        }),
+      ]),
+      list([thing('b', '8')], '8'),
+    );
+    const events = await collect(6);
+    expect(summary(events)).toEqual([
+      'init',
+      'initApply:a',
+      'initDone:1',
+      'init',
+      'initApply:b',
+      'initDone:8',
+    ]);
+    expect(listRequests()[1]?.searchParams.get('resourceVersion')).toBeNull();
+  });
+
+  it('relists after an HTTP 410', async () => {
+    server = await ScriptedServer.start();
+    server.script(list([], '1'), status(410, 'Gone'), list([thing('c', '9')], '9'));
+    expect(summary(await collect(5))).toEqual([
+      'init',
+      'initDone:1',
+      'init',
+      'initApply:c',
+      'initDone:9',
+    ]);
+  });
+
+  it.each([
+    [500, 'InternalError'],
+    [429, 'TooManyRequests'],
+    [401, 'Unauthorized'],
+    [403, 'Forbidden'],
+  ])(
+    'retries the watch from the same version after HTTP %i, without a relist',
+    async (code, reason) => {
+      server = await ScriptedServer.start();
+      server.script(
+        list([], '1'),
+        status(code, reason, { 'retry-after': '0' }),
+        stream([line('ADDED', thing('a', '2'))]),
+      );
+      expect(summary(await collect(3))).toEqual(['init', 'initDone:1', 'apply:a']);
+      expect(watchRequests().map((u) => u.searchParams.get('resourceVersion'))).toEqual(['1', '1']);
+      expect(listRequests()).toHaveLength(1);
+    },
+  );
+
+  it('aborts a stalled watch and resumes it', async () => {
+    server = await ScriptedServer.start();
+    const restarts: string[] = [];
+    server.script(
+      list([], '1'),
+      stream([], { keepOpen: true }),
+      stream([line('ADDED', thing('a', '2'))]),
+    );
+    const events = await collect(3, {
+      stallTimeoutMs: 100,
+      observer: { onWatchRestart: (r) => restarts.push(r) },
+    });
+    expect(summary(events)).toEqual(['init', 'initDone:1', 'apply:a']);
+    expect(restarts[0]).toBe('stalled');
+    expect(watchRequests().map((u) => u.searchParams.get('resourceVersion'))).toEqual(['1', '1']);
+  });
+
+  it('keeps a quiet watch alive with bookmarks and resumes from the bookmark', async () => {
+    server = await ScriptedServer.start();
+    server.script(
+      list([], '1'),
+      stream([line('BOOKMARK', { kind: 'Thing', metadata: { resourceVersion: '42' } })]),
+      stream([line('ADDED', thing('a', '43'))]),
+    );
+    expect(summary(await collect(4))).toEqual(['init', 'initDone:1', 'bookmark:42', 'apply:a']);
+    expect(watchRequests()[1]?.searchParams.get('resourceVersion')).toBe('42');
+    expect(listRequests()).toHaveLength(1);
+  });
+
+  it('retries after a reset connection', async () => {
+    server = await ScriptedServer.start();
+    server.script(
+      list([], '1'),
+      (_req, res) => {
+        res.writeHead(200);
+        res.write(line('ADDED', thing('a', '2')));
+        setTimeout(() => res.socket?.destroy(), 10);
+      },
+      stream([line('ADDED', thing('b', '3'))]),
+    );
+    expect(summary(await collect(4))).toEqual(['init', 'initDone:1', 'apply:a', 'apply:b']);
+    expect(watchRequests()[1]?.searchParams.get('resourceVersion')).toBe('2');
+  });
+
+  it('counts a watch that closes at once without events as a failure', async () => {
+    server = await ScriptedServer.start();
+    const restarts: string[] = [];
+    server.script(list([], '1'), stream([]), stream([line('ADDED', thing('a', '2'))]));
+    await collect(3, { observer: { onWatchRestart: (r) => restarts.push(r) } });
+    expect(restarts[0]).toBe('failed');
+  });
+
+  it('starts the list again when its continue token expired', async () => {
+    server = await ScriptedServer.start();
+    server.script(
+      list([thing('a', '5')], '5', 'token-1'),
+      status(410, 'Expired'),
+      list([thing('a', '6'), thing('b', '6')], '6'),
+    );
+    const events = await collect(6);
+    expect(summary(events)).toEqual([
+      'init',
+      'initApply:a',
+      'init',
+      'initApply:a',
+      'initApply:b',
+      'initDone:6',
+    ]);
+    expect(listRequests()[1]?.searchParams.get('continue')).toBe('token-1');
+    expect(listRequests()[2]?.searchParams.get('continue')).toBeNull();
+  });
+
+  it('stops when the signal aborts, without an error', async () => {
+    server = await ScriptedServer.start();
+    server.script(list([], '1'), stream([], { keepOpen: true }));
+    const client = new ResourceClient<KubeObject>(
+      new KubeClient(server.kubeConfig()),
+      resource,
+      'default',
+    );
+    stop = new AbortController();
+    const seen: string[] = [];
+    const loop = (async () => {
+      for await (const event of watch(client, {}, stop.signal)) seen.push(event.type);
+    })();
+    await server.requested(2);
+    stop.abort();
+    await loop;
+    expect(seen).toEqual(['init', 'initDone']);
+  });
+});
