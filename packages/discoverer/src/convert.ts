@@ -189,6 +189,10 @@ async function authOf(
       ? {}
       : { authConfig: resolved.strategy, authConfigRef: resolved.authConfigRef };
   } catch (error) {
+    // A failed lookup (an API error) is worth retrying; everything else needs a change first.
+    if (error instanceof AuthResolutionError && error.reason === 'lookup-failed') {
+      return { kind: 'error', error };
+    }
     if (error instanceof AuthResolutionError) {
       return skip('auth-unresolved', `${fields.kind} ${fields.id}: ${error.message}`);
     }

@@ -150,6 +150,18 @@ describe('MCPServer', () => {
     });
   });
 
+  it('reports a failed Secret lookup as an error to retry, not a skip', async () => {
+    const reader = createObjectReader(tokenExchange);
+    reader.getSecret = async () => {
+      throw new Error('apiserver unavailable');
+    };
+    const object = mcpServer('s', { spec: { externalAuthConfigRef: { name: 'te' } } });
+    const outcome = await mcpServerToBackend(object, { reader });
+    expect(outcome.kind).toBe('error');
+    if (outcome.kind === 'error')
+      expect(outcome.error.message).toContain('Secret tools/te-secret could not be read');
+  });
+
   it('is skipped as other-group when a group is given and differs', async () => {
     const object = mcpServer('s', { spec: { groupRef: { name: 'other' } } });
     expect(await mcpServerToBackend(object, { ...context(), group: GROUP })).toMatchObject({
