@@ -1,0 +1,335 @@
+import type { KubeConfig } from '@kubernetes/client-node';
+import {
+  caBundleConfigMapName,
+  type DiscoveryReader,
+  externalAuthConfigName,
+  type KubeObjectLike,
+  WORKLOAD_KINDS,
+  type WorkloadKind,
+  workloadGroup,
+} from '@vmcp/discoverer';
+import {
+  InformerFactory,
+  isNotFound,
+  KubeClient,
+  type KubeObject,
+  type ListWatchInformerHandle,
+  type Logger,
+  Manager,
+  type ObjectKey,
+  ResourceClient,
+  type ResourceRef,
+  silentLogger,
+} from '@vmcp/kube-runtime';
+import type { DynamicRegistry } from '@vmcp/registry';
+import { Counter, type Registry } from 'prom-client';
+import { BackendReconciler, type Decision } from './backend-reconciler.js';
+
+const toolhive = (plural: string, kind: string): ResourceRef => ({
+  group: 'toolhive.stacklok.dev',
+  version: 'v1beta1',
+  plural,
+  kind,
+});
+
+/** The resources a watcher reads. */
+export const RESOURCES = Object.freeze({
+  MCPServer: toolhive('mcpservers', 'MCPServer'),
+  MCPRemoteProxy: toolhive('mcpremoteproxies', 'MCPRemoteProxy'),
+  MCPServerEntry: toolhive('mcpserverentries', 'MCPServerEntry'),
+  MCPExternalAuthConfig: toolhive('mcpexternalauthconfigs', 'MCPExternalAuthConfig'),
+  ConfigMap: { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap' } as ResourceRef,
+  Secret: { group: '', version: 'v1', plural: 'secrets', kind: 'Secret' } as ResourceRef,
+});
+
+const CA_BUNDLE_INDEX = 'spec.caBundleRef.configMapRef.name';
+
+/** Options of {@link BackendWatcher}. */
+export interface BackendWatcherOptions {
+  kubeConfig: KubeConfig;
+  /** The one namespace watched; backend ids are resource names within it. */
+  namespace: string;
+  /** `name`, or `namespace/name` where the namespace must be the watcher's own. */
+  groupRef: string;
+  registry: DynamicRegistry;
+  logger?: Logger;
+  /** Where metrics go (default: a new registry). */
+  metricsRegistry?: Registry;
+  /**
+   * Re-reconcile every workload of the group this often, so that a rotated Secret (Secrets are
+   * read, never watched) is picked up. Off by default, as upstream.
+   */
+  resyncPeriodMs?: number;
+  /** Grace period for in-flight reconciles at stop. Default 30 s. */
+  gracefulShutdownTimeoutMs?: number;
+  /** Options for every watch (stall timeout, backoff), mostly for tests. */
+  watcher?: import('@vmcp/kube-runtime').WatcherOptions;
+}
+
+/** Parses `name` or `namespace/name`; the namespace must be the watcher's own. */
+export function parseGroupRef(groupRef: string, namespace: string): string {
+  const parts = groupRef.split('/');
+  if (parts.length === 1 && parts[0]) return parts[0];
+  if (parts.length === 2 && parts[0] && parts[1]) {
+    if (parts[0] !== namespace) {
+      throw new Error(
+        `groupRef ${JSON.stringify(groupRef)} names namespace ${JSON.stringify(parts[0])}, but the watcher watches ${JSON.stringify(namespace)}: a group is always in the watcher's own namespace`,
+      );
+    }
+    return parts[1];
+  }
+  throw new Error(`groupRef ${JSON.stringify(groupRef)} is not "name" or "namespace/name"`);
+}
+
+/**
+ * Keeps a dynamic registry in step with the MCPServers, MCPRemoteProxies and MCPServerEntries of
+ * one group in one namespace, and with the auth configs, Secrets and CA ConfigMaps they
+ * reference. Upstream's BackendWatcher, on `@vmcp/kube-runtime`.
+ *
+ * @example
+ * const registry = createDynamicRegistry();
+ * const watcher = new BackendWatcher({ kubeConfig, namespace: 'tools', groupRef: 'engineering', registry });
+ * const done = watcher.start(signal);
+ * if (await watcher.waitForCacheSync()) console.log(registry.list());
+ */
+export class BackendWatcher {
+  readonly namespace: string;
+  readonly group: string;
+  readonly registry: DynamicRegistry;
+  readonly manager: Manager;
+  readonly #options: BackendWatcherOptions;
+  readonly #logger: Logger;
+  readonly #shadowed: Counter<'kind'>;
+  readonly #skipped: Counter<'reason'>;
+  #reconciler: BackendReconciler | undefined;
+  #started = false;
+  #running = false;
+
+  constructor(options: BackendWatcherOptions) {
+    if (options === undefined || options === null)
+      throw new TypeError('BackendWatcher: options are required');
+    if (!options.kubeConfig) throw new TypeError('BackendWatcher: kubeConfig cannot be empty');
+    if (typeof options.namespace !== 'string' || options.namespace === '') {
+      throw new TypeError('BackendWatcher: namespace cannot be empty');
+    }
+    if (typeof options.groupRef !== 'string' || options.groupRef === '') {
+      throw new TypeError('BackendWatcher: groupRef cannot be empty');
+    }
+    if (!options.registry) throw new TypeError('BackendWatcher: registry cannot be empty');
+    this.namespace = options.namespace;
+    this.group = parseGroupRef(options.groupRef, options.namespace);
+    this.registry = options.registry;
+    this.#options = options;
+    this.#logger = (options.logger ?? silentLogger).child({
+      namespace: this.namespace,
+      group: this.group,
+    });
+    this.manager = new Manager({
+      logger: this.#logger,
+      ...(options.metricsRegistry ? { metricsRegistry: options.metricsRegistry } : {}),
+      ...(options.gracefulShutdownTimeoutMs !== undefined
+        ? { gracefulShutdownTimeoutMs: options.gracefulShutdownTimeoutMs }
+        : {}),
+    });
+    const registers = [this.manager.metricsRegistry];
+    this.#shadowed = new Counter({
+      name: 'vmcp_backend_shadowed_total',
+      help: 'Reconciles that found several workload kinds sharing one name (the first in precedence wins)',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.#skipped = new Counter({
+      name: 'vmcp_backend_skipped_total',
+      help: 'Workloads of the group that are not backends, by reason',
+      labelNames: ['reason'],
+      registers,
+    });
+  }
+
+  /** The metrics of the watcher and its runtime. */
+  get metricsRegistry(): Registry {
+    return this.manager.metricsRegistry;
+  }
+
+  /** True while the watch loops run. */
+  isAlive(): boolean {
+    return this.#running;
+  }
+
+  /**
+   * Runs until the signal aborts, then shuts down gracefully (in-flight reconciles finish within
+   * the grace period). Call once: a second call rejects with "watcher already started".
+   */
+  async start(signal: AbortSignal): Promise<void> {
+    if (this.#started) throw new Error('watcher already started');
+    this.#started = true;
+    const client = new KubeClient(this.#options.kubeConfig);
+    const factory = new InformerFactory({
+      client,
+      namespace: this.namespace,
+      logger: this.#logger,
+      metrics: this.manager.metrics.watch,
+      ...(this.#options.watcher ? { watcher: this.#options.watcher } : {}),
+    });
+    const informers = {
+      MCPServer: factory.informerFor(RESOURCES.MCPServer),
+      MCPRemoteProxy: factory.informerFor(RESOURCES.MCPRemoteProxy),
+      MCPServerEntry: factory.informerFor(RESOURCES.MCPServerEntry),
+      MCPExternalAuthConfig: factory.informerFor(RESOURCES.MCPExternalAuthConfig),
+      ConfigMap: factory.informerFor(RESOURCES.ConfigMap),
+    };
+    informers.MCPServerEntry.addIndex(CA_BUNDLE_INDEX, (entry) => {
+      const name = safe(() => caBundleConfigMapName(entry));
+      return name ? [name] : [];
+    });
+    for (const informer of Object.values(informers)) this.manager.addInformer(informer);
+
+    const secrets = new ResourceClient(client, RESOURCES.Secret, this.namespace);
+    const reader = this.#reader(informers, secrets);
+    this.#reconciler = new BackendReconciler({
+      namespace: this.namespace,
+      group: this.group,
+      registry: this.registry,
+      reader,
+      logger: this.#logger,
+      observer: { decided: (name, decision) => this.#observe(name, decision) },
+    });
+    const reconciler = this.#reconciler;
+    const controller = this.manager.createController({
+      name: 'vmcp-backends',
+      reconcile: (request) => reconciler.reconcile(request),
+    });
+
+    // Workloads: enqueued only when in our group. The controller maps the old and the new object
+    // of an update, so a workload moving out of the group is still enqueued (and removed).
+    const inGroup =
+      (kind: WorkloadKind) =>
+      (object: KubeObject): ObjectKey[] =>
+        safe(() => workloadGroup(object, kind)) === this.group ? [this.#key(object)] : [];
+    for (const kind of WORKLOAD_KINDS) controller.watches(informers[kind], inGroup(kind));
+    // Auth configs: every workload of our group that references the changed config.
+    controller.watches(informers.MCPExternalAuthConfig, (config) => {
+      const name = config.metadata.name;
+      const requests: ObjectKey[] = [];
+      for (const kind of WORKLOAD_KINDS) {
+        for (const workload of informers[kind].store.list()) {
+          if (
+            safe(() => externalAuthConfigName(workload, kind)) === name &&
+            inGroup(kind)(workload).length > 0
+          ) {
+            requests.push(this.#key(workload));
+          }
+        }
+      }
+      return requests;
+    });
+    // CA ConfigMaps: the entries of our group that reference it, through the field index.
+    controller.watches(informers.ConfigMap, (configMap) =>
+      informers.MCPServerEntry.store
+        .byIndex(CA_BUNDLE_INDEX, configMap.metadata.name ?? '')
+        .flatMap((entry) => inGroup('MCPServerEntry')(entry)),
+    );
+
+    const resyncMs = this.#options.resyncPeriodMs;
+    let resync: NodeJS.Timeout | undefined;
+    if (resyncMs !== undefined && resyncMs > 0) {
+      resync = setInterval(() => {
+        const names = new Set(this.registry.list().map((b) => b.id));
+        for (const kind of WORKLOAD_KINDS) {
+          for (const workload of informers[kind].store.list()) {
+            if (inGroup(kind)(workload).length > 0) names.add(workload.metadata.name as string);
+          }
+        }
+        for (const name of names) controller.enqueue({ namespace: this.namespace, name });
+      }, resyncMs);
+      resync.unref();
+    }
+
+    this.#running = true;
+    this.#logger.info('backend watcher starting');
+    try {
+      await this.manager.start(signal);
+    } finally {
+      this.#running = false;
+      if (resync !== undefined) clearInterval(resync);
+      await client.close();
+      this.#logger.info('backend watcher stopped');
+    }
+  }
+
+  /**
+   * True once every informer synced; false when not started (with a warning), on timeout
+   * (default 30 s) or abort. Callable many times: the readiness gate.
+   */
+  async waitForCacheSync(
+    options: { signal?: AbortSignal; timeoutMs?: number } = {},
+  ): Promise<boolean> {
+    if (!this.#started) {
+      this.#logger.warn('waitForCacheSync called before start');
+      return false;
+    }
+    return this.manager.waitForCacheSync({
+      timeoutMs: options.timeoutMs ?? 30_000,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  }
+
+  /** Why `name` is or is not a backend, through the same code path as the reconciles. */
+  async explain(name: string): Promise<Awaited<ReturnType<BackendReconciler['explain']>>> {
+    if (this.#reconciler === undefined) throw new Error('explain needs a started watcher');
+    return this.#reconciler.explain(name);
+  }
+
+  #key(object: KubeObject): ObjectKey {
+    return {
+      namespace: object.metadata.namespace ?? this.namespace,
+      name: object.metadata.name ?? '',
+    };
+  }
+
+  #reader(
+    informers: Record<
+      WorkloadKind | 'MCPExternalAuthConfig' | 'ConfigMap',
+      ListWatchInformerHandle<KubeObject>
+    >,
+    secrets: ResourceClient,
+  ): DiscoveryReader {
+    const fromCache = (kind: keyof typeof informers) => async (namespace: string, name: string) =>
+      informers[kind].store.get({ namespace, name }) as KubeObjectLike | undefined;
+    return {
+      getWorkload: (kind, namespace, name) => fromCache(kind)(namespace, name),
+      listWorkloads: async (kind) => informers[kind].store.list() as KubeObjectLike[],
+      getExternalAuthConfig: fromCache('MCPExternalAuthConfig'),
+      getConfigMap: fromCache('ConfigMap'),
+      // Secrets: a direct GET (RBAC `get` only), never a cache that would watch every Secret.
+      getSecret: async (_namespace, name) => {
+        try {
+          return (await secrets.get(name)) as KubeObjectLike;
+        } catch (error) {
+          if (isNotFound(error)) return undefined;
+          throw error;
+        }
+      },
+    };
+  }
+
+  #observe(name: string, decision: Decision): void {
+    if ('shadowed' in decision) for (const kind of decision.shadowed) this.#shadowed.inc({ kind });
+    if (decision.action === 'remove' && decision.reason === 'skipped')
+      this.#skipped.inc({ reason: decision.outcome.reason });
+    if (decision.action === 'upsert' && decision.changed) {
+      this.#logger.info(
+        { name, kind: decision.kind, version: this.registry.version },
+        'backend upserted',
+      );
+    }
+  }
+}
+
+function safe<T>(read: () => T): T | undefined {
+  try {
+    return read();
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,180 @@
+import { createObjectReader, type KubeObjectLike } from '@vmcp/discoverer';
+import { createDynamicRegistry } from '@vmcp/registry';
+import { describe, expect, it } from 'vitest';
+import { BackendReconciler, type Decision } from '../src/index.js';
+
+const NS = 'tools';
+const GROUP = 'engineering';
+const API = 'toolhive.stacklok.dev/v1beta1';
+const server = (name: string, spec: object = {}, status: object = {}): KubeObjectLike => ({
+  apiVersion: API,
+  kind: 'MCPServer',
+  metadata: { name, namespace: NS },
+  spec: { transport: 'streamable-http', groupRef: { name: GROUP }, ...spec },
+  status: { phase: 'Ready', url: `http://${name}:8080`, ...status },
+});
+const proxy = (name: string, spec: object = {}): KubeObjectLike => ({
+  apiVersion: API,
+  kind: 'MCPRemoteProxy',
+  metadata: { name, namespace: NS },
+  spec: { remoteUrl: 'https://remote', groupRef: { name: GROUP }, ...spec },
+  status: { phase: 'Ready', url: `http://${name}-proxy:8080` },
+});
+const entry = (name: string, spec: object = {}): KubeObjectLike => ({
+  apiVersion: API,
+  kind: 'MCPServerEntry',
+  metadata: { name, namespace: NS },
+  spec: { remoteUrl: 'https://entry.example/mcp', groupRef: { name: GROUP }, ...spec },
+  status: { phase: 'Valid' },
+});
+
+function setup(objects: KubeObjectLike[]) {
+  const registry = createDynamicRegistry();
+  const decisions: Decision[] = [];
+  const reader = createObjectReader(objects);
+  const reconciler = new BackendReconciler({
+    namespace: NS,
+    group: GROUP,
+    registry,
+    reader,
+    observer: { decided: (_name, decision) => decisions.push(decision) },
+  });
+  return { registry, reconciler, decisions, reader };
+}
+const request = (name: string) => ({ namespace: NS, name });
+
+describe('BackendReconciler', () => {
+  it('upserts an MCPServer of the group with its fields', async () => {
+    const { registry, reconciler } = setup([server('fetch')]);
+    await reconciler.reconcile(request('fetch'));
+    expect(registry.get('fetch')).toMatchObject({
+      id: 'fetch',
+      baseUrl: 'http://fetch:8080',
+      healthStatus: 'healthy',
+    });
+    expect(registry.version).toBe(1);
+  });
+
+  it('upserts an MCPRemoteProxy and an MCPServerEntry', async () => {
+    const { registry, reconciler } = setup([proxy('gh'), entry('remote')]);
+    await reconciler.reconcile(request('gh'));
+    await reconciler.reconcile(request('remote'));
+    expect(registry.list().map((b) => `${b.id}:${b.type ?? ''}`)).toEqual(['gh:', 'remote:entry']);
+  });
+
+  it('removes a backend whose workload is gone', async () => {
+    const { registry, reconciler } = setup([]);
+    registry.upsert({
+      id: 'gone',
+      name: 'gone',
+      baseUrl: 'http://x',
+      transportType: 'sse',
+      healthStatus: 'healthy',
+      metadata: {},
+    });
+    await reconciler.reconcile(request('gone'));
+    expect(registry.get('gone')).toBeUndefined();
+  });
+
+  it.each([
+    ['MCPServer', server('x', { groupRef: { name: 'sales' } })],
+    ['MCPRemoteProxy', proxy('x', { groupRef: { name: 'sales' } })],
+    ['MCPServerEntry', entry('x', { groupRef: { name: 'sales' } })],
+  ])('removes an %s of another group', async (_kind, object) => {
+    const { registry, reconciler, decisions } = setup([object]);
+    registry.upsert({
+      id: 'x',
+      name: 'x',
+      baseUrl: 'http://x',
+      transportType: 'sse',
+      healthStatus: 'healthy',
+      metadata: {},
+    });
+    await reconciler.reconcile(request('x'));
+    expect(registry.get('x')).toBeUndefined();
+    expect(decisions[0]).toMatchObject({ action: 'remove', reason: 'other-group', group: 'sales' });
+  });
+
+  it('removes a workload whose auth cannot be resolved, without retrying', async () => {
+    const { registry, reconciler, decisions } = setup([
+      server('s', { externalAuthConfigRef: { name: 'missing' } }),
+    ]);
+    await reconciler.reconcile(request('s'));
+    expect(registry.get('s')).toBeUndefined();
+    expect(decisions[0]).toMatchObject({
+      action: 'remove',
+      reason: 'skipped',
+      outcome: { reason: 'auth-unresolved' },
+    });
+  });
+
+  it('removes a workload without a URL yet', async () => {
+    const { registry, reconciler } = setup([server('s', {}, { url: '' })]);
+    await reconciler.reconcile(request('s'));
+    expect(registry.count()).toBe(0);
+  });
+
+  it('removes and throws (to retry) when a lookup fails during conversion', async () => {
+    const objects = [
+      server('s', { externalAuthConfigRef: { name: 'auth' } }),
+      {
+        apiVersion: API,
+        kind: 'MCPExternalAuthConfig',
+        metadata: { name: 'auth', namespace: NS },
+        spec: {
+          type: 'headerInjection',
+          headerInjection: { headerName: 'X', valueSecretRef: { name: 's', key: 'k' } },
+        },
+      },
+    ];
+    const { registry, reconciler, reader } = setup(objects);
+    reader.getSecret = async () => {
+      throw new Error('apiserver unavailable');
+    };
+    registry.upsert({
+      id: 's',
+      name: 's',
+      baseUrl: 'http://s',
+      transportType: 'sse',
+      healthStatus: 'healthy',
+      metadata: {},
+    });
+    await expect(reconciler.reconcile(request('s'))).rejects.toThrow(/could not be read/);
+    expect(registry.get('s')).toBeUndefined();
+  });
+
+  it('keeps upstream precedence when kinds share a name and reports the shadowed ones', async () => {
+    const { registry, reconciler, decisions } = setup([entry('dup'), proxy('dup'), server('dup')]);
+    await reconciler.reconcile(request('dup'));
+    expect(registry.get('dup')?.baseUrl).toBe('http://dup:8080');
+    expect(decisions[0]).toMatchObject({
+      action: 'upsert',
+      kind: 'MCPServer',
+      shadowed: ['MCPRemoteProxy', 'MCPServerEntry'],
+    });
+  });
+
+  it('moves the version only when the backend changed', async () => {
+    const { registry, reconciler } = setup([server('s')]);
+    await reconciler.reconcile(request('s'));
+    await reconciler.reconcile(request('s'));
+    await reconciler.reconcile(request('s'));
+    expect(registry.version).toBe(1);
+  });
+
+  it('explains without changing the registry', async () => {
+    const { registry, reconciler } = setup([
+      server('s'),
+      server('other', { groupRef: { name: 'sales' } }),
+    ]);
+    const explained = await reconciler.explain('s');
+    expect(explained.decision).toMatchObject({ action: 'upsert', kind: 'MCPServer' });
+    expect(explained.outcome).toMatchObject({ kind: 'backend', backend: { id: 's' } });
+    expect((await reconciler.explain('other')).decision).toMatchObject({ reason: 'other-group' });
+    expect((await reconciler.explain('ghost')).decision).toEqual({
+      action: 'remove',
+      reason: 'not-found',
+    });
+    expect(registry.version).toBe(0);
+  });
+});

@@ -1,0 +1,300 @@
+import { type Env, startEnv } from '@vmcp/envtest';
+import { KubeClient, type KubeObject, ResourceClient } from '@vmcp/kube-runtime';
+import { createDynamicRegistry, type DynamicRegistry } from '@vmcp/registry';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BackendWatcher, RESOURCES } from '../src/index.js';
+
+const NS = 'default';
+const GROUP = 'engineering';
+const API = 'toolhive.stacklok.dev/v1beta1';
+const PEM_1 = '-----BEGIN CERTIFICATE-----\nONE\n-----END CERTIFICATE-----\n';
+const PEM_2 = '-----BEGIN CERTIFICATE-----\nTWO\n-----END CERTIFICATE-----\n';
+
+let env: Env;
+let clients: Record<keyof typeof RESOURCES, ResourceClient>;
+const watchers: { stop: AbortController; done: Promise<void> }[] = [];
+
+beforeAll(async () => {
+  env = await startEnv({ watchCache: false });
+  const client = new KubeClient(env.kubeConfig);
+  clients = Object.fromEntries(
+    Object.entries(RESOURCES).map(([kind, resource]) => [
+      kind,
+      new ResourceClient(client, resource, NS),
+    ]),
+  ) as typeof clients;
+});
+afterAll(async () => {
+  for (const w of watchers) w.stop.abort();
+  await Promise.all(watchers.map((w) => w.done));
+  await env?.stop();
+});
+
+async function startWatcher(
+  group: string,
+  extra: { resyncPeriodMs?: number } = {},
+): Promise<{ registry: DynamicRegistry; watcher: BackendWatcher }> {
+  const registry = createDynamicRegistry();
+  const watcher = new BackendWatcher({
+    kubeConfig: env.kubeConfig,
+    namespace: NS,
+    groupRef: group,
+    registry,
+    watcher: { backoff: { initialMs: 50, maxMs: 500 }, stallTimeoutMs: 3000 },
+    ...extra,
+  });
+  const stop = new AbortController();
+  watchers.push({ stop, done: watcher.start(stop.signal) });
+  expect(await watcher.waitForCacheSync({ timeoutMs: 30_000 })).toBe(true);
+  return { registry, watcher };
+}
+
+function eventually(check: () => void, timeoutMs = 20_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const attempt = () => {
+      try {
+        check();
+        resolve();
+      } catch (error) {
+        if (Date.now() - started > timeoutMs) reject(error);
+        else setTimeout(attempt, 25);
+      }
+    };
+    attempt();
+  });
+}
+
+async function create(
+  kind: 'MCPServer' | 'MCPRemoteProxy' | 'MCPServerEntry',
+  name: string,
+  spec: object,
+  status?: object,
+) {
+  const client = clients[kind];
+  await client.create({ apiVersion: API, kind, metadata: { name }, spec } as KubeObject);
+  if (status) await client.patchStatus(name, { status });
+}
+const serverSpec = (group = GROUP, extra: object = {}) => ({
+  image: 'ghcr.io/example/fetch:1',
+  transport: 'streamable-http',
+  groupRef: { name: group },
+  ...extra,
+});
+const ready = (name: string) => ({
+  phase: 'Ready',
+  url: `http://${name}.${NS}.svc.cluster.local:8080`,
+});
+const secret = (name: string, data: Record<string, string>) =>
+  clients.Secret.create({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name },
+    data: Object.fromEntries(
+      Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+    ),
+  } as KubeObject);
+
+describe('BackendWatcher on a real API server', () => {
+  let registry: DynamicRegistry;
+  beforeAll(async () => {
+    ({ registry } = await startWatcher(GROUP, { resyncPeriodMs: 500 }));
+  });
+
+  it('adds an MCPServer of the group once it has a URL, moves the version, and removes it on delete', async () => {
+    const before = registry.version;
+    await create('MCPServer', 'fetch', serverSpec());
+    await new Promise((r) => setTimeout(r, 300));
+    expect(registry.get('fetch')).toBeUndefined(); // no status.url yet
+    await clients.MCPServer.patchStatus('fetch', { status: ready('fetch') });
+    await eventually(() =>
+      expect(registry.get('fetch')?.baseUrl).toBe(`http://fetch.${NS}.svc.cluster.local:8080`),
+    );
+    expect(registry.version).toBe(before + 1);
+    await clients.MCPServer.delete('fetch');
+    await eventually(() => expect(registry.get('fetch')).toBeUndefined());
+    expect(registry.version).toBe(before + 2);
+  });
+
+  it('follows a group move in both directions', async () => {
+    await create('MCPServer', 'mover', serverSpec(), ready('mover'));
+    await eventually(() => expect(registry.get('mover')).toBeDefined());
+    await clients.MCPServer.patch('mover', { spec: { groupRef: { name: 'sales' } } });
+    await eventually(() => expect(registry.get('mover')).toBeUndefined());
+    await clients.MCPServer.patch('mover', { spec: { groupRef: { name: GROUP } } });
+    await eventually(() => expect(registry.get('mover')).toBeDefined());
+  });
+
+  it('adds an MCPRemoteProxy of the group and not one of another group', async () => {
+    await create(
+      'MCPRemoteProxy',
+      'gh',
+      { remoteUrl: 'https://api.github.example/mcp', transport: 'sse', groupRef: { name: GROUP } },
+      ready('gh'),
+    );
+    await create(
+      'MCPRemoteProxy',
+      'gh-sales',
+      { remoteUrl: 'https://x/mcp', groupRef: { name: 'sales' } },
+      ready('gh-sales'),
+    );
+    await eventually(() =>
+      expect(registry.get('gh')).toMatchObject({
+        transportType: 'sse',
+        metadata: { workload_type: 'remote_proxy' },
+      }),
+    );
+    expect(registry.get('gh-sales')).toBeUndefined();
+  });
+
+  it('adds a Valid MCPServerEntry, not one of another group, and removes it on delete', async () => {
+    const before = registry.version;
+    await create(
+      'MCPServerEntry',
+      'remote',
+      {
+        remoteUrl: 'https://remote.example/mcp',
+        transport: 'streamable-http',
+        groupRef: { name: GROUP },
+      },
+      { phase: 'Valid' },
+    );
+    await create(
+      'MCPServerEntry',
+      'remote-sales',
+      {
+        remoteUrl: 'https://remote.example/mcp',
+        transport: 'streamable-http',
+        groupRef: { name: 'sales' },
+      },
+      { phase: 'Valid' },
+    );
+    await eventually(() => expect(registry.get('remote')).toMatchObject({ type: 'entry' }));
+    expect(registry.get('remote-sales')).toBeUndefined();
+    expect(registry.version).toBe(before + 1);
+    await clients.MCPServerEntry.delete('remote');
+    await eventually(() => expect(registry.get('remote')).toBeUndefined());
+    expect(registry.version).toBe(before + 2);
+  });
+
+  it('adds a workload when its auth config appears and removes it when the config is deleted', async () => {
+    await secret('hi-secret', { key: 'header-value' });
+    await create(
+      'MCPServer',
+      'authed',
+      serverSpec(GROUP, { externalAuthConfigRef: { name: 'hi' } }),
+      ready('authed'),
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    expect(registry.get('authed')).toBeUndefined();
+    await clients.MCPExternalAuthConfig.create({
+      apiVersion: API,
+      kind: 'MCPExternalAuthConfig',
+      metadata: { name: 'hi' },
+      spec: {
+        type: 'headerInjection',
+        headerInjection: { headerName: 'X-Key', valueSecretRef: { name: 'hi-secret', key: 'key' } },
+      },
+    } as KubeObject);
+    await eventually(() =>
+      expect(registry.get('authed')?.authConfig).toEqual({
+        type: 'header_injection',
+        headerName: 'X-Key',
+        headerValue: 'header-value',
+      }),
+    );
+    await clients.MCPExternalAuthConfig.delete('hi');
+    await eventually(() => expect(registry.get('authed')).toBeUndefined());
+  });
+
+  it('picks up a referenced Secret that appears later through the periodic resync', async () => {
+    await clients.MCPExternalAuthConfig.create({
+      apiVersion: API,
+      kind: 'MCPExternalAuthConfig',
+      metadata: { name: 'late' },
+      spec: {
+        type: 'headerInjection',
+        headerInjection: {
+          headerName: 'X-Late',
+          valueSecretRef: { name: 'late-secret', key: 'v' },
+        },
+      },
+    } as KubeObject);
+    await create(
+      'MCPServer',
+      'late-secret-user',
+      serverSpec(GROUP, { externalAuthConfigRef: { name: 'late' } }),
+      ready('late-secret-user'),
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    expect(registry.get('late-secret-user')).toBeUndefined();
+    await secret('late-secret', { v: 'now-here' });
+    await eventually(() =>
+      expect(registry.get('late-secret-user')?.authConfig).toMatchObject({
+        headerValue: 'now-here',
+      }),
+    );
+  });
+
+  it('updates an entry when its CA ConfigMap changes', async () => {
+    await clients.ConfigMap.create({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'ca' },
+      data: { 'ca.crt': PEM_1 },
+    } as KubeObject);
+    await create(
+      'MCPServerEntry',
+      'with-ca',
+      {
+        remoteUrl: 'https://ca.example/mcp',
+        transport: 'streamable-http',
+        groupRef: { name: GROUP },
+        caBundleRef: { configMapRef: { name: 'ca', key: 'ca.crt' } },
+      },
+      { phase: 'Valid' },
+    );
+    await eventually(() => expect(registry.get('with-ca')?.caBundleData).toBe(PEM_1));
+    await clients.ConfigMap.patch('ca', { data: { 'ca.crt': PEM_2 } });
+    await eventually(() => expect(registry.get('with-ca')?.caBundleData).toBe(PEM_2));
+  });
+
+  it('keeps two watchers of different groups in one namespace apart', async () => {
+    const { registry: sales } = await startWatcher('sales');
+    await eventually(() => expect(sales.get('gh-sales')).toBeDefined());
+    expect(sales.get('gh')).toBeUndefined();
+    expect(registry.get('gh-sales')).toBeUndefined();
+    for (const backend of sales.list()) expect(registry.get(backend.id)).toBeUndefined();
+  });
+});
+
+describe('BackendWatcher under faults', () => {
+  it('converges to what the cluster holds after a pause, a restart and a compaction', async () => {
+    const { registry } = await startWatcher('chaos');
+    for (let i = 0; i < 5; i++)
+      await create('MCPServer', `chaos-${i}`, serverSpec('chaos'), ready(`chaos-${i}`));
+    await eventually(() => expect(registry.count()).toBe(5));
+    env.pause();
+    await new Promise((r) => setTimeout(r, 1500));
+    env.resume();
+    await env.restart();
+    // Changes while the watches reconnect, then history compacted away.
+    await clients.MCPServer.delete('chaos-0');
+    await clients.MCPServer.patch('chaos-1', { spec: { groupRef: { name: 'elsewhere' } } });
+    await create('MCPServer', 'chaos-new', serverSpec('chaos'), ready('chaos-new'));
+    await clients.MCPServer.patchStatus('chaos-2', {
+      status: { url: 'http://moved.example:9090' },
+    });
+    await env.compact();
+    await eventually(
+      () =>
+        expect(registry.list().map((b) => `${b.id}=${b.baseUrl}`)).toEqual([
+          'chaos-2=http://moved.example:9090',
+          'chaos-3=http://chaos-3.default.svc.cluster.local:8080',
+          'chaos-4=http://chaos-4.default.svc.cluster.local:8080',
+          'chaos-new=http://chaos-new.default.svc.cluster.local:8080',
+        ]),
+      30_000,
+    );
+  });
+});
