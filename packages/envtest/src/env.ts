@@ -89,6 +89,8 @@ export interface Env {
   logs(lines?: number): string;
   /** Stops both processes and removes the temp directory. Safe to call twice. */
   stop(): Promise<void>;
+  /** The same as {@link Env.stop}, for `await using env = await startEnv()`. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 const live = new Set<ChildProcess>();
@@ -322,6 +324,14 @@ export async function startEnv(options: StartEnvOptions = {}): Promise<Env> {
     }
   }
 
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    await stopChild(apiProcess);
+    await stopChild(etcdProcess);
+    rmSync(dir, { recursive: true, force: true });
+  };
+
   return {
     server,
     etcdUrl,
@@ -369,12 +379,7 @@ export async function startEnv(options: StartEnvOptions = {}): Promise<Env> {
     logs(lines = 50) {
       return `--- kube-apiserver ---\n${tail(apiLog, lines)}\n--- etcd ---\n${tail(etcdLog, lines)}`;
     },
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      await stopChild(apiProcess);
-      await stopChild(etcdProcess);
-      rmSync(dir, { recursive: true, force: true });
-    },
+    stop,
+    [Symbol.asyncDispose]: stop,
   };
 }

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { apiRequest, downgradeCrd, type Env, startEnv } from '../src/index.js';
 
 const servers = '/apis/toolhive.stacklok.dev/v1beta1/namespaces/default/mcpservers';
@@ -26,6 +26,10 @@ describe('envtest', () => {
   });
   afterAll(async () => {
     await env?.stop();
+  });
+  // The server logs go with a failure: they usually say why.
+  beforeEach(({ onTestFailed }) => {
+    onTestFailed(() => console.error(env.logs(40)));
   });
 
   it('answers as a 1.20 API server', async () => {
@@ -165,6 +169,16 @@ describe('envtest compaction', () => {
 });
 
 describe('envtest lifecycle', () => {
+  it('stops on await using', async () => {
+    let pid: number | undefined;
+    {
+      await using env = await startEnv({ crds: 'none' });
+      pid = env.apiServerPid;
+      expect(alive(pid)).toBe(true);
+    }
+    expect(alive(pid)).toBe(false);
+  });
+
   it('runs two environments in parallel and leaves no process after stop', async () => {
     const [a, b] = await Promise.all([startEnv({ crds: 'none' }), startEnv({ crds: 'none' })]);
     expect(a.server).not.toBe(b.server);
