@@ -463,3 +463,27 @@ describe('listing and discovery', () => {
     });
   });
 });
+
+describe('API versions', () => {
+  const toV1alpha1 = (object: KubeObjectLike): KubeObjectLike => ({
+    ...object,
+    apiVersion: 'toolhive.stacklok.dev/v1alpha1',
+  });
+  const entryWithCa = serverEntry('e', {
+    spec: { caBundleRef: { configMapRef: { name: 'ca' } } },
+  });
+
+  it.each([
+    ['MCPServer', mcpServer('s'), mcpServerToBackend],
+    ['MCPRemoteProxy', remoteProxy('p'), mcpRemoteProxyToBackend],
+    ['MCPServerEntry', entryWithCa, mcpServerEntryToBackend],
+  ] as const)(
+    'converts a v1alpha1 %s exactly as its v1beta1 form',
+    async (_kind, object, convert) => {
+      const ctx = context(configMap('ca', { 'ca.crt': PEM }));
+      const beta = backendOf(await convert(object, ctx));
+      const alpha = backendOf(await convert(toV1alpha1(object), ctx));
+      expect(alpha).toEqual(beta);
+    },
+  );
+});
