@@ -8,6 +8,7 @@ import {
   type KubeObjectLike,
   listWorkloadsInGroup,
   mcpRemoteProxyToBackend,
+  mcpServerEntryHealth,
   mcpServerEntryToBackend,
   mcpServerToBackend,
   WorkloadNotFoundError,
@@ -486,4 +487,16 @@ describe('API versions', () => {
       expect(alpha).toEqual(beta);
     },
   );
+});
+
+describe('MCPServerEntry health', () => {
+  it.each([
+    ['Valid', 'healthy'],
+    ['Failed', 'unhealthy'],
+    ['Pending', 'unknown'],
+    ['', 'unknown'],
+    ['Ready', 'unknown'],
+  ])('maps phase %j to %s', (phase, expected) => {
+    expect(mcpServerEntryHealth(phase)).toBe(expected);
+  });
 });
