@@ -1,0 +1,118 @@
+/**
+ * One contender of the watch benchmark, in its own process so that its peak RSS is its own.
+ * argv: <contender> <kubeconfig> <expected objects>
+ * Prints JSON lines: {"synced": ms} once it holds every object, then, on stdin "report",
+ * {"latencies": [...ms], "maxRssMb": n} where each latency is receive time minus the send time
+ * the parent wrote into the `bench/sent` annotation.
+ */
+import { request } from 'node:https';
+import { createInterface } from 'node:readline';
+import { CustomObjectsApi, KubeConfig, makeInformer } from '@kubernetes/client-node';
+import { createInformer, type KubeObject } from '@vmcp/kube-runtime';
+import { createDynamicRegistry } from '@vmcp/registry';
+import { BackendWatcher, RESOURCES } from '../src/index.js';
+
+const [contender, kubeconfigPath, expectedText] = process.argv.slice(2);
+const expected = Number(expectedText);
+const kubeConfig = new KubeConfig();
+kubeConfig.loadFromFile(kubeconfigPath as string);
+const started = performance.now();
+const latencies: number[] = [];
+let synced = false;
+const markSynced = () => {
+  if (synced) return;
+  synced = true;
+  console.log(JSON.stringify({ synced: performance.now() - started }));
+};
+const observe = (object: { metadata?: { annotations?: Record<string, string> } } | undefined) => {
+  const sent = Number(object?.metadata?.annotations?.['bench/sent']);
+  if (synced && sent > 0) latencies.push(Date.now() - sent);
+};
+const path = '/apis/toolhive.stacklok.dev/v1beta1/namespaces/default/mcpservers';
+
+if (contender === 'bare') {
+  // The floor: one HTTPS watch without a resourceVersion (the server replays every object as
+  // ADDED, then streams changes), split into lines, JSON.parse.
+  const options = {};
+  await kubeConfig.applyToHTTPSOptions(options);
+  const cluster = kubeConfig.getCurrentCluster();
+  let count = 0;
+  let buffer = '';
+  request(
+    new URL(`${path}?watch=true&allowWatchBookmarks=true`, cluster?.server),
+    options,
+    (res) => {
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        buffer += chunk;
+        let newline = buffer.indexOf('\n');
+        while (newline >= 0) {
+          const event = JSON.parse(buffer.slice(0, newline));
+          buffer = buffer.slice(newline + 1);
+          if (event.type === 'ADDED' && ++count === expected) markSynced();
+          else if (event.type === 'MODIFIED') observe(event.object);
+          newline = buffer.indexOf('\n');
+        }
+      });
+    },
+  ).end();
+} else if (contender === 'client-node') {
+  const api = kubeConfig.makeApiClient(CustomObjectsApi);
+  const informer = makeInformer(
+    kubeConfig,
+    path,
+    () =>
+      api.listNamespacedCustomObject({
+        group: 'toolhive.stacklok.dev',
+        version: 'v1beta1',
+        namespace: 'default',
+        plural: 'mcpservers',
+      }) as never,
+  );
+  informer.on('update', (object) => observe(object as never));
+  informer.on('add', () => {
+    if (informer.list().length === expected) markSynced();
+  });
+  await informer.start();
+  if (informer.list().length === expected) markSynced();
+} else if (contender === 'kube-runtime') {
+  const informer = createInformer<KubeObject>({
+    kubeConfig,
+    resource: RESOURCES.MCPServer,
+    namespace: 'default',
+  });
+  informer.addEventHandler({ onUpdate: (_old, object) => observe(object as never) });
+  void informer.run(new AbortController().signal);
+  await informer.waitForSync();
+  markSynced();
+} else if (contender === 'backend-watcher') {
+  const registry = createDynamicRegistry();
+  const watcher = new BackendWatcher({
+    kubeConfig,
+    namespace: 'default',
+    groupRef: 'bench',
+    registry,
+  });
+  void watcher.start(new AbortController().signal);
+  await watcher.waitForCacheSync({ timeoutMs: 120_000 });
+  while (registry.count() < expected)
+    await registry.waitForChange(registry.version, { timeoutMs: 1000 });
+  markSynced();
+  void (async () => {
+    for await (const change of registry.changes()) {
+      for (const backend of change.upserted) {
+        const sent = Number(backend.metadata['bench/sent']);
+        if (sent > 0) latencies.push(Date.now() - sent);
+      }
+    }
+  })();
+} else {
+  throw new Error(`unknown contender ${contender}`);
+}
+
+for await (const line of createInterface({ input: process.stdin })) {
+  if (line === 'report') {
+    console.log(JSON.stringify({ latencies, maxRssMb: process.resourceUsage().maxRSS / 1024 }));
+    process.exit(0);
+  }
+}
