@@ -236,21 +236,37 @@ export const mcpRemoteProxyHealth = (phase: string): BackendHealthStatus =>
 export const mcpServerEntryHealth = (phase: string): BackendHealthStatus =>
   ENTRY_HEALTH[phase] ?? 'unknown';
 
-/** MCPServer → Backend: URL from `status.url` only (never a guess), auth from its ref. */
-export function mcpServerToBackend(
+/** What differs between the two operator-managed kinds, whose URL comes from `status.url`. */
+interface OperatorWorkload {
+  kind: 'MCPServer' | 'MCPRemoteProxy';
+  /** MCPServer: stdio with a proxy mode in front; MCPRemoteProxy: network transports only. */
+  allowStdio: boolean;
+  workloadType: string;
+  health: (phase: string) => BackendHealthStatus;
+  extraMetadata: (fields: Fields) => Record<string, string>;
+}
+
+function operatorWorkloadToBackend(
+  workload: OperatorWorkload,
   object: unknown,
   context: ConversionContext,
 ): Promise<ConversionOutcome> {
   return guarded(async () => {
-    const fields = new Fields('MCPServer', object);
+    const fields = new Fields(workload.kind, object);
     const common = commonOf(fields, object, context);
     if (isOutcome(common)) return common;
-    const transportType = transportOf(fields, true, context.logger);
+    const transportType = transportOf(fields, workload.allowStdio, context.logger);
     const url = fields.string('status.url') ?? '';
-    if (url === '') return skip('no-url', `MCPServer ${fields.id} has no status.url yet`);
-    if (!validUrl(url))
-      return skip('invalid-url', `MCPServer ${fields.id}: status.url is not an http(s) URL`);
-    const metadata = metadataOf(fields, 'mcp_server', common.phase);
+    if (url === '') return skip('no-url', `${workload.kind} ${fields.id} has no status.url yet`);
+    if (!validUrl(url)) {
+      return skip('invalid-url', `${workload.kind} ${fields.id}: status.url is not an http(s) URL`);
+    }
+    const metadata = metadataOf(
+      fields,
+      workload.workloadType,
+      common.phase,
+      workload.extraMetadata(fields),
+    );
     const auth = await authOf(fields, common.namespace, context);
     if (isOutcome(auth)) return auth;
     return {
@@ -260,7 +276,7 @@ export function mcpServerToBackend(
         name: common.name,
         baseUrl: url,
         transportType,
-        healthStatus: mcpServerHealth(common.phase),
+        healthStatus: workload.health(common.phase),
         ...auth,
         metadata,
       },
@@ -268,38 +284,36 @@ export function mcpServerToBackend(
   });
 }
 
+const MCP_SERVER: OperatorWorkload = {
+  kind: 'MCPServer',
+  allowStdio: true,
+  workloadType: 'mcp_server',
+  health: mcpServerHealth,
+  extraMetadata: () => ({}),
+};
+
+const MCP_REMOTE_PROXY: OperatorWorkload = {
+  kind: 'MCPRemoteProxy',
+  allowStdio: false,
+  workloadType: 'remote_proxy',
+  health: mcpRemoteProxyHealth,
+  extraMetadata: (fields) => ({ remote_url: fields.string('spec.remoteUrl') ?? '' }),
+};
+
+/** MCPServer → Backend: URL from `status.url` only (never a guess), auth from its ref. */
+export function mcpServerToBackend(
+  object: unknown,
+  context: ConversionContext,
+): Promise<ConversionOutcome> {
+  return operatorWorkloadToBackend(MCP_SERVER, object, context);
+}
+
 /** MCPRemoteProxy → Backend: as MCPServer, without proxy mode, with `remote_url` metadata. */
 export function mcpRemoteProxyToBackend(
   object: unknown,
   context: ConversionContext,
 ): Promise<ConversionOutcome> {
-  return guarded(async () => {
-    const fields = new Fields('MCPRemoteProxy', object);
-    const common = commonOf(fields, object, context);
-    if (isOutcome(common)) return common;
-    const transportType = transportOf(fields, false, context.logger);
-    const url = fields.string('status.url') ?? '';
-    if (url === '') return skip('no-url', `MCPRemoteProxy ${fields.id} has no status.url yet`);
-    if (!validUrl(url))
-      return skip('invalid-url', `MCPRemoteProxy ${fields.id}: status.url is not an http(s) URL`);
-    const metadata = metadataOf(fields, 'remote_proxy', common.phase, {
-      remote_url: fields.string('spec.remoteUrl') ?? '',
-    });
-    const auth = await authOf(fields, common.namespace, context);
-    if (isOutcome(auth)) return auth;
-    return {
-      kind: 'backend',
-      backend: {
-        id: common.name,
-        name: common.name,
-        baseUrl: url,
-        transportType,
-        healthStatus: mcpRemoteProxyHealth(common.phase),
-        ...auth,
-        metadata,
-      },
-    };
-  });
+  return operatorWorkloadToBackend(MCP_REMOTE_PROXY, object, context);
 }
 
 /**
