@@ -145,15 +145,18 @@ export class Store<T extends KubeObject = KubeObject> implements ReadonlyStore<T
     this.#objects.delete(key);
   }
 
-  #indexOne(name: string, index: Map<string, Set<string>>, key: string, object: T): void {
+  /** The values an index function gives an object; a throwing function indexes nothing. */
+  #indexValues(name: string, object: T): string[] {
     const fn = this.#indexFns.get(name) as (object: T) => string[];
-    let values: string[];
     try {
-      values = fn(object);
+      return fn(object);
     } catch {
-      values = [];
+      return [];
     }
-    for (const value of values) {
+  }
+
+  #indexOne(name: string, index: Map<string, Set<string>>, key: string, object: T): void {
+    for (const value of this.#indexValues(name, object)) {
       let keys = index.get(value);
       if (keys === undefined) {
         keys = new Set();
@@ -165,14 +168,7 @@ export class Store<T extends KubeObject = KubeObject> implements ReadonlyStore<T
 
   #unindex(key: string, old: T): void {
     for (const [name, index] of this.#indexes) {
-      const fn = this.#indexFns.get(name) as (object: T) => string[];
-      let values: string[];
-      try {
-        values = fn(old);
-      } catch {
-        values = [];
-      }
-      for (const value of values) {
+      for (const value of this.#indexValues(name, old)) {
         const keys = index.get(value);
         keys?.delete(key);
         if (keys?.size === 0) index.delete(value);
