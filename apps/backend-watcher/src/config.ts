@@ -1,0 +1,233 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+
+/** A mistake in the command line or the environment: one clear line, exit code 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** What the command line asks for, before anything touches the cluster. */
+export type Command =
+  | { command: 'help' }
+  | { command: 'version' }
+  | { command: 'run'; config: RunConfig }
+  | { command: 'explain'; config: RunConfig; name: string }
+  | { command: 'demo'; config: DemoConfig };
+
+/** Settings of `run` and `explain`. */
+export interface RunConfig {
+  group: string;
+  /** Undefined: resolved later from the service account file or the kubeconfig context. */
+  namespace: string | undefined;
+  kubeconfig: string | undefined;
+  listen: Listen;
+  apiTokenFile: string | undefined;
+  logLevel: LogLevel;
+  resyncPeriodMs: number | undefined;
+  gracePeriodMs: number;
+}
+
+/** Settings of `demo`. */
+export interface DemoConfig {
+  listen: Listen;
+  logLevel: LogLevel;
+  examples: string | undefined;
+}
+
+export interface Listen {
+  host: string;
+  port: number;
+}
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Where the namespace of an in-cluster pod is written. */
+export const SERVICE_ACCOUNT_NAMESPACE_FILE =
+  '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+
+export const USAGE = `Usage: vmcp-backend-watcher --group NAME [options]
+       vmcp-backend-watcher explain NAME --group NAME [options]
+       vmcp-backend-watcher demo [--listen HOST:PORT] [--examples DIR]
+
+Keeps the backends of one MCPGroup in one namespace in step with the cluster and serves them
+over HTTP to the other containers of the pod.
+
+Options (each also read from the environment variable shown):
+  --group NAME              the MCPGroup, "name" or "namespace/name"      VMCP_GROUP
+  --namespace NS            the namespace watched                           VMCP_NAMESPACE
+                            (else POD_NAMESPACE, the service account's namespace file,
+                            then the kubeconfig context's namespace)
+  --kubeconfig PATH         kubeconfig file (else in-cluster, then ~/.kube/config)  KUBECONFIG
+  --listen HOST:PORT        HTTP address (default 127.0.0.1:8080)           VMCP_LISTEN
+  --api-token-file PATH     bearer token that unlocks secret values         VMCP_API_TOKEN_FILE
+  --log-level LEVEL         trace|debug|info|warn|error|fatal|silent (default info)  VMCP_LOG_LEVEL
+  --resync-period DURATION  re-reconcile every backend this often, e.g. 5m (default off)
+                                                                            VMCP_RESYNC_PERIOD
+  --grace-period DURATION   time in-flight reconciles get at shutdown (default 10s)
+                                                                            VMCP_GRACE_PERIOD
+  --examples DIR            demo only: the manifests to apply (default: the bundled examples)
+  -h, --help                print this help
+  -v, --version             print the version
+
+HTTP API: GET /healthz /readyz /metrics /v1/backends /v1/backends/{id} /v1/events
+(see the README and openapi.yaml).`;
+
+const OPTIONS = {
+  group: { type: 'string' },
+  namespace: { type: 'string' },
+  kubeconfig: { type: 'string' },
+  listen: { type: 'string' },
+  'api-token-file': { type: 'string' },
+  'log-level': { type: 'string' },
+  'resync-period': { type: 'string' },
+  'grace-period': { type: 'string' },
+  examples: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+} as const;
+
+/** Parses argv (without node and the script) and the environment into a command. */
+export function parseCommand(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): Command {
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
+  try {
+    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError(firstLine(error));
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { command: 'help' };
+  if (values.version) return { command: 'version' };
+
+  const [subcommand, ...rest] = positionals;
+  const setting = (flag: keyof typeof OPTIONS, variable: string): string | undefined => {
+    const value = values[flag] ?? nonEmpty(env[variable]);
+    return typeof value === 'string' ? value : undefined;
+  };
+  const listen = parseListen(setting('listen', 'VMCP_LISTEN') ?? '127.0.0.1:8080');
+  const logLevel = parseLogLevel(setting('log-level', 'VMCP_LOG_LEVEL') ?? 'info');
+
+  if (subcommand === 'demo') {
+    if (rest.length > 0) throw new UsageError(`demo takes no arguments, got "${rest.join(' ')}"`);
+    return { command: 'demo', config: { listen, logLevel, examples: values.examples } };
+  }
+  if (values.examples !== undefined) throw new UsageError('--examples is a demo option');
+  if (subcommand !== undefined && subcommand !== 'explain') {
+    throw new UsageError(`unknown command "${subcommand}" (commands: explain, demo; see --help)`);
+  }
+
+  const group = setting('group', 'VMCP_GROUP');
+  if (group === undefined) throw new UsageError('--group (or VMCP_GROUP) is required');
+  if (!/^([a-z0-9][a-z0-9.-]*\/)?[a-z0-9][a-z0-9.-]*$/.test(group) || group.length > 253 + 64) {
+    throw new UsageError(`--group "${group}" is not "name" or "namespace/name"`);
+  }
+  const namespace = setting('namespace', 'VMCP_NAMESPACE') ?? nonEmpty(env.POD_NAMESPACE);
+  if (namespace !== undefined && !isDnsLabel(namespace)) {
+    throw new UsageError(`namespace "${namespace}" is not a valid namespace name`);
+  }
+  const resync = setting('resync-period', 'VMCP_RESYNC_PERIOD');
+  const grace = setting('grace-period', 'VMCP_GRACE_PERIOD');
+  const config: RunConfig = {
+    group,
+    namespace,
+    kubeconfig: setting('kubeconfig', 'KUBECONFIG'),
+    listen,
+    apiTokenFile: setting('api-token-file', 'VMCP_API_TOKEN_FILE'),
+    logLevel,
+    resyncPeriodMs: resync === undefined ? undefined : parseDuration(resync, '--resync-period'),
+    gracePeriodMs: grace === undefined ? 10_000 : parseDuration(grace, '--grace-period'),
+  };
+  if (subcommand === 'explain') {
+    const [name, ...extra] = rest;
+    if (name === undefined) throw new UsageError('explain needs a resource name');
+    if (extra.length > 0) throw new UsageError(`explain takes one name, got "${rest.join(' ')}"`);
+    return { command: 'explain', config, name };
+  }
+  if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
+  return { command: 'run', config };
+}
+
+/** `HOST:PORT`, `[v6]:PORT` or `:PORT` (all interfaces). */
+export function parseListen(value: string): Listen {
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(value);
+  const port = Number(match?.[3]);
+  if (!match || port > 65_535) {
+    throw new UsageError(`--listen "${value}" is not HOST:PORT (port 0 to 65535)`);
+  }
+  return { host: match[1] ?? (match[2] || '0.0.0.0'), port };
+}
+
+/** `90s`, `5m`, `1h30m`, `500ms`, or a bare number of seconds. Must be positive. */
+export function parseDuration(value: string, flag: string): number {
+  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  let total = 0;
+  if (/^\d+(\.\d+)?$/.test(value)) total = Number(value) * 1000;
+  else {
+    const parts = [...value.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
+    if (parts.length === 0 || parts.map((p) => p[0]).join('') !== value) {
+      throw new UsageError(`${flag} "${value}" is not a duration such as 30s, 5m or 1h`);
+    }
+    for (const [, amount, unit] of parts) total += Number(amount) * (units[unit ?? 's'] ?? 0);
+  }
+  if (!(total > 0) || !Number.isFinite(total)) {
+    throw new UsageError(`${flag} "${value}" must be a positive duration`);
+  }
+  return Math.round(total);
+}
+
+function parseLogLevel(value: string): LogLevel {
+  if ((LOG_LEVELS as readonly string[]).includes(value)) return value as LogLevel;
+  throw new UsageError(`--log-level "${value}" is not one of ${LOG_LEVELS.join(', ')}`);
+}
+
+/**
+ * The namespace when no flag or variable named it: the in-cluster service account's namespace
+ * file, then the kubeconfig context's namespace, then `default`.
+ */
+export function fallbackNamespace(
+  contextNamespace: string | undefined,
+  serviceAccountFile = SERVICE_ACCOUNT_NAMESPACE_FILE,
+): string {
+  try {
+    const fromFile = readFileSync(serviceAccountFile, 'utf8').trim();
+    if (fromFile) return fromFile;
+  } catch {
+    // Not in a cluster.
+  }
+  return contextNamespace || 'default';
+}
+
+/** Reads the API token file: one line, surrounding whitespace ignored, never empty. */
+export function readTokenFile(path: string): string {
+  let token: string;
+  try {
+    token = readFileSync(path, 'utf8').trim();
+  } catch (error) {
+    throw new UsageError(`cannot read --api-token-file ${path}: ${errorCode(error)}`);
+  }
+  if (token === '') throw new UsageError(`--api-token-file ${path} is empty`);
+  return token;
+}
+
+export function isDnsLabel(value: string): boolean {
+  return value.length <= 63 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(value);
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value;
+}
+
+/** The first line of an error's message, never its stack. */
+export function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0] ?? '';
+}
+
+/** `ENOENT` and friends, or the message's first line. */
+export function errorCode(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : firstLine(error);
+}

@@ -1,0 +1,207 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { TokenCheck } from '../src/auth.js';
+import {
+  fallbackNamespace,
+  parseCommand,
+  parseDuration,
+  parseListen,
+  readTokenFile,
+  UsageError,
+} from '../src/config.js';
+import { loadKubeConfig } from '../src/kubeconfig.js';
+
+const run = (argv: string[], env: Record<string, string> = {}) => {
+  const command = parseCommand(argv, env);
+  if (command.command !== 'run') throw new Error(`expected run, got ${command.command}`);
+  return command.config;
+};
+const usageError = (argv: string[], env: Record<string, string> = {}): string => {
+  try {
+    parseCommand(argv, env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(UsageError);
+    return (error as Error).message;
+  }
+  throw new Error('expected a usage error');
+};
+
+describe('command line', () => {
+  it('reads every flag', () => {
+    expect(
+      run([
+        '--group',
+        'engineering',
+        '--namespace',
+        'tools',
+        '--kubeconfig',
+        '/k',
+        '--listen',
+        '0.0.0.0:9090',
+        '--api-token-file',
+        '/t',
+        '--log-level',
+        'debug',
+        '--resync-period',
+        '5m',
+        '--grace-period',
+        '20s',
+      ]),
+    ).toEqual({
+      group: 'engineering',
+      namespace: 'tools',
+      kubeconfig: '/k',
+      listen: { host: '0.0.0.0', port: 9090 },
+      apiTokenFile: '/t',
+      logLevel: 'debug',
+      resyncPeriodMs: 300_000,
+      gracePeriodMs: 20_000,
+    });
+  });
+
+  it('reads each setting from its environment variable when the flag is absent', () => {
+    expect(
+      run([], {
+        VMCP_GROUP: 'g',
+        VMCP_NAMESPACE: 'ns',
+        KUBECONFIG: '/k',
+        VMCP_LISTEN: ':8081',
+        VMCP_API_TOKEN_FILE: '/t',
+        VMCP_LOG_LEVEL: 'warn',
+        VMCP_RESYNC_PERIOD: '90s',
+      }),
+    ).toMatchObject({
+      group: 'g',
+      namespace: 'ns',
+      kubeconfig: '/k',
+      listen: { host: '0.0.0.0', port: 8081 },
+      apiTokenFile: '/t',
+      logLevel: 'warn',
+      resyncPeriodMs: 90_000,
+    });
+  });
+
+  it('prefers the flag over the environment variable', () => {
+    expect(run(['--group', 'flag'], { VMCP_GROUP: 'env' }).group).toBe('flag');
+  });
+
+  it('defaults: loopback 8080, level info, no resync, namespace left to the fallbacks', () => {
+    expect(run(['--group', 'g'])).toMatchObject({
+      listen: { host: '127.0.0.1', port: 8080 },
+      logLevel: 'info',
+      resyncPeriodMs: undefined,
+      namespace: undefined,
+    });
+  });
+
+  it('falls back to POD_NAMESPACE when neither flag nor VMCP_NAMESPACE is set', () => {
+    expect(run(['--group', 'g'], { POD_NAMESPACE: 'pod-ns' }).namespace).toBe('pod-ns');
+    expect(run(['--group', 'g'], { POD_NAMESPACE: 'pod-ns', VMCP_NAMESPACE: 'v' }).namespace).toBe(
+      'v',
+    );
+  });
+
+  it('accepts namespace/name group references', () => {
+    expect(run(['--group', 'tools/engineering']).group).toBe('tools/engineering');
+  });
+
+  it('parses help, version and the subcommands', () => {
+    expect(parseCommand(['--help'], {})).toEqual({ command: 'help' });
+    expect(parseCommand(['-v'], {})).toEqual({ command: 'version' });
+    expect(parseCommand(['explain', 'github', '--group', 'g'], {})).toMatchObject({
+      command: 'explain',
+      name: 'github',
+    });
+    expect(parseCommand(['demo'], {})).toMatchObject({ command: 'demo' });
+  });
+
+  it.each([
+    [['--bogus'], /Unknown option '--bogus'/],
+    [[], /--group \(or VMCP_GROUP\) is required/],
+    [['--group', 'Bad_Group'], /is not "name" or "namespace\/name"/],
+    [['--group', 'g', '--namespace', 'NS!'], /is not a valid namespace name/],
+    [['--group', 'g', '--listen', 'nope'], /is not HOST:PORT/],
+    [['--group', 'g', '--listen', '127.0.0.1:70000'], /is not HOST:PORT/],
+    [['--group', 'g', '--log-level', 'loud'], /is not one of trace/],
+    [['--group', 'g', '--resync-period', '5 minutes'], /is not a duration/],
+    [['--group', 'g', '--resync-period', '0s'], /must be a positive duration/],
+    [['frobnicate', '--group', 'g'], /unknown command "frobnicate"/],
+    [['explain', '--group', 'g'], /explain needs a resource name/],
+    [['--group', 'g', 'extra'], /unknown command "extra"/],
+    [['--group', 'g', '--examples', 'x'], /--examples is a demo option/],
+  ])('rejects %j with one clear line', (argv, message) => {
+    const text = usageError(argv);
+    expect(text).toMatch(message);
+    expect(text).not.toContain('\n');
+  });
+});
+
+describe('values', () => {
+  it.each([
+    ['127.0.0.1:8080', { host: '127.0.0.1', port: 8080 }],
+    [':0', { host: '0.0.0.0', port: 0 }],
+    ['[::1]:9000', { host: '::1', port: 9000 }],
+    ['localhost:1', { host: 'localhost', port: 1 }],
+  ])('parses the listen address %s', (value, expected) => {
+    expect(parseListen(value)).toEqual(expected);
+  });
+
+  it.each([
+    ['30s', 30_000],
+    ['5m', 300_000],
+    ['1h30m', 5_400_000],
+    ['250ms', 250],
+    ['45', 45_000],
+    ['1.5s', 1500],
+  ])('parses the duration %s', (value, ms) => {
+    expect(parseDuration(value, '--x')).toBe(ms);
+  });
+
+  it('reads the namespace from the service account file before the kubeconfig context', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vmcp-ns-'));
+    const file = join(dir, 'namespace');
+    writeFileSync(file, 'from-file\n');
+    expect(fallbackNamespace('from-context', file)).toBe('from-file');
+    expect(fallbackNamespace('from-context', join(dir, 'absent'))).toBe('from-context');
+    expect(fallbackNamespace(undefined, join(dir, 'absent'))).toBe('default');
+  });
+
+  it('reads the token file trimmed, and refuses a missing or empty one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vmcp-token-'));
+    writeFileSync(join(dir, 'token'), '  s3cret\n');
+    writeFileSync(join(dir, 'empty'), '\n');
+    expect(readTokenFile(join(dir, 'token'))).toBe('s3cret');
+    expect(() => readTokenFile(join(dir, 'empty'))).toThrow(/is empty/);
+    expect(() => readTokenFile(join(dir, 'absent'))).toThrow(/ENOENT/);
+  });
+
+  it('refuses an unreadable or broken kubeconfig with one line', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vmcp-kc-'));
+    writeFileSync(join(dir, 'broken'), 'clusters: [ {');
+    writeFileSync(join(dir, 'empty'), 'apiVersion: v1\nkind: Config\n');
+    expect(() => loadKubeConfig(join(dir, 'absent'))).toThrow(/cannot read kubeconfig .*ENOENT/);
+    expect(() => loadKubeConfig(join(dir, 'broken'))).toThrow(UsageError);
+    expect(() => loadKubeConfig(join(dir, 'empty'))).toThrow(/has no current context/);
+    expect(() => loadKubeConfig(undefined, { HOME: dir })).toThrow(/no kubeconfig/);
+  });
+});
+
+describe('token check', () => {
+  it('unlocks secrets only for the exact configured token', () => {
+    const check = new TokenCheck('abc');
+    expect(check.access('Bearer abc')).toBe('secrets');
+    expect(check.access('bearer abc')).toBe('secrets');
+    expect(check.access(undefined)).toBe('redacted');
+    expect(check.access('Bearer abcd')).toBe('denied');
+    expect(check.access('Bearer ab')).toBe('denied');
+    expect(check.access('Basic abc')).toBe('denied');
+  });
+
+  it('never unlocks secrets without a configured token', () => {
+    const check = new TokenCheck(undefined);
+    expect(check.enabled).toBe(false);
+    expect(check.access('Bearer anything')).toBe('redacted');
+  });
+});

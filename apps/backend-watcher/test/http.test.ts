@@ -1,0 +1,363 @@
+import type { AddressInfo } from 'node:net';
+import { connect } from 'node:net';
+import { silentLogger } from '@vmcp/kube-runtime';
+import { type Backend, createDynamicRegistry, type DynamicRegistry, REDACTED } from '@vmcp/registry';
+import { Registry } from 'prom-client';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type ApiServer, createApiServer } from '../src/http.js';
+import { SseClient } from './support/sse.js';
+
+const SECRET = 'planted-secret-7f3a9c';
+const TOKEN = 'the-api-token';
+
+function backend(id: string, overrides: Partial<Backend> = {}): Backend {
+  return {
+    id,
+    name: id,
+    baseUrl: `http://${id}.tools.svc:8080/mcp`,
+    transportType: 'streamable-http',
+    healthStatus: 'healthy',
+    metadata: { namespace: 'tools' },
+    ...overrides,
+  };
+}
+
+const withSecret = (id: string): Backend =>
+  backend(id, {
+    authConfig: { type: 'header_injection', headerName: 'X-Api-Key', headerValue: SECRET },
+  });
+
+interface Harness {
+  url: string;
+  registry: DynamicRegistry;
+  api: ApiServer;
+  state: { alive: boolean; ready: boolean };
+  metrics: Registry;
+}
+
+async function start(apiToken?: string): Promise<Harness> {
+  const registry = createDynamicRegistry();
+  const state = { alive: true, ready: true };
+  const metrics = new Registry();
+  const api = createApiServer({
+    registry,
+    apiToken,
+    alive: () => state.alive,
+    ready: () => state.ready,
+    metricsRegistry: metrics,
+    logger: silentLogger,
+    heartbeatMs: 50,
+  });
+  await new Promise<void>((resolve) => api.server.listen({ host: '127.0.0.1', port: 0 }, resolve));
+  const { port } = api.server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, registry, api, state, metrics };
+}
+
+let h: Harness;
+const open: SseClient[] = [];
+beforeEach(async () => {
+  h = await start(TOKEN);
+});
+afterEach(async () => {
+  for (const client of open.splice(0)) client.close();
+  h.api.drain();
+  h.api.server.closeAllConnections();
+  await new Promise((resolve) => h.api.server.close(resolve));
+});
+
+const get = (path: string, headers: Record<string, string> = {}) =>
+  fetch(`${h.url}${path}`, { headers });
+const bearer = { authorization: `Bearer ${TOKEN}` };
+
+describe('health and readiness', () => {
+  it('answers /readyz 503 until the caches synced, then 200', async () => {
+    h.state.ready = false;
+    const before = await get('/readyz');
+    expect(before.status).toBe(503);
+    expect(await before.json()).toEqual({ status: 'caches not synced' });
+    h.state.ready = true;
+    expect((await get('/readyz')).status).toBe(200);
+  });
+
+  it('answers /healthz 200 while the watch loops live and 503 once they stopped', async () => {
+    expect((await get('/healthz')).status).toBe(200);
+    h.state.alive = false;
+    expect((await get('/healthz')).status).toBe(503);
+  });
+
+  it('serves Prometheus text with the registry size and version', async () => {
+    h.registry.apply([
+      { op: 'upsert', backend: backend('a') },
+      { op: 'upsert', backend: backend('b') },
+    ]);
+    const response = await get('/metrics');
+    expect(response.headers.get('content-type')).toContain('text/plain');
+    const text = await response.text();
+    expect(text).toMatch(/^vmcp_registry_backends 2$/m);
+    expect(text).toMatch(/^vmcp_registry_version 1$/m);
+  });
+});
+
+describe('GET /v1/backends', () => {
+  it('lists the backends sorted by id with the version and its ETag', async () => {
+    h.registry.upsert(backend('zeta'));
+    h.registry.upsert(backend('alpha'));
+    const response = await get('/v1/backends');
+    expect(response.status).toBe(200);
+    expect(response.headers.get('etag')).toBe('"2"');
+    const body = (await response.json()) as { version: number; backends: Backend[] };
+    expect(body.version).toBe(2);
+    expect(body.backends.map((b) => b.id)).toEqual(['alpha', 'zeta']);
+    expect(body.backends[0]).toEqual(backend('alpha'));
+  });
+
+  it('answers 304 to If-None-Match with the current version, 200 once it moved', async () => {
+    h.registry.upsert(backend('a'));
+    expect((await get('/v1/backends', { 'if-none-match': '"1"' })).status).toBe(304);
+    expect((await get('/v1/backends', { 'if-none-match': 'W/"0", "1"' })).status).toBe(304);
+    h.registry.upsert(backend('b'));
+    const moved = await get('/v1/backends', { 'if-none-match': '"1"' });
+    expect(moved.status).toBe(200);
+    expect(moved.headers.get('etag')).toBe('"2"');
+  });
+
+  it('replaces secret values by the redaction marker without a token', async () => {
+    h.registry.upsert(withSecret('a'));
+    const text = await (await get('/v1/backends')).text();
+    expect(text).not.toContain(SECRET);
+    expect(JSON.parse(text).backends[0].authConfig).toEqual({
+      type: 'header_injection',
+      headerName: 'X-Api-Key',
+      headerValue: REDACTED,
+    });
+  });
+
+  it('serves secret values to a request with the right bearer token', async () => {
+    h.registry.upsert(withSecret('a'));
+    const body = await (await get('/v1/backends', bearer)).json();
+    expect(body.backends[0].authConfig.headerValue).toBe(SECRET);
+  });
+
+  it('denies a wrong bearer token with 401 and no data', async () => {
+    h.registry.upsert(withSecret('a'));
+    const response = await get('/v1/backends', { authorization: 'Bearer wrong' });
+    expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toBe('Bearer');
+    expect(await response.text()).not.toContain(SECRET);
+  });
+
+  it('never serves secrets when no token is configured, whatever the request carries', async () => {
+    const open = await start(undefined);
+    try {
+      open.registry.upsert(withSecret('a'));
+      for (const authorization of ['Bearer ', `Bearer ${TOKEN}`, `Bearer ${SECRET}`]) {
+        const response = await fetch(`${open.url}/v1/backends`, { headers: { authorization } });
+        expect(response.status).toBe(200);
+        expect(await response.text()).not.toContain(SECRET);
+      }
+    } finally {
+      open.api.server.close();
+    }
+  });
+
+  it('long-polls until the version moves, then answers with the new content', async () => {
+    h.registry.upsert(backend('a'));
+    const poll = get('/v1/backends?watch=1&timeoutSeconds=10');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    h.registry.upsert(backend('b'));
+    const response = await poll;
+    expect(response.status).toBe(200);
+    expect(response.headers.get('etag')).toBe('"2"');
+    expect(((await response.json()) as { backends: Backend[] }).backends).toHaveLength(2);
+  });
+
+  it('answers a long-poll at once when the version already differs', async () => {
+    h.registry.upsert(backend('a'));
+    h.registry.upsert(backend('b'));
+    const response = await get('/v1/backends?watch=1&timeoutSeconds=30');
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { version: number }).version).toBe(2);
+  });
+
+  it('answers a long-poll with 304 when the timeout passes without a change', async () => {
+    h.registry.upsert(backend('a'));
+    const response = await get('/v1/backends?watch=1&timeoutSeconds=1');
+    expect(response.status).toBe(304);
+    expect(response.headers.get('etag')).toBe('"1"');
+  });
+
+  it.each([
+    ['watch=abc', 'watch must be a registry version'],
+    ['watch=-1', 'watch must be a registry version'],
+    ['watch=1&timeoutSeconds=0', 'timeoutSeconds must be an integer from 1 to 300'],
+    ['watch=1&timeoutSeconds=301', 'timeoutSeconds must be an integer from 1 to 300'],
+    ['watch=1&timeoutSeconds=1.5', 'timeoutSeconds must be an integer from 1 to 300'],
+    ['timeoutSeconds=5', 'timeoutSeconds is only allowed with watch'],
+    ['watch=1&watch=2', 'query parameter "watch" given twice'],
+    ['limit=5', 'unknown query parameter "limit"'],
+  ])('rejects ?%s with 400 and a JSON error', async (query, message) => {
+    const response = await get(`/v1/backends?${query}`);
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { error: { status: number; message: string } };
+    expect(body.error.status).toBe(400);
+    expect(body.error.message).toContain(message);
+  });
+});
+
+describe('GET /v1/backends/{id}', () => {
+  it('returns one backend with the version as its ETag', async () => {
+    h.registry.upsert(backend('a'));
+    h.registry.upsert(withSecret('b'));
+    const response = await get('/v1/backends/b');
+    expect(response.status).toBe(200);
+    expect(response.headers.get('etag')).toBe('"2"');
+    const body = (await response.json()) as Backend;
+    expect(body.id).toBe('b');
+    expect(body.authConfig).toMatchObject({ headerValue: REDACTED });
+  });
+
+  it('answers 404 with a JSON error for an unknown id', async () => {
+    const response = await get('/v1/backends/missing');
+    expect(response.status).toBe(404);
+    expect(await response.json()).toEqual({
+      error: { status: 404, message: 'backend "missing" not found' },
+    });
+  });
+
+  it.each(['UPPER', 'has_underscore', '-leading', 'a%2Fb', `${'a'.repeat(254)}`, '%E0%A4%A'])(
+    'answers 400 for the malformed id %s',
+    async (id) => {
+      const response = await get(`/v1/backends/${id}`);
+      expect(response.status).toBe(400);
+      expect((await response.json()).error.status).toBe(400);
+    },
+  );
+});
+
+describe('GET /v1/events', () => {
+  it('sends a snapshot, then each change with the version as its id', async () => {
+    h.registry.upsert(backend('a'));
+    const client = await SseClient.connect(`${h.url}/v1/events`);
+    open.push(client);
+    expect(client.response?.headers.get('content-type')).toBe('text/event-stream');
+    const [snapshot] = await client.waitFor(1);
+    expect(snapshot).toEqual({
+      event: 'snapshot',
+      id: '1',
+      data: { version: 1, backends: [backend('a')] },
+    });
+    h.registry.upsert(backend('b'));
+    h.registry.remove('a');
+    const [, added, removed] = await client.waitFor(3);
+    expect(added).toEqual({
+      event: 'change',
+      id: '2',
+      data: { version: 2, upserted: [backend('b')], removed: [] },
+    });
+    expect(removed).toMatchObject({ id: '3', data: { upserted: [], removed: ['a'] } });
+  });
+
+  it('resumes after Last-Event-ID with the changes the client missed, without a snapshot', async () => {
+    h.registry.upsert(backend('a'));
+    h.registry.upsert(backend('b'));
+    h.registry.upsert(backend('c'));
+    const client = await SseClient.connect(`${h.url}/v1/events`, { 'last-event-id': '1' });
+    open.push(client);
+    const events = await client.waitFor(2);
+    expect(events.map((e) => [e.event, e.id])).toEqual([
+      ['change', '2'],
+      ['change', '3'],
+    ]);
+  });
+
+  it('starts afresh with a snapshot when Last-Event-ID is newer than the registry', async () => {
+    h.registry.upsert(backend('a'));
+    const client = await SseClient.connect(`${h.url}/v1/events`, { 'last-event-id': '99' });
+    open.push(client);
+    const [first] = await client.waitFor(1);
+    expect(first).toMatchObject({ event: 'snapshot', id: '1' });
+  });
+
+  it('redacts secrets in events without a token and shows them with it', async () => {
+    const anonymous = await SseClient.connect(`${h.url}/v1/events`);
+    const trusted = await SseClient.connect(`${h.url}/v1/events`, bearer);
+    open.push(anonymous, trusted);
+    await Promise.all([anonymous.waitFor(1), trusted.waitFor(1)]);
+    h.registry.upsert(withSecret('a'));
+    const [, redacted] = await anonymous.waitFor(2);
+    const [, clear] = await trusted.waitFor(2);
+    expect(JSON.stringify(redacted)).not.toContain(SECRET);
+    expect(JSON.stringify(clear)).toContain(SECRET);
+  });
+
+  it('rejects a malformed Last-Event-ID with 400', async () => {
+    const response = await get('/v1/events', { 'last-event-id': 'x1' });
+    expect(response.status).toBe(400);
+  });
+
+  it('keeps serving other clients while one client reads nothing', async () => {
+    // A raw socket that sends the request and never reads: its buffers fill up.
+    const { port } = h.api.server.address() as AddressInfo;
+    const stuck = connect(port, '127.0.0.1');
+    stuck.write('GET /v1/events HTTP/1.1\r\nhost: x\r\n\r\n');
+    stuck.pause();
+    const reader = await SseClient.connect(`${h.url}/v1/events`);
+    open.push(reader);
+    await reader.waitFor(1);
+    const big = 'x'.repeat(64 * 1024);
+    for (let i = 0; i < 40; i++) h.registry.upsert(backend('a', { metadata: { big, i: `${i}` } }));
+    const events = await reader.waitFor(41);
+    expect(events.at(-1)?.id).toBe('40');
+    stuck.destroy();
+  });
+
+  it('ends every stream and long-poll when draining, and refuses new ones with 503', async () => {
+    const client = await SseClient.connect(`${h.url}/v1/events`);
+    open.push(client);
+    await client.waitFor(1);
+    const poll = get('/v1/backends?watch=0&timeoutSeconds=60');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    h.api.drain();
+    await client.waitForEnd();
+    expect((await poll).status).toBe(503);
+    expect((await get('/v1/backends')).status).toBe(503);
+    expect((await get('/readyz')).status).toBe(503);
+  });
+});
+
+describe('requests the API does not serve', () => {
+  it('answers 405 with Allow for other methods', async () => {
+    const response = await fetch(`${h.url}/v1/backends`, { method: 'POST', body: '{}' });
+    expect(response.status).toBe(405);
+    expect(response.headers.get('allow')).toBe('GET, HEAD');
+  });
+
+  it('answers 404 with a JSON error for an unknown path', async () => {
+    const response = await get('/v2/things');
+    expect(response.status).toBe(404);
+    expect((await response.json()).error.message).toContain('/v2/things');
+  });
+
+  it('answers 431 to oversized headers and keeps serving', async () => {
+    const { port } = h.api.server.address() as AddressInfo;
+    const reply = await new Promise<string>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      let data = '';
+      socket.on('data', (chunk) => {
+        data += chunk;
+      });
+      socket.on('close', () => resolve(data));
+      socket.write(`GET /v1/backends HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(70_000)}\r\n\r\n`);
+    });
+    expect(reply).toMatch(/^HTTP\/1\.1 431/);
+    expect((await get('/v1/backends')).status).toBe(200);
+  });
+
+  it('counts requests by route and status code', async () => {
+    await get('/v1/backends');
+    await get('/v1/backends/missing');
+    const text = await h.metrics.metrics();
+    expect(text).toContain('vmcp_http_requests_total{route="list",code="200"} 1');
+    expect(text).toContain('vmcp_http_requests_total{route="error",code="404"} 1');
+  });
+});
