@@ -1,7 +1,12 @@
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
 import { silentLogger } from '@vmcp/kube-runtime';
-import { type Backend, createDynamicRegistry, type DynamicRegistry, REDACTED } from '@vmcp/registry';
+import {
+  type Backend,
+  createDynamicRegistry,
+  type DynamicRegistry,
+  REDACTED,
+} from '@vmcp/registry';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type ApiServer, createApiServer } from '../src/http.js';
