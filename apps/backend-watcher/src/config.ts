@@ -96,6 +96,14 @@ export function parseCommand(
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
   } catch (error) {
+    const option = /'([^' ]+)/.exec(firstLine(error))?.[1];
+    const code = (error as { code?: string }).code;
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option) {
+      throw new UsageError(`unknown option ${option}`);
+    }
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option) {
+      throw new UsageError(`option ${option} needs a value`);
+    }
     throw new UsageError(firstLine(error));
   }
   const { values, positionals } = parsed;

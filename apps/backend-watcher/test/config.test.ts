@@ -118,7 +118,8 @@ describe('command line', () => {
   });
 
   it.each([
-    [['--bogus'], /Unknown option '--bogus'/],
+    [['--bogus'], /^unknown option --bogus$/],
+    [['--group'], /^option --group needs a value$/],
     [[], /--group \(or VMCP_GROUP\) is required/],
     [['--group', 'Bad_Group'], /is not "name" or "namespace\/name"/],
     [['--group', 'g', '--namespace', 'NS!'], /is not a valid namespace name/],

@@ -12,6 +12,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type ApiServer, createApiServer } from '../src/http.js';
 import { SseClient } from './support/sse.js';
 
+type ErrorBody = { error: { status: number; message: string } };
+
 const SECRET = 'planted-secret-7f3a9c';
 const TOKEN = 'the-api-token';
 
@@ -139,8 +141,10 @@ describe('GET /v1/backends', () => {
 
   it('serves secret values to a request with the right bearer token', async () => {
     h.registry.upsert(withSecret('a'));
-    const body = await (await get('/v1/backends', bearer)).json();
-    expect(body.backends[0].authConfig.headerValue).toBe(SECRET);
+    const body = (await (await get('/v1/backends', bearer)).json()) as {
+      backends: { authConfig: { headerValue: string } }[];
+    };
+    expect(body.backends[0]?.authConfig.headerValue).toBe(SECRET);
   });
 
   it('denies a wrong bearer token with 401 and no data', async () => {
@@ -234,7 +238,7 @@ describe('GET /v1/backends/{id}', () => {
     async (id) => {
       const response = await get(`/v1/backends/${id}`);
       expect(response.status).toBe(400);
-      expect((await response.json()).error.status).toBe(400);
+      expect(((await response.json()) as ErrorBody).error.status).toBe(400);
     },
   );
 });
@@ -340,7 +344,7 @@ describe('requests the API does not serve', () => {
   it('answers 404 with a JSON error for an unknown path', async () => {
     const response = await get('/v2/things');
     expect(response.status).toBe(404);
-    expect((await response.json()).error.message).toContain('/v2/things');
+    expect(((await response.json()) as ErrorBody).error.message).toContain('/v2/things');
   });
 
   it('answers 431 to oversized headers and keeps serving', async () => {
