@@ -9,6 +9,7 @@ import {
   workloadGroup,
 } from '@vmcp/discoverer';
 import {
+  type Controller,
   InformerFactory,
   isNotFound,
   KubeClient,
@@ -102,6 +103,8 @@ export class BackendWatcher {
   readonly #shadowed: Counter<'kind'>;
   readonly #skipped: Counter<'reason'>;
   #reconciler: BackendReconciler | undefined;
+  #controller: Controller | undefined;
+  #registrySynced = false;
   #started = false;
   #running = false;
 
@@ -199,6 +202,7 @@ export class BackendWatcher {
       name: 'vmcp-backends',
       reconcile: (request) => reconciler.reconcile(request),
     });
+    this.#controller = controller;
 
     // Workloads: enqueued only when in our group. The controller maps the old and the new object
     // of an update, so a workload moving out of the group is still enqueued (and removed).
@@ -272,6 +276,36 @@ export class BackendWatcher {
       timeoutMs: options.timeoutMs ?? 30_000,
       ...(options.signal ? { signal: options.signal } : {}),
     });
+  }
+
+  /**
+   * True once the caches synced and the registry reflects them: every object of the initial
+   * lists has been reconciled once (the work queue was seen empty and idle after the sync). Stays
+   * true afterwards. Cache sync alone (upstream's gate) can leave the registry empty for a
+   * moment; a readiness gate built on this never serves that moment.
+   */
+  hasSynced(): boolean {
+    if (this.#registrySynced) return true;
+    const queue = this.#controller?.queue;
+    if (queue === undefined || !this.#running || !this.manager.hasSynced()) return false;
+    this.#registrySynced = queue.len() === 0 && queue.processingCount === 0;
+    return this.#registrySynced;
+  }
+
+  /**
+   * Resolves true once {@link hasSynced}; false when not started, on timeout (default 30 s) or
+   * abort.
+   */
+  async waitForRegistrySync(
+    options: { signal?: AbortSignal; timeoutMs?: number } = {},
+  ): Promise<boolean> {
+    const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+    if (!(await this.waitForCacheSync(options))) return false;
+    while (!this.hasSynced()) {
+      if (options.signal?.aborted || Date.now() >= deadline || !this.#running) return false;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return true;
   }
 
   /** Why `name` is or is not a backend, through the same code path as the reconciles. */
