@@ -1,11 +1,10 @@
 #!/usr/bin/env node
-import { createRequire } from 'node:module';
-import pino from 'pino';
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import {
   type Command,
   fallbackNamespace,
   firstLine,
-  type LogLevel,
   parseCommand,
   type RunConfig,
   readTokenFile,
@@ -14,43 +13,11 @@ import {
 } from './config.js';
 import { explain, formatExplanation, isBackend } from './explain.js';
 import { contextNamespace, loadKubeConfig } from './kubeconfig.js';
+import { createLogger, NAME, version } from './logger.js';
 import { startSidecar } from './sidecar.js';
-
-const NAME = 'vmcp-backend-watcher';
 
 /** Exit codes: 0 success, 1 runtime failure, 2 usage error, 3 `explain`: not a backend. */
 export const EXIT = { ok: 0, failure: 1, usage: 2, notABackend: 3 } as const;
-
-/** Paths of fields that hold secret values, censored by the logger whatever logs them. */
-export const SECRET_LOG_PATHS = [
-  '*.headerValue',
-  '*.clientSecret',
-  '*.idpClientSecret',
-  '*.targetClientSecret',
-  '*.authConfig.headerValue',
-  '*.authConfig.clientSecret',
-  '*.authConfig.idpClientSecret',
-  '*.authConfig.targetClientSecret',
-  '*.data',
-  '*.stringData',
-  'authorization',
-  '*.authorization',
-];
-
-export function version(): string {
-  const require = createRequire(import.meta.url);
-  return (require('../package.json') as { version: string }).version;
-}
-
-export function createLogger(level: LogLevel) {
-  return pino({
-    name: NAME,
-    level,
-    base: { name: NAME },
-    redact: { paths: SECRET_LOG_PATHS, censor: '[REDACTED]' },
-    timestamp: pino.stdTimeFunctions.isoTime,
-  });
-}
 
 function resolveRun(config: RunConfig) {
   const kubeConfig = loadKubeConfig(config.kubeconfig);
@@ -147,8 +114,18 @@ export async function main(
   }
 }
 
-const invokedDirectly = process.argv[1] !== undefined && import.meta.url.endsWith('/cli.js');
-if (invokedDirectly) {
+/** True when this module is the program (not imported by a test or another module). */
+function invokedDirectly(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (invokedDirectly()) {
   process.on('uncaughtException', (error) => {
     process.stderr.write(`${NAME}: unexpected error: ${firstLine(error)}\n`);
     process.exit(EXIT.failure);

@@ -32,6 +32,8 @@ export interface DemoConfig {
   listen: Listen;
   logLevel: LogLevel;
   examples: string | undefined;
+  /** Print the first complete registry and stop (for scripts and CI). */
+  once: boolean;
 }
 
 export interface Listen {
@@ -48,7 +50,7 @@ export const SERVICE_ACCOUNT_NAMESPACE_FILE =
 
 export const USAGE = `Usage: vmcp-backend-watcher --group NAME [options]
        vmcp-backend-watcher explain NAME --group NAME [options]
-       vmcp-backend-watcher demo [--listen HOST:PORT] [--examples DIR]
+       vmcp-backend-watcher demo [--listen HOST:PORT] [--examples DIR] [--once]
 
 Keeps the backends of one MCPGroup in one namespace in step with the cluster and serves them
 over HTTP to the other containers of the pod.
@@ -67,6 +69,7 @@ Options (each also read from the environment variable shown):
   --grace-period DURATION   time in-flight reconciles get at shutdown (default 10s)
                                                                             VMCP_GRACE_PERIOD
   --examples DIR            demo only: the manifests to apply (default: the bundled examples)
+  --once                    demo only: print the registry once synced, then stop
   -h, --help                print this help
   -v, --version             print the version
 
@@ -83,6 +86,7 @@ const OPTIONS = {
   'resync-period': { type: 'string' },
   'grace-period': { type: 'string' },
   examples: { type: 'string' },
+  once: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
 } as const;
@@ -120,9 +124,13 @@ export function parseCommand(
 
   if (subcommand === 'demo') {
     if (rest.length > 0) throw new UsageError(`demo takes no arguments, got "${rest.join(' ')}"`);
-    return { command: 'demo', config: { listen, logLevel, examples: values.examples } };
+    return {
+      command: 'demo',
+      config: { listen, logLevel, examples: values.examples, once: values.once === true },
+    };
   }
   if (values.examples !== undefined) throw new UsageError('--examples is a demo option');
+  if (values.once !== undefined) throw new UsageError('--once is a demo option');
   if (subcommand !== undefined && subcommand !== 'explain') {
     throw new UsageError(`unknown command "${subcommand}" (commands: explain, demo; see --help)`);
   }

@@ -1,5 +1,133 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { KubeClient } from '@vmcp/kube-runtime';
+import type { Backend, DynamicRegistry } from '@vmcp/registry';
 import type { DemoConfig } from './config.js';
+import { createLogger } from './logger.js';
+import { applyManifests, readManifests } from './manifests.js';
+import { startSidecar } from './sidecar.js';
 
-export async function runDemo(_config: DemoConfig): Promise<number> {
-  throw new Error('demo: not yet available');
+/** The examples shipped with the app. */
+export const BUNDLED_EXAMPLES = fileURLToPath(new URL('../examples', import.meta.url));
+
+/** A local API server for the demo. */
+export interface LocalCluster {
+  kind: string;
+  kubeConfig: KubeConfig;
+  kubeconfigPath: string;
+  stop(): Promise<void>;
+}
+
+const NAMESPACE = 'default';
+const GROUP = 'engineering';
+
+/** Starts the embedded API server: the real kube-apiserver of `@vmcp/envtest`. */
+async function startLocalCluster(): Promise<LocalCluster> {
+  const { startEnv } = await import('@vmcp/envtest');
+  const env = await startEnv();
+  return {
+    kind: 'kube-apiserver + etcd (@vmcp/envtest)',
+    kubeConfig: env.kubeConfig,
+    kubeconfigPath: env.kubeconfigPath,
+    stop: () => env.stop(),
+  };
+}
+
+/**
+ * `vmcp-backend-watcher demo`: starts a local API server with the CRDs, applies the examples,
+ * runs the sidecar against it and prints the registry whenever it changes, until Ctrl-C (or, with
+ * `--once`, until the first complete registry is printed).
+ */
+export async function runDemo(config: DemoConfig): Promise<number> {
+  const out = (line = ''): void => {
+    process.stdout.write(`${line}\n`);
+  };
+  const examples = config.examples ?? BUNDLED_EXAMPLES;
+  if (!existsSync(examples)) throw new Error(`examples directory ${examples} does not exist`);
+  const objects = readManifests(examples);
+
+  out('Starting a local Kubernetes API server...');
+  const cluster = await startLocalCluster();
+  let stopped = false;
+  const cleanUp = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    await cluster.stop();
+  };
+  try {
+    const client = new KubeClient(cluster.kubeConfig);
+    try {
+      await applyManifests(client, NAMESPACE, objects);
+    } finally {
+      await client.close();
+    }
+    out(`Applied ${objects.length} example objects from ${examples}`);
+    const sidecar = await startSidecar({
+      kubeConfig: cluster.kubeConfig,
+      namespace: NAMESPACE,
+      groupRef: GROUP,
+      listen: `${config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host}:${config.listen.port}`,
+      logger: createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel),
+    });
+    out(`API server:  ${cluster.kind}`);
+    out(`kubeconfig:  ${cluster.kubeconfigPath}`);
+    out(`HTTP API:    ${sidecar.url}/v1/backends  (also /v1/events, /readyz, /metrics)`);
+    out(`Try:         kubectl --kubeconfig ${cluster.kubeconfigPath} get mcpservers`);
+    out(`             curl -s ${sidecar.url}/v1/backends`);
+    out('Press Ctrl-C to stop and clean up.');
+
+    const stop = new AbortController();
+    const onSignal = (): void => stop.abort();
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    try {
+      if (
+        !(await sidecar.watcher.waitForRegistrySync({ timeoutMs: 60_000, signal: stop.signal }))
+      ) {
+        if (!stop.signal.aborted) throw new Error('the watcher did not sync within 60 s');
+      } else {
+        printRegistry(sidecar.registry, out);
+        if (!config.once) await follow(sidecar.registry, stop.signal, out);
+      }
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      out('Stopping...');
+      await sidecar.close();
+    }
+    return 0;
+  } finally {
+    await cleanUp();
+  }
+}
+
+async function follow(
+  registry: DynamicRegistry,
+  signal: AbortSignal,
+  out: (line?: string) => void,
+): Promise<void> {
+  for await (const _change of registry.changes({ signal })) {
+    // Coalesce a burst of changes into one print of the newest state.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    printRegistry(registry, out);
+  }
+}
+
+function printRegistry(registry: DynamicRegistry, out: (line?: string) => void): void {
+  const { version, backends } = registry.snapshot();
+  out();
+  out(`registry version ${version}: ${backends.length} backend(s)`);
+  const rows = backends.map((b: Backend) => [
+    b.id,
+    b.type ?? 'workload',
+    b.transportType,
+    b.authConfig?.type ?? 'none',
+    b.baseUrl,
+  ]);
+  const header = ['ID', 'TYPE', 'TRANSPORT', 'AUTH', 'URL'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  for (const row of [header, ...rows]) {
+    out(`  ${row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ')}`.trimEnd());
+  }
 }

@@ -116,7 +116,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     readyz: (r) => {
       const ok = options.ready() && !draining;
       r.json(ok ? 200 : 503, {
-        status: ok ? 'ready' : draining ? 'shutting down' : 'caches not synced',
+        status: ok ? 'ready' : draining ? 'shutting down' : 'registry not synced',
       });
       return 'readyz';
     },

@@ -15,6 +15,7 @@ export { directReader, explain, formatExplanation, isBackend } from './explain.j
 export type { ApiServer, ApiServerOptions } from './http.js';
 export { createApiServer } from './http.js';
 export { contextNamespace, loadKubeConfig } from './kubeconfig.js';
+export { createLogger, SECRET_LOG_PATHS, version } from './logger.js';
 export { applyManifests, readManifests, resourceOf } from './manifests.js';
 export type { Sidecar, SidecarOptions } from './sidecar.js';
 export { ListenError, startSidecar } from './sidecar.js';

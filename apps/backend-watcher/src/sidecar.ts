@@ -68,7 +68,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     registry,
     apiToken: options.apiToken,
     alive: () => watcher.isAlive(),
-    ready: () => watcher.manager.hasSynced(),
+    ready: () => watcher.hasSynced(),
     metricsRegistry: watcher.metricsRegistry,
     logger: logger.child({ component: 'http' }),
   });

@@ -81,7 +81,7 @@ describe('health and readiness', () => {
     h.state.ready = false;
     const before = await get('/readyz');
     expect(before.status).toBe(503);
-    expect(await before.json()).toEqual({ status: 'caches not synced' });
+    expect(await before.json()).toEqual({ status: 'registry not synced' });
     h.state.ready = true;
     expect((await get('/readyz')).status).toBe(200);
   });
