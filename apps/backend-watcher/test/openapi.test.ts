@@ -59,7 +59,7 @@ describe('openapi.yaml', () => {
 
   it('describes every auth strategy type', () => {
     const types = (doc.components.schemas.AuthStrategy?.oneOf ?? []).map(
-      (s) => (s.properties?.type as { const: string }).const,
+      (s) => (s.properties?.type as { const?: string } | undefined)?.const,
     );
     expect(types.sort()).toEqual([...AUTH_STRATEGY_TYPES].sort());
   });
