@@ -27,8 +27,11 @@ export interface ApiServerOptions {
   maxTimeoutSeconds?: number;
   /** SSE keep-alive comment interval. Default 15 s. */
   heartbeatMs?: number;
-  /** An SSE client this far behind (bytes buffered) is dropped; it can resume. Default 8 MiB. */
-  maxBufferedBytes?: number;
+  /**
+   * An event stream whose client has not read what was written for this long is dropped (it can
+   * resume with Last-Event-ID). Default 30 s.
+   */
+  slowClientTimeoutMs?: number;
 }
 
 /** The HTTP API: a node:http server plus a way to end long-lived requests at shutdown. */
@@ -62,7 +65,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   const tokens = new TokenCheck(options.apiToken);
   const maxTimeout = options.maxTimeoutSeconds ?? 300;
   const heartbeatMs = options.heartbeatMs ?? 15_000;
-  const maxBuffered = options.maxBufferedBytes ?? 8 * 1024 * 1024;
+  const slowClientTimeoutMs = options.slowClientTimeoutMs ?? 30_000;
   const bodies = new BodyCache();
   const longLived = new Set<AbortController>();
   let draining = false;
@@ -195,7 +198,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
           since,
           signal: AbortSignal.any([signal, request.closed]),
           heartbeatMs,
-          maxBuffered,
+          slowClientTimeoutMs,
           logger,
         }).then(() => 'events'),
       );
@@ -397,15 +400,17 @@ interface StreamOptions {
   since: number | undefined;
   signal: AbortSignal;
   heartbeatMs: number;
-  maxBuffered: number;
+  slowClientTimeoutMs: number;
   logger: Logger;
 }
 
 /**
  * Server-Sent Events: a `snapshot` event with the whole content first (unless the client resumes
  * with `Last-Event-ID` from a version still in the history), then one `change` event per registry
- * change, each with the version as its id. A client that falls `maxBuffered` bytes behind is
- * dropped; it resumes with `Last-Event-ID` and loses nothing.
+ * change, each with the version as its id. Each stream reads the shared change feed at its own
+ * pace: when its socket buffer is full it waits for the client (never blocking the others), and
+ * a client that reads nothing for `slowClientTimeoutMs` is dropped; it resumes with
+ * `Last-Event-ID` and loses nothing.
  */
 async function streamEvents(request: Request, options: StreamOptions): Promise<void> {
   const { res } = request;
@@ -436,13 +441,15 @@ async function streamEvents(request: Request, options: StreamOptions): Promise<v
   try {
     for await (const change of changes) {
       if (res.destroyed) break;
-      res.write(bodies.change(change, access));
-      if (res.writableLength > options.maxBuffered) {
-        options.logger.warn(
-          { buffered: res.writableLength, version: change.version },
-          'event stream client too slow; dropped (it can resume with Last-Event-ID)',
-        );
-        res.destroy();
+      if (res.write(bodies.change(change, access))) continue;
+      if (!(await drained(res, options.slowClientTimeoutMs))) {
+        if (!res.destroyed) {
+          options.logger.warn(
+            { buffered: res.writableLength, version: change.version },
+            'event stream client too slow; dropped (it can resume with Last-Event-ID)',
+          );
+          res.destroy();
+        }
         break;
       }
     }
@@ -450,6 +457,23 @@ async function streamEvents(request: Request, options: StreamOptions): Promise<v
     clearInterval(heartbeat);
     if (!res.destroyed) res.end();
   }
+}
+
+/** Resolves true once the response's buffer drained, false on close or after `timeoutMs`. */
+function drained(res: ServerResponse, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const finish = (value: boolean): void => {
+      clearTimeout(timer);
+      res.off('drain', onDrain);
+      res.off('close', onClose);
+      resolve(value);
+    };
+    const onDrain = (): void => finish(true);
+    const onClose = (): void => finish(false);
+    const timer = setTimeout(() => finish(false), timeoutMs);
+    res.on('drain', onDrain);
+    res.on('close', onClose);
+  });
 }
 
 function onlyParams(query: URLSearchParams, allowed: readonly string[]): void {

@@ -8,7 +8,7 @@ import {
   REDACTED,
 } from '@vmcp/registry';
 import { Registry } from 'prom-client';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type ApiServer, createApiServer } from '../src/http.js';
 import { SseClient } from './support/sse.js';
 
@@ -42,7 +42,7 @@ interface Harness {
   metrics: Registry;
 }
 
-async function start(apiToken?: string): Promise<Harness> {
+async function start(apiToken?: string, slowClientTimeoutMs?: number): Promise<Harness> {
   const registry = createDynamicRegistry();
   const state = { alive: true, ready: true };
   const metrics = new Registry();
@@ -54,6 +54,7 @@ async function start(apiToken?: string): Promise<Harness> {
     metricsRegistry: metrics,
     logger: silentLogger,
     heartbeatMs: 50,
+    ...(slowClientTimeoutMs !== undefined ? { slowClientTimeoutMs } : {}),
   });
   await new Promise<void>((resolve) => api.server.listen({ host: '127.0.0.1', port: 0 }, resolve));
   const { port } = api.server.address() as AddressInfo;
@@ -318,6 +319,58 @@ describe('GET /v1/events', () => {
     const events = await reader.waitFor(41);
     expect(events.at(-1)?.id).toBe('40');
     stuck.destroy();
+  });
+
+  it('serialises a change once per view, however many clients stream it', async () => {
+    const clients = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        SseClient.connect(`${h.url}/v1/events`, i % 2 === 0 ? bearer : {}),
+      ),
+    );
+    open.push(...clients);
+    await Promise.all(clients.map((c) => c.waitFor(1)));
+    const stringify = vi.spyOn(JSON, 'stringify');
+    try {
+      h.registry.upsert(withSecret('a'));
+      await Promise.all(clients.map((c) => c.waitFor(2)));
+      // One body with secrets, one redacted: not one per client.
+      expect(stringify).toHaveBeenCalledTimes(2);
+    } finally {
+      stringify.mockRestore();
+    }
+  });
+
+  it('drops a client that falls too far behind, and it resumes without losing a change', async () => {
+    const small = await start(TOKEN, 300);
+    try {
+      const { port } = small.api.server.address() as AddressInfo;
+      const stuck = connect(port, '127.0.0.1');
+      stuck.write('GET /v1/events HTTP/1.1\r\nhost: x\r\n\r\n');
+      stuck.pause();
+      const big = 'x'.repeat(128 * 1024);
+      for (let i = 0; i < 200; i++) {
+        small.registry.upsert(backend('a', { metadata: { big, i: `${i}` } }));
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      // The server gives up on it: no stream stays open.
+      for (let i = 0; i < 100; i++) {
+        if ((await small.metrics.metrics()).includes('vmcp_http_open_streams{kind="events"} 0'))
+          break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(await small.metrics.metrics()).toContain('vmcp_http_open_streams{kind="events"} 0');
+      stuck.destroy();
+      const resumed = await SseClient.connect(`${small.url}/v1/events`, { 'last-event-id': '150' });
+      open.push(resumed);
+      const events = await resumed.waitFor(50);
+      expect(events.map((e) => Number(e.id))).toEqual(
+        Array.from({ length: 50 }, (_, i) => 151 + i),
+      );
+    } finally {
+      small.api.drain();
+      small.api.server.closeAllConnections();
+      small.api.server.close();
+    }
   });
 
   it('ends every stream and long-poll when draining, and refuses new ones with 503', async () => {
