@@ -263,9 +263,22 @@ describe('vmcp-backend-watcher against a real API server', () => {
         env.kubeconfigPath,
       ]);
 
+    await clients.MCPServerEntry.create({
+      apiVersion: API,
+      kind: 'MCPServerEntry',
+      metadata: { name: 'explained' },
+      spec: {
+        remoteUrl: 'https://explained.example.com/mcp',
+        transport: 'streamable-http',
+        groupRef: { name: GROUP },
+      },
+    } as KubeObject);
     const yes = await explain('explained');
     expect(yes.code).toBe(0);
     expect(yes.stdout).toContain('MCPServer default/explained: a backend of group "engineering"');
+    expect(yes.stdout).toMatch(
+      /shadowed: MCPServerEntry named "explained" is ignored; MCPServer takes precedence/,
+    );
     expect(yes.stdout).toContain('"headerValue": "[REDACTED]"');
     expect(yes.stdout + yes.stderr).not.toContain(SECRET);
 
