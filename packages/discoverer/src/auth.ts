@@ -35,7 +35,9 @@ export async function resolveAuth(
   try {
     config = await reader.getExternalAuthConfig(namespace, ref);
   } catch (error) {
-    throw new AuthResolutionError('lookup-failed', id, 'could not be read', { cause: error });
+    throw new AuthResolutionError('lookup-failed', id, `could not be read${causeOf(error)}`, {
+      cause: error,
+    });
   }
   if (config === undefined) {
     throw new AuthResolutionError('not-found', id, 'not found; create it or remove the reference');
@@ -188,7 +190,7 @@ async function readSecret(
     throw new AuthResolutionError(
       'lookup-failed',
       authConfig,
-      `Secret ${namespace}/${name} could not be read`,
+      `Secret ${namespace}/${name} could not be read${causeOf(error)}`,
       {
         cause: error,
       },
@@ -225,4 +227,20 @@ function withoutUndefined<T extends object>(value: T): T {
   for (const key of Object.keys(value) as (keyof T)[])
     if (value[key] === undefined) delete value[key];
   return value;
+}
+
+/**
+ * Why a read failed, from structured fields only (an API status code and reason, or a system
+ * error code): never the error's free text, so that nothing read can leak into a message.
+ */
+function causeOf(error: unknown): string {
+  if (typeof error !== 'object' || error === null) return '';
+  const { code, reason } = error as { code?: unknown; reason?: unknown };
+  if (typeof code === 'number') {
+    return typeof reason === 'string' && /^[A-Za-z]{1,64}$/.test(reason)
+      ? ` (${code} ${reason})`
+      : ` (${code})`;
+  }
+  if (typeof code === 'string' && /^[A-Z][A-Z0-9_]{1,40}$/.test(code)) return ` (${code})`;
+  return '';
 }

@@ -214,4 +214,27 @@ describe('resolveAuth', () => {
       reason: 'lookup-failed',
     });
   });
+
+  it('names the status code and reason of a failed read, and nothing of its text', async () => {
+    const reader = createObjectReader([
+      authConfig('auth', {
+        type: 'headerInjection',
+        headerInjection: { headerName: 'X', valueSecretRef: { name: 's', key: 'k' } },
+      }),
+    ]);
+    reader.getSecret = async () => {
+      throw Object.assign(new Error(`forbidden, and here is ${SECRET}`), {
+        code: 403,
+        reason: 'Forbidden',
+      });
+    };
+    const error = (await resolveAuth('auth', NS, reader).catch((e: unknown) => e)) as Error;
+    expect(error.message).toContain(`Secret ${NS}/s could not be read (403 Forbidden)`);
+    expect(error.message).not.toContain(SECRET);
+    reader.getSecret = async () => {
+      throw Object.assign(new Error('connect'), { code: 'ECONNREFUSED' });
+    };
+    const network = (await resolveAuth('auth', NS, reader).catch((e: unknown) => e)) as Error;
+    expect(network.message).toContain('could not be read (ECONNREFUSED)');
+  });
 });
