@@ -1,0 +1,7 @@
+import { startEnv } from '@vmcp/envtest';
+import { behaviourSuite } from './behaviour.js';
+
+behaviourSuite('envtest (kube-apiserver 1.20)', async () => {
+  const env = await startEnv();
+  return { kubeConfig: env.kubeConfig, stop: () => env.stop() };
+});
