@@ -106,8 +106,8 @@ function check(value: unknown, schema: JsonSchema, path: string, errors: FieldEr
     }
   }
   if (Array.isArray(value)) {
-    if (schema.items)
-      value.forEach((item, i) => check(item, schema.items as JsonSchema, `${path}[${i}]`, errors));
+    const items = schema.items;
+    if (items) for (const [i, item] of value.entries()) check(item, items, `${path}[${i}]`, errors);
     return;
   }
   if (actual !== 'object') return;

@@ -13,39 +13,47 @@ const everything: Selector = () => true;
 export function parseLabelSelector(text: string | null): Selector {
   if (text === null || text.trim() === '') return everything;
   const requirements: Selector[] = [];
+  const labels = (o: KubeObject): Record<string, string> => o.metadata?.labels ?? {};
   for (const part of splitTopLevel(text)) {
-    const term = part.trim();
-    let match: RegExpExecArray | null;
-    const labels = (o: KubeObject): Record<string, string> => o.metadata?.labels ?? {};
-    if ((match = /^([\w./-]+)\s+(in|notin)\s+\(([^)]*)\)$/.exec(term))) {
-      const [, key = '', op, list = ''] = match;
-      const values = list
-        .split(',')
-        .map((v) => v.trim())
-        .filter(Boolean);
-      requirements.push(
-        op === 'in'
-          ? (o) => key in labels(o) && values.includes(labels(o)[key] ?? '')
-          : (o) => !(key in labels(o)) || !values.includes(labels(o)[key] ?? ''),
-      );
-    } else if ((match = /^([\w./-]+)\s*(==|=|!=)\s*([\w./-]*)$/.exec(term))) {
-      const [, key = '', op, value = ''] = match;
-      requirements.push(
-        op === '!='
-          ? (o) => labels(o)[key] !== value
-          : (o) => key in labels(o) && labels(o)[key] === value,
-      );
-    } else if ((match = /^!([\w./-]+)$/.exec(term))) {
-      const key = match[1] ?? '';
-      requirements.push((o) => !(key in labels(o)));
-    } else if ((match = /^([\w./-]+)$/.exec(term))) {
-      const key = match[1] ?? '';
-      requirements.push((o) => key in labels(o));
-    } else {
-      throw ApiFailure.badRequest(`unable to parse requirement: invalid label selector "${text}"`);
-    }
+    requirements.push(labelRequirement(part.trim(), labels, text));
   }
   return (o) => requirements.every((r) => r(o));
+}
+
+function labelRequirement(
+  term: string,
+  labels: (o: KubeObject) => Record<string, string>,
+  text: string,
+): Selector {
+  const set = /^([\w./-]+)\s+(in|notin)\s+\(([^)]*)\)$/.exec(term);
+  if (set) {
+    const [, key = '', op, list = ''] = set;
+    const values = list
+      .split(',')
+      .map((v) => v.trim())
+      .filter(Boolean);
+    return op === 'in'
+      ? (o) => key in labels(o) && values.includes(labels(o)[key] ?? '')
+      : (o) => !(key in labels(o)) || !values.includes(labels(o)[key] ?? '');
+  }
+  const equality = /^([\w./-]+)\s*(==|=|!=)\s*([\w./-]*)$/.exec(term);
+  if (equality) {
+    const [, key = '', op, value = ''] = equality;
+    return op === '!='
+      ? (o) => labels(o)[key] !== value
+      : (o) => key in labels(o) && labels(o)[key] === value;
+  }
+  const absent = /^!([\w./-]+)$/.exec(term);
+  if (absent) {
+    const key = absent[1] ?? '';
+    return (o) => !(key in labels(o));
+  }
+  const present = /^([\w./-]+)$/.exec(term);
+  if (present) {
+    const key = present[1] ?? '';
+    return (o) => key in labels(o);
+  }
+  throw ApiFailure.badRequest(`unable to parse requirement: invalid label selector "${text}"`);
 }
 
 /** Field selectors: `metadata.name` and `metadata.namespace` with `=`, `==`, `!=`. */
