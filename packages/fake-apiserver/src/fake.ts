@@ -13,7 +13,10 @@ import type { KubeObject } from './types.js';
 
 /** Options of {@link startFakeApiServer}. */
 export interface FakeApiServerOptions {
-  /** Serve HTTPS with a fresh self-signed certificate (made with `openssl`). Default false. */
+  /**
+   * Serve HTTPS with a fresh self-signed certificate (made with `openssl`), as a real API server
+   * does. Default true: kubectl sends bearer tokens only over TLS. `false` serves plain HTTP.
+   */
   https?: boolean;
   /** Loopback port; default 0 (any free port). */
   port?: number;
@@ -87,7 +90,8 @@ export async function startFakeApiServer(
 
   let server: Server;
   let ca: string | undefined;
-  if (options.https) {
+  const https = options.https ?? true;
+  if (https) {
     const keyPath = join(dir, 'tls.key');
     const certPath = join(dir, 'tls.crt');
     try {
@@ -134,7 +138,7 @@ export async function startFakeApiServer(
   });
   const { port } = server.address() as AddressInfo;
   address = `127.0.0.1:${port}`;
-  const url = `${options.https ? 'https' : 'http'}://${address}`;
+  const url = `${https ? 'https' : 'http'}://${address}`;
   const token = tokens[0] as string;
   const kubeconfigText = stringify({
     apiVersion: 'v1',

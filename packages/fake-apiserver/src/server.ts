@@ -28,6 +28,8 @@ export interface FaultControls {
   ): void;
   /** Forget the change history: a watch from an older resourceVersion gets 410 Gone in-stream. */
   compact(): void;
+  /** How many watches are open now (tests wait for one before injecting a fault). */
+  openWatches(): number;
 }
 
 interface WatchStream {
@@ -87,6 +89,10 @@ export class FakeApi implements FaultControls {
 
   compact(): void {
     this.store.compact();
+  }
+
+  openWatches(): number {
+    return this.#watches.size;
   }
 
   /** Ends every watch (at close). */
@@ -185,6 +191,14 @@ export class FakeApi implements FaultControls {
       }
     }
     const route = this.#route(path);
+    const bodyType = (req.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
+    if (bodyType === 'application/vnd.kubernetes.protobuf') {
+      throw new ApiFailure(
+        415,
+        'UnsupportedMediaType',
+        'the body of the request was in an unknown format - accepted media types include: application/json (this fake API server does not decode protobuf)',
+      );
+    }
     const body =
       method === 'GET' || method === 'DELETE'
         ? await readBody(req, true)

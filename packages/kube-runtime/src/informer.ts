@@ -107,6 +107,8 @@ class ListWatchInformer<T extends KubeObject> implements Informer<T> {
     this.#running = true;
     const resource = this.resource.plural;
     const metrics = this.#options.metrics;
+    // The caller's observer (if any) sees everything the metrics see.
+    const observer = this.#options.watcher?.observer;
     const events = watch<T>(
       this.#client,
       {
@@ -115,9 +117,18 @@ class ListWatchInformer<T extends KubeObject> implements Informer<T> {
         ...(this.#options.fieldSelector ? { fieldSelector: this.#options.fieldSelector } : {}),
         logger: this.#logger,
         observer: {
-          onRelist: () => metrics?.relist(resource),
-          onWatchRestart: (reason) => metrics?.restart(resource, reason),
-          onEvent: () => metrics?.event(resource),
+          onRelist: () => {
+            metrics?.relist(resource);
+            observer?.onRelist?.();
+          },
+          onWatchRestart: (reason) => {
+            metrics?.restart(resource, reason);
+            observer?.onWatchRestart?.(reason);
+          },
+          onEvent: () => {
+            metrics?.event(resource);
+            observer?.onEvent?.();
+          },
         },
       },
       signal,
