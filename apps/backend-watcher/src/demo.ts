@@ -22,15 +22,21 @@ export interface LocalCluster {
 const NAMESPACE = 'default';
 const GROUP = 'engineering';
 
-/** Starts the embedded API server: the real kube-apiserver of `@vmcp/envtest`. */
+/**
+ * Starts the embedded API server: the project's in-process one (`@vmcp/fake-apiserver`, HTTPS on
+ * loopback) with the ToolHive CRDs. It needs nothing installed and starts in milliseconds.
+ */
 async function startLocalCluster(): Promise<LocalCluster> {
-  const { startEnv } = await import('@vmcp/envtest');
-  const env = await startEnv();
+  const [{ startFakeApiServer }, { toolhiveCrdPaths }] = await Promise.all([
+    import('@vmcp/fake-apiserver'),
+    import('@vmcp/envtest'),
+  ]);
+  const server = await startFakeApiServer({ crds: toolhiveCrdPaths });
   return {
-    kind: 'kube-apiserver + etcd (@vmcp/envtest)',
-    kubeConfig: env.kubeConfig,
-    kubeconfigPath: env.kubeconfigPath,
-    stop: () => env.stop(),
+    kind: `in-process fake Kubernetes API server at ${server.url} (@vmcp/fake-apiserver)`,
+    kubeConfig: server.kubeConfig,
+    kubeconfigPath: server.kubeconfigPath,
+    stop: () => server.close(),
   };
 }
 
