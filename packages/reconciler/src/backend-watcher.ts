@@ -22,7 +22,7 @@ import {
   type ResourceRef,
   silentLogger,
 } from '@vmcp/kube-runtime';
-import type { DynamicRegistry } from '@vmcp/registry';
+import { type DynamicRegistry, redactBackend } from '@vmcp/registry';
 import { Counter, type Registry } from 'prom-client';
 import { BackendReconciler, type Decision } from './backend-reconciler.js';
 
@@ -308,10 +308,17 @@ export class BackendWatcher {
     return true;
   }
 
-  /** Why `name` is or is not a backend, through the same code path as the reconciles. */
+  /**
+   * Why `name` is or is not a backend, through the same code path as the reconciles. A backend in
+   * the answer has its secret values redacted: an explanation is made to be printed.
+   */
   async explain(name: string): Promise<Awaited<ReturnType<BackendReconciler['explain']>>> {
     if (this.#reconciler === undefined) throw new Error('explain needs a started watcher');
-    return this.#reconciler.explain(name);
+    const explanation = await this.#reconciler.explain(name);
+    const outcome = explanation.outcome;
+    return outcome?.kind === 'backend'
+      ? { ...explanation, outcome: { kind: 'backend', backend: redactBackend(outcome.backend) } }
+      : explanation;
   }
 
   #key(object: KubeObject): ObjectKey {

@@ -1,0 +1,430 @@
+/**
+ * A seeded, bounded chaos run: random cluster mutations interleaved with random faults, checked
+ * against the independent oracle at quiesce points. Replay a run with its seed.
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import { type Sidecar, startSidecar } from '@vmcp/backend-watcher';
+import { KubeClient, type KubeObject, ResourceClient, type ResourceRef } from '@vmcp/kube-runtime';
+import type { Backend, RegistryChange } from '@vmcp/registry';
+import { type ClusterState, diffBackends, expectedBackends, type Obj } from './oracle.js';
+
+/** A fault the target can inject; resolves once it is over. */
+export type Fault = { name: string; run: () => Promise<void> };
+
+export interface ChaosOptions {
+  kubeConfig: KubeConfig;
+  namespace: string;
+  /** The groups watched, one sidecar each; workloads also go to a group nobody watches. */
+  groups: readonly string[];
+  faults: readonly Fault[];
+  seed: number;
+  /** Total chaos time, split into rounds that each end with a quiesce and a comparison. */
+  seconds: number;
+  rounds: number;
+  /** How long a round may take to converge. */
+  convergeTimeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface ChaosReport {
+  seed: number;
+  operations: number;
+  rejected: number;
+  faults: Record<string, number>;
+  convergeMs: number[];
+  /** Backends missing, stale or different at the end of a round's convergence window. */
+  lostOrStale: number;
+  /** Registry changes that changed nothing (a version step without a content change). */
+  emptyVersionSteps: number;
+  versionSteps: number;
+  diffs: string[];
+}
+
+const API = 'toolhive.stacklok.dev/v1beta1';
+const toolhive = (plural: string, kind: string): ResourceRef => ({
+  group: 'toolhive.stacklok.dev',
+  version: 'v1beta1',
+  plural,
+  kind,
+});
+const RESOURCES = {
+  MCPServer: toolhive('mcpservers', 'MCPServer'),
+  MCPRemoteProxy: toolhive('mcpremoteproxies', 'MCPRemoteProxy'),
+  MCPServerEntry: toolhive('mcpserverentries', 'MCPServerEntry'),
+  MCPExternalAuthConfig: toolhive('mcpexternalauthconfigs', 'MCPExternalAuthConfig'),
+  Secret: { group: '', version: 'v1', plural: 'secrets', kind: 'Secret' } as ResourceRef,
+  ConfigMap: { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap' } as ResourceRef,
+};
+type Kind = keyof typeof RESOURCES;
+const WORKLOADS = ['MCPServer', 'MCPRemoteProxy', 'MCPServerEntry'] as const;
+
+/** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Reads the cluster as the oracle sees it: plain lists, no cache. */
+export async function readState(
+  clients: Record<Kind, ResourceClient>,
+  namespace: string,
+): Promise<ClusterState> {
+  const list = async (kind: Kind) => (await clients[kind].list()).items as unknown as Obj[];
+  const [MCPServer, MCPRemoteProxy, MCPServerEntry, MCPExternalAuthConfig, Secret, ConfigMap] =
+    await Promise.all(
+      (
+        [
+          'MCPServer',
+          'MCPRemoteProxy',
+          'MCPServerEntry',
+          'MCPExternalAuthConfig',
+          'Secret',
+          'ConfigMap',
+        ] as const
+      ).map(list),
+    );
+  return {
+    namespace,
+    MCPServer,
+    MCPRemoteProxy,
+    MCPServerEntry,
+    MCPExternalAuthConfig,
+    Secret,
+    ConfigMap,
+  } as ClusterState;
+}
+
+export function resourceClients(
+  client: KubeClient,
+  namespace: string,
+): Record<Kind, ResourceClient> {
+  return Object.fromEntries(
+    Object.entries(RESOURCES).map(([k, r]) => [k, new ResourceClient(client, r, namespace)]),
+  ) as Record<Kind, ResourceClient>;
+}
+
+/** Runs the chaos and returns its figures; never throws for a divergence (the report says it). */
+export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
+  const log = options.log ?? (() => {});
+  const random = prng(options.seed);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+  const client = new KubeClient(options.kubeConfig);
+  const clients = resourceClients(client, options.namespace);
+  const token = `chaos-token-${options.seed}`;
+  const report: ChaosReport = {
+    seed: options.seed,
+    operations: 0,
+    rejected: 0,
+    faults: {},
+    convergeMs: [],
+    lostOrStale: 0,
+    emptyVersionSteps: 0,
+    versionSteps: 0,
+    diffs: [],
+  };
+
+  const sidecars: Sidecar[] = [];
+  const feeds: Promise<void>[] = [];
+  const stopFeeds = new AbortController();
+  for (const group of options.groups) {
+    const sidecar = await startSidecar({
+      kubeConfig: options.kubeConfig,
+      namespace: options.namespace,
+      groupRef: group,
+      listen: '127.0.0.1:0',
+      apiToken: token,
+      // Small timeouts so that faults are noticed and recovered from within a round.
+      watcher: { stallTimeoutMs: 2_000, backoff: { initialMs: 50, maxMs: 1_000 } },
+    });
+    sidecars.push(sidecar);
+    feeds.push(watchVersions(sidecar, stopFeeds.signal, report));
+  }
+
+  const names = Array.from({ length: 10 }, (_, i) => `w${i}`);
+  const authNames = ['auth-a', 'auth-b', 'auth-c'];
+  const secretNames = ['secret-a', 'secret-b'];
+  const caNames = ['ca-a', 'ca-b'];
+  const groupsForWorkloads = [...options.groups, 'nobody'];
+
+  const workload = (kind: (typeof WORKLOADS)[number], name: string): KubeObject => {
+    const spec: Record<string, unknown> = { groupRef: { name: pick(groupsForWorkloads) } };
+    if (random() < 0.5) spec.externalAuthConfigRef = { name: pick(authNames) };
+    if (kind === 'MCPServer') {
+      spec.image = 'example/mcp:1';
+      spec.transport = pick(['stdio', 'sse', 'streamable-http']);
+      if (random() < 0.5) spec.proxyMode = pick(['sse', 'streamable-http']);
+    } else if (kind === 'MCPRemoteProxy') {
+      spec.remoteUrl = `https://remote-${name}.example.com/mcp`;
+      spec.transport = pick(['sse', 'streamable-http']);
+    } else {
+      spec.remoteUrl = pick([`https://entry-${name}.example.com/mcp`, `http://entry-${name}:8080`]);
+      spec.transport = pick(['sse', 'streamable-http']);
+      if (random() < 0.5)
+        spec.caBundleRef = {
+          configMapRef: { name: pick(caNames), ...(random() < 0.5 ? { key: 'ca.crt' } : {}) },
+        };
+    }
+    const annotations =
+      random() < 0.3 ? { 'example.com/rev': String(Math.floor(random() * 5)) } : undefined;
+    return {
+      apiVersion: API,
+      kind,
+      metadata: { name, ...(annotations ? { annotations } : {}) },
+      spec,
+    } as KubeObject;
+  };
+  const status = (kind: string, name: string) =>
+    kind === 'MCPServerEntry'
+      ? { phase: pick(['Valid', 'Valid', 'Failed', 'Pending']) }
+      : {
+          phase: pick(['Ready', 'Ready', 'Pending', 'Failed']),
+          url: pick([`http://${name}.svc:8080`, `http://${name}-v2.svc:8080`, '', 'not a url']),
+        };
+
+  const mutations: (() => Promise<void>)[] = [
+    async () => {
+      const name = pick(names);
+      const kind = pick(WORKLOADS);
+      await clients[kind].create(workload(kind, name));
+      await clients[kind].patchStatus(name, { status: status(kind, name) });
+    },
+    async () => {
+      const name = pick(names);
+      const kind = pick(WORKLOADS);
+      await clients[kind].patchStatus(name, { status: status(kind, name) });
+    },
+    async () => {
+      const kind = pick(WORKLOADS);
+      await clients[kind].patch(pick(names), {
+        spec: { groupRef: { name: pick(groupsForWorkloads) } },
+      });
+    },
+    async () => {
+      const kind = pick(WORKLOADS);
+      const fresh = workload(kind, 'x');
+      await clients[kind].patch(pick(names), {
+        spec: { ...(fresh.spec as object), groupRef: undefined },
+        metadata: { annotations: { 'example.com/rev': String(Math.floor(random() * 5)) } },
+      });
+    },
+    async () => {
+      const kind = pick(WORKLOADS);
+      await clients[kind].delete(pick(names));
+    },
+    async () => {
+      // Delete and recreate under the same name (a new UID), possibly as another kind.
+      const name = pick(names);
+      const kind = pick(WORKLOADS);
+      await clients[kind].delete(name).catch(() => undefined);
+      const again = pick(WORKLOADS);
+      await clients[again].create(workload(again, name));
+      await clients[again].patchStatus(name, { status: status(again, name) });
+    },
+    async () => {
+      const name = pick(authNames);
+      const spec =
+        random() < 0.3
+          ? { type: 'unauthenticated' }
+          : {
+              type: 'headerInjection',
+              headerInjection: {
+                headerName: pick(['X-Key', 'Authorization']),
+                valueSecretRef: { name: pick(secretNames), key: pick(['k', 'other']) },
+              },
+            };
+      const existing = await clients.MCPExternalAuthConfig.get(name).catch(() => undefined);
+      if (existing)
+        await clients.MCPExternalAuthConfig.replace({ ...existing, spec } as KubeObject);
+      else
+        await clients.MCPExternalAuthConfig.create({
+          apiVersion: API,
+          kind: 'MCPExternalAuthConfig',
+          metadata: { name },
+          spec,
+        } as KubeObject);
+    },
+    async () => {
+      await clients.MCPExternalAuthConfig.delete(pick(authNames));
+    },
+    async () => {
+      const name = pick(secretNames);
+      const data = { k: Buffer.from(`value-${Math.floor(random() * 1000)}`).toString('base64') };
+      const existing = await clients.Secret.get(name).catch(() => undefined);
+      if (existing && random() < 0.3) await clients.Secret.delete(name);
+      else if (existing) await clients.Secret.replace({ ...existing, data } as KubeObject);
+      else
+        await clients.Secret.create({
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name },
+          data,
+        } as KubeObject);
+    },
+    async () => {
+      const name = pick(caNames);
+      const data = {
+        'ca.crt': `-----BEGIN CERTIFICATE-----\n${Math.floor(random() * 1000)}\n-----END CERTIFICATE-----\n`,
+      };
+      const existing = await clients.ConfigMap.get(name).catch(() => undefined);
+      if (existing && random() < 0.3) await clients.ConfigMap.delete(name);
+      else if (existing) await clients.ConfigMap.replace({ ...existing, data } as KubeObject);
+      else
+        await clients.ConfigMap.create({
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name },
+          data,
+        } as KubeObject);
+    },
+  ];
+
+  const roundMs = (options.seconds * 1000) / options.rounds;
+  try {
+    for (const sidecar of sidecars)
+      await sidecar.watcher.waitForRegistrySync({ timeoutMs: 60_000 });
+    for (let round = 0; round < options.rounds; round++) {
+      const end = Date.now() + roundMs;
+      let nextFault = Date.now() + 500 + random() * 2_000;
+      while (Date.now() < end) {
+        if (Date.now() >= nextFault && options.faults.length > 0) {
+          const fault = pick(options.faults);
+          report.faults[fault.name] = (report.faults[fault.name] ?? 0) + 1;
+          log(`fault ${fault.name}`);
+          // Mutations keep flowing during the fault, as a real cluster's would.
+          const running = fault.run();
+          while (!(await Promise.race([running.then(() => true), sleep(50).then(() => false)]))) {
+            await mutate();
+          }
+          nextFault = Date.now() + 1_500 + random() * 3_000;
+        } else {
+          await mutate();
+          await sleep(random() * 40);
+        }
+      }
+      const started = Date.now();
+      const diffs = await converge(sidecars, options, clients, token);
+      const took = Date.now() - started;
+      if (diffs.length === 0) report.convergeMs.push(took);
+      else {
+        report.lostOrStale += diffs.filter((d) => !d.startsWith('group ')).length;
+        report.diffs.push(...diffs);
+        log(`round ${round}: diverged\n${diffs.join('\n')}`);
+        break;
+      }
+      log(`round ${round}: converged in ${took} ms`);
+    }
+  } finally {
+    stopFeeds.abort();
+    await Promise.all(sidecars.map((s) => s.close()));
+    await Promise.all(feeds);
+    await client.close();
+  }
+  return report;
+
+  async function mutate(): Promise<void> {
+    try {
+      await pick(mutations)();
+      report.operations++;
+    } catch {
+      // 404, 409, 422 and friends: random operations are often impossible; the cluster decides.
+      report.rejected++;
+    }
+  }
+}
+
+/** Polls every sidecar until it equals the oracle, or returns the remaining diffs. */
+async function converge(
+  sidecars: readonly Sidecar[],
+  options: ChaosOptions,
+  clients: Record<Kind, ResourceClient>,
+  token: string,
+): Promise<string[]> {
+  const deadline = Date.now() + (options.convergeTimeoutMs ?? 60_000);
+  let diffs: string[] = [];
+  for (;;) {
+    diffs = [];
+    const state = await readState(clients, options.namespace).catch(() => undefined);
+    if (state) {
+      for (const [i, sidecar] of sidecars.entries()) {
+        const group = options.groups[i] as string;
+        const response = await fetch(`${sidecar.url}/v1/backends`, {
+          headers: { authorization: `Bearer ${token}` },
+        }).catch(() => undefined);
+        if (!response?.ok) {
+          diffs.push(`group ${group}: /v1/backends answered ${response?.status ?? 'nothing'}`);
+          continue;
+        }
+        const served = ((await response.json()) as { backends: Backend[] }).backends;
+        // A backend of another group would show here as stale: group isolation is part of it.
+        for (const diff of diffBackends(served, expectedBackends(state, group)))
+          diffs.push(`${group}: ${diff}`);
+      }
+      if (diffs.length === 0) return [];
+    }
+    if (Date.now() > deadline) return diffs.length ? diffs : ['the API server could not be read'];
+    await sleep(200);
+  }
+}
+
+/** What the watcher's own caches say about a differing id: where the divergence comes from. */
+async function explainDiff(sidecar: Sidecar, diff: string): Promise<string> {
+  const id = /^(?:missing|stale|differs) ([^:]+):/.exec(diff)?.[1];
+  if (!id) return '';
+  try {
+    const { decision, outcome } = await sidecar.watcher.explain(id);
+    return JSON.stringify({
+      decision,
+      outcome: outcome?.kind === 'skip' ? outcome : outcome?.kind,
+    });
+  } catch (error) {
+    return `explain failed: ${(error as Error).message}`;
+  }
+}
+
+/** Follows a sidecar's change feed: every version step must change content. */
+async function watchVersions(
+  sidecar: Sidecar,
+  signal: AbortSignal,
+  report: ChaosReport,
+): Promise<void> {
+  const shadow = new Map<string, string>(
+    sidecar.registry.list().map((b) => [b.id, JSON.stringify(b)]),
+  );
+  try {
+    for await (const change of sidecar.registry.changes({
+      signal,
+      sinceVersion: sidecar.registry.version,
+    })) {
+      report.versionSteps++;
+      if (!changesContent(change, shadow)) report.emptyVersionSteps++;
+    }
+  } catch {
+    // Aborted at the end.
+  }
+}
+
+function changesContent(change: RegistryChange, shadow: Map<string, string>): boolean {
+  if (change.reset) {
+    shadow.clear();
+    for (const b of change.upserted) shadow.set(b.id, JSON.stringify(b));
+    return true;
+  }
+  let changed = false;
+  for (const b of change.upserted) {
+    const text = JSON.stringify(b);
+    if (shadow.get(b.id) !== text) changed = true;
+    shadow.set(b.id, text);
+  }
+  for (const id of change.removed) {
+    if (shadow.delete(id)) changed = true;
+  }
+  return changed;
+}

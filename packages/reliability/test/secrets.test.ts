@@ -1,0 +1,204 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { createLogger, formatExplanation, type Sidecar, startSidecar } from '@vmcp/backend-watcher';
+import { toolhiveCrdPaths } from '@vmcp/envtest';
+import { type FakeApiServer, startFakeApiServer } from '@vmcp/fake-apiserver';
+import type { KubeObject } from '@vmcp/kube-runtime';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const CLI = fileURLToPath(new URL('../../../apps/backend-watcher/dist/cli.js', import.meta.url));
+const API = 'toolhive.stacklok.dev/v1beta1';
+const TOKEN = 'api-token-for-the-secrets-test';
+
+// Unique bytes per secret: if any of them shows up anywhere it must not, the test names it.
+const planted = {
+  header: `PLANTED-header-${randomBytes(8).toString('hex')}`,
+  exchange: `PLANTED-exchange-${randomBytes(8).toString('hex')}`,
+  idp: `PLANTED-idp-${randomBytes(8).toString('hex')}`,
+  target: `PLANTED-target-${randomBytes(8).toString('hex')}`,
+  unused: `PLANTED-unused-${randomBytes(8).toString('hex')}`,
+};
+const secretValues = Object.values(planted);
+
+let fake: FakeApiServer;
+let sidecar: Sidecar;
+const logLines: string[] = [];
+
+const secret = (name: string, data: Record<string, string>) =>
+  ({
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name, namespace: 'default' },
+    stringData: data,
+  }) as KubeObject;
+const auth = (name: string, spec: object) =>
+  ({
+    apiVersion: API,
+    kind: 'MCPExternalAuthConfig',
+    metadata: { name, namespace: 'default' },
+    spec,
+  }) as KubeObject;
+const server = (name: string, authName: string) =>
+  ({
+    apiVersion: API,
+    kind: 'MCPServer',
+    metadata: { name, namespace: 'default' },
+    spec: {
+      image: 'example/mcp:1',
+      transport: 'sse',
+      groupRef: { name: 'g' },
+      externalAuthConfigRef: { name: authName },
+    },
+    status: { phase: 'Ready', url: `http://${name}:8080` },
+  }) as KubeObject;
+
+beforeAll(async () => {
+  fake = await startFakeApiServer({ crds: toolhiveCrdPaths });
+  fake.load([
+    secret('header-secret', { value: planted.header, other: planted.unused }),
+    secret('exchange-secret', { client: planted.exchange }),
+    secret('xaa-secret', { idp: planted.idp, target: planted.target }),
+    auth('header', {
+      type: 'headerInjection',
+      headerInjection: {
+        headerName: 'X-Key',
+        valueSecretRef: { name: 'header-secret', key: 'value' },
+      },
+    }),
+    auth('exchange', {
+      type: 'tokenExchange',
+      tokenExchange: {
+        tokenUrl: 'https://sso/token',
+        audience: 'a',
+        clientId: 'c',
+        clientSecretRef: { name: 'exchange-secret', key: 'client' },
+      },
+    }),
+    auth('xaa', {
+      type: 'xaa',
+      xaa: {
+        idpTokenUrl: 'https://idp/token',
+        targetTokenUrl: 'https://target/token',
+        targetAudience: 't',
+        idpClientSecretRef: { name: 'xaa-secret', key: 'idp' },
+        targetClientSecretRef: { name: 'xaa-secret', key: 'target' },
+      },
+    }),
+    // Broken references: their errors name Secrets and keys, never values.
+    auth('wrong-key', {
+      type: 'headerInjection',
+      headerInjection: { headerName: 'X', valueSecretRef: { name: 'header-secret', key: 'nope' } },
+    }),
+    server('with-header', 'header'),
+    server('with-exchange', 'exchange'),
+    server('with-xaa', 'xaa'),
+    server('with-wrong-key', 'wrong-key'),
+  ]);
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      logLines.push(String(chunk));
+      done();
+    },
+  });
+  sidecar = await startSidecar({
+    kubeConfig: fake.kubeConfig,
+    namespace: 'default',
+    groupRef: 'g',
+    listen: '127.0.0.1:0',
+    apiToken: TOKEN,
+    logger: createLogger('trace', sink),
+  });
+  expect(await sidecar.watcher.waitForRegistrySync({ timeoutMs: 20_000 })).toBe(true);
+});
+afterAll(async () => {
+  await sidecar?.close();
+  await fake?.close();
+});
+
+function leaks(text: string): string[] {
+  return secretValues.filter((value) => text.includes(value));
+}
+
+describe('secret values never leave the sidecar without the token', () => {
+  it('serves them to the token holder (so that the searches below can fail)', async () => {
+    const body = await (
+      await fetch(`${sidecar.url}/v1/backends`, { headers: { authorization: `Bearer ${TOKEN}` } })
+    ).text();
+    expect(leaks(body).sort()).toEqual(
+      [planted.exchange, planted.header, planted.idp, planted.target].sort(),
+    );
+  });
+
+  it('not in token-less responses: list, items, long-poll, events', async () => {
+    const bodies: string[] = [];
+    bodies.push(await (await fetch(`${sidecar.url}/v1/backends`)).text());
+    for (const id of ['with-header', 'with-exchange', 'with-xaa']) {
+      bodies.push(await (await fetch(`${sidecar.url}/v1/backends/${id}`)).text());
+    }
+    bodies.push(await (await fetch(`${sidecar.url}/v1/backends?watch=0&timeoutSeconds=1`)).text());
+    const events = await fetch(`${sidecar.url}/v1/events`);
+    const reader = events.body?.getReader();
+    const first = await reader?.read();
+    await reader?.cancel();
+    bodies.push(Buffer.from(first?.value ?? new Uint8Array()).toString());
+    expect(bodies.join('\n')).toContain('[REDACTED]');
+    expect(leaks(bodies.join('\n'))).toEqual([]);
+  });
+
+  it('not in a response to a wrong token', async () => {
+    const response = await fetch(`${sidecar.url}/v1/backends`, {
+      headers: { authorization: `Bearer ${planted.header}` },
+    });
+    expect(response.status).toBe(401);
+    expect(leaks(await response.text())).toEqual([]);
+  });
+
+  it('not in metrics', async () => {
+    const text = await (await fetch(`${sidecar.url}/metrics`)).text();
+    expect(text).toContain('vmcp_registry_backends 3');
+    expect(leaks(text)).toEqual([]);
+  });
+
+  it('not in explain output, in process or from the CLI, including the broken reference', async () => {
+    const outputs: string[] = [];
+    for (const id of ['with-header', 'with-exchange', 'with-xaa', 'with-wrong-key']) {
+      const explanation = await sidecar.watcher.explain(id);
+      outputs.push(JSON.stringify(explanation));
+      const cli = await run(process.execPath, [
+        CLI,
+        'explain',
+        id,
+        '--group',
+        'g',
+        '--namespace',
+        'default',
+        '--kubeconfig',
+        fake.kubeconfigPath,
+      ]).catch((error: { stdout: string; stderr: string }) => error);
+      outputs.push(cli.stdout, cli.stderr);
+    }
+    expect(outputs.join('\n')).toContain('has no key "nope"');
+    expect(leaks(outputs.join('\n'))).toEqual([]);
+    expect(formatExplanation).toBeTypeOf('function');
+  });
+
+  it('not in any log line, at trace level, after syncs, resolutions and failures', async () => {
+    // One more round of activity: a failed read (403) and a rotated Secret.
+    fake.load([server('late', 'header')]);
+    fake.faults.failNext(2, { status: 403, reason: 'Forbidden' });
+    for (let i = 0; i < 100 && !sidecar.registry.get('late'); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(sidecar.registry.get('late')).toBeDefined();
+    const text = logLines.join('');
+    expect(logLines.length).toBeGreaterThan(10);
+    // Lines of several levels were written (the logger was at trace, so nothing was filtered).
+    expect(text).toContain('"level":30');
+    expect(text).toMatch(/"level":(40|50)/);
+    expect(leaks(text)).toEqual([]);
+  });
+});
