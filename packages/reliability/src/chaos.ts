@@ -23,6 +23,8 @@ export interface ChaosOptions {
   rounds: number;
   /** How long a round may take to converge. */
   convergeTimeoutMs?: number;
+  /** The sidecars' resync period (Secrets are not watched). Default 3 s. */
+  resyncPeriodMs?: number;
   log?: (line: string) => void;
 }
 
@@ -143,6 +145,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       apiToken: token,
       // Small timeouts so that faults are noticed and recovered from within a round.
       watcher: { stallTimeoutMs: 2_000, backoff: { initialMs: 50, maxMs: 1_000 } },
+      // Secrets are read, never watched (as upstream): a changed or deleted Secret is picked up
+      // by the periodic resync, so convergence after a Secret change takes up to this long.
+      resyncPeriodMs: options.resyncPeriodMs ?? 3_000,
     });
     sidecars.push(sidecar);
     feeds.push(watchVersions(sidecar, stopFeeds.signal, report));
@@ -364,14 +369,31 @@ async function converge(
         }
         const served = ((await response.json()) as { backends: Backend[] }).backends;
         // A backend of another group would show here as stale: group isolation is part of it.
-        for (const diff of diffBackends(served, expectedBackends(state, group)))
+        for (const diff of diffBackends(served, expectedBackends(state, group))) {
           diffs.push(`${group}: ${diff}`);
+          if (Date.now() > deadline) {
+            diffs.push(`  watcher says: ${await explainDiff(sidecar, diff)}`);
+            diffs.push(`  cluster holds: ${describeName(state, diff)}`);
+          }
+        }
       }
       if (diffs.length === 0) return [];
     }
     if (Date.now() > deadline) return diffs.length ? diffs : ['the API server could not be read'];
     await sleep(200);
   }
+}
+
+/** The objects of that name and what they reference, as the oracle read them. */
+function describeName(state: ClusterState, diff: string): string {
+  const id = /^(?:missing|stale|differs) ([^:]+):/.exec(diff)?.[1];
+  const parts: string[] = [];
+  for (const kind of ['MCPServer', 'MCPRemoteProxy', 'MCPServerEntry'] as const) {
+    const object = state[kind].find((o) => o.metadata.name === id);
+    if (object)
+      parts.push(`${kind} ${JSON.stringify({ spec: object.spec, status: object.status })}`);
+  }
+  return parts.join(' | ') || 'nothing of that name';
 }
 
 /** What the watcher's own caches say about a differing id: where the divergence comes from. */
