@@ -1,0 +1,73 @@
+// The client side of the load benchmark, in its own process: half long-polls, half event
+// streams against one sidecar. Prints "ready" once every client waits, then, when stdin closes,
+// one JSON line: per version, the receipt times (ms) of every client.
+const [url, startText, clientsText] = process.argv.slice(2);
+const start = Number(startText);
+const clients = Number(clientsText);
+const arrivals = { longpoll: new Map(), sse: new Map() };
+const record = (type, version) => {
+  const list = arrivals[type].get(version) ?? [];
+  list.push(performance.now());
+  arrivals[type].set(version, list);
+};
+const stop = new AbortController();
+let waiting = 0;
+const ready = () => {
+  waiting++;
+  if (waiting === clients) process.stdout.write('ready\n');
+};
+
+async function longPoll() {
+  let version = start;
+  let first = true;
+  while (!stop.signal.aborted) {
+    const pending = fetch(`${url}/v1/backends?watch=${version}&timeoutSeconds=120`, {
+      signal: stop.signal,
+    });
+    if (first) {
+      first = false;
+      setTimeout(ready, 500);
+    }
+    const response = await pending.catch(() => undefined);
+    if (response?.status !== 200) continue;
+    await response.arrayBuffer();
+    const next = Number(response.headers.get('etag')?.replaceAll('"', ''));
+    for (let v = version + 1; v <= next; v++) record('longpoll', v);
+    version = next;
+  }
+}
+
+async function stream() {
+  const response = await fetch(`${url}/v1/events`, {
+    headers: { 'last-event-id': String(start) },
+    signal: stop.signal,
+  }).catch(() => undefined);
+  ready();
+  let buffer = '';
+  try {
+    for await (const chunk of response?.body ?? []) {
+      buffer += Buffer.from(chunk).toString();
+      let end = buffer.indexOf('\n\n');
+      while (end !== -1) {
+        const id = /\nid: (\d+)/.exec(`\n${buffer.slice(0, end)}`)?.[1];
+        if (id) record('sse', Number(id));
+        buffer = buffer.slice(end + 2);
+        end = buffer.indexOf('\n\n');
+      }
+    }
+  } catch {
+    // Aborted at the end.
+  }
+}
+
+const all = [];
+for (let i = 0; i < clients / 2; i++) all.push(longPoll(), stream());
+process.stdin.resume();
+process.stdin.on('end', async () => {
+  stop.abort();
+  await Promise.allSettled(all);
+  process.stdout.write(
+    `${JSON.stringify({ longpoll: Object.fromEntries(arrivals.longpoll), sse: Object.fromEntries(arrivals.sse) })}\n`,
+  );
+  process.exit(0);
+});
