@@ -190,6 +190,25 @@ describe('what only the fake does on demand', () => {
     });
   });
 
+  it('serves the kube-runtime informer with watch-list, without a list request', async () => {
+    await configMaps.create(configMap('wl-informer', { suite: 'wl-informer' }));
+    const handle = createInformer({
+      client,
+      resource: CONFIGMAP,
+      namespace: NS,
+      labelSelector: 'suite=wl-informer',
+      watcher: { watchList: 'always' },
+    });
+    const stop = new AbortController();
+    const running = handle.run(stop.signal);
+    expect(await handle.waitForSync(AbortSignal.timeout(10_000))).toBe(true);
+    expect(handle.store.list().map((o) => o.metadata.name)).toEqual(['wl-informer']);
+    await configMaps.create(configMap('wl-later', { suite: 'wl-informer' }));
+    await until(() => handle.store.list().length === 2);
+    stop.abort();
+    await running;
+  });
+
   it('sends periodic bookmarks to watches that allow them', async () => {
     const rv = (await configMaps.list()).metadata.resourceVersion;
     const controller = new AbortController();

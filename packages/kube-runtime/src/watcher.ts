@@ -97,7 +97,20 @@ export interface WatcherOptions {
   logger?: Logger;
   observer?: WatchObserver;
   random?: () => number;
+  /**
+   * Watch-list streaming (`sendInitialEvents`): the initial state arrives on the watch itself
+   * instead of a separate list. `auto` (default) tries it once per client and resource and falls
+   * back to list then watch when the server refuses it (kube-apiserver before the WatchList
+   * feature answers 4xx); `always` never falls back; `never` always lists.
+   */
+  watchList?: 'auto' | 'always' | 'never';
 }
+
+/** What each client has learnt about watch-list support, per resource path. */
+const watchListSupport = new WeakMap<object, Map<string, boolean>>();
+
+/** The annotation of the bookmark that ends a watch-list's initial events. */
+export const INITIAL_EVENTS_END = 'k8s.io/initial-events-end';
 
 const SHORT_WATCH_MS = 1000;
 
@@ -185,7 +198,18 @@ export async function* watch<T extends KubeObject>(
       state = transition(state, signal.aborted ? { type: 'stop' } : { type: 'waited' });
       continue;
     }
-    if (state.phase === 'listing') {
+    const supportKey = `${client.resource.group}/${client.resource.plural}`;
+    let support = watchListSupport.get(client.client);
+    if (support === undefined) {
+      support = new Map();
+      watchListSupport.set(client.client, support);
+    }
+    const watchListMode = options.watchList ?? 'auto';
+    const useWatchList =
+      state.phase === 'listing' &&
+      (watchListMode === 'always' ||
+        (watchListMode === 'auto' && support.get(supportKey) !== false));
+    if (state.phase === 'listing' && !useWatchList) {
       options.observer?.onRelist?.();
       yield { type: 'init' };
       try {
@@ -223,8 +247,13 @@ export async function* watch<T extends KubeObject>(
       continue;
     }
 
-    // Watching.
-    let resourceVersion = state.resourceVersion;
+    // Watching; or a watch-list, whose stream starts with the initial state and goes on as a watch.
+    let pendingInitial = state.phase === 'listing';
+    if (pendingInitial) {
+      options.observer?.onRelist?.();
+      yield { type: 'init' };
+    }
+    let resourceVersion = state.phase === 'watching' ? state.resourceVersion : '';
     let events = 0;
     const started = performance.now();
     const controller = new AbortController();
@@ -241,7 +270,15 @@ export async function* watch<T extends KubeObject>(
       armStall();
       const timeoutSeconds = Math.round(minTimeout + random() * (maxTimeout - minTimeout));
       const response = await client.watch(
-        { ...selectors, resourceVersion, allowWatchBookmarks: true, timeoutSeconds },
+        {
+          ...selectors,
+          resourceVersion,
+          allowWatchBookmarks: true,
+          timeoutSeconds,
+          ...(pendingInitial
+            ? { sendInitialEvents: true, resourceVersionMatch: 'NotOlderThan' }
+            : {}),
+        },
         controller.signal,
       );
       let gone = false;
@@ -266,6 +303,21 @@ export async function* watch<T extends KubeObject>(
         options.observer?.onEvent?.();
         const nextVersion = object.metadata?.resourceVersion;
         if (nextVersion) resourceVersion = nextVersion;
+        if (pendingInitial) {
+          // The initial state, ended by an annotated bookmark; then the stream is a watch.
+          if (event.type === 'ADDED') yield { type: 'initApply', object: withKind(object) };
+          else if (
+            event.type === 'BOOKMARK' &&
+            object.metadata?.annotations?.[INITIAL_EVENTS_END] === 'true'
+          ) {
+            pendingInitial = false;
+            support.set(supportKey, true);
+            first = false;
+            yield { type: 'initDone', resourceVersion };
+            state = transition(state, { type: 'listed', resourceVersion });
+          }
+          continue;
+        }
         if (event.type === 'BOOKMARK') yield { type: 'bookmark', resourceVersion };
         else if (event.type === 'DELETED') yield { type: 'delete', object: withKind(object) };
         else if (event.type === 'ADDED' || event.type === 'MODIFIED')
@@ -274,6 +326,15 @@ export async function* watch<T extends KubeObject>(
       if (gone) {
         logger.info({ resourceVersion }, 'watch expired (410 Gone in stream); relisting');
         outcome = { type: 'gone' };
+      } else if (pendingInitial) {
+        // The stream ended before the initial state did: start again after a delay.
+        outcome = {
+          type: 'listFailed',
+          delayMs: failure(
+            new Error('watch-list ended before its initial events did'),
+            'watch-list',
+          ),
+        };
       } else if (events === 0 && performance.now() - started < SHORT_WATCH_MS) {
         outcome = {
           type: 'watchFailed',
@@ -287,7 +348,18 @@ export async function* watch<T extends KubeObject>(
     } catch (error) {
       if (signal.aborted) return;
       const reason = controller.signal.reason;
-      if (reason instanceof StallError) {
+      const refused =
+        error instanceof ApiError &&
+        (error.code === 400 || error.code === 415 || error.code === 422);
+      if (pendingInitial && events === 0 && refused && watchListMode === 'auto') {
+        // The server does not know watch-list (or has it turned off): list then watch from now on.
+        support.set(supportKey, false);
+        logger.info(
+          { code: (error as ApiError).code, err: describe(error) },
+          'watch-list not supported by the server; listing then watching',
+        );
+        outcome = { type: 'gone' };
+      } else if (reason instanceof StallError) {
         logger.warn({ stallMs, resourceVersion }, 'watch stalled: no bytes in time; resuming');
         outcome = { type: 'stalled', resourceVersion };
       } else if (isGone(error) || isTooLargeResourceVersion(error)) {
@@ -300,6 +372,15 @@ export async function* watch<T extends KubeObject>(
       if (stallTimer !== undefined) clearTimeout(stallTimer);
       signal.removeEventListener('abort', abortOnStop);
       controller.abort();
+    }
+    if (pendingInitial) {
+      // Still listing: a failure before the end of the initial events lists again (after the
+      // backoff for a failure; at once for a stall, a 410 or a refused watch-list).
+      state =
+        outcome.type === 'watchFailed' || outcome.type === 'listFailed'
+          ? { phase: 'backingOff', delayMs: outcome.delayMs, resume: { phase: 'listing' } }
+          : { phase: 'listing' };
+      continue;
     }
     options.observer?.onWatchRestart?.(
       outcome.type === 'gone'

@@ -61,6 +61,33 @@ describe('informer on a real API server', () => {
       .map((o) => o.metadata.name)
       .sort();
 
+  it('detects that kube-apiserver 1.20 has no watch-list, and lists then watches instead', async () => {
+    await admin.create(server('wl-a'));
+    const messages: string[] = [];
+    const logger = {
+      trace: () => {},
+      debug: () => {},
+      info: (_fields: unknown, message?: string) => messages.push(message ?? ''),
+      warn: (_fields: unknown, message?: string) => messages.push(message ?? ''),
+      error: (_fields: unknown, message?: string) => messages.push(message ?? ''),
+      child: () => logger,
+    };
+    const informer = createInformer({
+      kubeConfig: env.kubeConfig,
+      resource: mcpServers,
+      namespace: 'default',
+      logger,
+    });
+    const stop = new AbortController();
+    const running = informer.run(stop.signal);
+    expect(await informer.waitForSync(AbortSignal.timeout(20_000))).toBe(true);
+    expect(names(informer)).toContain('wl-a');
+    expect(messages).toContain('watch-list not supported by the server; listing then watching');
+    stop.abort();
+    await running;
+    await admin.delete('wl-a');
+  });
+
   it('lists and watches custom resources: add, update, delete', async () => {
     await admin.create(server('w-a'));
     const informer = createInformer({

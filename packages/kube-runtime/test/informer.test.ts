@@ -40,7 +40,7 @@ describe('informer', () => {
       client: new KubeClient(server.kubeConfig()),
       resource,
       namespace: 'default',
-      watcher: { backoff: { initialMs: 1 } },
+      watcher: { backoff: { initialMs: 1 }, watchList: 'never' },
     });
     const seen: string[] = [];
     informer.addEventHandler({
@@ -78,6 +78,7 @@ describe('informer', () => {
       client: new KubeClient(server.kubeConfig()),
       resource,
       namespace: 'default',
+      watcher: { watchList: 'never' },
     });
     const seen: string[] = [];
     informer.addEventHandler({
@@ -102,6 +103,7 @@ describe('informer', () => {
       client: new KubeClient(server.kubeConfig()),
       resource,
       namespace: 'default',
+      watcher: { watchList: 'never' },
     });
     stop = new AbortController();
     const running = informer.run(stop.signal);
@@ -120,6 +122,7 @@ describe('informer', () => {
       client: new KubeClient(server.kubeConfig()),
       resource,
       namespace: 'default',
+      watcher: { watchList: 'never' },
     });
     stop = new AbortController();
     const running = informer.run(stop.signal);
@@ -136,6 +139,7 @@ describe('informer', () => {
     const factory = new InformerFactory({
       client: new KubeClient(server.kubeConfig()),
       namespace: 'default',
+      watcher: { watchList: 'never' },
     });
     expect(factory.informerFor(resource)).toBe(factory.informerFor(resource));
     expect(factory.informerFor(resource, { labelSelector: 'a=b' })).not.toBe(

@@ -25,7 +25,8 @@ async function collect(count: number, options: Parameters<typeof watch>[1] = {})
   const events: WatchEvent[] = [];
   const iterator = watch(
     client,
-    { backoff: { initialMs: 1, maxMs: 5, jitter: 0 }, ...options },
+    // List-then-watch semantics unless a test asks for watch-list.
+    { backoff: { initialMs: 1, maxMs: 5, jitter: 0 }, watchList: 'never', ...options },
     stop.signal,
   );
   for await (const event of iterator) {
@@ -141,7 +142,7 @@ describe('watcher against a scripted server', () => {
     const loop = (async () => {
       for await (const event of watch(
         client,
-        { backoff: { initialMs: 1, jitter: 0 } },
+        { backoff: { initialMs: 1, jitter: 0 }, watchList: 'never' },
         stop.signal,
       ))
         events.push(event);
@@ -309,11 +310,112 @@ describe('watcher against a scripted server', () => {
     stop = new AbortController();
     const seen: string[] = [];
     const loop = (async () => {
-      for await (const event of watch(client, {}, stop.signal)) seen.push(event.type);
+      for await (const event of watch(client, { watchList: 'never' }, stop.signal))
+        seen.push(event.type);
     })();
     await server.requested(2);
     stop.abort();
     await loop;
     expect(seen).toEqual(['init', 'initDone']);
+  });
+});
+
+describe('watch-list (sendInitialEvents)', () => {
+  const endBookmark = (resourceVersion: string) =>
+    line('BOOKMARK', {
+      kind: 'Thing',
+      apiVersion: 'test.example/v1',
+      metadata: { resourceVersion, annotations: { 'k8s.io/initial-events-end': 'true' } },
+    });
+
+  it('takes the initial state from the watch itself, atomically, then goes on watching', async () => {
+    server = await ScriptedServer.start();
+    server.script(
+      stream(
+        [
+          line('ADDED', thing('a', '3')),
+          line('ADDED', thing('b', '4')),
+          endBookmark('5'),
+          line('MODIFIED', thing('a', '6')),
+        ],
+        { keepOpen: true },
+      ),
+    );
+    const events = await collect(5, { watchList: 'auto' });
+    expect(summary(events)).toEqual([
+      'init',
+      'initApply:a',
+      'initApply:b',
+      'initDone:5',
+      'apply:a',
+    ]);
+    expect(listRequests()).toHaveLength(0);
+    const request = server.requests[0];
+    expect(request?.searchParams.get('sendInitialEvents')).toBe('true');
+    expect(request?.searchParams.get('resourceVersionMatch')).toBe('NotOlderThan');
+    expect(request?.searchParams.get('allowWatchBookmarks')).toBe('true');
+    expect(request?.searchParams.has('resourceVersion')).toBe(false);
+  });
+
+  it('falls back to list then watch when the server refuses it (422), and remembers', async () => {
+    server = await ScriptedServer.start();
+    server.script(
+      status(422, 'Invalid'),
+      list([thing('a', '1')], '1'),
+      stream([line('ADDED', thing('b', '2'))], { keepOpen: true }),
+      list([thing('a', '1')], '1'),
+    );
+    const client = new ResourceClient<KubeObject>(
+      new KubeClient(server.kubeConfig()),
+      resource,
+      'default',
+    );
+    const run = async (count: number) => {
+      const controller = new AbortController();
+      const events: WatchEvent[] = [];
+      for await (const event of watch(
+        client,
+        { backoff: { initialMs: 1, jitter: 0 } },
+        controller.signal,
+      )) {
+        events.push(event);
+        if (events.length >= count) break;
+      }
+      controller.abort();
+      return summary(events);
+    };
+    // The refused attempt opened an init that the list's init replaces: consumers discard it.
+    expect(await run(5)).toEqual(['init', 'init', 'initApply:a', 'initDone:1', 'apply:b']);
+    expect(server.requests[0]?.searchParams.get('sendInitialEvents')).toBe('true');
+    // A second watcher on the same client lists at once: the answer is remembered.
+    expect(await run(3)).toEqual(['init', 'initApply:a', 'initDone:1']);
+    expect(server.requests[3]?.searchParams.get('watch')).toBeNull();
+    expect(server.requests.filter((u) => u.searchParams.has('sendInitialEvents'))).toHaveLength(1);
+  });
+
+  it('starts again when the stream ends before the initial events did', async () => {
+    server = await ScriptedServer.start();
+    server.script(
+      stream([line('ADDED', thing('a', '3'))]),
+      stream([line('ADDED', thing('a', '3')), endBookmark('4')], { keepOpen: true }),
+    );
+    const events = await collect(5, { watchList: 'always' });
+    expect(summary(events)).toEqual(['init', 'initApply:a', 'init', 'initApply:a', 'initDone:4']);
+    expect(server.requests.every((u) => u.searchParams.get('sendInitialEvents') === 'true')).toBe(
+      true,
+    );
+  });
+
+  it('starts again after an in-stream 410 during the initial events', async () => {
+    server = await ScriptedServer.start();
+    server.script(
+      stream([
+        line('ADDED', thing('a', '3')),
+        line('ERROR', { kind: 'Status', code: 410, reason: 'Expired' }),
+      ]),
+      stream([line('ADDED', thing('b', '7')), endBookmark('8')], { keepOpen: true }),
+    );
+    const events = await collect(5, { watchList: 'always' });
+    expect(summary(events)).toEqual(['init', 'initApply:a', 'init', 'initApply:b', 'initDone:8']);
   });
 });
