@@ -1,12 +1,9 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import {
-  caBundleConfigMapName,
   type DiscoveryReader,
-  externalAuthConfigName,
   type KubeObjectLike,
   WORKLOAD_KINDS,
   type WorkloadKind,
-  workloadGroup,
 } from '@vmcp/discoverer';
 import {
   type Controller,
@@ -17,7 +14,6 @@ import {
   type ListWatchInformerHandle,
   type Logger,
   Manager,
-  type ObjectKey,
   ResourceClient,
   type ResourceRef,
   silentLogger,
@@ -25,6 +21,13 @@ import {
 import { type DynamicRegistry, redactBackend } from '@vmcp/registry';
 import { Counter, type Registry } from 'prom-client';
 import { BackendReconciler, type Decision } from './backend-reconciler.js';
+import {
+  authConfigToRequests,
+  CA_BUNDLE_INDEX,
+  caBundleIndex,
+  configMapToRequests,
+  workloadToRequests,
+} from './mappers.js';
 
 const toolhive = (plural: string, kind: string): ResourceRef => ({
   group: 'toolhive.stacklok.dev',
@@ -42,8 +45,6 @@ export const RESOURCES = Object.freeze({
   ConfigMap: { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap' } as ResourceRef,
   Secret: { group: '', version: 'v1', plural: 'secrets', kind: 'Secret' } as ResourceRef,
 });
-
-const CA_BUNDLE_INDEX = 'spec.caBundleRef.configMapRef.name';
 
 /** Options of {@link BackendWatcher}. */
 export interface BackendWatcherOptions {
@@ -181,10 +182,7 @@ export class BackendWatcher {
       MCPExternalAuthConfig: factory.informerFor(RESOURCES.MCPExternalAuthConfig),
       ConfigMap: factory.informerFor(RESOURCES.ConfigMap),
     };
-    informers.MCPServerEntry.addIndex(CA_BUNDLE_INDEX, (entry) => {
-      const name = safe(() => caBundleConfigMapName(entry));
-      return name ? [name] : [];
-    });
+    informers.MCPServerEntry.addIndex(CA_BUNDLE_INDEX, caBundleIndex);
     for (const informer of Object.values(informers)) this.manager.addInformer(informer);
 
     const secrets = new ResourceClient(client, RESOURCES.Secret, this.namespace);
@@ -206,33 +204,25 @@ export class BackendWatcher {
 
     // Workloads: enqueued only when in our group. The controller maps the old and the new object
     // of an update, so a workload moving out of the group is still enqueued (and removed).
-    const inGroup =
-      (kind: WorkloadKind) =>
-      (object: KubeObject): ObjectKey[] =>
-        safe(() => workloadGroup(object, kind)) === this.group ? [this.#key(object)] : [];
-    for (const kind of WORKLOAD_KINDS) controller.watches(informers[kind], inGroup(kind));
+    for (const kind of WORKLOAD_KINDS) {
+      controller.watches(informers[kind], workloadToRequests(kind, this.group, this.namespace));
+    }
     // Auth configs: every workload of our group that references the changed config.
-    controller.watches(informers.MCPExternalAuthConfig, (config) => {
-      const name = config.metadata.name;
-      const requests: ObjectKey[] = [];
-      for (const kind of WORKLOAD_KINDS) {
-        for (const workload of informers[kind].store.list()) {
-          if (
-            safe(() => externalAuthConfigName(workload, kind)) === name &&
-            inGroup(kind)(workload).length > 0
-          ) {
-            requests.push(this.#key(workload));
-          }
-        }
-      }
-      return requests;
-    });
-    // CA ConfigMaps: the entries of our group that reference it, through the field index.
-    controller.watches(informers.ConfigMap, (configMap) =>
-      informers.MCPServerEntry.store
-        .byIndex(CA_BUNDLE_INDEX, configMap.metadata.name ?? '')
-        .flatMap((entry) => inGroup('MCPServerEntry')(entry)),
+    const stores = {
+      MCPServer: informers.MCPServer.store,
+      MCPRemoteProxy: informers.MCPRemoteProxy.store,
+      MCPServerEntry: informers.MCPServerEntry.store,
+    };
+    controller.watches(
+      informers.MCPExternalAuthConfig,
+      authConfigToRequests(stores, this.group, this.namespace),
     );
+    // CA ConfigMaps: the entries of our group that reference it, through the field index.
+    controller.watches(
+      informers.ConfigMap,
+      configMapToRequests(informers.MCPServerEntry.store, this.group, this.namespace),
+    );
+    const inGroup = (kind: WorkloadKind) => workloadToRequests(kind, this.group, this.namespace);
 
     const resyncMs = this.#options.resyncPeriodMs;
     let resync: NodeJS.Timeout | undefined;
@@ -321,13 +311,6 @@ export class BackendWatcher {
       : explanation;
   }
 
-  #key(object: KubeObject): ObjectKey {
-    return {
-      namespace: object.metadata.namespace ?? this.namespace,
-      name: object.metadata.name ?? '',
-    };
-  }
-
   #reader(
     informers: Record<
       WorkloadKind | 'MCPExternalAuthConfig' | 'ConfigMap',
@@ -364,13 +347,5 @@ export class BackendWatcher {
         'backend upserted',
       );
     }
-  }
-}
-
-function safe<T>(read: () => T): T | undefined {
-  try {
-    return read();
-  } catch {
-    return undefined;
   }
 }
