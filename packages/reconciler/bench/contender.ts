@@ -9,8 +9,9 @@ import { request } from 'node:https';
 import { createInterface } from 'node:readline';
 import { CustomObjectsApi, KubeConfig, makeInformer } from '@kubernetes/client-node';
 import { createInformer, type KubeObject } from '@vmcp/kube-runtime';
+// The package itself, through its exports: the built dist/ (the bench task builds first).
+import { BackendWatcher, RESOURCES } from '@vmcp/reconciler';
 import { createDynamicRegistry } from '@vmcp/registry';
-import { BackendWatcher, RESOURCES } from '../src/index.js';
 
 const [contender, kubeconfigPath, expectedText] = process.argv.slice(2);
 const expected = Number(expectedText);

@@ -68,8 +68,9 @@ try {
     const child = spawn(
       process.execPath,
       [
-        '--import',
-        'tsx',
+        // Plain Node 24 (type stripping), the workspace packages from their built dist/: no tsx
+        // loader in the children, so each peak RSS is the contender's own.
+        '--disable-warning=ExperimentalWarning',
         fileURLToPath(new URL('./contender.ts', import.meta.url)),
         contender,
         env.kubeconfigPath,
