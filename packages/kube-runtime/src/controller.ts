@@ -1,7 +1,7 @@
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
 import type { RateLimiter } from './ratelimiter.js';
-import type { Informer, KubeObject, Logger, ObjectKey } from './types.js';
+import type { Informer, KubeObject, Logger, ObjectKey, ResourceRef } from './types.js';
 import { silentLogger } from './types.js';
 import { WorkQueue, type WorkQueueMetrics } from './workqueue.js';
 
@@ -101,6 +101,14 @@ export class Controller {
   /** The controller's queue, for metrics and tests. */
   get queue(): WorkQueue<string> {
     return this.#queue;
+  }
+
+  /** The resources (and namespaces) of the informers this controller watches, in order. */
+  get watched(): readonly { resource: ResourceRef; namespace: string | undefined }[] {
+    return this.#informers.map((informer) => ({
+      resource: informer.resource,
+      namespace: informer.namespace,
+    }));
   }
 
   /**

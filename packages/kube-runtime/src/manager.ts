@@ -60,6 +60,11 @@ export class Manager {
     return this.metrics.registry;
   }
 
+  /** The controllers, in the order they were added. */
+  get controllers(): readonly Controller[] {
+    return this.#controllers;
+  }
+
   get started(): boolean {
     return this.#state !== 'new';
   }
