@@ -59,8 +59,9 @@ async function run(config: RunConfig): Promise<number> {
         () => resolve(EXIT.failure),
       );
     };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
+    // `on`, not `once`: a second signal during the grace period must reach `stop` too.
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
     sidecar.done.then(
       () => {
         if (!stopping) resolve(EXIT.failure);
