@@ -1,5 +1,7 @@
+import { get as httpGet, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { silentLogger } from '@vmcp/kube-runtime';
 import {
   type Backend,
@@ -9,8 +11,14 @@ import {
 } from '@vmcp/registry';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type ApiServer, createApiServer } from '../src/http.js';
+import { type ApiServer, acceptsGzip, createApiServer } from '../src/http.js';
 import { SseClient } from './support/sse.js';
+
+// Counts compressions (the real gzipSync does the work).
+vi.mock('node:zlib', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('node:zlib')>();
+  return { ...actual, gzipSync: vi.fn(actual.gzipSync) };
+});
 
 type ErrorBody = { error: { status: number; message: string } };
 
@@ -76,6 +84,26 @@ afterEach(async () => {
 const get = (path: string, headers: Record<string, string> = {}) =>
   fetch(`${h.url}${path}`, { headers });
 const bearer = { authorization: `Bearer ${TOKEN}` };
+
+/** A GET whose body is not decoded (fetch would hide the content coding). */
+function raw(
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    httpGet(`${h.url}${path}`, { headers }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () =>
+        resolve({
+          status: response.statusCode ?? 0,
+          headers: response.headers,
+          body: Buffer.concat(chunks),
+        }),
+      );
+    }).on('error', reject);
+  });
+}
 
 describe('health and readiness', () => {
   it('answers /readyz 503 until the caches synced, then 200', async () => {
@@ -211,6 +239,94 @@ describe('GET /v1/backends', () => {
     const body = (await response.json()) as { error: { status: number; message: string } };
     expect(body.error.status).toBe(400);
     expect(body.error.message).toContain(message);
+  });
+});
+
+describe('gzip', () => {
+  it('sends the list compressed to a client that accepts gzip, same ETag, same content', async () => {
+    for (let i = 0; i < 50; i++) h.registry.upsert(backend(`b${i}`));
+    const plain = await raw('/v1/backends');
+    const zipped = await raw('/v1/backends', { 'accept-encoding': 'br, gzip;q=0.8' });
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(zipped.headers['content-encoding']).toBe('gzip');
+    expect(zipped.headers['content-length']).toBe(String(zipped.body.length));
+    expect(zipped.body.length).toBeLessThan(plain.body.length / 5);
+    expect(gunzipSync(zipped.body).equals(plain.body)).toBe(true);
+    expect(zipped.headers.etag).toBe('"50"');
+    expect(plain.headers.etag).toBe('"50"');
+    for (const answer of [plain, zipped]) {
+      expect(answer.headers.vary).toBe('Authorization, Accept-Encoding');
+    }
+    const head = await new Promise<IncomingHttpHeaders>((resolve) => {
+      httpGet(
+        `${h.url}/v1/backends`,
+        { method: 'HEAD', headers: { 'accept-encoding': 'gzip' } },
+        (r) => {
+          r.resume();
+          resolve(r.headers);
+        },
+      );
+    });
+    expect(head['content-length']).toBe(String(zipped.body.length));
+  });
+
+  it('answers 304 to the same ETag in either coding', async () => {
+    h.registry.upsert(backend('a'));
+    const headers = { 'accept-encoding': 'gzip', 'if-none-match': '"1"' };
+    expect((await raw('/v1/backends', headers)).status).toBe(304);
+  });
+
+  it('compresses a long-poll answer once per view, however many clients wait', async () => {
+    h.registry.upsert(withSecret('a'));
+    const polls = Array.from({ length: 20 }, (_, i) =>
+      raw('/v1/backends?watch=1&timeoutSeconds=10', {
+        'accept-encoding': 'gzip',
+        ...(i % 2 === 0 ? bearer : {}),
+      }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    vi.mocked(gzipSync).mockClear();
+    h.registry.upsert(withSecret('b'));
+    const answers = await Promise.all(polls);
+    expect(vi.mocked(gzipSync)).toHaveBeenCalledTimes(2);
+    for (const [i, answer] of answers.entries()) {
+      expect(answer.status).toBe(200);
+      expect(answer.headers['content-encoding']).toBe('gzip');
+      const body = JSON.parse(gunzipSync(answer.body).toString()) as { version: number };
+      expect(body.version).toBe(2);
+      expect(JSON.stringify(body).includes(SECRET)).toBe(i % 2 === 0);
+    }
+  });
+
+  it('keeps single backends and errors uncompressed', async () => {
+    h.registry.upsert(backend('a'));
+    const one = await raw('/v1/backends/a', { 'accept-encoding': 'gzip' });
+    expect(one.headers['content-encoding']).toBeUndefined();
+    expect(JSON.parse(one.body.toString())).toEqual(backend('a'));
+    const bad = await raw('/v1/backends?watch=x', { 'accept-encoding': 'gzip' });
+    expect(bad.status).toBe(400);
+    expect(bad.headers['content-encoding']).toBeUndefined();
+  });
+
+  it.each([
+    [undefined, false],
+    ['', false],
+    ['gzip', true],
+    ['GZIP', true],
+    ['x-gzip', true],
+    ['deflate, gzip;q=1.0, br;q=0.5', true],
+    ['gzip;q=0', false],
+    ['gzip; q=0.000', false],
+    ['gzip;q=0.001', true],
+    ['br', false],
+    ['identity', false],
+    ['*', true],
+    ['*;q=0', false],
+    ['gzip;q=0, *', false],
+    ['gzip;q=2', false],
+    ['gzip;q=abc', false],
+  ])('reads Accept-Encoding %j as gzip allowed: %s', (header, allowed) => {
+    expect(acceptsGzip(header)).toBe(allowed);
   });
 });
 
