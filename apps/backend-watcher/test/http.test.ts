@@ -8,6 +8,7 @@ import {
   createDynamicRegistry,
   type DynamicRegistry,
   REDACTED,
+  redactBackend,
 } from '@vmcp/registry';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -155,6 +156,37 @@ describe('GET /v1/backends', () => {
     const moved = await get('/v1/backends', { 'if-none-match': '"1"' });
     expect(moved.status).toBe(200);
     expect(moved.headers.get('etag')).toBe('"2"');
+  });
+
+  it('serialises only the changed backend for a new version, byte for byte as JSON.stringify', async () => {
+    for (let i = 0; i < 30; i++)
+      h.registry.upsert(i % 3 === 0 ? withSecret(`b${i}`) : backend(`b${i}`));
+    await get('/v1/backends');
+    await get('/v1/backends', bearer);
+    const stringify = vi.spyOn(JSON, 'stringify');
+    let texts: string[];
+    try {
+      h.registry.apply([
+        { op: 'upsert', backend: withSecret('b7') },
+        { op: 'upsert', backend: backend('b9') },
+        { op: 'remove', id: 'b12' },
+      ]);
+      texts = [
+        await (await get('/v1/backends')).text(),
+        await (await get('/v1/backends', bearer)).text(),
+      ];
+      // Each changed backend once per view, nothing else.
+      const serialised = stringify.mock.calls.map(([value]) => (value as Backend).id);
+      expect(serialised.sort()).toEqual(['b7', 'b7', 'b9', 'b9']);
+    } finally {
+      stringify.mockRestore();
+    }
+    const backends = h.registry.snapshot().backends;
+    expect(texts[1]).toBe(`${JSON.stringify({ version: 31, backends })}\n`);
+    expect(texts[0]).toBe(
+      `${JSON.stringify({ version: 31, backends: backends.map(redactBackend) })}\n`,
+    );
+    expect(texts[0]).not.toContain(SECRET);
   });
 
   it('replaces secret values by the redaction marker without a token', async () => {
