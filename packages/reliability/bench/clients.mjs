@@ -49,34 +49,42 @@ async function longPoll() {
       setTimeout(ready, 500);
     }
     const response = await pending;
-    if (response?.statusCode !== 200) continue;
-    const next = Number(/\d+/.exec(response.headers.etag ?? '')?.[0]);
-    for (let v = version + 1; v <= next; v++) record('longpoll', v);
-    version = next;
+    if (response?.statusCode === 200) {
+      const next = Number(/\d+/.exec(response.headers.etag ?? '')?.[0]);
+      for (let v = version + 1; v <= next; v++) record('longpoll', v);
+      version = next;
+    }
+    // The next long-poll goes out after this turn's other arrivals were recorded: 250 clients
+    // share this process, and one client's next request must not delay another's receipt.
+    await new Promise((resolve) => setImmediate(resolve));
   }
 }
 
-async function stream() {
-  const response = await fetch(`${url}/v1/events`, {
-    headers: { 'last-event-id': String(start) },
-    signal: stop.signal,
-  }).catch(() => undefined);
-  ready();
-  let buffer = '';
-  try {
-    for await (const chunk of response?.body ?? []) {
-      buffer += Buffer.from(chunk).toString();
-      let end = buffer.indexOf('\n\n');
-      while (end !== -1) {
-        const id = /\nid: (\d+)/.exec(`\n${buffer.slice(0, end)}`)?.[1];
-        if (id) record('sse', Number(id));
-        buffer = buffer.slice(end + 2);
-        end = buffer.indexOf('\n\n');
-      }
-    }
-  } catch {
+function stream() {
+  return new Promise((resolve) => {
+    const request = http.get(
+      `${url}/v1/events`,
+      { signal: stop.signal, headers: { 'last-event-id': String(start) } },
+      (response) => {
+        ready();
+        let buffer = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk) => {
+          buffer += chunk;
+          let end = buffer.indexOf('\n\n');
+          while (end !== -1) {
+            const id = /\nid: (\d+)/.exec(`\n${buffer.slice(0, end)}`)?.[1];
+            if (id) record('sse', Number(id));
+            buffer = buffer.slice(end + 2);
+            end = buffer.indexOf('\n\n');
+          }
+        });
+        response.on('close', resolve);
+      },
+    );
     // Aborted at the end.
-  }
+    request.on('error', resolve);
+  });
 }
 
 const all = [];
