@@ -365,11 +365,13 @@ class BodyCache {
 
   /** `{"version":N,"backends":[...]}`, byte for byte what JSON.stringify would give. */
   #listJson(version: number, backends: readonly Backend[], access: Access): string {
-    const cache = access === 'secrets' ? this.#json.secrets : this.#json.redacted;
-    const parts = backends.map((backend) =>
-      getOrCreate(cache, backend, () => JSON.stringify(view([backend], access)[0])),
-    );
+    const parts = backends.map((backend) => this.#backendJson(backend, access));
     return `{"version":${version},"backends":[${parts.join(',')}]}`;
+  }
+
+  #backendJson(backend: Backend, access: Access): string {
+    const cache = access === 'secrets' ? this.#json.secrets : this.#json.redacted;
+    return getOrCreate(cache, backend, () => JSON.stringify(view([backend], access)[0]));
   }
 
   one(snapshot: RegistrySnapshot, id: string, access: Access): Buffer | undefined {
@@ -379,7 +381,7 @@ class BodyCache {
     if (body === undefined) {
       const backend = snapshot.backends.find((b) => b.id === id);
       if (backend === undefined) return undefined;
-      body = Buffer.from(`${JSON.stringify(view([backend], access)[0])}\n`);
+      body = Buffer.from(`${this.#backendJson(backend, access)}\n`);
       items.set(key, body);
     }
     return body;
