@@ -4,6 +4,7 @@ import {
   createWriteStream,
   existsSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   writeFileSync,
@@ -73,7 +74,10 @@ export interface Env {
   readonly connection: ApiConnection;
   readonly apiServerPid: number | undefined;
   readonly etcdPid: number | undefined;
-  /** SIGSTOP the API server: connections stay open and silent (a stall). */
+  /**
+   * SIGSTOP the API server: connections stay open and silent (a stall). Returns once every
+   * thread of it has stopped, so no request made after it is answered before `resume`.
+   */
   pause(): void;
   /** SIGCONT after {@link Env.pause}. */
   resume(): void;
@@ -132,6 +136,42 @@ function freePort(): Promise<number> {
 function tail(path: string, lines: number): string {
   if (!existsSync(path)) return '';
   return readFileSync(path, 'utf8').split('\n').slice(-lines).join('\n');
+}
+
+/**
+ * Waits until every thread of `pid` is stopped. kill(2) returns before a SIGSTOP has stopped
+ * the whole thread group: one thread takes the signal and stops the others when it next runs,
+ * and on a busy machine other threads went on answering requests for milliseconds meanwhile.
+ * Synchronous, like `pause()`; it sleeps 1 ms between looks, and gives up after 5 s.
+ */
+function waitStopped(pid: number): void {
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    let tasks: string[];
+    try {
+      tasks = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      return; // the process is gone: nothing to wait for
+    }
+    let running = 0;
+    for (const task of tasks) {
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8');
+      } catch {
+        continue; // the thread ended meanwhile
+      }
+      // "tid (comm) S ...": the state follows the last parenthesis (comm may hold any).
+      const state = stat.charAt(stat.lastIndexOf(')') + 2);
+      if (!['T', 't', 'Z', 'X'].includes(state)) running++;
+    }
+    if (running === 0) return;
+    if (Date.now() > deadline) {
+      throw new Error(`the API server (pid ${pid}) did not stop within 5 s of SIGSTOP`);
+    }
+    Atomics.wait(sleeper, 0, 0, 1);
+  }
 }
 
 function launch(binary: string, args: string[], logPath: string): ChildProcess {
@@ -349,7 +389,9 @@ export async function startEnv(options: StartEnvOptions = {}): Promise<Env> {
       return etcdProcess.pid;
     },
     pause() {
-      apiProcess?.kill('SIGSTOP');
+      if (apiProcess?.pid === undefined) return;
+      apiProcess.kill('SIGSTOP');
+      waitStopped(apiProcess.pid);
     },
     resume() {
       apiProcess?.kill('SIGCONT');

@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { apiRequest, downgradeCrd, type Env, startEnv } from '../src/index.js';
 
@@ -91,6 +92,14 @@ describe('envtest', () => {
   it('hangs requests while paused and serves them after resume', async () => {
     env.pause();
     try {
+      // pause() returns once every thread stopped, not merely once SIGSTOP was sent.
+      const tasks = readdirSync(`/proc/${env.apiServerPid}/task`);
+      const states = tasks.map((task) => {
+        const stat = readFileSync(`/proc/${env.apiServerPid}/task/${task}/stat`, 'utf8');
+        return stat.charAt(stat.lastIndexOf(')') + 2);
+      });
+      expect(states.length).toBeGreaterThan(1);
+      expect(states.filter((state) => state !== 'T')).toEqual([]);
       await expect(
         apiRequest(env.connection, 'GET', '/version', undefined, {
           signal: AbortSignal.timeout(1500),
