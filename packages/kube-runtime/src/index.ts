@@ -24,6 +24,8 @@ export type {
 export { Controller, TerminalError } from './controller.js';
 export type { InformerOptions, ListWatchInformerHandle } from './informer.js';
 export { createInformer, InformerFactory } from './informer.js';
+export type { KubeConfigLoad } from './kubeconfig.js';
+export { importKubeConfig, loadKubeConfigModule } from './kubeconfig.js';
 export type { Check, CheckReport, ManagerOptions } from './manager.js';
 export { Manager } from './manager.js';
 export type { WatchMetrics } from './metrics.js';

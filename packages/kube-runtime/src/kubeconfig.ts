@@ -1,0 +1,110 @@
+import { readFileSync } from 'node:fs';
+import * as nodeModule from 'node:module';
+import { pathToFileURL } from 'node:url';
+import type { KubeConfig } from '@kubernetes/client-node';
+
+/** How {@link importKubeConfig} loaded client-node's `KubeConfig`. */
+export type KubeConfigLoad =
+  /** Only the kubeconfig module and what it needs, without the generated API clients. */
+  | 'slim'
+  /** The whole package (`@kubernetes/client-node`'s index). */
+  | 'full';
+
+/** The names client-node's `config.js` may take from its generated barrel for `slim` to hold. */
+const GENERATED_NAMES = new Set(['createConfiguration', 'ServerConfiguration']);
+const GENERATED_BARREL = './gen/index.js';
+
+let loading: Promise<{ KubeConfig: typeof KubeConfig; load: KubeConfigLoad }> | undefined;
+
+/**
+ * Returns `@kubernetes/client-node`'s `KubeConfig` class (file, `KUBECONFIG`, in-cluster,
+ * exec/OIDC/cloud auth, proxies: all of client-node's loading), without paying for the ~2,700
+ * generated API models the package index drags in (about 50 MB of RSS on Node 24).
+ *
+ * client-node's `config.js` imports its generated barrel (`./gen/index.js`) for two names used by
+ * `makeApiClient`. Where Node has synchronous module hooks (`module.registerHooks`, Node >= 22.15)
+ * and the installed client-node still imports exactly those names, a resolve hook scoped to that
+ * one import of that one file points it at a module re-exporting them from the very files the
+ * barrel re-exports (same module instances, so `makeApiClient` and a later full import of the
+ * package behave as before); the hook is removed once the module has loaded. Otherwise, or when
+ * `VMCP_KUBECONFIG_LOAD=full`, the package index is imported. The result is cached.
+ *
+ * @example
+ * const KubeConfig = await importKubeConfig();
+ * const kubeConfig = new KubeConfig();
+ * kubeConfig.loadFromDefault();
+ */
+export async function importKubeConfig(): Promise<typeof KubeConfig> {
+  return (await loadKubeConfigModule()).KubeConfig;
+}
+
+/** Like {@link importKubeConfig}, also saying which way it was loaded (for tests and logs). */
+export function loadKubeConfigModule(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<{ KubeConfig: typeof KubeConfig; load: KubeConfigLoad }> {
+  loading ??= loadOnce(env);
+  return loading;
+}
+
+async function loadOnce(
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<{ KubeConfig: typeof KubeConfig; load: KubeConfigLoad }> {
+  const configUrl = slimConfigUrl(env);
+  if (configUrl === undefined) {
+    const { KubeConfig } = await import('@kubernetes/client-node');
+    return { KubeConfig, load: 'full' };
+  }
+  const generated = new URL('./gen/', configUrl).href;
+  const shim = `data:text/javascript,${encodeURIComponent(
+    `export * from ${JSON.stringify(`${generated}configuration.js`)};\n` +
+      `export * from ${JSON.stringify(`${generated}servers.js`)};\n`,
+  )}`;
+  const hooks = nodeModule.registerHooks({
+    resolve(specifier, context, nextResolve) {
+      if (specifier === GENERATED_BARREL && context.parentURL === configUrl) {
+        return { url: shim, format: 'module', shortCircuit: true };
+      }
+      return nextResolve(specifier, context);
+    },
+  });
+  try {
+    const { KubeConfig } = (await import(configUrl)) as typeof import('@kubernetes/client-node');
+    return { KubeConfig, load: 'slim' };
+  } finally {
+    hooks.deregister();
+  }
+}
+
+/**
+ * The URL of client-node's `config.js` when the slim load can be used: module hooks exist, it is
+ * not switched off, and the installed `config.js` takes nothing else from the generated barrel.
+ */
+function slimConfigUrl(env: Readonly<Record<string, string | undefined>>): string | undefined {
+  if (env.VMCP_KUBECONFIG_LOAD === 'full') return undefined;
+  if (typeof nodeModule.registerHooks !== 'function') return undefined;
+  let configUrl: URL;
+  let source: string;
+  try {
+    const index = nodeModule.createRequire(import.meta.url).resolve('@kubernetes/client-node');
+    configUrl = new URL('./config.js', pathToFileURL(index));
+    source = readFileSync(configUrl, 'utf8');
+  } catch {
+    return undefined;
+  }
+  return takesOnlyReexportedNames(source) ? configUrl.href : undefined;
+}
+
+/**
+ * Whether a `config.js` source mentions the generated barrel exactly once, in a named import of
+ * names the slim module re-exports. Exported for tests.
+ */
+export function takesOnlyReexportedNames(source: string): boolean {
+  if (source.split(GENERATED_BARREL).length !== 2) return false;
+  const named = /import\s*\{([^}]*)\}\s*from\s*'\.\/gen\/index\.js'/.exec(source);
+  if (named === null) return false;
+  const names = (named[1] ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+  return names.length > 0 && names.every((name) => GENERATED_NAMES.has(name));
+}

@@ -1,0 +1,101 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { takesOnlyReexportedNames } from '../src/kubeconfig.js';
+
+const source = fileURLToPath(new URL('../src/kubeconfig.ts', import.meta.url));
+
+// Each case runs in a fresh Node process: which modules a load pulls in is process-wide state,
+// and this worker may already hold client-node.
+const probe = `
+import { registerHooks } from 'node:module';
+const loaded = [];
+registerHooks({ load(url, context, next) { loaded.push(url); return next(url, context); } });
+const { loadKubeConfigModule } = await import(${JSON.stringify(source)});
+const { KubeConfig, load } = await loadKubeConfigModule();
+const kubeConfig = new KubeConfig();
+kubeConfig.loadFromString(\`
+apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:6443", certificate-authority-data: "Q0E="}}]
+users: [{name: u, user: {token: planted-token}}]
+contexts: [{name: x, context: {cluster: c, user: u, namespace: team}}]
+current-context: x
+\`);
+const options = {};
+await kubeConfig.applyToHTTPSOptions(options);
+const models = loaded.filter((url) => url.includes('/dist/gen/models/')).length;
+const full = await import('@kubernetes/client-node');
+const api = kubeConfig.makeApiClient(full.CoreV1Api);
+console.log(JSON.stringify({
+  load,
+  models,
+  generatedConfiguration: loaded.some((url) => url.endsWith('/dist/gen/configuration.js')),
+  hooked: loaded.some((url) => url.startsWith('data:')),
+  sameClass: full.KubeConfig === KubeConfig,
+  server: kubeConfig.getCurrentCluster()?.server,
+  namespace: kubeConfig.getContextObject(kubeConfig.getCurrentContext())?.namespace,
+  authorization: options.headers?.Authorization,
+  ca: Buffer.from(options.ca ?? '').toString(),
+  apiServer: api.api?.configuration?.baseServer?.makeRequestContext('/api', 'GET').getUrl(),
+}));
+`;
+
+async function runProbe(env: Record<string, string> = {}) {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--input-type=module', '--no-warnings', '-e', probe],
+    { cwd: fileURLToPath(new URL('..', import.meta.url)), env: { ...process.env, ...env } },
+  );
+  return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}');
+}
+
+describe('importKubeConfig', () => {
+  it("loads client-node's KubeConfig without its generated API models, and it works in full", async () => {
+    const result = await runProbe();
+    expect(result).toMatchObject({
+      load: 'slim',
+      hooked: true,
+      generatedConfiguration: true,
+      sameClass: true,
+      server: 'https://127.0.0.1:6443',
+      namespace: 'team',
+      authorization: 'Bearer planted-token',
+      ca: 'CA',
+      apiServer: 'https://127.0.0.1:6443/api',
+    });
+    // The models are only loaded by the later import of the whole package in the probe.
+    expect(result.models).toBe(0);
+  });
+
+  it('imports the whole package when VMCP_KUBECONFIG_LOAD=full', async () => {
+    const result = await runProbe({ VMCP_KUBECONFIG_LOAD: 'full' });
+    expect(result).toMatchObject({
+      load: 'full',
+      hooked: false,
+      sameClass: true,
+      apiServer: 'https://127.0.0.1:6443/api',
+    });
+    expect(result.models).toBeGreaterThan(500);
+  });
+});
+
+describe('takesOnlyReexportedNames', () => {
+  const barrel = "'./gen/index.js'";
+  it.each([
+    ['the 2.0 shape', `import { createConfiguration, ServerConfiguration, } from ${barrel};`, true],
+    ['one of the names', `import { ServerConfiguration } from ${barrel};`, true],
+    ['another name too', `import { createConfiguration, CoreV1Api } from ${barrel};`, false],
+    ['a namespace import', `import * as gen from ${barrel};`, false],
+    [
+      'a second mention',
+      `import { createConfiguration } from ${barrel};\nconst m = await import(${barrel});`,
+      false,
+    ],
+    ['no mention', "import { createConfiguration } from './gen/configuration.js';", false],
+    ['an empty import', `import {} from ${barrel};`, false],
+  ])('%s → %s', (_name, source, expected) => {
+    expect(takesOnlyReexportedNames(source)).toBe(expected);
+  });
+});
