@@ -19,15 +19,15 @@ import { startSidecar } from './sidecar.js';
 /** Exit codes: 0 success, 1 runtime failure, 2 usage error, 3 `explain`: not a backend. */
 export const EXIT = { ok: 0, failure: 1, usage: 2, notABackend: 3 } as const;
 
-function resolveRun(config: RunConfig) {
-  const kubeConfig = loadKubeConfig(config.kubeconfig);
+async function resolveRun(config: RunConfig) {
+  const kubeConfig = await loadKubeConfig(config.kubeconfig);
   const namespace = config.namespace ?? fallbackNamespace(contextNamespace(kubeConfig));
   const apiToken = config.apiTokenFile ? readTokenFile(config.apiTokenFile) : undefined;
   return { kubeConfig, namespace, apiToken };
 }
 
 async function run(config: RunConfig): Promise<number> {
-  const { kubeConfig, namespace, apiToken } = resolveRun(config);
+  const { kubeConfig, namespace, apiToken } = await resolveRun(config);
   const logger = createLogger(config.logLevel);
   const sidecar = await startSidecar({
     kubeConfig,
@@ -72,7 +72,7 @@ async function run(config: RunConfig): Promise<number> {
 }
 
 async function runExplain(config: RunConfig, name: string): Promise<number> {
-  const { kubeConfig, namespace } = resolveRun(config);
+  const { kubeConfig, namespace } = await resolveRun(config);
   const explanation = await explain({
     kubeConfig,
     namespace,

@@ -1,17 +1,20 @@
 import { accessSync, constants, existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { importKubeConfig } from '@vmcp/kube-runtime';
 import { errorCode, firstLine, UsageError } from './config.js';
 
 /**
  * Loads the kubeconfig: the given path (or `KUBECONFIG` list), else the in-cluster service
- * account, else `~/.kube/config`. Every failure is one clear line.
+ * account, else `~/.kube/config`. Every failure is one clear line. client-node's `KubeConfig`
+ * comes through `importKubeConfig`, without the package's generated API models (~50 MB of RSS).
  */
-export function loadKubeConfig(
+export async function loadKubeConfig(
   path: string | undefined,
   env: Readonly<Record<string, string | undefined>> = process.env,
-): KubeConfig {
+): Promise<KubeConfig> {
+  const KubeConfig = await importKubeConfig();
   const kubeConfig = new KubeConfig();
   const paths = path?.split(delimiter).filter(Boolean) ?? [];
   try {

@@ -295,6 +295,43 @@ describe('vmcp-backend-watcher against a real API server', () => {
     }
   });
 
+  it("runs without loading client-node's generated API models", async () => {
+    // A preloaded module counts every client-node file the process loads and reports at exit.
+    const probe = `
+      import { registerHooks } from 'node:module';
+      const loaded = { models: 0, clientNode: 0 };
+      registerHooks({ load(url, context, next) {
+        if (url.includes('/@kubernetes/client-node/dist/')) loaded.clientNode++;
+        if (url.includes('/@kubernetes/client-node/dist/gen/models/')) loaded.models++;
+        return next(url, context);
+      } });
+      process.on('exit', () => process.stderr.write('probe ' + JSON.stringify(loaded) + '\\n'));
+    `;
+    const cli = new CliProcess(
+      [
+        '--group',
+        GROUP,
+        '--namespace',
+        NS,
+        '--kubeconfig',
+        env.kubeconfigPath,
+        '--listen',
+        '127.0.0.1:0',
+      ],
+      { NODE_OPTIONS: `--import=data:text/javascript,${encodeURIComponent(probe)}` },
+    );
+    processes.push(cli);
+    const url = await urlOf(cli);
+    await eventually(async () => expect((await fetch(`${url}/readyz`)).status).toBe(200), 30_000);
+    cli.kill('SIGTERM');
+    expect((await cli.exited).code).toBe(0);
+    const report = /probe (\{.*\})/.exec(cli.stderr)?.[1];
+    expect(report, cli.stderr).toBeDefined();
+    const loaded = JSON.parse(report as string) as { models: number; clientNode: number };
+    expect(loaded.clientNode).toBeGreaterThan(5);
+    expect(loaded.models).toBe(0);
+  });
+
   it('exits non-zero with one line when the address is in use', async () => {
     const first = startCli();
     const url = await urlOf(first);

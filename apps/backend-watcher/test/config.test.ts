@@ -178,14 +178,16 @@ describe('values', () => {
     expect(() => readTokenFile(join(dir, 'absent'))).toThrow(/ENOENT/);
   });
 
-  it('refuses an unreadable or broken kubeconfig with one line', () => {
+  it('refuses an unreadable or broken kubeconfig with one line', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vmcp-kc-'));
     writeFileSync(join(dir, 'broken'), 'clusters: [ {');
     writeFileSync(join(dir, 'empty'), 'apiVersion: v1\nkind: Config\n');
-    expect(() => loadKubeConfig(join(dir, 'absent'))).toThrow(/cannot read kubeconfig .*ENOENT/);
-    expect(() => loadKubeConfig(join(dir, 'broken'))).toThrow(UsageError);
-    expect(() => loadKubeConfig(join(dir, 'empty'))).toThrow(/has no current context/);
-    expect(() => loadKubeConfig(undefined, { HOME: dir })).toThrow(/no kubeconfig/);
+    await expect(loadKubeConfig(join(dir, 'absent'))).rejects.toThrow(
+      /cannot read kubeconfig .*ENOENT/,
+    );
+    await expect(loadKubeConfig(join(dir, 'broken'))).rejects.toThrow(UsageError);
+    await expect(loadKubeConfig(join(dir, 'empty'))).rejects.toThrow(/has no current context/);
+    await expect(loadKubeConfig(undefined, { HOME: dir })).rejects.toThrow(/no kubeconfig/);
   });
 });
 
