@@ -7,14 +7,18 @@
  */
 import { request } from 'node:https';
 import { createInterface } from 'node:readline';
-import { CustomObjectsApi, KubeConfig, makeInformer } from '@kubernetes/client-node';
-import { createInformer, type KubeObject } from '@vmcp/kube-runtime';
-// The package itself, through its exports: the built dist/ (the bench task builds first).
-import { BackendWatcher, RESOURCES } from '@vmcp/reconciler';
-import { createDynamicRegistry } from '@vmcp/registry';
+
+// Each contender imports only what it uses, so that its peak RSS is what a program built on it
+// would pay. Our packages come through their exports: the built dist/ (the bench builds first).
 
 const [contender, kubeconfigPath, expectedText] = process.argv.slice(2);
 const expected = Number(expectedText);
+// client-node's contender uses the whole package (makeInformer needs its API clients); the
+// others load its KubeConfig the way @vmcp/kube-runtime recommends, without the generated models.
+const KubeConfig =
+  contender === 'client-node'
+    ? (await import('@kubernetes/client-node')).KubeConfig
+    : await (await import('@vmcp/kube-runtime')).importKubeConfig();
 const kubeConfig = new KubeConfig();
 kubeConfig.loadFromFile(kubeconfigPath as string);
 const started = performance.now();
@@ -58,6 +62,7 @@ if (contender === 'bare') {
     },
   ).end();
 } else if (contender === 'client-node') {
+  const { CustomObjectsApi, makeInformer } = await import('@kubernetes/client-node');
   const api = kubeConfig.makeApiClient(CustomObjectsApi);
   const informer = makeInformer(
     kubeConfig,
@@ -77,9 +82,15 @@ if (contender === 'bare') {
   await informer.start();
   if (informer.list().length === expected) markSynced();
 } else if (contender === 'kube-runtime') {
-  const informer = createInformer<KubeObject>({
+  const { createInformer } = await import('@vmcp/kube-runtime');
+  const informer = createInformer({
     kubeConfig,
-    resource: RESOURCES.MCPServer,
+    resource: {
+      group: 'toolhive.stacklok.dev',
+      version: 'v1beta1',
+      plural: 'mcpservers',
+      kind: 'MCPServer',
+    },
     namespace: 'default',
   });
   informer.addEventHandler({ onUpdate: (_old, object) => observe(object as never) });
@@ -87,6 +98,8 @@ if (contender === 'bare') {
   await informer.waitForSync();
   markSynced();
 } else if (contender === 'backend-watcher') {
+  const { BackendWatcher } = await import('@vmcp/reconciler');
+  const { createDynamicRegistry } = await import('@vmcp/registry');
   const registry = createDynamicRegistry();
   const watcher = new BackendWatcher({
     kubeConfig,

@@ -1,12 +1,15 @@
 /**
- * Watch benchmark (issues 4 and 6): 5000 MCPServers of one group on the envtest API server. For
- * each contender, in its own process and one after another: time from start to holding every
- * object (for the BackendWatcher: every backend in the registry), peak RSS, and the latency from
- * a write to the handler (registry) under 200 patches/s. Contenders: a bare watch stream (the
+ * Watch benchmark (issues 4 and 6): 5000 MCPServers of one group on the envtest API server. Each
+ * contender runs in its own process. First each alone, one after another: time from start to
+ * holding every object (for the BackendWatcher: every backend in the registry). Then all of them
+ * again, synced, watching the same 200 patches/s together: latency from a write to the handler
+ * (to the registry), and each process's peak RSS. Contenders: a bare watch stream (the
  * floor), @kubernetes/client-node's makeInformer, @vmcp/kube-runtime's informer, and the
  * BackendWatcher. Goals are ratios within this run.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { stripTypeScriptTypes } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { startEnv } from '@vmcp/envtest';
 import { KubeClient, type KubeObject, ResourceClient } from '@vmcp/kube-runtime';
@@ -30,6 +33,46 @@ async function inParallel<T>(items: T[], limit: number, run: (item: T) => Promis
       while (next < items.length) await run(items[next++] as T);
     }),
   );
+}
+
+// The children run plain JavaScript on plain Node 24 with the workspace packages from their built
+// dist/: no tsx loader and no type stripping (which alone adds ~13 MB of RSS to a process), so
+// each peak RSS is the contender's own. The script is written beside its source so that it
+// resolves the same packages, and removed afterwards.
+const script = fileURLToPath(new URL('./contender.generated.mjs', import.meta.url));
+writeFileSync(
+  script,
+  stripTypeScriptTypes(
+    readFileSync(fileURLToPath(new URL('./contender.ts', import.meta.url)), 'utf8'),
+  ),
+);
+/** A contender's process, and a way to wait for the first JSON line carrying a key. */
+function spawnContender(name: string) {
+  const child = spawn(process.execPath, [script, name, env.kubeconfigPath, String(COUNT)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const lines: Record<string, unknown>[] = [];
+  let buffer = '';
+  const waiters: (() => void)[] = [];
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    buffer += chunk;
+    const parts = buffer.split('\n');
+    buffer = parts.pop() ?? '';
+    for (const part of parts) if (part.startsWith('{')) lines.push(JSON.parse(part));
+    for (const wake of waiters.splice(0)) wake();
+  });
+  child.once('exit', () => {
+    for (const wake of waiters.splice(0)) wake();
+  });
+  const waitFor = async (key: string) => {
+    for (;;) {
+      const found = lines.find((line) => key in line);
+      if (found) return found;
+      if (child.exitCode !== null) throw new Error(`contender ${name} exited ${child.exitCode}`);
+      await new Promise<void>((resolve) => waiters.push(resolve));
+    }
+  };
+  return { process: child, waitFor };
 }
 
 const env = await startEnv();
@@ -64,41 +107,29 @@ try {
     string,
     { synced: number; rss: number; p50: number; p99: number; n: number }
   > = {};
-  for (const contender of contenders) {
-    const child = spawn(
-      process.execPath,
-      [
-        // Plain Node 24 (type stripping), the workspace packages from their built dist/: no tsx
-        // loader in the children, so each peak RSS is the contender's own.
-        '--disable-warning=ExperimentalWarning',
-        fileURLToPath(new URL('./contender.ts', import.meta.url)),
-        contender,
-        env.kubeconfigPath,
-        String(COUNT),
-      ],
-      {
-        stdio: ['pipe', 'pipe', 'inherit'],
-      },
-    );
-    const lines: Record<string, unknown>[] = [];
-    let buffer = '';
-    const waiters: (() => void)[] = [];
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      buffer += chunk;
-      const parts = buffer.split('\n');
-      buffer = parts.pop() ?? '';
-      for (const part of parts) if (part.startsWith('{')) lines.push(JSON.parse(part));
-      for (const wake of waiters.splice(0)) wake();
-    });
-    const waitFor = async (key: string) => {
-      for (;;) {
-        const found = lines.find((line) => key in line);
-        if (found) return found;
-        await new Promise<void>((resolve) => waiters.push(resolve));
-      }
-    };
-    const { synced } = (await waitFor('synced')) as { synced: number };
-    // 200 patches per second to random objects, each carrying its send time.
+  // Time to sync: each contender alone on the machine, one after another.
+  const syncedMs: Record<string, number> = {};
+  for (const name of contenders) {
+    const child = spawnContender(name);
+    try {
+      syncedMs[name] = ((await child.waitFor('synced')) as { synced: number }).synced;
+    } finally {
+      const exited = new Promise((resolve) => child.process.once('exit', resolve));
+      if (child.process.exitCode === null && child.process.kill()) await exited;
+    }
+  }
+  // Latency and peak RSS: the contenders started again, synced, then all watching the same
+  // patches at the same time, so that a stall of the machine or the API server delays every
+  // contender's events alike and the latency ratios compare like with like. Peak RSS is still
+  // each process's own.
+  const running: { name: string; child: ReturnType<typeof spawnContender> }[] = [];
+  try {
+    for (const name of contenders) {
+      const child = spawnContender(name);
+      running.push({ name, child });
+      await child.waitFor('synced');
+    }
+    // 200 patches per second to spread-out objects, each carrying its send time.
     const total = PATCHES_PER_SECOND * PATCH_SECONDS;
     const start = Date.now();
     await inParallel(
@@ -114,19 +145,22 @@ try {
       },
     );
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    child.stdin.write('report\n');
-    const { latencies, maxRssMb } = (await waitFor('latencies')) as {
-      latencies: number[];
-      maxRssMb: number;
-    };
-    child.kill();
-    results[contender] = {
-      synced,
-      rss: maxRssMb,
-      p50: percentile(latencies, 50),
-      p99: percentile(latencies, 99),
-      n: latencies.length,
-    };
+    for (const { name, child } of running) {
+      child.process.stdin?.write('report\n');
+      const { latencies, maxRssMb } = (await child.waitFor('latencies')) as {
+        latencies: number[];
+        maxRssMb: number;
+      };
+      results[name] = {
+        synced: syncedMs[name] ?? Number.NaN,
+        rss: maxRssMb,
+        p50: percentile(latencies, 50),
+        p99: percentile(latencies, 99),
+        n: latencies.length,
+      };
+    }
+  } finally {
+    for (const { child } of running) child.process.kill();
   }
 
   const f = (n: number, digits = 0) =>
@@ -152,4 +186,5 @@ try {
   }
 } finally {
   await env.stop();
+  rmSync(script, { force: true });
 }
