@@ -37,7 +37,7 @@ export {
   ItemExponentialFailureRateLimiter,
   MaxOfRateLimiter,
 } from './ratelimiter.js';
-export type { StoreChange } from './store.js';
+export type { StoreChange, StoreReplacement } from './store.js';
 export { dropManagedFields, keyOf, Store } from './store.js';
 export type {
   EventHandler,

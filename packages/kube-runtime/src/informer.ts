@@ -1,7 +1,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient, ResourceClient } from './client.js';
 import type { WatchMetrics } from './metrics.js';
-import { Store, type StoreChange } from './store.js';
+import { Store, type StoreChange, type StoreReplacement } from './store.js';
 import type {
   EventHandler,
   HandlerRegistration,
@@ -133,19 +133,21 @@ class ListWatchInformer<T extends KubeObject> implements Informer<T> {
       },
       signal,
     );
-    let pending: T[] = [];
+    // A (re)list is built aside object by object and swapped in at its end.
+    let replacement: StoreReplacement<T> | undefined;
     try {
       for await (const event of events) {
         switch (event.type) {
           case 'init':
-            pending = [];
+            replacement = this.store.beginReplace();
             break;
           case 'initApply':
-            pending.push(event.object);
+            replacement ??= this.store.beginReplace();
+            replacement.add(event.object);
             break;
           case 'initDone': {
-            const changes = this.store.replace(pending);
-            pending = [];
+            const changes = (replacement ?? this.store.beginReplace()).commit();
+            replacement = undefined;
             this.#lastSyncResourceVersion = event.resourceVersion;
             this.#dispatch(changes);
             if (!this.#synced) {

@@ -12,6 +12,14 @@ export type StoreChange<T> =
   | { type: 'update'; oldObject: T; newObject: T }
   | { type: 'delete'; object: T; finalStateUnknown: boolean };
 
+/** A relist being built aside: see {@link Store.beginReplace}. */
+export interface StoreReplacement<T> {
+  /** Adds one object of the new state (transformed and frozen now). */
+  add(raw: T): void;
+  /** Swaps the new state in and returns the changes, as {@link Store.replace}. Once. */
+  commit(): StoreChange<T>[];
+}
+
 /** Drops `metadata.managedFields`: large, and read by nobody here. */
 export function dropManagedFields<T extends KubeObject>(object: T): T {
   if (object.metadata?.managedFields === undefined) return object;
@@ -104,11 +112,36 @@ export class Store<T extends KubeObject = KubeObject> implements ReadonlyStore<T
    * keys, and a delete followed by an add where the UID changed under the same name.
    */
   replace(rawObjects: Iterable<T>): StoreChange<T>[] {
+    const replacement = this.beginReplace();
+    for (const raw of rawObjects) replacement.add(raw);
+    return replacement.commit();
+  }
+
+  /**
+   * {@link replace} in steps, for a (re)list that arrives object by object: each object is
+   * transformed and frozen as it is added (so the raw one, `managedFields` and all, can be
+   * collected at once instead of surviving until the list ends), and nothing is visible until
+   * `commit`, which swaps the new state in and returns the changes. A replacement that is never
+   * committed changes nothing.
+   */
+  beginReplace(): StoreReplacement<T> {
     const next = new Map<string, T>();
-    for (const raw of rawObjects) {
-      const object = deepFreeze(this.#transform(raw));
-      next.set(keyOf(object), object);
-    }
+    let committed = false;
+    return {
+      add: (raw) => {
+        if (committed) throw new Error('replacement already committed');
+        const object = deepFreeze(this.#transform(raw));
+        next.set(keyOf(object), object);
+      },
+      commit: () => {
+        if (committed) throw new Error('replacement already committed');
+        committed = true;
+        return this.#swap(next);
+      },
+    };
+  }
+
+  #swap(next: Map<string, T>): StoreChange<T>[] {
     const changes: StoreChange<T>[] = [];
     for (const [key, old] of this.#objects) {
       if (!next.has(key)) {

@@ -175,10 +175,15 @@ export async function* watch<T extends KubeObject>(
   };
   let first = options.initialListFromCache !== false;
   let state: WatcherState = { phase: 'listing' };
-  const withKind = (object: T): T =>
-    object.kind
-      ? object
-      : ({ ...object, kind: client.resource.kind, apiVersion: apiVersionOf(client) } as T);
+  // List items come without kind and apiVersion. The object was parsed for us alone, so they are
+  // set in place rather than on a copy (a copy per object is garbage the size of the list).
+  const withKind = (object: T): T => {
+    if (!object.kind) {
+      object.kind = client.resource.kind;
+      object.apiVersion = apiVersionOf(client);
+    }
+    return object;
+  };
 
   const failure = (error: unknown, what: string): number => {
     const retryAfter = error instanceof ApiError ? error.retryAfterSeconds : undefined;
@@ -226,7 +231,14 @@ export async function* watch<T extends KubeObject>(
             },
             signal,
           );
-          for (const object of page.items) yield { type: 'initApply', object: withKind(object) };
+          const { items } = page;
+          for (let i = 0; i < items.length; i++) {
+            const object = withKind(items[i] as T);
+            // Hand each raw object on and let the page forget it: a page of them would otherwise
+            // stay reachable (and be promoted by the GC) until its last object is consumed.
+            items[i] = undefined as unknown as T;
+            yield { type: 'initApply', object };
+          }
           continueToken = page.metadata.continue || undefined;
           resourceVersion = page.metadata.resourceVersion ?? '';
         } while (continueToken);

@@ -53,6 +53,28 @@ describe('Store', () => {
     expect(store.keys().sort()).toEqual(['ns/change', 'ns/keep', 'ns/new']);
   });
 
+  it('builds a relist aside object by object: transformed on add, invisible until commit', () => {
+    const transformed: string[] = [];
+    const store = new Store<KubeObject>((object) => {
+      transformed.push(object.metadata.name as string);
+      return { ...object, metadata: { ...object.metadata, managedFields: undefined } };
+    });
+    store.apply(obj('gone', '1'));
+    store.apply(obj('keep', '1'));
+    transformed.length = 0;
+    const replacement = store.beginReplace();
+    replacement.add(obj('keep', '1'));
+    replacement.add(obj('new', '1'));
+    expect(transformed).toEqual(['keep', 'new']);
+    expect(store.keys().sort()).toEqual(['ns/gone', 'ns/keep']);
+    const changes = replacement.commit();
+    expect(changes.map((change) => change.type)).toEqual(['delete', 'add']);
+    expect(store.keys().sort()).toEqual(['ns/keep', 'ns/new']);
+    expect(Object.isFrozen(store.get('ns/new'))).toBe(true);
+    expect(() => replacement.commit()).toThrow(/already committed/);
+    expect(() => replacement.add(obj('late', '1'))).toThrow(/already committed/);
+  });
+
   it('turns a UID change under the same name into a delete then an add', () => {
     const store = new Store();
     store.replace([obj('a', '1', { uid: 'one' })]);
