@@ -11,6 +11,19 @@ function describe(value: unknown): string {
 const isObject = (value: unknown): value is Json =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
+/** Dotted paths split once: conversion reads the same few paths of every object. */
+const splitPaths = new Map<string, readonly string[]>();
+const SPLIT_PATHS_LIMIT = 1024;
+
+function partsOf(path: string): readonly string[] {
+  let parts = splitPaths.get(path);
+  if (parts === undefined) {
+    parts = path.split('.');
+    if (splitPaths.size < SPLIT_PATHS_LIMIT) splitPaths.set(path, parts);
+  }
+  return parts;
+}
+
 /**
  * Reads fields of an object of unknown shape, checking each type on the way: a wrong shape is an
  * {@link InvalidObjectError} naming the field; an absent field (or an explicit null) is
@@ -46,13 +59,15 @@ export class Fields {
     if (!isObject(this.#root))
       throw this.invalid('(object)', `expected an object, got ${describe(this.#root)}`);
     let current: unknown = this.#root;
-    let walked = '';
-    for (const part of path.split('.')) {
+    const parts = partsOf(path);
+    for (let i = 0; i < parts.length; i++) {
       if (current === undefined || current === null) return undefined;
       if (!isObject(current))
-        throw this.invalid(walked, `expected an object, got ${describe(current)}`);
-      current = current[part];
-      walked = walked ? `${walked}.${part}` : part;
+        throw this.invalid(
+          parts.slice(0, i).join('.'),
+          `expected an object, got ${describe(current)}`,
+        );
+      current = current[parts[i] as string];
     }
     return current === null ? undefined : current;
   }

@@ -188,6 +188,18 @@ describe('MCPServer', () => {
       message: `MCPServer ${NS}/s: spec.groupRef.name: expected string, got number`,
     });
   });
+
+  it('names the part of a path that is not an object', async () => {
+    const outcome = await mcpServerToBackend(
+      mcpServer('s', { spec: { externalAuthConfigRef: 'auth' } }),
+      context(),
+    );
+    expect(outcome).toMatchObject({
+      kind: 'skip',
+      reason: 'invalid-object',
+      message: `MCPServer ${NS}/s: spec.externalAuthConfigRef: expected an object, got string`,
+    });
+  });
 });
 
 describe('MCPRemoteProxy', () => {
