@@ -321,7 +321,8 @@ export class BackendWatcher {
     const fromCache = (kind: keyof typeof informers) => async (namespace: string, name: string) =>
       informers[kind].store.get({ namespace, name }) as KubeObjectLike | undefined;
     return {
-      getWorkload: (kind, namespace, name) => fromCache(kind)(namespace, name),
+      getWorkload: async (kind, namespace, name) =>
+        informers[kind].store.get({ namespace, name }) as KubeObjectLike | undefined,
       listWorkloads: async (kind) => informers[kind].store.list() as KubeObjectLike[],
       getExternalAuthConfig: fromCache('MCPExternalAuthConfig'),
       getConfigMap: fromCache('ConfigMap'),
