@@ -7,7 +7,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 export type KubeConfigLoad =
   /** Only the kubeconfig module and what it needs, without the generated API clients. */
   | 'slim'
-  /** The whole package (`@kubernetes/client-node`'s index). */
+  /** With the generated API models: the whole package was imported, or already loaded. */
   | 'full';
 
 /** The names client-node's `config.js` may take from its generated barrel for `slim` to hold. */
@@ -59,9 +59,13 @@ async function loadOnce(
     `export * from ${JSON.stringify(`${generated}configuration.js`)};\n` +
       `export * from ${JSON.stringify(`${generated}servers.js`)};\n`,
   )}`;
+  // Whether the hook was used: not when the module was already loaded (the program imported the
+  // whole package first) or when the loader names it differently (`--preserve-symlinks`).
+  let redirected = false;
   const hooks = nodeModule.registerHooks({
     resolve(specifier, context, nextResolve) {
       if (specifier === GENERATED_BARREL && context.parentURL === configUrl) {
+        redirected = true;
         return { url: shim, format: 'module', shortCircuit: true };
       }
       return nextResolve(specifier, context);
@@ -69,7 +73,7 @@ async function loadOnce(
   });
   try {
     const { KubeConfig } = (await import(configUrl)) as typeof import('@kubernetes/client-node');
-    return { KubeConfig, load: 'slim' };
+    return { KubeConfig, load: redirected ? 'slim' : 'full' };
   } finally {
     hooks.deregister();
   }

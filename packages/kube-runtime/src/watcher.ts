@@ -155,6 +155,8 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
  * retries every other failure with jittered exponential backoff (honouring `Retry-After`), and
  * aborts and resumes a watch that stays silent past the stall timeout. Ends only when the signal
  * aborts. resourceVersions are opaque: only passed back to the server, never compared.
+ * The watcher owns what the client returns: it sets `kind` and `apiVersion` on list items in
+ * place and empties each page as it hands the objects on.
  */
 export async function* watch<T extends KubeObject>(
   client: ResourceClient<T>,

@@ -12,6 +12,7 @@ const probe = `
 import { registerHooks } from 'node:module';
 const loaded = [];
 registerHooks({ load(url, context, next) { loaded.push(url); return next(url, context); } });
+if (process.env.PRELOAD) await import('@kubernetes/client-node');
 const { loadKubeConfigModule } = await import(${JSON.stringify(source)});
 const { KubeConfig, load } = await loadKubeConfigModule();
 const kubeConfig = new KubeConfig();
@@ -67,6 +68,12 @@ describe('importKubeConfig', () => {
     });
     // The models are only loaded by the later import of the whole package in the probe.
     expect(result.models).toBe(0);
+  });
+
+  it("says 'full' when the program had already imported the whole package", async () => {
+    const result = await runProbe({ PRELOAD: '1' });
+    expect(result).toMatchObject({ load: 'full', hooked: false, sameClass: true });
+    expect(result.models).toBeGreaterThan(500);
   });
 
   it('imports the whole package when VMCP_KUBECONFIG_LOAD=full', async () => {
