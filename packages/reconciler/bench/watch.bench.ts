@@ -17,7 +17,10 @@ import { RESOURCES } from '../src/index.js';
 
 const COUNT = Number(process.env.VMCP_BENCH_OBJECTS ?? 5000);
 const PATCHES_PER_SECOND = 200;
-const PATCH_SECONDS = Number(process.env.VMCP_BENCH_PATCH_SECONDS ?? 5);
+// Long enough for the peak RSS to settle: a process whose objects keep surviving scavenges has V8
+// enlarge its young generation step by step (our informer took ~40 s at 200 patches/s to reach
+// its maximum); a 5 s window measured a peak 25 MB lower than the steady one.
+const PATCH_SECONDS = Number(process.env.VMCP_BENCH_PATCH_SECONDS ?? 90);
 const contenders = ['bare', 'client-node', 'kube-runtime', 'backend-watcher'];
 
 const percentile = (values: number[], p: number) => {
