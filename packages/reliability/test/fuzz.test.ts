@@ -131,6 +131,33 @@ const workload = fc.record({
   ),
 });
 
+// Well-formed workloads of our group, varied only where conversion decides. Without them a
+// backend is a rare outcome of the junk above: some runs of 3000 reached none.
+const OK_URL = fc.constantFrom('http://ok.svc:8080', 'https://ok.example.com/mcp');
+const wellFormedWorkload = fc.record({
+  apiVersion: fc.constant('toolhive.stacklok.dev/v1beta1'),
+  metadata: fc.record({
+    name: fc.constant('w'),
+    namespace: fc.constant('default'),
+    annotations: maybe(
+      fc.dictionary(fc.string({ maxLength: 20 }), fc.string({ maxLength: 20 }), { maxKeys: 3 }),
+    ),
+  }),
+  spec: fc.record({
+    groupRef: fc.constant({ name: 'g' }),
+    transport: fc.constantFrom('stdio', 'sse', 'streamable-http'),
+    remoteUrl: OK_URL,
+    externalAuthConfigRef: maybe(fc.constant({ name: 'auth' })),
+  }),
+  status: fc.record({
+    phase: fc.constantFrom('Ready', 'Valid'),
+    url: fc.oneof(
+      { arbitrary: OK_URL, weight: 4 },
+      { arbitrary: fc.constantFrom('', 'ftp://nope', 'not a url'), weight: 1 },
+    ),
+  }),
+});
+
 const authConfig = fc.record({
   apiVersion: fc.constant('toolhive.stacklok.dev/v1beta1'),
   kind: fc.constant('MCPExternalAuthConfig'),
@@ -226,7 +253,7 @@ describe('discoverer conversion under random input', () => {
     await fc.assert(
       fc.asyncProperty(
         fc.constantFrom(...KINDS),
-        workload,
+        fc.oneof(workload, wellFormedWorkload),
         maybe(authConfig),
         maybe(secret),
         maybe(configMap),
