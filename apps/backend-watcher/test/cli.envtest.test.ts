@@ -42,22 +42,25 @@ beforeEach(({ onTestFailed }) =>
   }),
 );
 
-function startCli(extra: string[] = []): CliProcess {
-  const cli = new CliProcess([
-    '--group',
-    GROUP,
-    '--namespace',
-    NS,
-    '--kubeconfig',
-    env.kubeconfigPath,
-    '--listen',
-    '127.0.0.1:0',
-    '--api-token-file',
-    tokenFile,
-    '--grace-period',
-    '5s',
-    ...extra,
-  ]);
+function startCli(extra: string[] = [], processEnv: Record<string, string> = {}): CliProcess {
+  const cli = new CliProcess(
+    [
+      '--group',
+      GROUP,
+      '--namespace',
+      NS,
+      '--kubeconfig',
+      env.kubeconfigPath,
+      '--listen',
+      '127.0.0.1:0',
+      '--api-token-file',
+      tokenFile,
+      '--grace-period',
+      '5s',
+      ...extra,
+    ],
+    processEnv,
+  );
   processes.push(cli);
   return cli;
 }
@@ -307,20 +310,9 @@ describe('vmcp-backend-watcher against a real API server', () => {
       } });
       process.on('exit', () => process.stderr.write('probe ' + JSON.stringify(loaded) + '\\n'));
     `;
-    const cli = new CliProcess(
-      [
-        '--group',
-        GROUP,
-        '--namespace',
-        NS,
-        '--kubeconfig',
-        env.kubeconfigPath,
-        '--listen',
-        '127.0.0.1:0',
-      ],
-      { NODE_OPTIONS: `--import=data:text/javascript,${encodeURIComponent(probe)}` },
-    );
-    processes.push(cli);
+    const cli = startCli([], {
+      NODE_OPTIONS: `--import=data:text/javascript,${encodeURIComponent(probe)}`,
+    });
     const url = await urlOf(cli);
     await eventually(async () => expect((await fetch(`${url}/readyz`)).status).toBe(200), 30_000);
     cli.kill('SIGTERM');
