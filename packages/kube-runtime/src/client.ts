@@ -1,6 +1,6 @@
-import type { RequestOptions } from 'node:https';
+import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { Agent, request } from 'undici';
 import type { KubeObject, ResourceRef } from './types.js';
 
 /** The Kubernetes `Status` object that API errors carry. */
@@ -92,14 +92,38 @@ export interface WatchResponse {
   body: AsyncIterable<Buffer>;
 }
 
+/** The TLS settings a `KubeConfig` can put into request options, copied onto our agent. */
+const TLS_OPTIONS = [
+  'ca',
+  'cert',
+  'key',
+  'pfx',
+  'passphrase',
+  'servername',
+  'rejectUnauthorized',
+  'ciphers',
+  'crl',
+  'secureProtocol',
+  'secureOptions',
+] as const satisfies readonly (keyof RequestOptions)[];
+
+/** How long a plain request may stay silent (no bytes either way) before it fails. */
+const REQUEST_IDLE_MS = 300_000;
+/** How long a watch may take to answer with its headers; after that the stall watchdog rules. */
+const WATCH_HEADERS_MS = 30_000;
+
 /**
- * HTTP to the API server with undici: TLS and credentials from a `KubeConfig`
- * (`applyToHTTPSOptions` handles token files, exec and OIDC providers and is asked again for
- * every request, so rotated tokens are used), streaming bodies, and cancellation by AbortSignal.
+ * HTTP to the API server with Node's own `http`/`https`: TLS and credentials from a
+ * `KubeConfig` (`applyToHTTPSOptions` handles token files, exec and OIDC providers and is asked
+ * again for every request, so rotated tokens are used), one keep-alive connection pool,
+ * streaming bodies, and cancellation by AbortSignal. A cluster with a `proxy-url` goes through
+ * the proxy agent client-node builds for it.
  */
 export class KubeClient {
   readonly server: string;
   readonly #kubeConfig: KubeConfig;
+  readonly #request: typeof httpsRequest;
+  readonly #proxied: boolean;
   #agent: Agent | undefined;
 
   constructor(kubeConfig: KubeConfig) {
@@ -107,6 +131,8 @@ export class KubeClient {
     if (cluster === null) throw new Error('kubeconfig has no current cluster');
     this.server = cluster.server.replace(/\/$/, '');
     this.#kubeConfig = kubeConfig;
+    this.#request = this.server.startsWith('http:') ? httpRequest : httpsRequest;
+    this.#proxied = Boolean(cluster.proxyUrl);
   }
 
   /** The current context's namespace, if any. */
@@ -115,25 +141,52 @@ export class KubeClient {
     return context?.namespace || undefined;
   }
 
-  async #options(): Promise<{ headers: Record<string, string>; dispatcher: Agent }> {
+  async #options(method: string, accept: Record<string, string>): Promise<RequestOptions> {
     const options: RequestOptions = { headers: {} };
     await this.#kubeConfig.applyToHTTPSOptions(options);
+    // client-node's own agent does not keep connections alive: ours does, with the same TLS
+    // settings. Through a proxy, its proxy agent (cached per cluster and user) is used as is.
     if (this.#agent === undefined) {
-      this.#agent = new Agent({
-        connect: {
-          ...(options.ca ? { ca: options.ca } : {}),
-          ...(options.cert ? { cert: options.cert } : {}),
-          ...(options.key ? { key: options.key } : {}),
-          rejectUnauthorized: options.rejectUnauthorized !== false,
-        },
-        keepAliveTimeout: 30_000,
-      });
+      if (this.#proxied && options.agent instanceof Agent) this.#agent = options.agent;
+      else {
+        const tls: Record<string, unknown> = {};
+        for (const name of TLS_OPTIONS) if (options[name] !== undefined) tls[name] = options[name];
+        const AgentClass = this.#request === httpRequest ? Agent : HttpsAgent;
+        this.#agent = new AgentClass({ ...tls, keepAlive: true, scheduling: 'lifo' });
+      }
     }
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(options.headers ?? {})) {
       if (typeof value === 'string') headers[name.toLowerCase()] = value;
     }
-    return { headers, dispatcher: this.#agent };
+    return {
+      method,
+      agent: this.#agent,
+      headers: { ...headers, ...accept },
+      ...(options.auth ? { auth: options.auth } : {}),
+    };
+  }
+
+  /** Sends a request; resolves with the response once its headers are in. */
+  #send(
+    path: string,
+    options: RequestOptions,
+    payload: string | undefined,
+    signal: AbortSignal | undefined,
+    timeoutMs: number,
+  ): Promise<IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      const request = this.#request(`${this.server}${path}`, {
+        ...options,
+        ...(signal ? { signal } : {}),
+      });
+      request.setTimeout(timeoutMs, () =>
+        request.destroy(new Error(`no answer within ${timeoutMs} ms`)),
+      );
+      request.on('error', reject);
+      request.once('response', resolve);
+      request.end(payload);
+    });
   }
 
   /** One JSON request. Non-2xx answers become {@link ApiError}. */
@@ -142,26 +195,24 @@ export class KubeClient {
     path: string,
     options: { body?: unknown; contentType?: string; signal?: AbortSignal; what?: string } = {},
   ): Promise<T> {
-    const { headers, dispatcher } = await this.#options();
     const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
-    const response = await request(`${this.server}${path}`, {
-      method,
-      dispatcher,
-      headers: {
-        ...headers,
+    const response = await this.#send(
+      path,
+      await this.#options(method, {
         accept: 'application/json',
         ...(payload === undefined
           ? {}
           : { 'content-type': options.contentType ?? 'application/json' }),
-      },
-      ...(payload === undefined ? {} : { body: payload }),
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
-    const text = await response.body.text();
-    if (response.statusCode >= 200 && response.statusCode < 300)
-      return (text ? JSON.parse(text) : undefined) as T;
+      }),
+      payload,
+      options.signal,
+      REQUEST_IDLE_MS,
+    );
+    const text = await readText(response);
+    const code = response.statusCode ?? 0;
+    if (code >= 200 && code < 300) return (text ? JSON.parse(text) : undefined) as T;
     throw apiErrorOf(
-      response.statusCode,
+      code,
       text,
       response.headers['retry-after'],
       `${method} ${path.split('?')[0]}`,
@@ -170,32 +221,35 @@ export class KubeClient {
 
   /** Opens a watch (or any streaming GET); the caller reads `body` and aborts via the signal. */
   async stream(path: string, signal: AbortSignal): Promise<WatchResponse> {
-    const { headers, dispatcher } = await this.#options();
-    const response = await request(`${this.server}${path}`, {
-      method: 'GET',
-      dispatcher,
-      headers: { ...headers, accept: 'application/json' },
+    const response = await this.#send(
+      path,
+      await this.#options('GET', { accept: 'application/json' }),
+      undefined,
       signal,
-      // A watch is long: no body timeout here, the watcher's stall watchdog covers silence.
-      bodyTimeout: 0,
-      headersTimeout: 30_000,
-    });
-    if (response.statusCode !== 200) {
-      const text = await response.body.text();
-      throw apiErrorOf(
-        response.statusCode,
-        text,
-        response.headers['retry-after'],
-        `watch ${path.split('?')[0]}`,
-      );
+      WATCH_HEADERS_MS,
+    );
+    // A watch is long: no idle timeout from here on, the watcher's stall watchdog covers silence.
+    response.socket?.setTimeout(0);
+    const code = response.statusCode ?? 0;
+    if (code !== 200) {
+      const text = await readText(response);
+      throw apiErrorOf(code, text, response.headers['retry-after'], `watch ${path.split('?')[0]}`);
     }
-    return { statusCode: response.statusCode, body: response.body };
+    return { statusCode: code, body: response };
   }
 
-  /** Releases the connection pool. */
+  /** Releases the connection pool (a proxy agent stays with the `KubeConfig` that owns it). */
   async close(): Promise<void> {
-    await this.#agent?.close();
+    if (!this.#proxied) this.#agent?.destroy();
+    this.#agent = undefined;
   }
+}
+
+/** A whole response body as UTF-8 text. */
+async function readText(response: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of response) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** Builds an {@link ApiError} from an error answer. */

@@ -13,6 +13,11 @@ export type KubeConfigLoad =
 /** The names client-node's `config.js` may take from its generated barrel for `slim` to hold. */
 const GENERATED_NAMES = new Set(['createConfiguration', 'ServerConfiguration']);
 const GENERATED_BARREL = './gen/index.js';
+/**
+ * What client-node's kubeconfig modules may take from undici for the deferred load to hold: two
+ * classes it constructs and `fetch`, all used only by API clients (`makeApiClient`).
+ */
+const DEFERRED_UNDICI_NAMES = new Set(['Agent', 'ProxyAgent', 'fetch']);
 
 let loading: Promise<{ KubeConfig: typeof KubeConfig; load: KubeConfigLoad }> | undefined;
 
@@ -55,10 +60,22 @@ async function loadOnce(
     return { KubeConfig, load: 'full' };
   }
   const generated = new URL('./gen/', configUrl).href;
-  const shim = `data:text/javascript,${encodeURIComponent(
+  const shim = dataModule(
     `export * from ${JSON.stringify(`${generated}configuration.js`)};\n` +
       `export * from ${JSON.stringify(`${generated}servers.js`)};\n`,
-  )}`;
+  );
+  // undici (~110 modules, ~9 MB of RSS) is only used by API clients: its three names are bound
+  // to stand-ins that load the very copy client-node resolves on first use (`new Agent(...)`
+  // returns the real Agent).
+  const deferredUndici = dataModule(
+    `import { createRequire } from 'node:module';\n` +
+      `let undici;\n` +
+      `const load = () => (undici ??= createRequire(${JSON.stringify(configUrl)})('undici'));\n` +
+      'export class Agent { constructor(...args) { return new (load().Agent)(...args); } }\n' +
+      'export class ProxyAgent { constructor(...args) { return new (load().ProxyAgent)(...args); } }\n' +
+      'export function fetch(...args) { return load().fetch(...args); }\n',
+  );
+  const dist = new URL('./', configUrl).href;
   // Whether the hook was used: not when the module was already loaded (the program imported the
   // whole package first) or when the loader names it differently (`--preserve-symlinks`).
   let redirected = false;
@@ -68,6 +85,13 @@ async function loadOnce(
         redirected = true;
         return { url: shim, format: 'module', shortCircuit: true };
       }
+      if (
+        specifier === 'undici' &&
+        context.parentURL?.startsWith(dist) &&
+        takesOnlyDeferrableUndici(readSource(context.parentURL))
+      ) {
+        return { url: deferredUndici, format: 'module', shortCircuit: true };
+      }
       return nextResolve(specifier, context);
     },
   });
@@ -76,6 +100,16 @@ async function loadOnce(
     return { KubeConfig, load: redirected ? 'slim' : 'full' };
   } finally {
     hooks.deregister();
+  }
+}
+
+const dataModule = (source: string) => `data:text/javascript,${encodeURIComponent(source)}`;
+
+function readSource(url: string): string {
+  try {
+    return readFileSync(new URL(url), 'utf8');
+  } catch {
+    return '';
   }
 }
 
@@ -111,4 +145,31 @@ export function takesOnlyReexportedNames(source: string): boolean {
     .map((name) => name.trim())
     .filter(Boolean);
   return names.length > 0 && names.every((name) => GENERATED_NAMES.has(name));
+}
+
+/**
+ * Whether a module source takes from undici only names the deferred stand-in provides, in named
+ * imports, and never tests an object against them with `instanceof` (a stand-in class is not
+ * undici's). Exported for tests.
+ */
+export function takesOnlyDeferrableUndici(source: string): boolean {
+  const mentions = source.split(/['"]undici['"]/).length - 1;
+  const imports = [...source.matchAll(/import\s*\{([^}]*)\}\s*from\s*['"]undici['"]/g)];
+  if (mentions === 0 || imports.length !== mentions) return false;
+  return imports.every((match) => {
+    const specifiers = (match[1] ?? '')
+      .split(',')
+      .map((specifier) => specifier.trim())
+      .filter(Boolean);
+    return (
+      specifiers.length > 0 &&
+      specifiers.every((specifier) => {
+        const [imported = '', local = imported] = specifier.split(/\s+as\s+/);
+        return (
+          DEFERRED_UNDICI_NAMES.has(imported) &&
+          !new RegExp(`instanceof\\s+${local}\\b`).test(source)
+        );
+      })
+    );
+  });
 }

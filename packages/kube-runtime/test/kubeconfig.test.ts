@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { takesOnlyReexportedNames } from '../src/kubeconfig.js';
+import { takesOnlyDeferrableUndici, takesOnlyReexportedNames } from '../src/kubeconfig.js';
 
 const source = fileURLToPath(new URL('../src/kubeconfig.ts', import.meta.url));
 
@@ -27,11 +27,34 @@ current-context: x
 const options = {};
 await kubeConfig.applyToHTTPSOptions(options);
 const models = loaded.filter((url) => url.includes('/dist/gen/models/')).length;
+const undici = loaded.filter((url) => url.includes('/undici/')).length;
 const full = await import('@kubernetes/client-node');
 const api = kubeConfig.makeApiClient(full.CoreV1Api);
+// An API call goes through undici (its Agent for the CA, then its fetch): to a port where
+// nothing listens, so it must fail with the connection refused.
+const { createServer } = await import('node:net');
+const free = createServer().listen(0, '127.0.0.1');
+await new Promise((resolve) => free.once('listening', resolve));
+const port = free.address().port;
+await new Promise((resolve) => free.close(resolve));
+const caller = new KubeConfig();
+caller.loadFromString(\`
+apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:\${port}", certificate-authority-data: "Q0E="}}]
+users: [{name: u, user: {token: planted-token}}]
+contexts: [{name: x, context: {cluster: c, user: u}}]
+current-context: x
+\`);
+const apiCall = await caller.makeApiClient(full.CoreV1Api).listNamespace().then(
+  () => 'answered',
+  (error) => error.cause?.code ?? error.message,
+);
 console.log(JSON.stringify({
   load,
   models,
+  undici,
+  apiCall,
   generatedConfiguration: loaded.some((url) => url.endsWith('/dist/gen/configuration.js')),
   hooked: loaded.some((url) => url.startsWith('data:')),
   sameClass: full.KubeConfig === KubeConfig,
@@ -65,15 +88,24 @@ describe('importKubeConfig', () => {
       authorization: 'Bearer planted-token',
       ca: 'CA',
       apiServer: 'https://127.0.0.1:6443/api',
+      apiCall: 'ECONNREFUSED',
     });
-    // The models are only loaded by the later import of the whole package in the probe.
+    // The models and undici are only loaded by the later import of the whole package and the API
+    // call in the probe.
     expect(result.models).toBe(0);
+    expect(result.undici).toBe(0);
   });
 
   it("says 'full' when the program had already imported the whole package", async () => {
     const result = await runProbe({ PRELOAD: '1' });
-    expect(result).toMatchObject({ load: 'full', hooked: false, sameClass: true });
+    expect(result).toMatchObject({
+      load: 'full',
+      hooked: false,
+      sameClass: true,
+      apiCall: 'ECONNREFUSED',
+    });
     expect(result.models).toBeGreaterThan(500);
+    expect(result.undici).toBeGreaterThan(50);
   });
 
   it('imports the whole package when VMCP_KUBECONFIG_LOAD=full', async () => {
@@ -83,8 +115,10 @@ describe('importKubeConfig', () => {
       hooked: false,
       sameClass: true,
       apiServer: 'https://127.0.0.1:6443/api',
+      apiCall: 'ECONNREFUSED',
     });
     expect(result.models).toBeGreaterThan(500);
+    expect(result.undici).toBeGreaterThan(50);
   });
 });
 
@@ -104,5 +138,28 @@ describe('takesOnlyReexportedNames', () => {
     ['an empty import', `import {} from ${barrel};`, false],
   ])('%s → %s', (_name, source, expected) => {
     expect(takesOnlyReexportedNames(source)).toBe(expected);
+  });
+});
+
+describe('takesOnlyDeferrableUndici', () => {
+  it.each([
+    [
+      "client-node 2.0's config.js",
+      "import { Agent as UndiciAgent, ProxyAgent as UndiciProxyAgent, } from 'undici';\nnew UndiciAgent({});",
+      true,
+    ],
+    ['its isomorphic-fetch.js', "import { fetch } from 'undici';\nfetch(url);", true],
+    ['another name', "import { fetch, Headers } from 'undici';", false],
+    ['an instanceof test', "import { Agent } from 'undici';\nif (x instanceof Agent) {}", false],
+    ['a namespace import', "import * as undici from 'undici';", false],
+    ['a default import', "import undici from 'undici';", false],
+    [
+      'a second mention',
+      "import { fetch } from 'undici';\nconst { Agent } = await import('undici');",
+      false,
+    ],
+    ['no mention', "import { fetch } from 'node-fetch';", false],
+  ])('%s → %s', (_name, source, expected) => {
+    expect(takesOnlyDeferrableUndici(source)).toBe(expected);
   });
 });
