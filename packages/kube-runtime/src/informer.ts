@@ -72,7 +72,8 @@ class ListWatchInformer<T extends KubeObject> implements Informer<T> {
   addEventHandler(handler: EventHandler<T>): HandlerRegistration {
     this.#handlers.add(handler);
     if (this.#synced) {
-      for (const object of this.store.list()) this.#call(handler, (h) => h.onAdd?.(object, true));
+      for (const object of this.store.list())
+        this.#deliver({ type: 'add', object, isInInitialList: true }, [handler]);
     }
     return { remove: () => this.#handlers.delete(handler) };
   }
@@ -160,12 +161,12 @@ class ListWatchInformer<T extends KubeObject> implements Informer<T> {
           }
           case 'apply': {
             const change = this.store.apply(event.object);
-            if (change) this.#dispatch([change]);
+            if (change) this.#deliver(change);
             break;
           }
           case 'delete': {
             const change = this.store.delete(event.object);
-            if (change) this.#dispatch([change]);
+            if (change) this.#deliver(change);
             break;
           }
           case 'bookmark':
@@ -178,26 +179,23 @@ class ListWatchInformer<T extends KubeObject> implements Informer<T> {
   }
 
   #dispatch(changes: StoreChange<T>[]): void {
-    for (const change of changes) {
-      for (const handler of this.#handlers) {
-        this.#call(handler, (h) => {
-          if (change.type === 'add') h.onAdd?.(change.object, change.isInInitialList);
-          else if (change.type === 'update') h.onUpdate?.(change.oldObject, change.newObject);
-          else h.onDelete?.(change.object, change.finalStateUnknown);
-        });
-      }
-    }
+    for (const change of changes) this.#deliver(change);
   }
 
-  #call(handler: EventHandler<T>, run: (handler: EventHandler<T>) => void): void {
-    try {
-      run(handler);
-    } catch (error) {
-      this.#handlerErrors++;
-      this.#logger.error(
-        { err: error instanceof Error ? error.message : String(error) },
-        'event handler threw; continuing',
-      );
+  /** Calls the handlers for one change, in order; a handler that throws is logged and counted. */
+  #deliver(change: StoreChange<T>, handlers: Iterable<EventHandler<T>> = this.#handlers): void {
+    for (const handler of handlers) {
+      try {
+        if (change.type === 'add') handler.onAdd?.(change.object, change.isInInitialList);
+        else if (change.type === 'update') handler.onUpdate?.(change.oldObject, change.newObject);
+        else handler.onDelete?.(change.object, change.finalStateUnknown);
+      } catch (error) {
+        this.#handlerErrors++;
+        this.#logger.error(
+          { err: error instanceof Error ? error.message : String(error) },
+          'event handler threw; continuing',
+        );
+      }
     }
   }
 }

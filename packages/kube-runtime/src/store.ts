@@ -27,10 +27,15 @@ export function dropManagedFields<T extends KubeObject>(object: T): T {
   return { ...object, metadata };
 }
 
+/** Freezes an object graph. Walks without allocating (no key arrays): it runs on every event. */
 function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
+  Object.freeze(value);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) deepFreeze(value[i]);
+  } else {
+    const record = value as Record<string, unknown>;
+    for (const key in record) if (Object.hasOwn(record, key)) deepFreeze(record[key]);
   }
   return value;
 }

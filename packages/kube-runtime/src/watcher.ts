@@ -116,24 +116,72 @@ const SHORT_WATCH_MS = 1000;
 
 class StallError extends Error {}
 
-/** Splits a byte stream into lines, also when a line (or a UTF-8 character) spans chunks. */
-async function* lines(body: AsyncIterable<Buffer>, onBytes: () => void): AsyncGenerator<string> {
-  const decoder = new TextDecoder();
-  let buffer = '';
-  for await (const chunk of body) {
-    onBytes();
-    buffer += decoder.decode(chunk, { stream: true });
-    let newline = buffer.indexOf('\n');
-    while (newline >= 0) {
-      const line = buffer.slice(0, newline).trim();
-      buffer = buffer.slice(newline + 1);
-      if (line) yield line;
-      newline = buffer.indexOf('\n');
+/**
+ * Reads a byte stream line by line, also when a line (or a UTF-8 character) spans chunks. Works on
+ * the bytes: a newline byte never occurs inside a multi-byte character, so each complete line is
+ * decoded once, straight from its chunk (pieces are joined only for a line that spans chunks).
+ * Blank lines are skipped. `onBytes` is called for every chunk.
+ */
+class LineReader {
+  readonly #body: AsyncIterator<Buffer>;
+  readonly #onBytes: () => void;
+  #pending: Buffer[] = [];
+  #chunk: Buffer | undefined;
+  #offset = 0;
+
+  constructor(body: AsyncIterable<Buffer>, onBytes: () => void) {
+    this.#body = body[Symbol.asyncIterator]();
+    this.#onBytes = onBytes;
+  }
+
+  /** The next line, or undefined at the end of the stream. Rejects when the stream fails. */
+  async next(): Promise<string | undefined> {
+    for (;;) {
+      const line = this.#nextBuffered();
+      if (line !== undefined) return line;
+      const read = await this.#body.next();
+      if (read.done) return this.#rest();
+      this.#onBytes();
+      this.#chunk = read.value;
+      this.#offset = 0;
     }
   }
-  const rest = (buffer + decoder.decode()).trim();
-  if (rest) yield rest;
+
+  /** Stops reading (releases the stream). */
+  async close(): Promise<void> {
+    await this.#body.return?.();
+  }
+
+  #nextBuffered(): string | undefined {
+    for (;;) {
+      const chunk = this.#chunk;
+      if (chunk === undefined) return undefined;
+      const newline = chunk.indexOf(10, this.#offset);
+      if (newline < 0) {
+        if (this.#offset < chunk.length) this.#pending.push(chunk.subarray(this.#offset));
+        this.#chunk = undefined;
+        return undefined;
+      }
+      let line: string;
+      if (this.#pending.length === 0) line = chunk.toString('utf8', this.#offset, newline);
+      else {
+        this.#pending.push(chunk.subarray(this.#offset, newline));
+        line = Buffer.concat(this.#pending).toString('utf8');
+        this.#pending = [];
+      }
+      this.#offset = newline + 1;
+      if (!BLANK.test(line)) return line;
+    }
+  }
+
+  #rest(): string | undefined {
+    const rest = Buffer.concat(this.#pending).toString('utf8');
+    this.#pending = [];
+    return BLANK.test(rest) ? undefined : rest;
+  }
 }
+
+const BLANK = /^\s*$/;
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -273,15 +321,11 @@ export async function* watch<T extends KubeObject>(
     const controller = new AbortController();
     const abortOnStop = () => controller.abort(signal.reason);
     signal.addEventListener('abort', abortOnStop, { once: true });
-    let stallTimer: NodeJS.Timeout | undefined;
-    const armStall = () => {
-      if (stallTimer !== undefined) clearTimeout(stallTimer);
-      stallTimer = setTimeout(() => controller.abort(new StallError('no bytes')), stallMs);
-      stallTimer.unref();
-    };
+    // One timer, pushed back (not replaced) whenever bytes arrive.
+    const stallTimer = setTimeout(() => controller.abort(new StallError('no bytes')), stallMs);
+    stallTimer.unref();
     let outcome: WatcherInput;
     try {
-      armStall();
       const timeoutSeconds = Math.round(minTimeout + random() * (maxTimeout - minTimeout));
       const response = await client.watch(
         {
@@ -296,46 +340,55 @@ export async function* watch<T extends KubeObject>(
         controller.signal,
       );
       let gone = false;
-      for await (const line of lines(response.body, armStall)) {
-        let event: { type?: string; object?: T };
-        try {
-          event = JSON.parse(line);
-        } catch {
-          throw new Error('watch stream carried a line that is not JSON');
-        }
-        const object = event.object;
-        if (event.type === 'ERROR') {
-          const status = object as unknown as { code?: number; reason?: string; message?: string };
-          if (status.code === 410) {
-            gone = true;
-            break;
+      const lines = new LineReader(response.body, () => stallTimer.refresh());
+      try {
+        for (let line = await lines.next(); line !== undefined; line = await lines.next()) {
+          let event: { type?: string; object?: T };
+          try {
+            event = JSON.parse(line);
+          } catch {
+            throw new Error('watch stream carried a line that is not JSON');
           }
-          throw new ApiError(status.code ?? 500, status as never, 'watch (in-stream error)');
-        }
-        if (object === undefined || typeof object !== 'object') continue;
-        events++;
-        options.observer?.onEvent?.();
-        const nextVersion = object.metadata?.resourceVersion;
-        if (nextVersion) resourceVersion = nextVersion;
-        if (pendingInitial) {
-          // The initial state, ended by an annotated bookmark; then the stream is a watch.
-          if (event.type === 'ADDED') yield { type: 'initApply', object: withKind(object) };
-          else if (
-            event.type === 'BOOKMARK' &&
-            object.metadata?.annotations?.[INITIAL_EVENTS_END] === 'true'
-          ) {
-            pendingInitial = false;
-            support.set(supportKey, true);
-            first = false;
-            yield { type: 'initDone', resourceVersion };
-            state = transition(state, { type: 'listed', resourceVersion });
+          const object = event.object;
+          if (event.type === 'ERROR') {
+            const status = object as unknown as {
+              code?: number;
+              reason?: string;
+              message?: string;
+            };
+            if (status.code === 410) {
+              gone = true;
+              break;
+            }
+            throw new ApiError(status.code ?? 500, status as never, 'watch (in-stream error)');
           }
-          continue;
+          if (object === undefined || typeof object !== 'object') continue;
+          events++;
+          options.observer?.onEvent?.();
+          const nextVersion = object.metadata?.resourceVersion;
+          if (nextVersion) resourceVersion = nextVersion;
+          if (pendingInitial) {
+            // The initial state, ended by an annotated bookmark; then the stream is a watch.
+            if (event.type === 'ADDED') yield { type: 'initApply', object: withKind(object) };
+            else if (
+              event.type === 'BOOKMARK' &&
+              object.metadata?.annotations?.[INITIAL_EVENTS_END] === 'true'
+            ) {
+              pendingInitial = false;
+              support.set(supportKey, true);
+              first = false;
+              yield { type: 'initDone', resourceVersion };
+              state = transition(state, { type: 'listed', resourceVersion });
+            }
+            continue;
+          }
+          if (event.type === 'BOOKMARK') yield { type: 'bookmark', resourceVersion };
+          else if (event.type === 'DELETED') yield { type: 'delete', object: withKind(object) };
+          else if (event.type === 'ADDED' || event.type === 'MODIFIED')
+            yield { type: 'apply', object: withKind(object) };
         }
-        if (event.type === 'BOOKMARK') yield { type: 'bookmark', resourceVersion };
-        else if (event.type === 'DELETED') yield { type: 'delete', object: withKind(object) };
-        else if (event.type === 'ADDED' || event.type === 'MODIFIED')
-          yield { type: 'apply', object: withKind(object) };
+      } finally {
+        await lines.close();
       }
       if (gone) {
         logger.info({ resourceVersion }, 'watch expired (410 Gone in stream); relisting');
@@ -383,7 +436,7 @@ export async function* watch<T extends KubeObject>(
         outcome = { type: 'watchFailed', resourceVersion, delayMs: failure(error, 'watch') };
       }
     } finally {
-      if (stallTimer !== undefined) clearTimeout(stallTimer);
+      clearTimeout(stallTimer);
       signal.removeEventListener('abort', abortOnStop);
       controller.abort();
     }

@@ -100,11 +100,20 @@ export function list(
   };
 }
 
-/** A watch answer that writes the given chunks, then closes (or stays open). */
-export function stream(chunks: string[], options: { keepOpen?: boolean } = {}): Handler {
-  return (_req, res) => {
+/**
+ * A watch answer that writes the given chunks, then closes (or stays open). With `gapMs`, each
+ * chunk is written that long after the previous one, so that each arrives on its own.
+ */
+export function stream(
+  chunks: (string | Buffer)[],
+  options: { keepOpen?: boolean; gapMs?: number } = {},
+): Handler {
+  return async (_req, res) => {
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
-    for (const chunk of chunks) res.write(chunk);
+    for (const chunk of chunks) {
+      res.write(chunk);
+      if (options.gapMs) await new Promise((resolve) => setTimeout(resolve, options.gapMs));
+    }
     if (!options.keepOpen) res.end();
   };
 }

@@ -161,6 +161,30 @@ describe('watcher against a scripted server', () => {
     expect(summary(events)).toEqual(['init', 'initDone:1', 'apply:a', 'apply:b', 'apply:a']);
   });
 
+  it('reads lines byte-wise: a character split across chunks, blank lines, no final newline', async () => {
+    server = await ScriptedServer.start();
+    const accented = { ...thing('café', '2'), data: { note: 'naïve — ünïcödé ✓' } };
+    const bytes = Buffer.from(line('ADDED', accented));
+    // Cut inside the two bytes of the first 'é', then inside the three bytes of '—'.
+    const e = bytes.indexOf(Buffer.from('é')) + 1;
+    const dash = bytes.indexOf(Buffer.from('—')) + 2;
+    server.script(
+      list([], '1'),
+      stream(
+        [
+          bytes.subarray(0, e),
+          bytes.subarray(e, dash),
+          Buffer.concat([bytes.subarray(dash), Buffer.from('\n  \n')]),
+          line('MODIFIED', thing('b', '3')).trimEnd(),
+        ],
+        { gapMs: 20 },
+      ),
+    );
+    const events = await collect(4);
+    expect(summary(events)).toEqual(['init', 'initDone:1', 'apply:café', 'apply:b']);
+    expect((events[2] as { object: unknown }).object).toEqual(accented);
+  });
+
   it('asks the watch cache for the first list, pages with limit 500', async () => {
     server = await ScriptedServer.start();
     server.script(list([thing('a', '1')], '1'));
