@@ -4,6 +4,7 @@ import type { Logger, WatcherOptions } from '@vmcp/kube-runtime';
 import { silentLogger } from '@vmcp/kube-runtime';
 import { BackendWatcher } from '@vmcp/reconciler';
 import { createDynamicRegistry, type DynamicRegistry } from '@vmcp/registry';
+import { Registry } from 'prom-client';
 import { parseListen } from './config.js';
 import { createApiServer } from './http.js';
 
@@ -54,12 +55,15 @@ export class ListenError extends Error {
 export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   const logger = options.logger ?? silentLogger;
   const registry = options.registry ?? createDynamicRegistry();
+  // The watcher, its runtime and the HTTP API share one metrics registry, served on /metrics.
+  const metricsRegistry = new Registry();
   const watcher = new BackendWatcher({
     kubeConfig: options.kubeConfig,
     namespace: options.namespace,
     groupRef: options.groupRef,
     registry,
     logger,
+    metricsRegistry,
     gracefulShutdownTimeoutMs: options.gracePeriodMs ?? 10_000,
     ...(options.resyncPeriodMs !== undefined ? { resyncPeriodMs: options.resyncPeriodMs } : {}),
     ...(options.watcher ? { watcher: options.watcher } : {}),
@@ -69,7 +73,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     apiToken: options.apiToken,
     alive: () => watcher.isAlive(),
     ready: () => watcher.hasSynced(),
-    metricsRegistry: watcher.metricsRegistry,
+    metricsRegistry,
     logger: logger.child({ component: 'http' }),
   });
   const { host, port } = parseListen(options.listen ?? '127.0.0.1:8080');

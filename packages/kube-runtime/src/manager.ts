@@ -1,4 +1,4 @@
-import { Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { Controller, type ControllerOptions } from './controller.js';
 import { RuntimeMetrics } from './metrics.js';
 import type { Informer, Logger } from './types.js';
@@ -10,7 +10,11 @@ export type Check = () => boolean | Promise<boolean>;
 /** Options of {@link Manager}. */
 export interface ManagerOptions {
   logger?: Logger;
-  /** Where the runtime's metrics go. Default: a new registry (never prom-client's global one). */
+  /**
+   * Where the runtime's Prometheus metrics go (give a new `Registry` or your own; prom-client's
+   * global one is never used implicitly). Without one the runtime records no metrics, does no
+   * per-event metric work and never loads prom-client.
+   */
   metricsRegistry?: Registry;
   /**
    * How long controllers made by {@link Manager.createController} may take to finish in-flight
@@ -38,7 +42,8 @@ export interface CheckReport {
  * if (!(await manager.waitForCacheSync({ timeoutMs: 30_000 }))) throw new Error('not synced');
  */
 export class Manager {
-  readonly metrics: RuntimeMetrics;
+  /** The runtime's metrics; undefined when the manager was made without a registry. */
+  readonly metrics: RuntimeMetrics | undefined;
   readonly #logger: Logger;
   readonly #graceMs: number;
   readonly #informers: Informer[] = [];
@@ -51,13 +56,13 @@ export class Manager {
   constructor(options: ManagerOptions = {}) {
     this.#logger = options.logger ?? silentLogger;
     this.#graceMs = options.gracefulShutdownTimeoutMs ?? 30_000;
-    this.metrics = new RuntimeMetrics(options.metricsRegistry ?? new Registry());
+    this.metrics = options.metricsRegistry && new RuntimeMetrics(options.metricsRegistry);
     this.#readyChecks.set('informers-synced', () => this.hasSynced());
     this.#healthChecks.set('manager', () => this.#state === 'running');
   }
 
-  get metricsRegistry(): Registry {
-    return this.metrics.registry;
+  get metricsRegistry(): Registry | undefined {
+    return this.metrics?.registry;
   }
 
   /** The controllers, in the order they were added. */
@@ -82,7 +87,7 @@ export class Manager {
   createController(options: ControllerOptions): Controller {
     const controller = new Controller({
       logger: this.#logger,
-      metrics: this.metrics.forController(options.name),
+      ...(this.metrics ? { metrics: this.metrics.forController(options.name) } : {}),
       gracefulShutdownTimeoutMs: this.#graceMs,
       ...options,
     });
@@ -93,7 +98,7 @@ export class Manager {
   addController(controller: Controller): this {
     if (this.#state !== 'new') throw new Error('manager: controllers must be added before start');
     this.#controllers.push(controller);
-    this.metrics.trackQueue(controller.name, controller.queue);
+    this.metrics?.trackQueue(controller.name, controller.queue);
     return this;
   }
 

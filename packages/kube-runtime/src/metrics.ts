@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { createRequire } from 'node:module';
+import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ControllerMetrics } from './controller.js';
 import type { WorkQueue, WorkQueueMetrics } from './workqueue.js';
 
@@ -7,6 +8,17 @@ export interface WatchMetrics {
   relist(resource: string): void;
   restart(resource: string, reason: string): void;
   event(resource: string): void;
+}
+
+/**
+ * prom-client, loaded when the first metrics are made, so that a program that records none does
+ * not pay for it (with @opentelemetry/api, ~90 modules). It is CommonJS: this is the same module
+ * instance an `import` of it gives.
+ */
+let promClient: typeof import('prom-client') | undefined;
+function loadPromClient(): typeof import('prom-client') {
+  promClient ??= createRequire(import.meta.url)('prom-client') as typeof import('prom-client');
+  return promClient;
 }
 
 const latencyBuckets = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 60];
@@ -32,6 +44,7 @@ export class RuntimeMetrics {
   readonly #lastEvent: Gauge<'resource'>;
 
   constructor(registry: Registry) {
+    const { Counter, Gauge, Histogram } = loadPromClient();
     this.registry = registry;
     const registers = [registry];
     this.#reconcileTotal = new Counter({

@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { Manager } from '../src/manager.js';
@@ -77,8 +80,9 @@ describe('Manager', () => {
     while (!reconciled.includes('bad') || !reconciled.includes('a')) {
       await new Promise((r) => setTimeout(r, 5));
     }
-    manager.metrics.watch.relist('mcpservers');
-    manager.metrics.watch.restart('mcpservers', 'gone');
+    expect(manager.metricsRegistry).toBe(registry);
+    manager.metrics?.watch.relist('mcpservers');
+    manager.metrics?.watch.restart('mcpservers', 'gone');
     const text = await registry.metrics();
     for (const name of [
       'controller_runtime_reconcile_total{controller="backends",result="success"} 1',
@@ -100,11 +104,58 @@ describe('Manager', () => {
     await running;
   });
 
-  it('keeps the metrics of two managers apart', () => {
-    const one = new Manager();
-    const two = new Manager();
-    expect(one.metricsRegistry).not.toBe(two.metricsRegistry);
+  it('keeps the metrics of two managers apart', async () => {
+    const one = new Manager({ metricsRegistry: new Registry() });
+    const two = new Manager({ metricsRegistry: new Registry() });
     one.createController({ name: 'same', reconcile: () => undefined });
     two.createController({ name: 'same', reconcile: () => undefined });
+    one.metrics?.watch.relist('things');
+    expect(await one.metricsRegistry?.metrics()).toContain(
+      'vmcp_watch_relists_total{resource="things"} 1',
+    );
+    expect(await two.metricsRegistry?.metrics()).not.toContain('resource="things"');
+  });
+
+  it('records no metrics without a registry, and runs all the same', async () => {
+    const manager = new Manager();
+    expect(manager.metrics).toBeUndefined();
+    expect(manager.metricsRegistry).toBeUndefined();
+    const informer = new FakeInformer();
+    const reconciled: string[] = [];
+    manager
+      .addInformer(informer)
+      .createController({ name: 'quiet', reconcile: ({ name }) => void reconciled.push(name) })
+      .watches(informer, byName);
+    const stop = new AbortController();
+    const running = manager.start(stop.signal);
+    informer.sync([object('a')]);
+    await expect.poll(() => reconciled).toEqual(['a']);
+    stop.abort();
+    await running;
+  });
+
+  it('does not load prom-client for a program that records no metrics', async () => {
+    // A fresh process: which modules are loaded is process-wide, and this worker has prom-client.
+    const probe = `
+      import { registerHooks } from 'node:module';
+      const loaded = [];
+      registerHooks({ load(url, context, next) { loaded.push(url); return next(url, context); } });
+      const { Manager, Store } = await import(${JSON.stringify(new URL('../src/index.ts', import.meta.url).href)});
+      new Manager().createController({ name: 'c', reconcile: () => undefined });
+      new Store();
+      const before = loaded.filter((url) => url.includes('/prom-client/')).length;
+      const { Registry } = await import('prom-client');
+      new Manager({ metricsRegistry: new Registry() });
+      console.log(JSON.stringify({ before, after: loaded.filter((url) => url.includes('/prom-client/')).length }));
+    `;
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      // tsx resolves the sources' `.js` specifiers to their `.ts` files.
+      ['--import', 'tsx', '--input-type=module', '--no-warnings', '-e', probe],
+      { cwd: fileURLToPath(new URL('..', import.meta.url)) },
+    );
+    const { before, after } = JSON.parse(stdout.trim());
+    expect(before).toBe(0);
+    expect(after).toBeGreaterThan(0);
   });
 });

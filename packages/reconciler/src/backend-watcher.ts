@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import type { KubeConfig } from '@kubernetes/client-node';
 import {
   type DiscoveryReader,
@@ -19,7 +20,7 @@ import {
   silentLogger,
 } from '@vmcp/kube-runtime';
 import { type DynamicRegistry, redactBackend } from '@vmcp/registry';
-import { Counter, type Registry } from 'prom-client';
+import type { Counter, Registry } from 'prom-client';
 import { BackendReconciler, type Decision } from './backend-reconciler.js';
 import {
   authConfigToRequests,
@@ -55,7 +56,10 @@ export interface BackendWatcherOptions {
   groupRef: string;
   registry: DynamicRegistry;
   logger?: Logger;
-  /** Where metrics go (default: a new registry). */
+  /**
+   * Where the watcher's and its runtime's Prometheus metrics go. Without one no metrics are
+   * recorded and prom-client is never loaded.
+   */
   metricsRegistry?: Registry;
   /**
    * Re-reconcile every workload of the group this often, so that a rotated Secret (Secrets are
@@ -101,8 +105,8 @@ export class BackendWatcher {
   readonly manager: Manager;
   readonly #options: BackendWatcherOptions;
   readonly #logger: Logger;
-  readonly #shadowed: Counter<'kind'>;
-  readonly #skipped: Counter<'reason'>;
+  readonly #shadowed: Counter<'kind'> | undefined;
+  readonly #skipped: Counter<'reason'> | undefined;
   #reconciler: BackendReconciler | undefined;
   #controller: Controller | undefined;
   #registrySynced = false;
@@ -135,7 +139,14 @@ export class BackendWatcher {
         ? { gracefulShutdownTimeoutMs: options.gracefulShutdownTimeoutMs }
         : {}),
     });
-    const registers = [this.manager.metricsRegistry];
+    const metricsRegistry = this.manager.metricsRegistry;
+    if (metricsRegistry === undefined) return;
+    // Loaded only now, so that a watcher without metrics never pays for it (CommonJS: the same
+    // module instance as the caller's `import`).
+    const { Counter } = createRequire(import.meta.url)(
+      'prom-client',
+    ) as typeof import('prom-client');
+    const registers = [metricsRegistry];
     this.#shadowed = new Counter({
       name: 'vmcp_backend_shadowed_total',
       help: 'Reconciles that found several workload kinds sharing one name (the first in precedence wins)',
@@ -150,8 +161,8 @@ export class BackendWatcher {
     });
   }
 
-  /** The metrics of the watcher and its runtime. */
-  get metricsRegistry(): Registry {
+  /** The metrics of the watcher and its runtime, when it was given a registry. */
+  get metricsRegistry(): Registry | undefined {
     return this.manager.metricsRegistry;
   }
 
@@ -172,7 +183,7 @@ export class BackendWatcher {
       client,
       namespace: this.namespace,
       logger: this.#logger,
-      metrics: this.manager.metrics.watch,
+      ...(this.manager.metrics ? { metrics: this.manager.metrics.watch } : {}),
       ...(this.#options.watcher ? { watcher: this.#options.watcher } : {}),
     });
     const informers = {
@@ -339,9 +350,9 @@ export class BackendWatcher {
   }
 
   #observe(name: string, decision: Decision): void {
-    if ('shadowed' in decision) for (const kind of decision.shadowed) this.#shadowed.inc({ kind });
+    if ('shadowed' in decision) for (const kind of decision.shadowed) this.#shadowed?.inc({ kind });
     if (decision.action === 'remove' && decision.reason === 'skipped')
-      this.#skipped.inc({ reason: decision.outcome.reason });
+      this.#skipped?.inc({ reason: decision.outcome.reason });
     if (decision.action === 'upsert' && decision.changed) {
       this.#logger.info(
         { name, kind: decision.kind, version: this.registry.version },

@@ -1,5 +1,6 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { createDynamicRegistry, type DynamicRegistry } from '@vmcp/registry';
+import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { BackendWatcher, type BackendWatcherOptions, parseGroupRef } from '../src/index.js';
 
@@ -65,5 +66,21 @@ describe('BackendWatcher construction', () => {
     stop.abort();
     await running;
     expect(watcher.isAlive()).toBe(false);
+  });
+
+  it('records metrics only into a registry it is given', async () => {
+    expect(new BackendWatcher(valid()).metricsRegistry).toBeUndefined();
+    const metricsRegistry = new Registry();
+    const watcher = new BackendWatcher({ ...valid(), metricsRegistry });
+    expect(watcher.metricsRegistry).toBe(metricsRegistry);
+    const names = (await metricsRegistry.getMetricsAsJSON()).map((metric) => metric.name);
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'vmcp_backend_shadowed_total',
+        'vmcp_backend_skipped_total',
+        'vmcp_watch_relists_total',
+        'controller_runtime_reconcile_total',
+      ]),
+    );
   });
 });

@@ -249,6 +249,10 @@ describe('malformed input while valid backends keep flowing', () => {
         new RegExp(`vmcp_backend_skipped_total\\{reason="${reason}"\\} [1-9]`),
       );
     }
+    // The runtime's metrics are on the same registry.
+    expect(metrics).toMatch(
+      /controller_runtime_reconcile_total\{controller="vmcp-backends",result="success"\} [1-9]/,
+    );
     expect(sidecar.registry.count()).toBe(good + oddButValid.length);
     expect(sidecar.watcher.isAlive()).toBe(true);
     // The long id is served by the HTTP API too.
