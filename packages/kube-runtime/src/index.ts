@@ -38,7 +38,13 @@ export {
   MaxOfRateLimiter,
 } from './ratelimiter.js';
 export type { StoreChange, StoreReplacement } from './store.js';
-export { dropManagedFields, keyOf, Store } from './store.js';
+export {
+  dropApplyMetadata,
+  dropManagedFields,
+  keyOf,
+  LAST_APPLIED_ANNOTATION,
+  Store,
+} from './store.js';
 export type {
   EventHandler,
   HandlerRegistration,

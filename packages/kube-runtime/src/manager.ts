@@ -65,6 +65,11 @@ export class Manager {
     return this.metrics?.registry;
   }
 
+  /** The informers, in the order they were added. */
+  get informers(): readonly Informer[] {
+    return this.#informers;
+  }
+
   /** The controllers, in the order they were added. */
   get controllers(): readonly Controller[] {
     return this.#controllers;

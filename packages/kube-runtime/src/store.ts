@@ -28,6 +28,23 @@ export function dropManagedFields<T extends KubeObject>(object: T): T {
 }
 
 /** Freezes an object graph. Walks without allocating (no key arrays): it runs on every event. */
+/** The annotation `kubectl apply` keeps on every object it applied: a copy of the whole object. */
+export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/**
+ * Drops the bookkeeping of both kinds of apply: `metadata.managedFields` (server-side) and the
+ * {@link LAST_APPLIED_ANNOTATION} (client-side, a second copy of the object as last applied, often
+ * as large as the rest of it). A transform for caches whose readers need neither.
+ */
+export function dropApplyMetadata<T extends KubeObject>(object: T): T {
+  const annotations = object.metadata?.annotations;
+  if (annotations === undefined || !Object.hasOwn(annotations, LAST_APPLIED_ANNOTATION))
+    return dropManagedFields(object);
+  const { managedFields: _fields, ...metadata } = object.metadata;
+  const { [LAST_APPLIED_ANNOTATION]: _lastApplied, ...kept } = annotations;
+  return { ...object, metadata: { ...metadata, annotations: kept } };
+}
+
 function deepFreeze<T>(value: T): T {
   if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
   Object.freeze(value);

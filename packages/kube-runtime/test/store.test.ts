@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Store } from '../src/store.js';
+import { dropApplyMetadata, LAST_APPLIED_ANNOTATION, Store } from '../src/store.js';
 import type { KubeObject } from '../src/types.js';
 
 const obj = (
@@ -102,5 +102,40 @@ describe('Store', () => {
     store.replace([obj('a', '2', {}, { ref: 'y' })]);
     expect(store.byIndex('byRef', 'x')).toEqual([]);
     expect(() => store.byIndex('nope', 'x')).toThrow(/no index/);
+  });
+
+  it('drops both kinds of apply bookkeeping with dropApplyMetadata, and nothing else', () => {
+    const store = new Store(dropApplyMetadata);
+    const applied = obj(
+      'a',
+      '1',
+      {
+        managedFields: [{ manager: 'kubectl' }],
+        labels: { app: 'fetch' },
+        annotations: { [LAST_APPLIED_ANNOTATION]: '{"spec":{"x":1}}', team: 'tools' },
+      },
+      { x: 1 },
+    );
+    const original = structuredClone(applied);
+    store.apply(applied);
+    expect(store.get('ns/a')).toEqual({
+      metadata: {
+        name: 'a',
+        namespace: 'ns',
+        resourceVersion: '1',
+        uid: 'uid-a',
+        labels: { app: 'fetch' },
+        annotations: { team: 'tools' },
+      },
+      spec: { x: 1 },
+    });
+    // The object given is not changed (a copy is stored).
+    expect(applied).toEqual(original);
+    // Without the annotation it drops managedFields only; without either it keeps the object.
+    const plain = obj('b', '1', { annotations: { team: 'tools' } });
+    expect(dropApplyMetadata(plain)).toBe(plain);
+    expect(dropApplyMetadata(obj('c', '1', { managedFields: [] })).metadata).not.toHaveProperty(
+      'managedFields',
+    );
   });
 });

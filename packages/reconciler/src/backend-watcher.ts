@@ -8,6 +8,7 @@ import {
 } from '@vmcp/discoverer';
 import {
   type Controller,
+  dropApplyMetadata,
   InformerFactory,
   isNotFound,
   KubeClient,
@@ -181,6 +182,9 @@ export class BackendWatcher {
     const client = new KubeClient(this.#options.kubeConfig);
     const factory = new InformerFactory({
       client,
+      // Nothing here reads apply bookkeeping; the last-applied annotation alone can double what a
+      // kubectl-applied object takes in the cache.
+      transform: dropApplyMetadata,
       namespace: this.namespace,
       logger: this.#logger,
       ...(this.manager.metrics ? { metrics: this.manager.metrics.watch } : {}),

@@ -116,6 +116,33 @@ describe('BackendWatcher on a real API server', () => {
     expect(registry.version).toBe(before + 2);
   });
 
+  it("keeps no apply bookkeeping in its cache, and a workload's own annotations reach the backend", async () => {
+    const { registry: own, watcher } = await startWatcher('applied');
+    const spec = serverSpec('applied');
+    await clients.MCPServer.create({
+      apiVersion: API,
+      kind: 'MCPServer',
+      metadata: {
+        name: 'applied',
+        annotations: {
+          'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify({ spec }),
+          'example.com/team': 'tools',
+        },
+      },
+      spec,
+    } as KubeObject);
+    await clients.MCPServer.patchStatus('applied', { status: ready('applied') });
+    await eventually(() => expect(own.get('applied')?.metadata['example.com/team']).toBe('tools'));
+    const servers = watcher.manager.informers.find((i) => i.resource.kind === 'MCPServer');
+    const cached = servers?.store.get(`${NS}/applied`);
+    expect(cached?.metadata.annotations).toEqual({ 'example.com/team': 'tools' });
+    expect(cached?.metadata).not.toHaveProperty('managedFields');
+    expect(Object.keys(own.get('applied')?.metadata ?? {})).not.toContain(
+      'kubectl.kubernetes.io/last-applied-configuration',
+    );
+    await clients.MCPServer.delete('applied');
+  });
+
   it('follows a group move in both directions', async () => {
     await create('MCPServer', 'mover', serverSpec(), ready('mover'));
     await eventually(() => expect(registry.get('mover')).toBeDefined());
