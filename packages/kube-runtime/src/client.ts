@@ -125,6 +125,9 @@ export class KubeClient {
   readonly #request: typeof httpsRequest;
   readonly #proxied: boolean;
   #agent: Agent | undefined;
+  #tls: Record<string, unknown> | undefined;
+  /** Every agent made here (older ones until their last request ends), for `close`. */
+  readonly #agents = new Set<Agent>();
 
   constructor(kubeConfig: KubeConfig) {
     const cluster = kubeConfig.getCurrentCluster();
@@ -145,14 +148,29 @@ export class KubeClient {
     const options: RequestOptions = { headers: {} };
     await this.#kubeConfig.applyToHTTPSOptions(options);
     // client-node's own agent does not keep connections alive: ours does, with the same TLS
-    // settings. Through a proxy, its proxy agent (cached per cluster and user) is used as is.
-    if (this.#agent === undefined) {
-      if (this.#proxied && options.agent instanceof Agent) this.#agent = options.agent;
-      else {
-        const tls: Record<string, unknown> = {};
-        for (const name of TLS_OPTIONS) if (options[name] !== undefined) tls[name] = options[name];
+    // settings, made again when they change (an exec plugin's rotated client certificate, a
+    // rewritten CA file). Through a proxy, its proxy agent (cached per cluster and user) is used.
+    if (this.#proxied && options.agent instanceof Agent) this.#agent ??= options.agent;
+    else {
+      const tls: Record<string, unknown> = {};
+      for (const name of TLS_OPTIONS) if (options[name] !== undefined) tls[name] = options[name];
+      if (this.#agent === undefined || !sameSettings(tls, this.#tls)) {
+        const previous = this.#agent;
         const AgentClass = this.#request === httpRequest ? Agent : HttpsAgent;
         this.#agent = new AgentClass({ ...tls, keepAlive: true, scheduling: 'lifo' });
+        this.#agents.add(this.#agent);
+        this.#tls = tls;
+        // Requests in flight (a watch) finish on their connection; idle ones close now, and
+        // older agents left without connections are forgotten.
+        if (previous) {
+          for (const idle of Object.values(previous.freeSockets)) {
+            for (const socket of idle ?? []) socket.destroy();
+          }
+        }
+        for (const agent of this.#agents) {
+          if (agent !== this.#agent && Object.keys(agent.sockets).length === 0)
+            this.#agents.delete(agent);
+        }
       }
     }
     const headers: Record<string, string> = {};
@@ -240,9 +258,23 @@ export class KubeClient {
 
   /** Releases the connection pool (a proxy agent stays with the `KubeConfig` that owns it). */
   async close(): Promise<void> {
-    if (!this.#proxied) this.#agent?.destroy();
+    for (const agent of this.#agents) agent.destroy();
+    this.#agents.clear();
     this.#agent = undefined;
+    this.#tls = undefined;
   }
+}
+
+/** Whether two sets of TLS settings are the same (Buffers by content: files are read each time). */
+function sameSettings(a: Record<string, unknown>, b: Record<string, unknown> | undefined): boolean {
+  if (b === undefined) return false;
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  return keys.every((key) => {
+    const x = a[key];
+    const y = b[key];
+    return Buffer.isBuffer(x) && Buffer.isBuffer(y) ? x.equals(y) : x === y;
+  });
 }
 
 /** A whole response body as UTF-8 text. */

@@ -65,6 +65,31 @@ describe('KubeClient transport', () => {
     await expect.poll(() => connections.closed).toBe(1);
   });
 
+  it('makes a new connection pool when the TLS settings change, and closes every pool', async () => {
+    const { url, connections } = await serve((_req, res) => json(res, 200, {}));
+    const kubeConfig = kubeConfigFor(url, { token: 't' });
+    // An exec plugin rotating the client certificate: each call returns the current one (read
+    // afresh, so a new Buffer each time).
+    let cert = 'one';
+    const apply = kubeConfig.applyToHTTPSOptions.bind(kubeConfig);
+    kubeConfig.applyToHTTPSOptions = async (options) => {
+      await apply(options);
+      options.cert = Buffer.from(cert);
+    };
+    const client = new KubeClient(kubeConfig);
+    await client.requestJson('GET', '/a');
+    await client.requestJson('GET', '/b');
+    expect(connections.opened).toBe(1);
+    cert = 'two';
+    await client.requestJson('GET', '/c');
+    await client.requestJson('GET', '/d');
+    expect(connections.opened).toBe(2);
+    // The idle connection of the old pool was closed at once.
+    await expect.poll(() => connections.closed).toBe(1);
+    await client.close();
+    await expect.poll(() => connections.closed).toBe(2);
+  });
+
   it('sends a body with its content type and length', async () => {
     let received: { type?: string; length?: string; body: string } | undefined;
     const { url } = await serve((req, res) => {
