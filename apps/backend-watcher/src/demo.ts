@@ -2,11 +2,11 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient } from '@vmcp/kube-runtime';
-import type { Backend, DynamicRegistry } from '@vmcp/registry';
+import { type Backend, createDynamicRegistry, type DynamicRegistry } from '@vmcp/registry';
 import type { DemoConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { applyManifests, readManifests } from './manifests.js';
-import { startSidecar } from './sidecar.js';
+import { restartSafeVersion, startSidecar } from './sidecar.js';
 
 /** The examples shipped with the app. */
 export const BUNDLED_EXAMPLES = fileURLToPath(new URL('../examples', import.meta.url));
@@ -69,7 +69,10 @@ export async function runDemo(config: DemoConfig): Promise<number> {
       await client.close();
     }
     out(`Applied ${objects.length} example objects from ${examples}`);
+    // The sidecar's own kind of registry, made here so that the demo knows where it started.
+    const startVersion = restartSafeVersion();
     const sidecar = await startSidecar({
+      registry: createDynamicRegistry([], { initialVersion: startVersion }),
       kubeConfig: cluster.kubeConfig,
       namespace: NAMESPACE,
       groupRef: GROUP,
@@ -93,8 +96,8 @@ export async function runDemo(config: DemoConfig): Promise<number> {
       ) {
         if (!stop.signal.aborted) throw new Error('the watcher did not sync within 60 s');
       } else {
-        printRegistry(sidecar.registry, out);
-        if (!config.once) await follow(sidecar.registry, stop.signal, out);
+        printRegistry(sidecar.registry, startVersion, out);
+        if (!config.once) await follow(sidecar.registry, startVersion, stop.signal, out);
       }
     } finally {
       process.off('SIGINT', onSignal);
@@ -110,20 +113,27 @@ export async function runDemo(config: DemoConfig): Promise<number> {
 
 async function follow(
   registry: DynamicRegistry,
+  startVersion: number,
   signal: AbortSignal,
   out: (line?: string) => void,
 ): Promise<void> {
   for await (const _change of registry.changes({ signal })) {
     // Coalesce a burst of changes into one print of the newest state.
     await new Promise((resolve) => setTimeout(resolve, 100));
-    printRegistry(registry, out);
+    printRegistry(registry, startVersion, out);
   }
 }
 
-function printRegistry(registry: DynamicRegistry, out: (line?: string) => void): void {
+function printRegistry(
+  registry: DynamicRegistry,
+  startVersion: number,
+  out: (line?: string) => void,
+): void {
   const { version, backends } = registry.snapshot();
   out();
-  out(`registry version ${version}: ${backends.length} backend(s)`);
+  out(
+    `registry version ${version} (${version - startVersion} changes since start): ${backends.length} backend(s)`,
+  );
   const rows = backends.map((b: Backend) => [
     b.id,
     b.type ?? 'workload',

@@ -18,4 +18,4 @@ export { contextNamespace, loadKubeConfig } from './kubeconfig.js';
 export { createLogger, SECRET_LOG_PATHS, version } from './logger.js';
 export { applyManifests, readManifests, resourceOf } from './manifests.js';
 export type { Sidecar, SidecarOptions } from './sidecar.js';
-export { ListenError, startSidecar } from './sidecar.js';
+export { ListenError, restartSafeVersion, startSidecar } from './sidecar.js';

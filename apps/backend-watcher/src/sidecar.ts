@@ -26,7 +26,7 @@ export interface SidecarOptions {
   gracePeriodMs?: number;
   /** Watch options (stall timeout, backoff), mostly for tests. */
   watcher?: WatcherOptions;
-  /** The registry to fill; default a new one. */
+  /** The registry to fill; default a new one starting at {@link restartSafeVersion}. */
   registry?: DynamicRegistry;
 }
 
@@ -42,6 +42,18 @@ export interface Sidecar extends AsyncDisposable {
   close(): Promise<void>;
 }
 
+/**
+ * The version a new sidecar's registry starts at: its start time in microseconds. Clients keep
+ * versions across a restart of the sidecar (a long-poll's `watch`, an ETag, an SSE
+ * `Last-Event-ID`). Starting above every version an earlier process reached (it would have needed
+ * a million changes per second to catch up with the clock) makes such a client get the whole
+ * list or a fresh snapshot, never changes from a history that is not the one it holds, and never
+ * a 304 for content it does not have.
+ */
+export function restartSafeVersion(now: number = Date.now()): number {
+  return Math.floor(now) * 1000;
+}
+
 /** The listen address is taken or not allowed: the CLI prints it as one line. */
 export class ListenError extends Error {
   override readonly name = 'ListenError';
@@ -54,7 +66,8 @@ export class ListenError extends Error {
  */
 export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   const logger = options.logger ?? silentLogger;
-  const registry = options.registry ?? createDynamicRegistry();
+  const registry =
+    options.registry ?? createDynamicRegistry([], { initialVersion: restartSafeVersion() });
   // The watcher, its runtime and the HTTP API share one metrics registry, served on /metrics.
   const metricsRegistry = new Registry();
   const watcher = new BackendWatcher({

@@ -7,7 +7,7 @@ const EXPECTED = ['bedrock', 'docs', 'fetch', 'github', 'jira', 'wiki'];
 
 /** The registry table rows the demo printed last: `id type transport auth url`. */
 function lastTable(stdout: string): string[][] {
-  const blocks = stdout.split(/\nregistry version \d+: /);
+  const blocks = stdout.split(/\nregistry version \d+ \(\d+ changes since start\): /);
   const last = blocks.at(-1) ?? '';
   return last
     .split('\n')
@@ -20,7 +20,7 @@ describe('vmcp-backend-watcher demo', () => {
   it('serves exactly the examples of group engineering, then stops (--once)', async () => {
     const result = await runCli(['demo', '--once', '--listen', '127.0.0.1:0']);
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain('registry version 6: 6 backend(s)');
+    expect(result.stdout).toMatch(/registry version \d+ \(6 changes since start\): 6 backend\(s\)/);
     const rows = lastTable(result.stdout);
     expect(rows.map((r) => r[0])).toEqual(EXPECTED);
     expect(Object.fromEntries(rows.map((r) => [r[0], r[3]]))).toEqual({
@@ -37,7 +37,7 @@ describe('vmcp-backend-watcher demo', () => {
   it('prints a kubeconfig for kubectl, and Ctrl-C removes everything it started', async () => {
     const demo = new CliProcess(['demo', '--listen', '127.0.0.1:0']);
     try {
-      await eventually(() => expect(demo.stdout).toContain('registry version 6'), 60_000);
+      await eventually(() => expect(demo.stdout).toContain('(6 changes since start)'), 60_000);
       const kubeconfig = /kubeconfig: +(\S+)/.exec(demo.stdout)?.[1] ?? '';
       const url = /HTTP API: +(\S+)\/v1\/backends/.exec(demo.stdout)?.[1] ?? '';
       expect(existsSync(kubeconfig)).toBe(true);

@@ -13,6 +13,7 @@ import {
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type ApiServer, acceptsGzip, createApiServer } from '../src/http.js';
+import { restartSafeVersion } from '../src/sidecar.js';
 import { SseClient } from './support/sse.js';
 
 // Counts compressions (the real gzipSync does the work).
@@ -51,8 +52,11 @@ interface Harness {
   metrics: Registry;
 }
 
-async function start(apiToken?: string, slowClientTimeoutMs?: number): Promise<Harness> {
-  const registry = createDynamicRegistry();
+async function start(
+  apiToken?: string,
+  slowClientTimeoutMs?: number,
+  registry: DynamicRegistry = createDynamicRegistry(),
+): Promise<Harness> {
   const state = { alive: true, ready: true };
   const metrics = new Registry();
   const api = createApiServer({
@@ -526,6 +530,51 @@ describe('GET /v1/events', () => {
     expect((await poll).status).toBe(503);
     expect((await get('/v1/backends')).status).toBe(503);
     expect((await get('/readyz')).status).toBe(503);
+  });
+});
+
+describe('versions across a restart of the sidecar', () => {
+  it('starts each process above every version an earlier one reached', () => {
+    const earlier = restartSafeVersion(Date.parse('2026-11-25T10:00:00Z'));
+    // Even after a million changes a second for its whole life, the earlier process stays below.
+    const reached = earlier + 1_000_000 * 3600;
+    expect(restartSafeVersion(Date.parse('2026-11-25T11:00:00.001Z'))).toBeGreaterThan(reached);
+    expect(Number.isSafeInteger(restartSafeVersion(Date.parse('2200-01-01T00:00:00Z')))).toBe(true);
+  });
+
+  it("gives a client holding an earlier process's version the whole content, on every route", async () => {
+    const registry = createDynamicRegistry([], { initialVersion: restartSafeVersion() });
+    const restarted = await start(TOKEN, undefined, registry);
+    try {
+      registry.upsert(backend('a'));
+      // What the client held: the version after the first change of the process an hour before
+      // (with versions from 0 in both processes it would equal this one's: a 304, a resume).
+      const old = restartSafeVersion(Date.now() - 3_600_000) + 1;
+      // A long-poll answers at once with the list.
+      const poll = await fetch(`${restarted.url}/v1/backends?watch=${old}&timeoutSeconds=1`);
+      expect(poll.status).toBe(200);
+      expect(await poll.json()).toMatchObject({
+        version: registry.version,
+        backends: [{ id: 'a' }],
+      });
+      // A conditional GET is not a 304.
+      const conditional = await fetch(`${restarted.url}/v1/backends`, {
+        headers: { 'if-none-match': `"${old}"` },
+      });
+      expect(conditional.status).toBe(200);
+      // An event stream starts with a snapshot, not with changes after the old version.
+      const client = await SseClient.connect(`${restarted.url}/v1/events`, {
+        'last-event-id': String(old),
+      });
+      open.push(client);
+      const [first] = await client.waitFor(1);
+      expect(first).toMatchObject({ event: 'snapshot', id: String(registry.version) });
+    } finally {
+      for (const client of open.splice(0)) client.close();
+      restarted.api.drain();
+      restarted.api.server.closeAllConnections();
+      await new Promise((resolve) => restarted.api.server.close(resolve));
+    }
   });
 });
 

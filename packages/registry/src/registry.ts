@@ -87,6 +87,12 @@ export interface DynamicRegistry extends BackendRegistry {
 export interface DynamicRegistryOptions {
   /** How many changes stay available for `changes({ sinceVersion })`. Default 1024. */
   historyLimit?: number;
+  /**
+   * The version to start at (a non-negative safe integer; default 0). A process whose versions
+   * outlive it in clients (a server handing them out) starts from a value that grows with time,
+   * so that a restarted process never hands out a version an earlier one did.
+   */
+  initialVersion?: number;
 }
 
 const byId = (a: Backend, b: Backend): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
@@ -133,7 +139,13 @@ class MutableRegistry extends MapRegistry implements DynamicRegistry {
 
   constructor(initial: Iterable<Backend>, options: DynamicRegistryOptions) {
     super(initial, 'createDynamicRegistry');
-    this.#log = new ChangeLog(0, options.historyLimit ?? 1024);
+    const start = options.initialVersion ?? 0;
+    if (!Number.isSafeInteger(start) || start < 0) {
+      throw new TypeError(
+        `createDynamicRegistry: initialVersion must be a non-negative safe integer, got ${String(start)}`,
+      );
+    }
+    this.#log = new ChangeLog(start, options.historyLimit ?? 1024);
   }
 
   override get version(): number {
@@ -246,8 +258,8 @@ export function createImmutableRegistry(backends: Iterable<Backend> = []): Backe
 }
 
 /**
- * A registry for dynamic mode. It starts at version 0 whatever the initial content (the
- * baseline); every change of content moves the version by exactly one.
+ * A registry for dynamic mode. It starts at version 0 (or `initialVersion`) whatever the initial
+ * content (the baseline); every change of content moves the version by exactly one.
  *
  * @example
  * const registry = createDynamicRegistry();

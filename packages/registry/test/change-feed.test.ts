@@ -121,6 +121,34 @@ describe('changes', () => {
   });
 });
 
+describe('initialVersion', () => {
+  it('starts there, steps by one, and treats earlier versions as another history', async () => {
+    const start = 1_764_000_000_000_000;
+    const registry = createDynamicRegistry([backend('a')], { initialVersion: start });
+    expect(registry.version).toBe(start);
+    expect(registry.snapshot().version).toBe(start);
+    registry.upsert(backend('b'));
+    expect(registry.version).toBe(start + 1);
+    // From the start: the changes since; from a version of an earlier process: a reset.
+    expect((await take(registry.changes({ sinceVersion: start }), 1))[0]).toMatchObject({
+      version: start + 1,
+      upserted: [backend('b')],
+    });
+    expect((await take(registry.changes({ sinceVersion: 57 }), 1))[0]).toMatchObject({
+      version: start + 1,
+      reset: true,
+      upserted: [backend('a'), backend('b')],
+    });
+    expect(await registry.waitForChange(57)).toEqual({ changed: true, version: start + 1 });
+  });
+
+  it.each([-1, 1.5, Number.MAX_SAFE_INTEGER + 2, Number.NaN])('rejects %s', (initialVersion) => {
+    expect(() => createDynamicRegistry([], { initialVersion })).toThrow(
+      /initialVersion must be a non-negative safe integer/,
+    );
+  });
+});
+
 describe('waitForChange', () => {
   it('resolves at once when the version already differs', async () => {
     const registry = createDynamicRegistry();
