@@ -1,5 +1,6 @@
 import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
+import type { Readable } from 'node:stream';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { KubeObject, ResourceRef } from './types.js';
 
@@ -89,7 +90,8 @@ const PATCH_CONTENT_TYPES: Record<PatchType, string> = {
 /** The streaming answer of a watch request. */
 export interface WatchResponse {
   statusCode: number;
-  body: AsyncIterable<Buffer>;
+  /** The body, not yet read (flowing or async-iterable); destroy it to stop. */
+  body: Readable;
 }
 
 /** The TLS settings a `KubeConfig` can put into request options, copied onto our agent. */
@@ -199,7 +201,7 @@ export class KubeClient {
         ...(signal ? { signal } : {}),
       });
       request.setTimeout(timeoutMs, () =>
-        request.destroy(new Error(`no answer within ${timeoutMs} ms`)),
+        request.destroy(new Error(`no bytes from the API server for ${timeoutMs} ms`)),
       );
       request.on('error', reject);
       request.once('response', resolve);
@@ -237,21 +239,31 @@ export class KubeClient {
     );
   }
 
-  /** Opens a watch (or any streaming GET); the caller reads `body` and aborts via the signal. */
-  async stream(path: string, signal: AbortSignal): Promise<WatchResponse> {
+  /**
+   * Opens a watch (or any streaming GET, `what` naming it in errors); the caller reads `body` and
+   * aborts via the signal.
+   */
+  async stream(path: string, signal: AbortSignal, what = 'watch'): Promise<WatchResponse> {
+    const watching = what === 'watch';
     const response = await this.#send(
       path,
       await this.#options('GET', { accept: 'application/json' }),
       undefined,
       signal,
-      WATCH_HEADERS_MS,
+      watching ? WATCH_HEADERS_MS : REQUEST_IDLE_MS,
     );
     // A watch is long: no idle timeout from here on, the watcher's stall watchdog covers silence.
-    response.socket?.setTimeout(0);
+    // Anything else keeps failing after that long without a byte.
+    if (watching) response.socket?.setTimeout(0);
     const code = response.statusCode ?? 0;
     if (code !== 200) {
       const text = await readText(response);
-      throw apiErrorOf(code, text, response.headers['retry-after'], `watch ${path.split('?')[0]}`);
+      throw apiErrorOf(
+        code,
+        text,
+        response.headers['retry-after'],
+        `${what} ${path.split('?')[0]}`,
+      );
     }
     return { statusCode: code, body: response };
   }
@@ -370,6 +382,18 @@ export class ResourceClient<T extends KubeObject = KubeObject> {
       'GET',
       this.#path() + queryString(options),
       signal ? { signal } : {},
+    );
+  }
+
+  /**
+   * One page (or the whole list when the server ignores `limit`) as a stream, for
+   * {@link ListScanner}: items can be handled one by one as they arrive.
+   */
+  listStream(options: ListOptions = {}, signal?: AbortSignal): Promise<WatchResponse> {
+    return this.client.stream(
+      this.#path() + queryString(options),
+      signal ?? new AbortController().signal,
+      'list',
     );
   }
 

@@ -63,7 +63,8 @@ export type {
   WatcherOptions,
   WatcherState,
   WatchObserver,
+  WatchSink,
 } from './watcher.js';
-export { transition, watch } from './watcher.js';
+export { runWatcher, transition, watch } from './watcher.js';
 export type { WorkQueueMetrics, WorkQueueOptions } from './workqueue.js';
 export { WorkQueue } from './workqueue.js';

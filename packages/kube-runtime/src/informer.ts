@@ -11,7 +11,7 @@ import type {
   ResourceRef,
 } from './types.js';
 import { silentLogger } from './types.js';
-import { type WatcherOptions, watch } from './watcher.js';
+import { runWatcher, type WatchEvent, type WatcherOptions } from './watcher.js';
 
 /** Options of {@link createInformer}. */
 export interface InformerOptions<T extends KubeObject> {
@@ -110,69 +110,71 @@ class ListWatchInformer<T extends KubeObject> implements Informer<T> {
     const metrics = this.#options.metrics;
     // The caller's observer (if any) sees everything the metrics see.
     const observer = this.#options.watcher?.observer;
-    const events = watch<T>(
-      this.#client,
-      {
-        ...this.#options.watcher,
-        ...(this.#options.labelSelector ? { labelSelector: this.#options.labelSelector } : {}),
-        ...(this.#options.fieldSelector ? { fieldSelector: this.#options.fieldSelector } : {}),
-        logger: this.#logger,
-        observer: {
-          onRelist: () => {
-            metrics?.relist(resource);
-            observer?.onRelist?.();
-          },
-          onWatchRestart: (reason) => {
-            metrics?.restart(resource, reason);
-            observer?.onWatchRestart?.(reason);
-          },
-          onEvent: () => {
-            metrics?.event(resource);
-            observer?.onEvent?.();
+    // A (re)list is built aside object by object and swapped in at its end. Events arrive
+    // synchronously as the stream is parsed: no promise per event.
+    let replacement: StoreReplacement<T> | undefined;
+    const onEvent = (event: WatchEvent<T>): void => {
+      switch (event.type) {
+        case 'init':
+          replacement = this.store.beginReplace();
+          break;
+        case 'initApply':
+          replacement ??= this.store.beginReplace();
+          replacement.add(event.object);
+          break;
+        case 'initDone': {
+          const changes = (replacement ?? this.store.beginReplace()).commit();
+          replacement = undefined;
+          this.#lastSyncResourceVersion = event.resourceVersion;
+          this.#dispatch(changes);
+          if (!this.#synced) {
+            this.#synced = true;
+            this.#logger.info({ objects: this.store.size }, 'synced');
+            for (const wake of this.#syncWaiters) wake();
+            this.#syncWaiters.clear();
+          }
+          break;
+        }
+        case 'apply': {
+          const change = this.store.apply(event.object);
+          if (change) this.#deliver(change);
+          break;
+        }
+        case 'delete': {
+          const change = this.store.delete(event.object);
+          if (change) this.#deliver(change);
+          break;
+        }
+        case 'bookmark':
+          break;
+      }
+    };
+    try {
+      await runWatcher<T>(
+        this.#client,
+        {
+          ...this.#options.watcher,
+          ...(this.#options.labelSelector ? { labelSelector: this.#options.labelSelector } : {}),
+          ...(this.#options.fieldSelector ? { fieldSelector: this.#options.fieldSelector } : {}),
+          logger: this.#logger,
+          observer: {
+            onRelist: () => {
+              metrics?.relist(resource);
+              observer?.onRelist?.();
+            },
+            onWatchRestart: (reason) => {
+              metrics?.restart(resource, reason);
+              observer?.onWatchRestart?.(reason);
+            },
+            onEvent: () => {
+              metrics?.event(resource);
+              observer?.onEvent?.();
+            },
           },
         },
-      },
-      signal,
-    );
-    // A (re)list is built aside object by object and swapped in at its end.
-    let replacement: StoreReplacement<T> | undefined;
-    try {
-      for await (const event of events) {
-        switch (event.type) {
-          case 'init':
-            replacement = this.store.beginReplace();
-            break;
-          case 'initApply':
-            replacement ??= this.store.beginReplace();
-            replacement.add(event.object);
-            break;
-          case 'initDone': {
-            const changes = (replacement ?? this.store.beginReplace()).commit();
-            replacement = undefined;
-            this.#lastSyncResourceVersion = event.resourceVersion;
-            this.#dispatch(changes);
-            if (!this.#synced) {
-              this.#synced = true;
-              this.#logger.info({ objects: this.store.size }, 'synced');
-              for (const wake of this.#syncWaiters) wake();
-              this.#syncWaiters.clear();
-            }
-            break;
-          }
-          case 'apply': {
-            const change = this.store.apply(event.object);
-            if (change) this.#deliver(change);
-            break;
-          }
-          case 'delete': {
-            const change = this.store.delete(event.object);
-            if (change) this.#deliver(change);
-            break;
-          }
-          case 'bookmark':
-            break;
-        }
-      }
+        signal,
+        onEvent,
+      );
     } finally {
       this.#running = false;
     }

@@ -1,5 +1,7 @@
+import type { Readable } from 'node:stream';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { ApiError, isGone, isTooLargeResourceVersion, type ResourceClient } from './client.js';
+import { ListScanner } from './list-scanner.js';
 import type { KubeObject, Logger } from './types.js';
 import { silentLogger } from './types.js';
 
@@ -117,50 +119,37 @@ const SHORT_WATCH_MS = 1000;
 class StallError extends Error {}
 
 /**
- * Reads a byte stream line by line, also when a line (or a UTF-8 character) spans chunks. Works on
+ * Splits a byte stream into lines, also when a line (or a UTF-8 character) spans chunks. Works on
  * the bytes: a newline byte never occurs inside a multi-byte character, so each complete line is
  * decoded once, straight from its chunk (pieces are joined only for a line that spans chunks).
- * Blank lines are skipped. `onBytes` is called for every chunk.
+ * Blank lines are skipped.
  */
-class LineReader {
-  readonly #body: AsyncIterator<Buffer>;
-  readonly #onBytes: () => void;
+class LineSplitter {
+  /** Pieces of a line that spans chunks (no newline in them). */
   #pending: Buffer[] = [];
   #chunk: Buffer | undefined;
   #offset = 0;
+  /** Chunks pushed while the current one still had lines to read. */
+  #queued: Buffer[] = [];
 
-  constructor(body: AsyncIterable<Buffer>, onBytes: () => void) {
-    this.#body = body[Symbol.asyncIterator]();
-    this.#onBytes = onBytes;
-  }
-
-  /** The next line, or undefined at the end of the stream. Rejects when the stream fails. */
-  async next(): Promise<string | undefined> {
-    for (;;) {
-      const line = this.#nextBuffered();
-      if (line !== undefined) return line;
-      const read = await this.#body.next();
-      if (read.done) return this.#rest();
-      this.#onBytes();
-      this.#chunk = read.value;
+  push(chunk: Buffer): void {
+    if (this.#chunk === undefined) {
+      this.#chunk = chunk;
       this.#offset = 0;
-    }
+    } else this.#queued.push(chunk);
   }
 
-  /** Stops reading (releases the stream). */
-  async close(): Promise<void> {
-    await this.#body.return?.();
-  }
-
-  #nextBuffered(): string | undefined {
+  /** The next complete line, or undefined once the chunks pushed have none left. */
+  next(): string | undefined {
     for (;;) {
       const chunk = this.#chunk;
       if (chunk === undefined) return undefined;
       const newline = chunk.indexOf(10, this.#offset);
       if (newline < 0) {
         if (this.#offset < chunk.length) this.#pending.push(chunk.subarray(this.#offset));
-        this.#chunk = undefined;
-        return undefined;
+        this.#chunk = this.#queued.shift();
+        this.#offset = 0;
+        continue;
       }
       let line: string;
       if (this.#pending.length === 0) line = chunk.toString('utf8', this.#offset, newline);
@@ -174,11 +163,96 @@ class LineReader {
     }
   }
 
-  #rest(): string | undefined {
+  /** What is left after the last newline, once the stream has ended. */
+  rest(): string | undefined {
     const rest = Buffer.concat(this.#pending).toString('utf8');
     this.#pending = [];
     return BLANK.test(rest) ? undefined : rest;
   }
+}
+
+/** What a line handler asks of {@link consumeLines}: go on, stop reading, or wait for it. */
+type LineResult = undefined | 'stop' | PromiseLike<unknown>;
+
+const ignore = (): void => undefined;
+
+/**
+ * Reads a streaming body line by line, pushing each line to `onLine` as it arrives: no promise
+ * per line or chunk, which a watch delivering hundreds of events a second would otherwise pay
+ * for. While `onLine` returns a promise the body is paused (backpressure). Resolves at the end
+ * of the body or when `onLine` says `stop`; rejects when the body fails, closes before its end,
+ * or `onLine` throws. The body is destroyed when reading stops early.
+ */
+function consumeLines(
+  body: Readable,
+  onBytes: () => void,
+  onLine: (line: string) => LineResult,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const splitter = new LineSplitter();
+    let settled = false;
+    let waiting = false;
+    let ended = false;
+    const finish = (error?: unknown): void => {
+      if (settled) return;
+      settled = true;
+      body.off('data', onData);
+      body.off('end', onEnd);
+      body.off('close', onClose);
+      body.off('error', finish);
+      // Errors of a body no longer read (an abort after an early stop) are expected.
+      body.on('error', ignore);
+      if (!ended) body.destroy();
+      if (error === undefined) resolve();
+      else reject(error);
+    };
+    const handle = (line: string): boolean => {
+      const result = onLine(line);
+      if (result === undefined) return true;
+      if (result === 'stop') {
+        finish();
+        return false;
+      }
+      waiting = true;
+      body.pause();
+      result.then(() => {
+        waiting = false;
+        if (settled) return;
+        body.resume();
+        drain();
+      }, finish);
+      return false;
+    };
+    const drain = (): void => {
+      try {
+        for (let line = splitter.next(); line !== undefined; line = splitter.next()) {
+          if (!handle(line)) return;
+        }
+        if (!ended) return;
+        const rest = splitter.rest();
+        if (rest !== undefined && !handle(rest)) return;
+        finish();
+      } catch (error) {
+        finish(error);
+      }
+    };
+    const onData = (chunk: Buffer): void => {
+      onBytes();
+      splitter.push(chunk);
+      if (!waiting) drain();
+    };
+    const onEnd = (): void => {
+      ended = true;
+      if (!waiting) drain();
+    };
+    const onClose = (): void => {
+      if (!ended) finish(new Error('watch stream closed before its end'));
+    };
+    body.on('data', onData);
+    body.once('end', onEnd);
+    body.once('close', onClose);
+    body.once('error', finish);
+  });
 }
 
 const BLANK = /^\s*$/;
@@ -198,19 +272,55 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /**
+ * Receives a watcher's events, in order, synchronously as they are parsed. Returning a promise
+ * (any thenable) pauses the watcher, and the stream it reads, until it settles: backpressure for
+ * a consumer that cannot keep up; any other return value is ignored. A sink that throws stops
+ * the watcher: {@link runWatcher} rejects with what it threw.
+ */
+export type WatchSink<T extends KubeObject = KubeObject> = (event: WatchEvent<T>) => unknown;
+
+/** A sink's own failure, carried through the watcher's retry logic untouched. */
+class SinkError extends Error {
+  readonly original: unknown;
+  constructor(original: unknown) {
+    super('watch sink failed');
+    this.original = original;
+  }
+}
+
+/** Calls the sink; returns what to wait for when it asked for backpressure. */
+function deliver<T extends KubeObject>(
+  sink: WatchSink<T>,
+  event: WatchEvent<T>,
+): PromiseLike<unknown> | undefined {
+  let result: unknown;
+  try {
+    result = sink(event);
+  } catch (error) {
+    throw new SinkError(error);
+  }
+  return typeof (result as PromiseLike<unknown> | undefined)?.then === 'function'
+    ? (result as PromiseLike<unknown>)
+    : undefined;
+}
+
+/**
  * Lists then watches a resource, forever: relists on 410 Gone (HTTP or in-stream) and on a too
  * large resourceVersion, resumes a closed watch from the last resourceVersion without a relist,
  * retries every other failure with jittered exponential backoff (honouring `Retry-After`), and
- * aborts and resumes a watch that stays silent past the stall timeout. Ends only when the signal
- * aborts. resourceVersions are opaque: only passed back to the server, never compared.
- * The watcher owns what the client returns: it sets `kind` and `apiVersion` on list items in
- * place and empties each page as it hands the objects on.
+ * aborts and resumes a watch that stays silent past the stall timeout. Resolves only when the
+ * signal aborts (or rejects with what the sink threw). resourceVersions are opaque: only passed
+ * back to the server, never compared. Events go to `sink` as each line of the stream is parsed,
+ * with no promise per event unless the sink asks for one (an informer's cache update is
+ * synchronous); {@link watch} offers the same events as an async iterator.
+ * The watcher owns the objects it parses: it sets `kind` and `apiVersion` on list items in place.
  */
-export async function* watch<T extends KubeObject>(
+export async function runWatcher<T extends KubeObject>(
   client: ResourceClient<T>,
   options: WatcherOptions,
   signal: AbortSignal,
-): AsyncGenerator<WatchEvent<T>> {
+  sink: WatchSink<T>,
+): Promise<void> {
   const logger = (options.logger ?? silentLogger).child({
     resource: client.resource.plural,
     namespace: client.namespace,
@@ -266,12 +376,14 @@ export async function* watch<T extends KubeObject>(
         (watchListMode === 'auto' && support.get(supportKey) !== false));
     if (state.phase === 'listing' && !useWatchList) {
       options.observer?.onRelist?.();
-      yield { type: 'init' };
       try {
+        await deliver(sink, { type: 'init' });
         let continueToken: string | undefined;
         let resourceVersion = '';
         do {
-          const page = await client.listPage(
+          // Each page is read as a stream and each item handed on as soon as it is complete:
+          // the answer is never held whole (a watch-cache list comes unpaginated).
+          const page = await client.listStream(
             {
               ...selectors,
               limit: options.pageSize ?? 500,
@@ -281,21 +393,23 @@ export async function* watch<T extends KubeObject>(
             },
             signal,
           );
-          const { items } = page;
-          for (let i = 0; i < items.length; i++) {
-            const object = withKind(items[i] as T);
-            // Hand each raw object on and let the page forget it: a page of them would otherwise
-            // stay reachable (and be promoted by the GC) until its last object is consumed.
-            items[i] = undefined as unknown as T;
-            yield { type: 'initApply', object };
+          const scanner = new ListScanner();
+          for await (const chunk of page.body) {
+            for (const item of scanner.push(chunk as Buffer)) {
+              if (item === null || typeof item !== 'object') continue;
+              const waiting = deliver(sink, { type: 'initApply', object: withKind(item as T) });
+              if (waiting) await waiting;
+            }
           }
-          continueToken = page.metadata.continue || undefined;
-          resourceVersion = page.metadata.resourceVersion ?? '';
+          const metadata = scanner.finish();
+          continueToken = metadata.continue || undefined;
+          resourceVersion = metadata.resourceVersion ?? '';
         } while (continueToken);
         first = false;
-        yield { type: 'initDone', resourceVersion };
+        await deliver(sink, { type: 'initDone', resourceVersion });
         state = transition(state, { type: 'listed', resourceVersion });
       } catch (error) {
+        if (error instanceof SinkError) throw error.original;
         if (signal.aborted) return;
         if (isGone(error)) {
           // An expired continue token: start the list again, consistently.
@@ -313,7 +427,8 @@ export async function* watch<T extends KubeObject>(
     let pendingInitial = state.phase === 'listing';
     if (pendingInitial) {
       options.observer?.onRelist?.();
-      yield { type: 'init' };
+      await deliver(sink, { type: 'init' });
+      if (signal.aborted) return;
     }
     let resourceVersion = state.phase === 'watching' ? state.resourceVersion : '';
     let events = 0;
@@ -340,56 +455,56 @@ export async function* watch<T extends KubeObject>(
         controller.signal,
       );
       let gone = false;
-      const lines = new LineReader(response.body, () => stallTimer.refresh());
-      try {
-        for (let line = await lines.next(); line !== undefined; line = await lines.next()) {
-          let event: { type?: string; object?: T };
-          try {
-            event = JSON.parse(line);
-          } catch {
-            throw new Error('watch stream carried a line that is not JSON');
-          }
-          const object = event.object;
-          if (event.type === 'ERROR') {
-            const status = object as unknown as {
-              code?: number;
-              reason?: string;
-              message?: string;
-            };
-            if (status.code === 410) {
-              gone = true;
-              break;
-            }
-            throw new ApiError(status.code ?? 500, status as never, 'watch (in-stream error)');
-          }
-          if (object === undefined || typeof object !== 'object') continue;
-          events++;
-          options.observer?.onEvent?.();
-          const nextVersion = object.metadata?.resourceVersion;
-          if (nextVersion) resourceVersion = nextVersion;
-          if (pendingInitial) {
-            // The initial state, ended by an annotated bookmark; then the stream is a watch.
-            if (event.type === 'ADDED') yield { type: 'initApply', object: withKind(object) };
-            else if (
-              event.type === 'BOOKMARK' &&
-              object.metadata?.annotations?.[INITIAL_EVENTS_END] === 'true'
-            ) {
-              pendingInitial = false;
-              support.set(supportKey, true);
-              first = false;
-              yield { type: 'initDone', resourceVersion };
-              state = transition(state, { type: 'listed', resourceVersion });
-            }
-            continue;
-          }
-          if (event.type === 'BOOKMARK') yield { type: 'bookmark', resourceVersion };
-          else if (event.type === 'DELETED') yield { type: 'delete', object: withKind(object) };
-          else if (event.type === 'ADDED' || event.type === 'MODIFIED')
-            yield { type: 'apply', object: withKind(object) };
+      // Each line is handled as it arrives; the sink is awaited only when it asks to be.
+      const onLine = (line: string): LineResult => {
+        let event: { type?: string; object?: T };
+        try {
+          event = JSON.parse(line);
+        } catch {
+          throw new Error('watch stream carried a line that is not JSON');
         }
-      } finally {
-        await lines.close();
-      }
+        const object = event.object;
+        if (event.type === 'ERROR') {
+          const status = object as unknown as { code?: number; reason?: string; message?: string };
+          if (status.code === 410) {
+            gone = true;
+            return 'stop';
+          }
+          throw new ApiError(status.code ?? 500, status as never, 'watch (in-stream error)');
+        }
+        if (object === undefined || typeof object !== 'object') return undefined;
+        events++;
+        options.observer?.onEvent?.();
+        const nextVersion = object.metadata?.resourceVersion;
+        if (nextVersion) resourceVersion = nextVersion;
+        if (pendingInitial) {
+          // The initial state, ended by an annotated bookmark; then the stream is a watch.
+          if (event.type === 'ADDED') {
+            return deliver(sink, { type: 'initApply', object: withKind(object) });
+          }
+          if (
+            event.type === 'BOOKMARK' &&
+            object.metadata?.annotations?.[INITIAL_EVENTS_END] === 'true'
+          ) {
+            pendingInitial = false;
+            support.set(supportKey, true);
+            first = false;
+            const waiting = deliver(sink, { type: 'initDone', resourceVersion });
+            state = transition(state, { type: 'listed', resourceVersion });
+            return waiting;
+          }
+          return undefined;
+        }
+        if (event.type === 'BOOKMARK') return deliver(sink, { type: 'bookmark', resourceVersion });
+        if (event.type === 'DELETED') {
+          return deliver(sink, { type: 'delete', object: withKind(object) });
+        }
+        if (event.type === 'ADDED' || event.type === 'MODIFIED') {
+          return deliver(sink, { type: 'apply', object: withKind(object) });
+        }
+        return undefined;
+      };
+      await consumeLines(response.body, () => stallTimer.refresh(), onLine);
       if (gone) {
         logger.info({ resourceVersion }, 'watch expired (410 Gone in stream); relisting');
         outcome = { type: 'gone' };
@@ -413,6 +528,7 @@ export async function* watch<T extends KubeObject>(
         outcome = { type: 'watchClosed', resourceVersion };
       }
     } catch (error) {
+      if (error instanceof SinkError) throw error.original;
       if (signal.aborted) return;
       const reason = controller.signal.reason;
       const refused =
@@ -459,6 +575,70 @@ export async function* watch<T extends KubeObject>(
             : 'closed',
     );
     state = transition(state, outcome);
+  }
+}
+
+/**
+ * {@link runWatcher} as an async iterator (kube-rs style): the same events, pulled. The watcher
+ * reads ahead by at most one event (it waits, with its stream paused, until the consumer takes
+ * it), so a slow consumer holds the stream back instead of buffering it. Ends when the signal
+ * aborts or the consumer stops iterating.
+ */
+export async function* watch<T extends KubeObject>(
+  client: ResourceClient<T>,
+  options: WatcherOptions,
+  signal: AbortSignal,
+): AsyncGenerator<WatchEvent<T>> {
+  const stop = new AbortController();
+  const onAbort = () => stop.abort(signal.reason);
+  if (signal.aborted) return;
+  signal.addEventListener('abort', onAbort, { once: true });
+  const queue: WatchEvent<T>[] = [];
+  let wakeConsumer: (() => void) | undefined;
+  let releaseWatcher: (() => void) | undefined;
+  let finished = false;
+  let failure: { error: unknown } | undefined;
+  const wake = () => {
+    wakeConsumer?.();
+    wakeConsumer = undefined;
+  };
+  const running = runWatcher(client, options, stop.signal, (event) => {
+    queue.push(event);
+    wake();
+    return new Promise<void>((resolve) => {
+      releaseWatcher = resolve;
+    });
+  }).then(
+    () => {
+      finished = true;
+      wake();
+    },
+    (error: unknown) => {
+      failure = { error };
+      finished = true;
+      wake();
+    },
+  );
+  try {
+    for (;;) {
+      const event = queue.shift();
+      if (event !== undefined) {
+        releaseWatcher?.();
+        releaseWatcher = undefined;
+        yield event;
+        continue;
+      }
+      if (failure) throw failure.error;
+      if (finished) return;
+      await new Promise<void>((resolve) => {
+        wakeConsumer = resolve;
+      });
+    }
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    stop.abort();
+    releaseWatcher?.();
+    await running;
   }
 }
 
