@@ -26,6 +26,7 @@ export type { InformerOptions, ListWatchInformerHandle } from './informer.js';
 export { createInformer, InformerFactory } from './informer.js';
 export type { KubeConfigLoad } from './kubeconfig.js';
 export { importKubeConfig, loadKubeConfigModule } from './kubeconfig.js';
+export { type ListMetadata, ListScanner } from './list-scanner.js';
 export type { Check, CheckReport, ManagerOptions } from './manager.js';
 export { Manager } from './manager.js';
 export type { WatchMetrics } from './metrics.js';

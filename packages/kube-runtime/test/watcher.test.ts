@@ -2,7 +2,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Backoff } from '../src/backoff.js';
 import { KubeClient, ResourceClient } from '../src/client.js';
 import type { KubeObject } from '../src/types.js';
-import { transition, type WatchEvent, type WatcherState, watch } from '../src/watcher.js';
+import {
+  runWatcher,
+  transition,
+  type WatchEvent,
+  type WatcherState,
+  watch,
+} from '../src/watcher.js';
 import { line, list, ScriptedServer, status, stream, thing } from './scripted-server.js';
 
 const resource = { group: 'test.example', version: 'v1', plural: 'things', kind: 'Thing' };
@@ -341,6 +347,60 @@ describe('watcher against a scripted server', () => {
     stop.abort();
     await loop;
     expect(seen).toEqual(['init', 'initDone']);
+  });
+});
+
+describe('runWatcher (push)', () => {
+  const client = () =>
+    new ResourceClient<KubeObject>(new KubeClient(server.kubeConfig()), resource, 'default');
+
+  it('hands events to the sink in order, and pauses while the sink waits', async () => {
+    server = await ScriptedServer.start();
+    server.script(
+      list([thing('a', '1')], '1'),
+      stream(
+        [
+          line('MODIFIED', thing('a', '2')),
+          line('ADDED', thing('b', '3')),
+          line('DELETED', thing('a', '4')),
+        ],
+        { keepOpen: true, gapMs: 5 },
+      ),
+    );
+    stop = new AbortController();
+    const seen: string[] = [];
+    let release: () => void = () => undefined;
+    const done = runWatcher(client(), { watchList: 'never' }, stop.signal, (event) => {
+      seen.push('object' in event ? `${event.type}:${event.object.metadata.name}` : event.type);
+      // Hold the watcher at the first watch event.
+      if (event.type === 'apply' && event.object.metadata.resourceVersion === '2') {
+        return new Promise<void>((resolve) => {
+          release = resolve;
+        });
+      }
+      return undefined;
+    });
+    await expect.poll(() => seen.length).toBe(4);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Everything else has arrived by now, but nothing more was handed on.
+    expect(seen).toEqual(['init', 'initApply:a', 'initDone', 'apply:a']);
+    release();
+    await expect.poll(() => seen.length).toBe(6);
+    expect(seen.slice(4)).toEqual(['apply:b', 'delete:a']);
+    stop.abort();
+    await done;
+  });
+
+  it('stops and rejects with what a sink throws, without retrying', async () => {
+    server = await ScriptedServer.start();
+    server.script(list([], '1'), stream([line('ADDED', thing('a', '2'))], { keepOpen: true }));
+    stop = new AbortController();
+    const failure = new Error('consumer failed');
+    const done = runWatcher(client(), { watchList: 'never' }, stop.signal, (event) => {
+      if (event.type === 'apply') throw failure;
+    });
+    await expect(done).rejects.toBe(failure);
+    expect(watchRequests()).toHaveLength(1);
   });
 });
 
