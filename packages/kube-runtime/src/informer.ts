@@ -42,6 +42,7 @@ class ListWatchInformer<T extends KubeObject> implements Informer<T> {
   #lastSyncResourceVersion: string | undefined;
   readonly #syncWaiters = new Set<() => void>();
   #handlerErrors = 0;
+  #skippedObjects = 0;
   #running = false;
 
   constructor(options: InformerOptions<T>) {
@@ -67,6 +68,14 @@ class ListWatchInformer<T extends KubeObject> implements Informer<T> {
   /** How many times a handler threw. */
   get handlerErrors(): number {
     return this.#handlerErrors;
+  }
+
+  /**
+   * How many objects the cache could not take (no `metadata`, or a transform that threw): each
+   * is logged and skipped, and the stream goes on.
+   */
+  get skippedObjects(): number {
+    return this.#skippedObjects;
   }
 
   addEventHandler(handler: EventHandler<T>): HandlerRegistration {
@@ -120,7 +129,11 @@ class ListWatchInformer<T extends KubeObject> implements Informer<T> {
           break;
         case 'initApply':
           replacement ??= this.store.beginReplace();
-          replacement.add(event.object);
+          try {
+            replacement.add(event.object);
+          } catch (error) {
+            this.#skip(event.object, error);
+          }
           break;
         case 'initDone': {
           const changes = (replacement ?? this.store.beginReplace()).commit();
@@ -135,13 +148,19 @@ class ListWatchInformer<T extends KubeObject> implements Informer<T> {
           }
           break;
         }
-        case 'apply': {
-          const change = this.store.apply(event.object);
-          if (change) this.#deliver(change);
-          break;
-        }
+        case 'apply':
         case 'delete': {
-          const change = this.store.delete(event.object);
+          // No closure here: this runs for every event.
+          let change: StoreChange<T> | undefined;
+          try {
+            change =
+              event.type === 'apply'
+                ? this.store.apply(event.object)
+                : this.store.delete(event.object);
+          } catch (error) {
+            this.#skip(event.object, error);
+            break;
+          }
           if (change) this.#deliver(change);
           break;
         }
@@ -180,6 +199,21 @@ class ListWatchInformer<T extends KubeObject> implements Informer<T> {
     }
   }
 
+  /** Logs and counts an object the cache could not take; the stream goes on. */
+  #skip(object: T, error: unknown): void {
+    this.#skippedObjects++;
+    this.#options.metrics?.skipped?.(this.resource.plural);
+    const metadata = (object as { metadata?: { namespace?: unknown; name?: unknown } }).metadata;
+    this.#logger.warn(
+      {
+        err: error instanceof Error ? error.message : String(error),
+        namespace: typeof metadata?.namespace === 'string' ? metadata.namespace : undefined,
+        name: typeof metadata?.name === 'string' ? metadata.name : undefined,
+      },
+      'object skipped: the cache cannot take it',
+    );
+  }
+
   #dispatch(changes: StoreChange<T>[]): void {
     for (const change of changes) this.#deliver(change);
   }
@@ -207,6 +241,7 @@ export type ListWatchInformerHandle<T extends KubeObject> = Informer<T> & {
   readonly store: Store<T>;
   readonly lastSyncResourceVersion: string | undefined;
   readonly handlerErrors: number;
+  readonly skippedObjects: number;
 };
 
 /**

@@ -8,6 +8,8 @@ export interface WatchMetrics {
   relist(resource: string): void;
   restart(resource: string, reason: string): void;
   event(resource: string): void;
+  /** An object the cache could not take (see the informer's `skippedObjects`). */
+  skipped?(resource: string): void;
 }
 
 /**
@@ -42,6 +44,7 @@ export class RuntimeMetrics {
   readonly #relists: Counter<'resource'>;
   readonly #restarts: Counter<'resource' | 'reason'>;
   readonly #lastEvent: Gauge<'resource'>;
+  readonly #skipped: Counter<'resource'>;
 
   constructor(registry: Registry) {
     const { Counter, Gauge, Histogram } = loadPromClient();
@@ -136,6 +139,12 @@ export class RuntimeMetrics {
       labelNames: ['resource'],
       registers,
     });
+    this.#skipped = new Counter({
+      name: 'vmcp_watch_objects_skipped_total',
+      help: 'Objects an informer cache could not take (no metadata, a transform that threw)',
+      labelNames: ['resource'],
+      registers,
+    });
   }
 
   /** Observations for one controller and its queue, named after the controller. */
@@ -167,5 +176,6 @@ export class RuntimeMetrics {
     relist: (resource) => this.#relists.inc({ resource }),
     restart: (resource, reason) => this.#restarts.inc({ resource, reason }),
     event: (resource) => this.#lastEvent.set({ resource }, Date.now() / 1000),
+    skipped: (resource) => this.#skipped.inc({ resource }),
   };
 }

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { KubeClient } from '../src/client.js';
 import { createInformer, InformerFactory } from '../src/informer.js';
-import type { KubeObject } from '../src/types.js';
+import { type KubeObject, silentLogger } from '../src/types.js';
 import { line, list, ScriptedServer, status, stream, thing } from './scripted-server.js';
 
 const resource = { group: 'test.example', version: 'v1', plural: 'things', kind: 'Thing' };
@@ -92,6 +92,57 @@ describe('informer', () => {
     await until(() => seen.length === 2);
     expect(seen).toEqual(['a', 'b']);
     expect(informer.handlerErrors).toBe(2);
+    stop.abort();
+    await running;
+  });
+
+  it('skips, logs and counts an object the cache cannot take, and goes on', async () => {
+    server = await ScriptedServer.start();
+    server.script(
+      list([{ kind: 'Thing' } as never, thing('a', '1')], '1'),
+      stream(
+        [
+          line('ADDED', { kind: 'Thing', spec: { no: 'metadata' } }),
+          line('ADDED', thing('explodes', '2')),
+          line('ADDED', thing('b', '3')),
+        ],
+        { keepOpen: true },
+      ),
+    );
+    const warnings: string[] = [];
+    const skippedMetric: string[] = [];
+    const logger = {
+      ...silentLogger,
+      warn: (_fields: unknown, message?: string) => void warnings.push(String(message)),
+      child: () => logger,
+    };
+    const informer = createInformer<KubeObject>({
+      client: new KubeClient(server.kubeConfig()),
+      resource,
+      namespace: 'default',
+      logger,
+      metrics: {
+        relist: () => undefined,
+        restart: () => undefined,
+        event: () => undefined,
+        skipped: (resource) => void skippedMetric.push(resource),
+      },
+      transform: (object) => {
+        if (object.metadata.name === 'explodes') throw new Error('transform bug');
+        return object;
+      },
+      watcher: { watchList: 'never' },
+    });
+    const seen: string[] = [];
+    informer.addEventHandler({ onAdd: (o) => seen.push(o.metadata.name as string) });
+    stop = new AbortController();
+    const running = informer.run(stop.signal);
+    await until(() => seen.includes('b'));
+    expect(seen).toEqual(['a', 'b']);
+    expect(informer.store.keys().sort()).toEqual(['default/a', 'default/b']);
+    expect(informer.skippedObjects).toBe(3);
+    expect(warnings.filter((w) => w.startsWith('object skipped'))).toHaveLength(3);
+    expect(skippedMetric).toEqual(['things', 'things', 'things']);
     stop.abort();
     await running;
   });

@@ -83,6 +83,7 @@ describe('Manager', () => {
     expect(manager.metricsRegistry).toBe(registry);
     manager.metrics?.watch.relist('mcpservers');
     manager.metrics?.watch.restart('mcpservers', 'gone');
+    manager.metrics?.watch.skipped?.('mcpservers');
     const text = await registry.metrics();
     for (const name of [
       'controller_runtime_reconcile_total{controller="backends",result="success"} 1',
@@ -97,6 +98,7 @@ describe('Manager', () => {
       'workqueue_longest_running_processor_seconds{name="backends"}',
       'vmcp_watch_relists_total{resource="mcpservers"} 1',
       'vmcp_watch_restarts_total{resource="mcpservers",reason="gone"} 1',
+      'vmcp_watch_objects_skipped_total{resource="mcpservers"} 1',
     ]) {
       expect(text).toContain(name);
     }
