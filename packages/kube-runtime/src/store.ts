@@ -27,7 +27,6 @@ export function dropManagedFields<T extends KubeObject>(object: T): T {
   return { ...object, metadata };
 }
 
-/** Freezes an object graph. Walks without allocating (no key arrays): it runs on every event. */
 /** The annotation `kubectl apply` keeps on every object it applied: a copy of the whole object. */
 export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
 
@@ -45,6 +44,7 @@ export function dropApplyMetadata<T extends KubeObject>(object: T): T {
   return { ...object, metadata: { ...metadata, annotations: kept } };
 }
 
+/** Freezes an object graph. Walks without allocating (no key arrays): it runs on every event. */
 function deepFreeze<T>(value: T): T {
   if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
   Object.freeze(value);
