@@ -42,15 +42,20 @@ beforeEach(({ onTestFailed }) =>
   }),
 );
 
+/** The group, namespace and kubeconfig every command here is given. */
+const clusterArgs = (): string[] => [
+  '--group',
+  GROUP,
+  '--namespace',
+  NS,
+  '--kubeconfig',
+  env.kubeconfigPath,
+];
+
 function startCli(extra: string[] = [], processEnv: Record<string, string> = {}): CliProcess {
   const cli = new CliProcess(
     [
-      '--group',
-      GROUP,
-      '--namespace',
-      NS,
-      '--kubeconfig',
-      env.kubeconfigPath,
+      ...clusterArgs(),
       '--listen',
       '127.0.0.1:0',
       '--api-token-file',
@@ -254,17 +259,7 @@ describe('vmcp-backend-watcher against a real API server', () => {
     await server('missing-auth', GROUP, { externalAuthConfigRef: { name: 'absent' } });
     await setUrl('explained', 'http://explained.default.svc:8080');
     await setUrl('missing-auth', 'http://missing-auth.default.svc:8080');
-    const explain = (name: string) =>
-      runCli([
-        'explain',
-        name,
-        '--group',
-        GROUP,
-        '--namespace',
-        NS,
-        '--kubeconfig',
-        env.kubeconfigPath,
-      ]);
+    const explain = (name: string) => runCli(['explain', name, ...clusterArgs()]);
 
     await clients.MCPServerEntry.create({
       apiVersion: API,
@@ -327,16 +322,7 @@ describe('vmcp-backend-watcher against a real API server', () => {
   it('exits non-zero with one line when the address is in use', async () => {
     const first = startCli();
     const url = await urlOf(first);
-    const second = await runCli([
-      '--group',
-      GROUP,
-      '--namespace',
-      NS,
-      '--kubeconfig',
-      env.kubeconfigPath,
-      '--listen',
-      url.replace('http://', ''),
-    ]);
+    const second = await runCli([...clusterArgs(), '--listen', url.replace('http://', '')]);
     expect(second.code).toBe(1);
     expect(second.stderr).toMatch(
       /^vmcp-backend-watcher: cannot listen on 127\.0\.0\.1:\d+: the address is already in use\n$/,

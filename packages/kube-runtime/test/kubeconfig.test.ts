@@ -16,14 +16,15 @@ if (process.env.PRELOAD) await import('@kubernetes/client-node');
 const { loadKubeConfigModule } = await import(${JSON.stringify(source)});
 const { KubeConfig, load } = await loadKubeConfigModule();
 const kubeConfig = new KubeConfig();
-kubeConfig.loadFromString(\`
+const config = (server) => \`
 apiVersion: v1
 kind: Config
-clusters: [{name: c, cluster: {server: "https://127.0.0.1:6443", certificate-authority-data: "Q0E="}}]
+clusters: [{name: c, cluster: {server: "\${server}", certificate-authority-data: "Q0E="}}]
 users: [{name: u, user: {token: planted-token}}]
 contexts: [{name: x, context: {cluster: c, user: u, namespace: team}}]
 current-context: x
-\`);
+\`;
+kubeConfig.loadFromString(config('https://127.0.0.1:6443'));
 const options = {};
 await kubeConfig.applyToHTTPSOptions(options);
 const models = loaded.filter((url) => url.includes('/dist/gen/models/')).length;
@@ -38,14 +39,7 @@ await new Promise((resolve) => free.once('listening', resolve));
 const port = free.address().port;
 await new Promise((resolve) => free.close(resolve));
 const caller = new KubeConfig();
-caller.loadFromString(\`
-apiVersion: v1
-kind: Config
-clusters: [{name: c, cluster: {server: "https://127.0.0.1:\${port}", certificate-authority-data: "Q0E="}}]
-users: [{name: u, user: {token: planted-token}}]
-contexts: [{name: x, context: {cluster: c, user: u}}]
-current-context: x
-\`);
+caller.loadFromString(config(\`https://127.0.0.1:\${port}\`));
 const apiCall = await caller.makeApiClient(full.CoreV1Api).listNamespace().then(
   () => 'answered',
   (error) => error.cause?.code ?? error.message,
