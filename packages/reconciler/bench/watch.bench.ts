@@ -17,9 +17,10 @@ import { RESOURCES } from '../src/index.js';
 
 const COUNT = Number(process.env.VMCP_BENCH_OBJECTS ?? 5000);
 const PATCHES_PER_SECOND = 200;
-// Long enough for the peak RSS to settle: a process whose objects keep surviving scavenges has V8
-// enlarge its young generation step by step (our informer took ~40 s at 200 patches/s to reach
-// its maximum); a 5 s window measured a peak 25 MB lower than the steady one.
+// Long enough for the peak RSS to settle: a process that allocates above ~1 KB/ms while objects
+// keep surviving scavenges has V8 enlarge its young generation step by step (the BackendWatcher
+// reaches its maximum 10 to 40 s in, our informer did ~40 s in before its push-based path); a 5 s
+// window measured a peak 25 MB lower than the steady one.
 const PATCH_SECONDS = Number(process.env.VMCP_BENCH_PATCH_SECONDS ?? 90);
 // The BackendWatcher runs twice: as a library program would (no metrics registry, so prom-client
 // is never loaded) and as the sidecar runs it (with one). VMCP_BENCH_ONLY picks a subset.
