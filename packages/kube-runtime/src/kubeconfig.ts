@@ -54,11 +54,12 @@ export function loadKubeConfigModule(
 async function loadOnce(
   env: Readonly<Record<string, string | undefined>>,
 ): Promise<{ KubeConfig: typeof KubeConfig; load: KubeConfigLoad }> {
-  const configUrl = slimConfigUrl(env);
-  if (configUrl === undefined) {
+  const config = slimConfig(env);
+  if (config === undefined) {
     const { KubeConfig } = await import('@kubernetes/client-node');
     return { KubeConfig, load: 'full' };
   }
+  const configUrl = config.url;
   const generated = new URL('./gen/', configUrl).href;
   const shim = dataModule(
     `export * from ${JSON.stringify(`${generated}configuration.js`)};\n` +
@@ -88,7 +89,9 @@ async function loadOnce(
       if (
         specifier === 'undici' &&
         context.parentURL?.startsWith(dist) &&
-        takesOnlyDeferrableUndici(readSource(context.parentURL))
+        takesOnlyDeferrableUndici(
+          context.parentURL === configUrl ? config.source : readSource(context.parentURL),
+        )
       ) {
         return { url: deferredUndici, format: 'module', shortCircuit: true };
       }
@@ -105,6 +108,7 @@ async function loadOnce(
 
 const dataModule = (source: string) => `data:text/javascript,${encodeURIComponent(source)}`;
 
+/** A module's source, or '' when it cannot be read (which no check accepts). */
 function readSource(url: string): string {
   try {
     return readFileSync(new URL(url), 'utf8');
@@ -114,22 +118,24 @@ function readSource(url: string): string {
 }
 
 /**
- * The URL of client-node's `config.js` when the slim load can be used: module hooks exist, it is
- * not switched off, and the installed `config.js` takes nothing else from the generated barrel.
+ * The URL and source of client-node's `config.js` when the slim load can be used: module hooks
+ * exist, it is not switched off, and the installed `config.js` takes nothing else from the
+ * generated barrel.
  */
-function slimConfigUrl(env: Readonly<Record<string, string | undefined>>): string | undefined {
+function slimConfig(
+  env: Readonly<Record<string, string | undefined>>,
+): { url: string; source: string } | undefined {
   if (env.VMCP_KUBECONFIG_LOAD === 'full') return undefined;
   if (typeof nodeModule.registerHooks !== 'function') return undefined;
-  let configUrl: URL;
-  let source: string;
+  let url: string;
   try {
     const index = nodeModule.createRequire(import.meta.url).resolve('@kubernetes/client-node');
-    configUrl = new URL('./config.js', pathToFileURL(index));
-    source = readFileSync(configUrl, 'utf8');
+    url = new URL('./config.js', pathToFileURL(index)).href;
   } catch {
     return undefined;
   }
-  return takesOnlyReexportedNames(source) ? configUrl.href : undefined;
+  const source = readSource(url);
+  return takesOnlyReexportedNames(source) ? { url, source } : undefined;
 }
 
 /**
