@@ -179,13 +179,14 @@ const ignore = (): void => undefined;
 /**
  * Reads a streaming body line by line, pushing each line to `onLine` as it arrives: no promise
  * per line or chunk, which a watch delivering hundreds of events a second would otherwise pay
- * for. While `onLine` returns a promise the body is paused (backpressure). Resolves at the end
- * of the body or when `onLine` says `stop`; rejects when the body fails, closes before its end,
- * or `onLine` throws. The body is destroyed when reading stops early.
+ * for. While `onLine` returns a promise the body is paused (backpressure), from
+ * `activity.held(promise)` to `activity.held(undefined)`. Resolves at the end of the body or when
+ * `onLine` says `stop`; rejects when the body fails, closes before its end, or `onLine` throws.
+ * The body is destroyed when reading stops early.
  */
 function consumeLines(
   body: Readable,
-  onBytes: () => void,
+  activity: { bytes(): void; held(until: PromiseLike<unknown> | undefined): void },
   onLine: (line: string) => LineResult,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -215,8 +216,10 @@ function consumeLines(
       }
       waiting = true;
       body.pause();
+      activity.held(result);
       result.then(() => {
         waiting = false;
+        activity.held(undefined);
         if (settled) return;
         body.resume();
         drain();
@@ -237,7 +240,7 @@ function consumeLines(
       }
     };
     const onData = (chunk: Buffer): void => {
-      onBytes();
+      activity.bytes();
       splitter.push(chunk);
       if (!waiting) drain();
     };
@@ -288,7 +291,10 @@ class SinkError extends Error {
   }
 }
 
-/** Calls the sink; returns what to wait for when it asked for backpressure. */
+/**
+ * Calls the sink; returns what to wait for when it asked for backpressure. A sink that throws, or
+ * whose promise rejects, fails with a {@link SinkError}.
+ */
 function deliver<T extends KubeObject>(
   sink: WatchSink<T>,
   event: WatchEvent<T>,
@@ -299,9 +305,33 @@ function deliver<T extends KubeObject>(
   } catch (error) {
     throw new SinkError(error);
   }
-  return typeof (result as PromiseLike<unknown> | undefined)?.then === 'function'
-    ? (result as PromiseLike<unknown>)
-    : undefined;
+  if (typeof (result as PromiseLike<unknown> | undefined)?.then !== 'function') return undefined;
+  return (result as PromiseLike<unknown>).then(undefined, (error: unknown) => {
+    throw new SinkError(error);
+  });
+}
+
+/**
+ * Waits for a sink that still holds an event when its stream failed, so that it is never handed
+ * the next event before it took the last one; gives up when the watcher stops.
+ */
+async function released(holding: PromiseLike<unknown>, signal: AbortSignal): Promise<void> {
+  let onAbort: (() => void) | undefined;
+  try {
+    await Promise.race([
+      holding,
+      new Promise<void>((resolve) => {
+        onAbort = resolve;
+        if (signal.aborted) resolve();
+        else signal.addEventListener('abort', onAbort, { once: true });
+      }),
+    ]);
+  } catch (error) {
+    if (error instanceof SinkError) throw error.original;
+    throw error;
+  } finally {
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+  }
 }
 
 /**
@@ -427,7 +457,11 @@ export async function runWatcher<T extends KubeObject>(
     let pendingInitial = state.phase === 'listing';
     if (pendingInitial) {
       options.observer?.onRelist?.();
-      await deliver(sink, { type: 'init' });
+      try {
+        await deliver(sink, { type: 'init' });
+      } catch (error) {
+        throw error instanceof SinkError ? error.original : error;
+      }
       if (signal.aborted) return;
     }
     let resourceVersion = state.phase === 'watching' ? state.resourceVersion : '';
@@ -436,9 +470,22 @@ export async function runWatcher<T extends KubeObject>(
     const controller = new AbortController();
     const abortOnStop = () => controller.abort(signal.reason);
     signal.addEventListener('abort', abortOnStop, { once: true });
-    // One timer, pushed back (not replaced) whenever bytes arrive.
-    const stallTimer = setTimeout(() => controller.abort(new StallError('no bytes')), stallMs);
+    // One timer, pushed back (not replaced) whenever bytes arrive. While the sink holds the stream
+    // the silence is ours, not the server's: the clock starts again when reading does.
+    let holding: PromiseLike<unknown> | undefined;
+    let reading = true;
+    const stallTimer = setTimeout(() => {
+      if (holding !== undefined) stallTimer.refresh();
+      else controller.abort(new StallError('no bytes'));
+    }, stallMs);
     stallTimer.unref();
+    const activity = {
+      bytes: () => stallTimer.refresh(),
+      held: (until: PromiseLike<unknown> | undefined) => {
+        holding = until;
+        if (until === undefined && reading) stallTimer.refresh();
+      },
+    };
     let outcome: WatcherInput;
     try {
       const timeoutSeconds = Math.round(minTimeout + random() * (maxTimeout - minTimeout));
@@ -504,7 +551,7 @@ export async function runWatcher<T extends KubeObject>(
         }
         return undefined;
       };
-      await consumeLines(response.body, () => stallTimer.refresh(), onLine);
+      await consumeLines(response.body, activity, onLine);
       if (gone) {
         logger.info({ resourceVersion }, 'watch expired (410 Gone in stream); relisting');
         outcome = { type: 'gone' };
@@ -552,10 +599,14 @@ export async function runWatcher<T extends KubeObject>(
         outcome = { type: 'watchFailed', resourceVersion, delayMs: failure(error, 'watch') };
       }
     } finally {
+      reading = false;
       clearTimeout(stallTimer);
       signal.removeEventListener('abort', abortOnStop);
       controller.abort();
     }
+    // A sink still holding an event when its stream failed takes it before it gets another.
+    if (holding !== undefined) await released(holding, signal);
+    if (signal.aborted) return;
     if (pendingInitial) {
       // Still listing: a failure before the end of the initial events lists again (after the
       // backoff for a failure; at once for a stall, a 410 or a refused watch-list).

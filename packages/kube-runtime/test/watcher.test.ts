@@ -391,6 +391,92 @@ describe('runWatcher (push)', () => {
     await done;
   });
 
+  it('does not count the time a sink holds the stream as a stall', async () => {
+    server = await ScriptedServer.start();
+    server.script(list([], '1'), stream([line('ADDED', thing('a', '2'))], { keepOpen: true }));
+    stop = new AbortController();
+    const restarts: string[] = [];
+    let held = false;
+    let release: () => void = () => undefined;
+    const done = runWatcher(
+      client(),
+      {
+        watchList: 'never',
+        stallTimeoutMs: 100,
+        observer: { onWatchRestart: (reason) => restarts.push(reason) },
+      },
+      stop.signal,
+      (event) => {
+        if (event.type !== 'apply') return undefined;
+        held = true;
+        return new Promise<void>((resolve) => {
+          release = resolve;
+        });
+      },
+    );
+    await expect.poll(() => held).toBe(true);
+    // Four stall periods with the sink holding the stream: no restart.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(restarts).toEqual([]);
+    expect(watchRequests()).toHaveLength(1);
+    release();
+    // Reading again, the watchdog runs again: the silent server is a stall.
+    await expect.poll(() => restarts).toEqual(['stalled']);
+    stop.abort();
+    await done;
+  });
+
+  it('stops and rejects with what a sink promise rejects with, without retrying', async () => {
+    server = await ScriptedServer.start();
+    server.script(list([], '1'), stream([line('ADDED', thing('a', '2'))], { keepOpen: true }));
+    stop = new AbortController();
+    const failure = new Error('consumer failed later');
+    const done = runWatcher(client(), { watchList: 'never' }, stop.signal, (event) =>
+      event.type === 'apply' ? Promise.reject(failure) : undefined,
+    );
+    await expect(done).rejects.toBe(failure);
+    expect(watchRequests()).toHaveLength(1);
+  });
+
+  it('hands on nothing more while the sink holds an event, even when the stream fails', async () => {
+    server = await ScriptedServer.start();
+    server.script(
+      list([], '1'),
+      // One event, then the connection is reset while the sink still holds that event.
+      (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write(line('ADDED', thing('a', '2')));
+        setTimeout(() => res.destroy(), 50);
+      },
+      stream([line('ADDED', thing('b', '3'))], { keepOpen: true }),
+    );
+    stop = new AbortController();
+    const seen: string[] = [];
+    let release: () => void = () => undefined;
+    const done = runWatcher(
+      client(),
+      { watchList: 'never', backoff: { initialMs: 1, maxMs: 5, jitter: 0 } },
+      stop.signal,
+      (event) => {
+        if (event.type !== 'apply') return undefined;
+        seen.push(event.object.metadata.name as string);
+        if (event.object.metadata.name !== 'a') return undefined;
+        return new Promise<void>((resolve) => {
+          release = resolve;
+        });
+      },
+    );
+    await expect.poll(() => seen).toEqual(['a']);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(seen).toEqual(['a']);
+    release();
+    await expect.poll(() => seen).toEqual(['a', 'b']);
+    // The watch resumed from the held event's resourceVersion: nothing lost, nothing twice.
+    expect(watchRequests().map((u) => u.searchParams.get('resourceVersion'))).toEqual(['1', '2']);
+    stop.abort();
+    await done;
+  });
+
   it('stops and rejects with what a sink throws, without retrying', async () => {
     server = await ScriptedServer.start();
     server.script(list([], '1'), stream([line('ADDED', thing('a', '2'))], { keepOpen: true }));
