@@ -21,12 +21,15 @@ interface Link {
   readonly version: number;
   readonly change: RegistryChange | undefined;
   next: Link | undefined;
-  /** Wake-ups of readers waiting for `next`; a reader that gives up removes its own. */
-  readonly waiters: Set<() => void>;
+  /**
+   * Wake-ups of readers waiting for `next`; a reader that gives up removes its own. Created by the
+   * first waiter: most links are never waited on, and the history keeps many of them alive.
+   */
+  waiters: Set<() => void> | undefined;
 }
 
 function newLink(version: number, change: RegistryChange | undefined): Link {
-  return { version, change, next: undefined, waiters: new Set() };
+  return { version, change, next: undefined, waiters: undefined };
 }
 
 /**
@@ -59,8 +62,9 @@ export class ChangeLog {
     this.#last = link;
     this.#history.push(link);
     if (this.#history.length > this.#historyLimit) this.#history.shift();
-    const waiters = [...previous.waiters];
-    previous.waiters.clear();
+    const waiters = previous.waiters;
+    if (waiters === undefined) return;
+    previous.waiters = undefined;
     for (const wake of waiters) wake();
   }
 
@@ -93,13 +97,14 @@ export class ChangeLog {
     return new Promise((resolve) => {
       let timer: NodeJS.Timeout | undefined;
       const finish = (link: Link | undefined): void => {
-        cursor.waiters.delete(wake);
+        cursor.waiters?.delete(wake);
         signal?.removeEventListener('abort', onAbort);
         if (timer !== undefined) clearTimeout(timer);
         resolve(link);
       };
       const wake = (): void => finish(cursor.next);
       const onAbort = (): void => finish(undefined);
+      cursor.waiters ??= new Set();
       cursor.waiters.add(wake);
       signal?.addEventListener('abort', onAbort, { once: true });
       if (timeoutMs !== undefined) {
