@@ -2,8 +2,8 @@
  * One contender of the watch benchmark, in its own process so that its peak RSS is its own.
  * argv: <contender> <kubeconfig> <expected objects>
  * Prints JSON lines: {"synced": ms} once it holds every object, then, on stdin "report",
- * {"latencies": [...ms], "maxRssMb": n} where each latency is receive time minus the send time
- * the parent wrote into the `bench/sent` annotation.
+ * {"latencies": [...ms], "maxRssMb": n, "youngMb": n, "liveMb": n} where each latency is receive
+ * time minus the send time the parent wrote into the `bench/sent` annotation.
  */
 import { request } from 'node:https';
 import { createInterface } from 'node:readline';
@@ -136,11 +136,16 @@ for await (const line of createInterface({ input: process.stdin })) {
     // The young generation's size explains most of the differences in peak RSS: V8 enlarges it
     // while objects keep surviving scavenges and the allocation rate stays above ~1 MB/s.
     const young = getHeapSpaceStatistics().find((space) => space.space_name === 'new_space');
+    const maxRssMb = process.resourceUsage().maxRSS / 1024;
+    // What the program holds, apart from how V8 sizes the heap around it: the heap in use after a
+    // full collection (the parent passes --expose-gc, which changes no heap sizing).
+    (globalThis as { gc?: () => void }).gc?.();
     console.log(
       JSON.stringify({
         latencies,
-        maxRssMb: process.resourceUsage().maxRSS / 1024,
+        maxRssMb,
         youngMb: (young?.space_size ?? Number.NaN) / 2 ** 20,
+        liveMb: process.memoryUsage().heapUsed / 2 ** 20,
       }),
     );
     process.exit(0);
