@@ -95,6 +95,8 @@ export interface DynamicRegistryOptions {
   initialVersion?: number;
 }
 
+const NONE: readonly never[] = Object.freeze([]);
+
 const byId = (a: Backend, b: Backend): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 class MapRegistry implements BackendRegistry {
@@ -152,12 +154,22 @@ class MutableRegistry extends MapRegistry implements DynamicRegistry {
     return this.#log.version;
   }
 
+  // upsert and remove are `apply` of one operation, without its batch bookkeeping: they are what
+  // a reconciler calls for every change.
   upsert(backend: Backend): boolean {
-    return this.apply([{ op: 'upsert', backend }]) !== undefined;
+    assertStorable(backend, 'upsert');
+    const current = this.backends.get(backend.id);
+    if (current !== undefined && deepEqual(current, backend)) return false;
+    const stored = frozenCopy(backend);
+    this.backends.set(stored.id, stored);
+    this.#publish(Object.freeze([stored]), NONE);
+    return true;
   }
 
   remove(id: string): boolean {
-    return this.apply([{ op: 'remove', id }]) !== undefined;
+    if (!this.backends.delete(id)) return false;
+    this.#publish(NONE, Object.freeze([id]));
+    return true;
   }
 
   apply(operations: Iterable<RegistryOperation>): RegistryChange | undefined {
@@ -182,10 +194,14 @@ class MutableRegistry extends MapRegistry implements DynamicRegistry {
     if (upserted.length === 0 && removed.length === 0) return undefined;
     for (const id of removed) this.backends.delete(id);
     for (const backend of upserted) this.backends.set(backend.id, backend);
+    return this.#publish(Object.freeze(upserted.sort(byId)), Object.freeze(removed.sort()));
+  }
+
+  #publish(upserted: readonly Backend[], removed: readonly string[]): RegistryChange {
     const change: RegistryChange = Object.freeze({
       version: this.#log.version + 1,
-      upserted: Object.freeze(upserted.sort(byId)),
-      removed: Object.freeze(removed.sort()),
+      upserted,
+      removed,
     });
     this.#log.append(change);
     return change;
@@ -206,7 +222,7 @@ class MutableRegistry extends MapRegistry implements DynamicRegistry {
         pendingReset = Object.freeze({
           version: snapshot.version,
           upserted: snapshot.backends,
-          removed: Object.freeze([]),
+          removed: NONE,
           reset: true,
         });
       }
