@@ -59,7 +59,10 @@ const SYSTEM_ANNOTATION_PREFIXES = [
 
 /** The group a workload belongs to: `spec.groupRef.name`, or the legacy bare-string form. */
 export function workloadGroup(object: unknown, kind = 'workload'): string | undefined {
-  const fields = new Fields(kind, object);
+  return groupOf(new Fields(kind, object));
+}
+
+function groupOf(fields: Fields): string | undefined {
   const ref = fields.value('spec.groupRef');
   if (typeof ref === 'string') return ref || undefined;
   return fields.string('spec.groupRef.name') || undefined;
@@ -123,27 +126,34 @@ function transportOf(fields: Fields, allowStdio: boolean, logger?: DiscoveryLogg
   return asTransportType(effective || parsed || 'unknown');
 }
 
+const isSystemAnnotation = (key: string): boolean => {
+  for (const prefix of SYSTEM_ANNOTATION_PREFIXES) if (key.startsWith(prefix)) return true;
+  return false;
+};
+
 function metadataOf(
   fields: Fields,
   workloadType: string,
   phase: string,
-  extra: Record<string, string> = {},
+  extra?: Record<string, string>,
 ): Record<string, string> {
   const metadata: Record<string, string> = {};
-  const annotations = fields.stringMap('metadata.annotations') ?? {};
-  for (const [key, value] of Object.entries(annotations)) {
-    if (!SYSTEM_ANNOTATION_PREFIXES.some((prefix) => key.startsWith(prefix))) metadata[key] = value;
+  const annotations = fields.stringMap('metadata.annotations');
+  for (const key in annotations) {
+    if (!isSystemAnnotation(key)) metadata[key] = annotations[key] as string;
   }
   metadata.tool_type = 'mcp';
   metadata.workload_type = workloadType;
   metadata.workload_status = phase;
-  Object.assign(metadata, extra);
+  if (extra !== undefined) Object.assign(metadata, extra);
   const namespace = fields.string('metadata.namespace');
   if (namespace) metadata.namespace = namespace;
   return metadata;
 }
 
 function validUrl(url: string): boolean {
+  // The common spelling needs no URL object: the scheme is known, only the rest must parse.
+  if (url.startsWith('http://') || url.startsWith('https://')) return URL.canParse(url);
   try {
     const parsed = new URL(url);
     return parsed.protocol === 'http:' || parsed.protocol === 'https:';
@@ -158,15 +168,11 @@ interface Common {
   phase: string;
 }
 
-function commonOf(
-  fields: Fields,
-  object: unknown,
-  context: ConversionContext,
-): Common | ConversionOutcome {
+function commonOf(fields: Fields, context: ConversionContext): Common | ConversionOutcome {
   const name = fields.requiredString('metadata.name');
   const namespace = fields.string('metadata.namespace') ?? '';
   if (context.group !== undefined) {
-    const group = workloadGroup(object, fields.kind);
+    const group = groupOf(fields);
     if (group !== context.group) {
       return skip(
         'other-group',
@@ -177,12 +183,31 @@ function commonOf(
   return { name, namespace, phase: fields.string('status.phase') ?? '' };
 }
 
-async function authOf(
+type AuthPart = Pick<Backend, 'authConfig' | 'authConfigRef'>;
+
+/**
+ * Completes a conversion with the workload's auth: at once without an auth ref (most workloads:
+ * no promise to wait for), after resolving it otherwise.
+ */
+function withAuth(
   fields: Fields,
   namespace: string,
   context: ConversionContext,
-): Promise<Pick<Backend, 'authConfig' | 'authConfigRef'> | ConversionOutcome> {
+  build: (auth: AuthPart) => ConversionOutcome,
+): ConversionOutcome | Promise<ConversionOutcome> {
   const ref = fields.string('spec.externalAuthConfigRef.name');
+  if (ref === undefined || ref === '') return build({});
+  return authOf(fields, ref, namespace, context).then((auth) =>
+    isOutcome(auth) ? auth : build(auth),
+  );
+}
+
+async function authOf(
+  fields: Fields,
+  ref: string,
+  namespace: string,
+  context: ConversionContext,
+): Promise<AuthPart | ConversionOutcome> {
   try {
     const resolved = await resolveAuth(ref, namespace, context.reader);
     return resolved === undefined
@@ -201,13 +226,20 @@ async function authOf(
 }
 
 /** Runs a conversion, turning a wrong shape into a `skip` and anything unexpected into `error`. */
-async function guarded(run: () => Promise<ConversionOutcome>): Promise<ConversionOutcome> {
+function guarded(
+  run: () => ConversionOutcome | Promise<ConversionOutcome>,
+): Promise<ConversionOutcome> {
   try {
-    return await run();
+    const outcome = run();
+    return outcome instanceof Promise ? outcome.catch(failed) : Promise.resolve(outcome);
   } catch (error) {
-    if (error instanceof InvalidObjectError) return skip('invalid-object', error.message);
-    return { kind: 'error', error: error instanceof Error ? error : new Error(String(error)) };
+    return Promise.resolve(failed(error));
   }
+}
+
+function failed(error: unknown): ConversionOutcome {
+  if (error instanceof InvalidObjectError) return skip('invalid-object', error.message);
+  return { kind: 'error', error: error instanceof Error ? error : new Error(String(error)) };
 }
 
 const isOutcome = (value: unknown): value is ConversionOutcome =>
@@ -243,7 +275,7 @@ interface OperatorWorkload {
   allowStdio: boolean;
   workloadType: string;
   health: (phase: string) => BackendHealthStatus;
-  extraMetadata: (fields: Fields) => Record<string, string>;
+  extraMetadata?: (fields: Fields) => Record<string, string>;
 }
 
 function operatorWorkloadToBackend(
@@ -251,9 +283,9 @@ function operatorWorkloadToBackend(
   object: unknown,
   context: ConversionContext,
 ): Promise<ConversionOutcome> {
-  return guarded(async () => {
+  return guarded(() => {
     const fields = new Fields(workload.kind, object);
-    const common = commonOf(fields, object, context);
+    const common = commonOf(fields, context);
     if (isOutcome(common)) return common;
     const transportType = transportOf(fields, workload.allowStdio, context.logger);
     const url = fields.string('status.url') ?? '';
@@ -265,11 +297,9 @@ function operatorWorkloadToBackend(
       fields,
       workload.workloadType,
       common.phase,
-      workload.extraMetadata(fields),
+      workload.extraMetadata?.(fields),
     );
-    const auth = await authOf(fields, common.namespace, context);
-    if (isOutcome(auth)) return auth;
-    return {
+    return withAuth(fields, common.namespace, context, (auth) => ({
       kind: 'backend',
       backend: {
         id: common.name,
@@ -280,7 +310,7 @@ function operatorWorkloadToBackend(
         ...auth,
         metadata,
       },
-    };
+    }));
   });
 }
 
@@ -289,7 +319,6 @@ const MCP_SERVER: OperatorWorkload = {
   allowStdio: true,
   workloadType: 'mcp_server',
   health: mcpServerHealth,
-  extraMetadata: () => ({}),
 };
 
 const MCP_REMOTE_PROXY: OperatorWorkload = {
@@ -326,7 +355,7 @@ export function mcpServerEntryToBackend(
 ): Promise<ConversionOutcome> {
   return guarded(async () => {
     const fields = new Fields('MCPServerEntry', object);
-    const common = commonOf(fields, object, context);
+    const common = commonOf(fields, context);
     if (isOutcome(common)) return common;
     if (common.phase !== 'Valid') {
       return skip(
@@ -371,24 +400,24 @@ export function mcpServerEntryToBackend(
       }
     }
 
-    const auth = await authOf(fields, common.namespace, context);
-    if (isOutcome(auth)) return auth;
-    const headerForward = headerForwardOf(fields, common.name);
-    return {
-      kind: 'backend',
-      backend: {
-        id: common.name,
-        name: common.name,
-        baseUrl: url,
-        transportType,
-        type: 'entry',
-        ...(caBundleData === undefined ? {} : { caBundleData }),
-        healthStatus: mcpServerEntryHealth(common.phase),
-        ...auth,
-        ...(headerForward === undefined ? {} : { headerForward }),
-        metadata,
-      },
-    };
+    return withAuth(fields, common.namespace, context, (auth) => {
+      const headerForward = headerForwardOf(fields, common.name);
+      return {
+        kind: 'backend',
+        backend: {
+          id: common.name,
+          name: common.name,
+          baseUrl: url,
+          transportType,
+          type: 'entry',
+          ...(caBundleData === undefined ? {} : { caBundleData }),
+          healthStatus: mcpServerEntryHealth(common.phase),
+          ...auth,
+          ...(headerForward === undefined ? {} : { headerForward }),
+          metadata,
+        },
+      };
+    });
   });
 }
 

@@ -31,23 +31,28 @@ function partsOf(path: string): readonly string[] {
  */
 export class Fields {
   readonly kind: string;
-  readonly id: string;
   readonly #root: unknown;
   readonly #prefix: string;
+  #id: string | undefined;
 
   /** `inside` reads a part of an object whose `id` is known, with paths under `prefix`. */
   constructor(kind: string, root: unknown, inside?: { id: string; prefix: string }) {
     this.kind = kind;
     this.#root = root;
     this.#prefix = inside?.prefix ?? '';
-    if (inside) {
-      this.id = inside.id;
-      return;
+    this.#id = inside?.id;
+  }
+
+  /** `namespace/name` of the object (`?` for a missing name): for messages, so made on demand. */
+  get id(): string {
+    if (this.#id === undefined) {
+      const root = this.#root;
+      const metadata = isObject(root) && isObject(root.metadata) ? root.metadata : {};
+      const name = typeof metadata.name === 'string' ? metadata.name : '?';
+      const namespace = typeof metadata.namespace === 'string' ? metadata.namespace : '';
+      this.#id = namespace ? `${namespace}/${name}` : name;
     }
-    const metadata = isObject(root) && isObject(root.metadata) ? root.metadata : {};
-    const name = typeof metadata.name === 'string' ? metadata.name : '?';
-    const namespace = typeof metadata.namespace === 'string' ? metadata.namespace : '';
-    this.id = namespace ? `${namespace}/${name}` : name;
+    return this.#id;
   }
 
   invalid(path: string, problem: string): InvalidObjectError {
@@ -137,7 +142,9 @@ export class Fields {
     const value = this.object(path);
     if (value === undefined) return undefined;
     const out: Record<string, string> = {};
-    for (const [key, item] of Object.entries(value)) {
+    for (const key in value) {
+      if (!Object.hasOwn(value, key)) continue;
+      const item = value[key];
       if (typeof item !== 'string')
         throw this.invalid(`${path}.${key}`, `expected string, got ${describe(item)}`);
       out[key] = item;

@@ -119,12 +119,26 @@ describe('MCPServer', () => {
     expect(outcome).toMatchObject({ kind: 'skip', reason: 'no-url' });
   });
 
-  it('is skipped with an invalid status URL', async () => {
-    const outcome = await mcpServerToBackend(
-      mcpServer('s', { status: { url: 'not a url' } }),
-      context(),
-    );
+  it.each([
+    'not a url',
+    'http://',
+    'https://exa mple.com/mcp',
+    'http://[::1',
+    'ftp://files.example/mcp',
+    'javascript:alert(1)',
+  ])('is skipped with an invalid status URL: %j', async (url) => {
+    const outcome = await mcpServerToBackend(mcpServer('s', { status: { url } }), context());
     expect(outcome).toMatchObject({ kind: 'skip', reason: 'invalid-url' });
+  });
+
+  it.each([
+    'http://s.tools.svc:8080',
+    'https://s.example/mcp?x=1',
+    'HTTPS://S.EXAMPLE/mcp',
+    ' http://s.tools.svc:8080',
+  ])('takes any http(s) URL the URL parser takes: %j', async (url) => {
+    const outcome = await mcpServerToBackend(mcpServer('s', { status: { url } }), context());
+    expect(backendOf(outcome).baseUrl).toBe(url);
   });
 
   it('resolves token exchange auth', async () => {
