@@ -184,11 +184,16 @@ export class Controller {
 
   async #worker(stop: AbortSignal, hardStop: AbortSignal): Promise<void> {
     for (;;) {
-      // A stopped controller hands out nothing more: the queue is shut down on abort and `get`
-      // returns undefined once it is; keys still queued are dropped with it.
+      // A stopped controller hands out nothing more: the queue is shut down on abort, which wakes
+      // a waiting `get` with undefined; keys still queued are dropped with it. (No signal for
+      // `get`: an abort listener per key is what a busy controller would pay for it.)
       if (stop.aborted) return;
-      const key = await this.#queue.get(stop);
+      const key = await this.#queue.get();
       if (key === undefined) return;
+      if (stop.aborted) {
+        this.#queue.done(key);
+        return;
+      }
       try {
         await this.#process(key, hardStop);
       } finally {
