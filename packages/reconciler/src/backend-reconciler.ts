@@ -45,6 +45,15 @@ export interface BackendReconcilerOptions {
   registry: DynamicRegistry;
   /** Workloads, auth configs and ConfigMaps from the informer caches; Secrets by direct GET. */
   reader: DiscoveryReader;
+  /**
+   * The workloads of `reader`, read synchronously (from the informer caches). When given, a
+   * reconcile looks its name up without waiting on a promise per kind.
+   */
+  cachedWorkload?: (
+    kind: WorkloadKind,
+    namespace: string,
+    name: string,
+  ) => KubeObjectLike | undefined;
   logger?: Logger;
   observer?: ReconcilerObserver;
 }
@@ -100,15 +109,18 @@ export class BackendReconciler {
 
   /** Decides (and applies an upsert) for one name. Removes are applied by {@link reconcile}. */
   async decide(name: string, options: { dryRun?: boolean } = {}): Promise<Decision> {
-    const { namespace, group, reader, registry } = this.#options;
-    const found: { kind: WorkloadKind; object: KubeObjectLike }[] = [];
+    const { namespace, group, reader, registry, cachedWorkload } = this.#options;
+    let winner: { kind: WorkloadKind; object: KubeObjectLike } | undefined;
+    let shadowed: WorkloadKind[] = [];
     for (const kind of WORKLOAD_KINDS) {
-      const object = await reader.getWorkload(kind, namespace, name);
-      if (object !== undefined) found.push({ kind, object });
+      const object = cachedWorkload
+        ? cachedWorkload(kind, namespace, name)
+        : await reader.getWorkload(kind, namespace, name);
+      if (object === undefined) continue;
+      if (winner === undefined) winner = { kind, object };
+      else shadowed = [...shadowed, kind];
     }
-    const [winner, ...others] = found;
     if (winner === undefined) return { action: 'remove', reason: 'not-found' };
-    const shadowed = others.map((o) => o.kind);
     if (shadowed.length > 0) {
       this.#logger.warn(
         { name, kind: winner.kind, shadowed },

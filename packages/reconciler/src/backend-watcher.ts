@@ -207,6 +207,8 @@ export class BackendWatcher {
       group: this.group,
       registry: this.registry,
       reader,
+      cachedWorkload: (kind, namespace, name) =>
+        informers[kind].store.get({ namespace, name }) as KubeObjectLike | undefined,
       logger: this.#logger,
       observer: { decided: (name, decision) => this.#observe(name, decision) },
     });

@@ -154,6 +154,39 @@ describe('BackendReconciler', () => {
     });
   });
 
+  it('reads workloads from cachedWorkload when given, with the same precedence', async () => {
+    const objects = [entry('dup'), proxy('dup'), server('dup')];
+    const registry = createDynamicRegistry();
+    const decisions: Decision[] = [];
+    const reader = {
+      ...createObjectReader([]),
+      getWorkload: async () => {
+        throw new Error('getWorkload must not be called when cachedWorkload is given');
+      },
+    };
+    const reconciler = new BackendReconciler({
+      namespace: NS,
+      group: GROUP,
+      registry,
+      reader,
+      cachedWorkload: (kind, namespace, name) =>
+        objects.find(
+          (o) =>
+            o.kind === kind && o.metadata?.namespace === namespace && o.metadata?.name === name,
+        ),
+      observer: { decided: (_name, decision) => decisions.push(decision) },
+    });
+    await reconciler.reconcile(request('dup'));
+    expect(registry.get('dup')?.baseUrl).toBe('http://dup:8080');
+    expect(decisions[0]).toMatchObject({
+      action: 'upsert',
+      kind: 'MCPServer',
+      shadowed: ['MCPRemoteProxy', 'MCPServerEntry'],
+    });
+    await reconciler.reconcile(request('gone'));
+    expect(decisions[1]).toEqual({ action: 'remove', reason: 'not-found' });
+  });
+
   it('moves the version only when the backend changed', async () => {
     const { registry, reconciler } = setup([server('s')]);
     await reconciler.reconcile(request('s'));
