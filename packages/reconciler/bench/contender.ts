@@ -2,8 +2,8 @@
  * One contender of the watch benchmark, in its own process so that its peak RSS is its own.
  * argv: <contender> <kubeconfig> <expected objects>
  * Prints JSON lines: {"synced": ms} once it holds every object, then, on stdin "report",
- * {"latencies": [...ms], "maxRssMb": n, "youngMb": n, "liveMb": n} where each latency is receive
- * time minus the send time the parent wrote into the `bench/sent` annotation.
+ * {"latencies": [...ms], "maxRssMb": n, "youngMb": n, "liveMb": n, "cpuUsPerEvent": n} where each
+ * latency is receive time minus the send time the parent wrote into the `bench/sent` annotation.
  */
 import { request } from 'node:https';
 import { createInterface } from 'node:readline';
@@ -25,9 +25,13 @@ kubeConfig.loadFromFile(kubeconfigPath as string);
 const started = performance.now();
 const latencies: number[] = [];
 let synced = false;
+// CPU time from the sync to the report: what handling the patches costs (garbage collection
+// included), per event.
+let cpuAtSync: NodeJS.CpuUsage | undefined;
 const markSynced = () => {
   if (synced) return;
   synced = true;
+  cpuAtSync = process.cpuUsage();
   console.log(JSON.stringify({ synced: performance.now() - started }));
 };
 const observe = (object: { metadata?: { annotations?: Record<string, string> } } | undefined) => {
@@ -137,6 +141,7 @@ for await (const line of createInterface({ input: process.stdin })) {
     // while objects keep surviving scavenges and the allocation rate stays above ~1 MB/s.
     const young = getHeapSpaceStatistics().find((space) => space.space_name === 'new_space');
     const maxRssMb = process.resourceUsage().maxRSS / 1024;
+    const cpu = process.cpuUsage(cpuAtSync);
     // What the program holds, apart from how V8 sizes the heap around it: the heap in use after a
     // full collection (the parent passes --expose-gc, which changes no heap sizing).
     (globalThis as { gc?: () => void }).gc?.();
@@ -146,6 +151,7 @@ for await (const line of createInterface({ input: process.stdin })) {
         maxRssMb,
         youngMb: (young?.space_size ?? Number.NaN) / 2 ** 20,
         liveMb: process.memoryUsage().heapUsed / 2 ** 20,
+        cpuUsPerEvent: (cpu.user + cpu.system) / Math.max(1, latencies.length),
       }),
     );
     process.exit(0);

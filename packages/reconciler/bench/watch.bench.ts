@@ -128,6 +128,7 @@ try {
       rss: number;
       young: number;
       live: number;
+      cpu: number;
       p50: number;
       p99: number;
       n: number;
@@ -173,17 +174,21 @@ try {
     await new Promise((resolve) => setTimeout(resolve, 1500));
     for (const { name, child } of running) {
       child.process.stdin?.write('report\n');
-      const { latencies, maxRssMb, youngMb, liveMb } = (await child.waitFor('latencies')) as {
+      const { latencies, maxRssMb, youngMb, liveMb, cpuUsPerEvent } = (await child.waitFor(
+        'latencies',
+      )) as {
         latencies: number[];
         maxRssMb: number;
         youngMb: number;
         liveMb: number;
+        cpuUsPerEvent: number;
       };
       results[name] = {
         synced: syncedMs[name] ?? Number.NaN,
         rss: maxRssMb,
         young: youngMb,
         live: liveMb,
+        cpu: cpuUsPerEvent,
         p50: percentile(latencies, 50),
         p99: percentile(latencies, 99),
         n: latencies.length,
@@ -199,16 +204,17 @@ try {
     `\nwatch benchmark: ${COUNT} MCPServers, ${PATCHES_PER_SECOND} patches/s for ${PATCH_SECONDS} s (Node ${process.versions.node}${NODE_FLAGS.length > 0 ? `, every contender with ${NODE_FLAGS.join(' ')}` : ''})`,
   );
   console.log(
-    `${'contender'.padEnd(24)}${'synced ms'.padStart(10)}${'peak MB'.padStart(10)}${'young MB'.padStart(10)}${'live MB'.padStart(10)}${'p50 ms'.padStart(10)}${'p99 ms'.padStart(10)}${'events'.padStart(10)}`,
+    `${'contender'.padEnd(24)}${'synced ms'.padStart(10)}${'peak MB'.padStart(10)}${'young MB'.padStart(10)}${'live MB'.padStart(10)}${'p50 ms'.padStart(10)}${'p99 ms'.padStart(10)}${'CPU µs/ev'.padStart(10)}${'events'.padStart(10)}`,
   );
   for (const [name, r] of Object.entries(results)) {
     console.log(
-      `${name.padEnd(24)}${f(r.synced)}${f(r.rss)}${f(r.young)}${f(r.live, 1)}${f(r.p50, 1)}${f(r.p99, 1)}${f(r.n)}`,
+      `${name.padEnd(24)}${f(r.synced)}${f(r.rss)}${f(r.young)}${f(r.live, 1)}${f(r.p50, 1)}${f(r.p99, 1)}${f(r.cpu)}${f(r.n)}`,
     );
   }
   console.log(
     "(young MB: V8's young generation at the end, which it enlarges while objects keep surviving and allocation stays above ~1 MB/s;\n" +
-      ' live MB: heap in use after a full GC at the end, what the program holds whatever the heap sizing)',
+      ' live MB: heap in use after a full GC at the end, what the program holds whatever the heap sizing;\n' +
+      ' CPU µs/ev: CPU time from the sync to the end per update event, garbage collection included)',
   );
   const cn = results['client-node'];
   const bare = results.bare;
