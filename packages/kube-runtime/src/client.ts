@@ -162,9 +162,11 @@ export class KubeClient {
         this.#agent = new AgentClass({ ...tls, keepAlive: true, scheduling: 'lifo' });
         this.#agents.add(this.#agent);
         this.#tls = tls;
-        // Requests in flight (a watch) finish on their connection; idle ones close now, and
-        // older agents left without connections are forgotten.
+        // Requests in flight (a watch) finish on their connection, which then closes (an agent
+        // keeps no free socket past maxFreeSockets); idle ones close now, and older agents left
+        // without connections are forgotten.
         if (previous) {
+          previous.maxFreeSockets = 0;
           for (const idle of Object.values(previous.freeSockets)) {
             for (const socket of idle ?? []) socket.destroy();
           }

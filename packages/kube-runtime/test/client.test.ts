@@ -90,6 +90,34 @@ describe('KubeClient transport', () => {
     await expect.poll(() => connections.closed).toBe(2);
   });
 
+  it('closes a connection of a replaced pool once its request in flight ends', async () => {
+    let release: () => void = () => undefined;
+    const { url, connections } = await serve((req, res) => {
+      if (req.url === '/slow') release = () => json(res, 200, {});
+      else json(res, 200, {});
+    });
+    const kubeConfig = kubeConfigFor(url, { token: 't' });
+    let cert = 'one';
+    const apply = kubeConfig.applyToHTTPSOptions.bind(kubeConfig);
+    kubeConfig.applyToHTTPSOptions = async (options) => {
+      await apply(options);
+      options.cert = Buffer.from(cert);
+    };
+    const client = new KubeClient(kubeConfig);
+    const slow = client.requestJson('GET', '/slow');
+    await expect.poll(() => connections.opened).toBe(1);
+    cert = 'two';
+    await client.requestJson('GET', '/c');
+    expect(connections.opened).toBe(2);
+    expect(connections.closed).toBe(0);
+    release();
+    await slow;
+    // Its pool is no longer used: the connection closes instead of idling until close().
+    await expect.poll(() => connections.closed).toBe(1);
+    await client.close();
+    await expect.poll(() => connections.closed).toBe(2);
+  });
+
   it('sends a body with its content type and length', async () => {
     let received: { type?: string; length?: string; body: string } | undefined;
     const { url } = await serve((req, res) => {
