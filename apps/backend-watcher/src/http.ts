@@ -365,8 +365,12 @@ class BodyCache {
 
   /** `{"version":N,"backends":[...]}`, byte for byte what JSON.stringify would give. */
   #listJson(version: number, backends: readonly Backend[], access: Access): string {
-    const parts = backends.map((backend) => this.#backendJson(backend, access));
-    return `{"version":${version},"backends":[${parts.join(',')}]}`;
+    return `{"version":${version},"backends":${this.#arrayJson(backends, access)}}`;
+  }
+
+  /** A JSON array of backends from their cached serialisations. */
+  #arrayJson(backends: readonly Backend[], access: Access): string {
+    return `[${backends.map((backend) => this.#backendJson(backend, access)).join(',')}]`;
   }
 
   #backendJson(backend: Backend, access: Access): string {
@@ -387,17 +391,27 @@ class BodyCache {
     return body;
   }
 
-  /** An SSE `change` event, or a `snapshot` for a reset. */
+  /**
+   * An SSE `change` event, or a `snapshot` for a reset. A changed backend is serialised once per
+   * view, for this event and for the lists and items that follow.
+   */
   change(change: RegistryChange, access: Access): Buffer {
     const views = getOrCreate(this.#changes, change, (): Views => ({}));
     views[access] ??= change.reset
       ? sseData('snapshot', change.version, this.#listJson(change.version, change.upserted, access))
-      : sseEvent('change', change.version, {
-          version: change.version,
-          upserted: view(change.upserted, access),
-          removed: change.removed,
-        });
+      : this.#changeEvent(change, access);
     return views[access];
+  }
+
+  /** `{"version":N,"upserted":[...],"removed":[...]}`, as JSON.stringify would give it. */
+  #changeEvent(change: RegistryChange, access: Access): Buffer {
+    const upserted = this.#arrayJson(change.upserted, access);
+    const removed = change.removed.length === 0 ? '[]' : JSON.stringify(change.removed);
+    return sseData(
+      'change',
+      change.version,
+      `{"version":${change.version},"upserted":${upserted},"removed":${removed}}`,
+    );
   }
 
   snapshotEvent(snapshot: RegistrySnapshot, access: Access): Buffer {
@@ -424,10 +438,6 @@ function getOrCreate<K extends object, V>(
 
 function view(backends: readonly Backend[], access: Access): readonly Backend[] {
   return access === 'secrets' ? backends : backends.map(redactBackend);
-}
-
-function sseEvent(event: string, id: number, data: unknown): Buffer {
-  return sseData(event, id, JSON.stringify(data));
 }
 
 function sseData(event: string, id: number, json: string): Buffer {

@@ -413,6 +413,44 @@ describe('GET /v1/events', () => {
     expect(removed).toMatchObject({ id: '3', data: { upserted: [], removed: ['a'] } });
   });
 
+  it('serialises each changed backend once per view, for its change event and the next list', async () => {
+    for (let i = 0; i < 10; i++)
+      h.registry.upsert(i % 3 === 0 ? withSecret(`b${i}`) : backend(`b${i}`));
+    const anonymous = await SseClient.connect(`${h.url}/v1/events`);
+    const trusted = await SseClient.connect(`${h.url}/v1/events`, bearer);
+    open.push(anonymous, trusted);
+    await anonymous.waitFor(1);
+    await trusted.waitFor(1);
+    const stringify = vi.spyOn(JSON, 'stringify');
+    try {
+      h.registry.apply([
+        { op: 'upsert', backend: withSecret('b4') },
+        { op: 'upsert', backend: backend('b6') },
+        { op: 'remove', id: 'b5' },
+      ]);
+      const version = h.registry.version;
+      const [, seenAnonymous] = await anonymous.waitFor(2);
+      const [, seenTrusted] = await trusted.waitFor(2);
+      await get('/v1/backends');
+      await get('/v1/backends', bearer);
+      // Backends one by one (the removed ids are an array of strings), never a whole change.
+      const serialised = stringify.mock.calls
+        .filter(([value]) => !Array.isArray(value))
+        .map(([value]) => (value as Partial<Backend>).id);
+      expect(serialised.sort()).toEqual(['b4', 'b4', 'b6', 'b6']);
+      const upserted = [withSecret('b4'), backend('b6')];
+      expect(seenTrusted?.data).toEqual({ version, upserted, removed: ['b5'] });
+      expect(seenAnonymous?.data).toEqual({
+        version,
+        upserted: upserted.map(redactBackend),
+        removed: ['b5'],
+      });
+      expect(JSON.stringify(seenAnonymous?.data)).not.toContain(SECRET);
+    } finally {
+      stringify.mockRestore();
+    }
+  });
+
   it('resumes after Last-Event-ID with the changes the client missed, without a snapshot', async () => {
     h.registry.upsert(backend('a'));
     h.registry.upsert(backend('b'));
