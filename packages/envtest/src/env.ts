@@ -174,9 +174,20 @@ function waitStopped(pid: number): void {
   }
 }
 
+/**
+ * util-linux's setpriv, when the machine has it (Debian always does): launched through
+ * `setpriv --pdeathsig KILL`, etcd and kube-apiserver are killed by the kernel when this process
+ * dies, even by SIGKILL (a test runner's timeout), where no exit hook of ours runs.
+ */
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((path) => existsSync(path));
+
 function launch(binary: string, args: string[], logPath: string): ChildProcess {
   const log = createWriteStream(logPath, { flags: 'a' });
-  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = SETPRIV
+    ? spawn(SETPRIV, ['--pdeathsig', 'KILL', '--', binary, ...args], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+    : spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   live.add(child);

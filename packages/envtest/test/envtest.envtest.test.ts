@@ -1,4 +1,8 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { apiRequest, downgradeCrd, type Env, startEnv } from '../src/index.js';
 
@@ -14,7 +18,13 @@ function alive(pid: number | undefined): boolean {
   if (pid === undefined) return false;
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  // A killed orphan stays a zombie until whoever adopted it reaps it: dead all the same.
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.charAt(stat.lastIndexOf(')') + 2) !== 'Z';
   } catch {
     return false;
   }
@@ -186,6 +196,30 @@ describe('envtest lifecycle', () => {
       expect(alive(pid)).toBe(true);
     }
     expect(alive(pid)).toBe(false);
+  });
+
+  it('leaves no process behind when the process that started it is killed', async () => {
+    // SIGKILL runs no exit hook: only the kernel (setpriv's parent-death signal) can clean up.
+    const script = `
+      const { startEnv } = await import(${JSON.stringify(new URL('../src/index.ts', import.meta.url).href)});
+      const env = await startEnv({ crds: 'none' });
+      console.log(JSON.stringify([env.apiServerPid, env.etcdPid]));
+      setInterval(() => {}, 60_000);
+    `;
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '--no-warnings', '-e', script],
+      { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
+    const pids = JSON.parse(line) as number[];
+    try {
+      expect(pids.filter(alive)).toHaveLength(2);
+      child.kill('SIGKILL');
+      await expect.poll(() => pids.filter(alive), { timeout: 10_000 }).toEqual([]);
+    } finally {
+      for (const pid of pids.filter(alive)) process.kill(pid, 'SIGKILL');
+    }
   });
 
   it('runs two environments in parallel and leaves no process after stop', async () => {
