@@ -42,6 +42,26 @@ function kubeConfigFor(
   return kubeConfig;
 }
 
+/**
+ * A kubeconfig whose client certificate an exec plugin rotates: each call returns the current
+ * one (read afresh, so a new Buffer each time); `rotate()` moves to the next.
+ */
+function rotatingCert(server: string) {
+  const kubeConfig = kubeConfigFor(server, { token: 't' });
+  let generation = 0;
+  const apply = kubeConfig.applyToHTTPSOptions.bind(kubeConfig);
+  kubeConfig.applyToHTTPSOptions = async (options) => {
+    await apply(options);
+    options.cert = Buffer.from(`certificate ${generation}`);
+  };
+  return {
+    kubeConfig,
+    rotate: () => {
+      generation++;
+    },
+  };
+}
+
 const json = (res: ServerResponse, code: number, body: unknown, headers = {}) => {
   res.writeHead(code, { 'content-type': 'application/json', ...headers });
   res.end(JSON.stringify(body));
@@ -67,20 +87,12 @@ describe('KubeClient transport', () => {
 
   it('makes a new connection pool when the TLS settings change, and closes every pool', async () => {
     const { url, connections } = await serve((_req, res) => json(res, 200, {}));
-    const kubeConfig = kubeConfigFor(url, { token: 't' });
-    // An exec plugin rotating the client certificate: each call returns the current one (read
-    // afresh, so a new Buffer each time).
-    let cert = 'one';
-    const apply = kubeConfig.applyToHTTPSOptions.bind(kubeConfig);
-    kubeConfig.applyToHTTPSOptions = async (options) => {
-      await apply(options);
-      options.cert = Buffer.from(cert);
-    };
+    const { kubeConfig, rotate } = rotatingCert(url);
     const client = new KubeClient(kubeConfig);
     await client.requestJson('GET', '/a');
     await client.requestJson('GET', '/b');
     expect(connections.opened).toBe(1);
-    cert = 'two';
+    rotate();
     await client.requestJson('GET', '/c');
     await client.requestJson('GET', '/d');
     expect(connections.opened).toBe(2);
@@ -96,17 +108,11 @@ describe('KubeClient transport', () => {
       if (req.url === '/slow') release = () => json(res, 200, {});
       else json(res, 200, {});
     });
-    const kubeConfig = kubeConfigFor(url, { token: 't' });
-    let cert = 'one';
-    const apply = kubeConfig.applyToHTTPSOptions.bind(kubeConfig);
-    kubeConfig.applyToHTTPSOptions = async (options) => {
-      await apply(options);
-      options.cert = Buffer.from(cert);
-    };
+    const { kubeConfig, rotate } = rotatingCert(url);
     const client = new KubeClient(kubeConfig);
     const slow = client.requestJson('GET', '/slow');
     await expect.poll(() => connections.opened).toBe(1);
-    cert = 'two';
+    rotate();
     await client.requestJson('GET', '/c');
     expect(connections.opened).toBe(2);
     expect(connections.closed).toBe(0);

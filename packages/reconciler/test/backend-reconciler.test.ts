@@ -28,6 +28,14 @@ const entry = (name: string, spec: object = {}): KubeObjectLike => ({
   status: { phase: 'Valid' },
 });
 
+/** One name taken by all three kinds, and the decision for it: upstream's precedence. */
+const SHARED_NAME = [entry('dup'), proxy('dup'), server('dup')];
+const SERVER_WINS = {
+  action: 'upsert',
+  kind: 'MCPServer',
+  shadowed: ['MCPRemoteProxy', 'MCPServerEntry'],
+};
+
 function setup(objects: KubeObjectLike[]) {
   const registry = createDynamicRegistry();
   const decisions: Decision[] = [];
@@ -144,18 +152,14 @@ describe('BackendReconciler', () => {
   });
 
   it('keeps upstream precedence when kinds share a name and reports the shadowed ones', async () => {
-    const { registry, reconciler, decisions } = setup([entry('dup'), proxy('dup'), server('dup')]);
+    const { registry, reconciler, decisions } = setup(SHARED_NAME);
     await reconciler.reconcile(request('dup'));
     expect(registry.get('dup')?.baseUrl).toBe('http://dup:8080');
-    expect(decisions[0]).toMatchObject({
-      action: 'upsert',
-      kind: 'MCPServer',
-      shadowed: ['MCPRemoteProxy', 'MCPServerEntry'],
-    });
+    expect(decisions[0]).toMatchObject(SERVER_WINS);
   });
 
   it('reads workloads from cachedWorkload when given, with the same precedence', async () => {
-    const objects = [entry('dup'), proxy('dup'), server('dup')];
+    const objects = SHARED_NAME;
     const registry = createDynamicRegistry();
     const decisions: Decision[] = [];
     const reader = {
@@ -178,11 +182,7 @@ describe('BackendReconciler', () => {
     });
     await reconciler.reconcile(request('dup'));
     expect(registry.get('dup')?.baseUrl).toBe('http://dup:8080');
-    expect(decisions[0]).toMatchObject({
-      action: 'upsert',
-      kind: 'MCPServer',
-      shadowed: ['MCPRemoteProxy', 'MCPServerEntry'],
-    });
+    expect(decisions[0]).toMatchObject(SERVER_WINS);
     await reconciler.reconcile(request('gone'));
     expect(decisions[1]).toEqual({ action: 'remove', reason: 'not-found' });
   });
