@@ -4,7 +4,13 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import { type Sidecar, startSidecar } from '@vmcp/backend-watcher';
-import { KubeClient, type KubeObject, ResourceClient, type ResourceRef } from '@vmcp/kube-runtime';
+import {
+  ApiError,
+  KubeClient,
+  type KubeObject,
+  ResourceClient,
+  type ResourceRef,
+} from '@vmcp/kube-runtime';
 import type { Backend, RegistryChange } from '@vmcp/registry';
 import { type ClusterState, diffBackends, expectedBackends, type Obj } from './oracle.js';
 
@@ -31,7 +37,10 @@ export interface ChaosOptions {
 export interface ChaosReport {
   seed: number;
   operations: number;
+  /** Operations the API server answered with an error (404, 409, 422, a 5xx of a fault...). */
   rejected: number;
+  /** Operations that got no answer: the API server was down or restarting. */
+  unreachable: number;
   faults: Record<string, number>;
   convergeMs: number[];
   /** Backends missing, stale or different at the end of a round's convergence window. */
@@ -125,6 +134,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     seed: options.seed,
     operations: 0,
     rejected: 0,
+    unreachable: 0,
     faults: {},
     convergeMs: [],
     lostOrStale: 0,
@@ -158,6 +168,49 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const secretNames = ['secret-a', 'secret-b'];
   const caNames = ['ca-a', 'ca-b'];
   const groupsForWorkloads = [...options.groups, 'nobody'];
+
+  // Which workloads exist, as this generator has learnt from the API server's answers, so that
+  // most operations target something that exists (or, to create, something that does not):
+  // picked blindly, more than half were refused. A fifth still go anywhere, which keeps 404s and
+  // 409s in the mix.
+  const known = {
+    MCPServer: new Set<string>(),
+    MCPRemoteProxy: new Set<string>(),
+    MCPServerEntry: new Set<string>(),
+  };
+  const existingName = (kind: (typeof WORKLOADS)[number]): string => {
+    const present = [...known[kind]];
+    return present.length > 0 && random() < 0.8 ? pick(present) : pick(names);
+  };
+  const freeName = (kind: (typeof WORKLOADS)[number]): string => {
+    const free = names.filter((name) => !known[kind].has(name));
+    return free.length > 0 && random() < 0.8 ? pick(free) : pick(names);
+  };
+  /** Runs a call about one workload and learns from its answer whether the workload exists. */
+  const learn = async <T>(
+    kind: (typeof WORKLOADS)[number],
+    name: string,
+    call: () => Promise<T>,
+    exists: boolean | undefined,
+  ): Promise<T> => {
+    try {
+      const result = await call();
+      if (exists === true) known[kind].add(name);
+      if (exists === false) known[kind].delete(name);
+      return result;
+    } catch (error) {
+      const code = error instanceof ApiError ? error.code : undefined;
+      if (code === 404) known[kind].delete(name);
+      if (code === 409) known[kind].add(name);
+      throw error;
+    }
+  };
+  const create = (kind: (typeof WORKLOADS)[number], name: string) =>
+    learn(kind, name, () => clients[kind].create(workload(kind, name)), true);
+  const update = (kind: (typeof WORKLOADS)[number], name: string, call: () => Promise<unknown>) =>
+    learn(kind, name, call, undefined);
+  const remove = (kind: (typeof WORKLOADS)[number], name: string) =>
+    learn(kind, name, () => clients[kind].delete(name), false);
 
   const workload = (kind: (typeof WORKLOADS)[number], name: string): KubeObject => {
     const spec: Record<string, unknown> = { groupRef: { name: pick(groupsForWorkloads) } };
@@ -196,42 +249,52 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
   const mutations: (() => Promise<void>)[] = [
     async () => {
-      const name = pick(names);
       const kind = pick(WORKLOADS);
-      await clients[kind].create(workload(kind, name));
-      await clients[kind].patchStatus(name, { status: status(kind, name) });
-    },
-    async () => {
-      const name = pick(names);
-      const kind = pick(WORKLOADS);
-      await clients[kind].patchStatus(name, { status: status(kind, name) });
+      const name = freeName(kind);
+      await create(kind, name);
+      await update(kind, name, () =>
+        clients[kind].patchStatus(name, { status: status(kind, name) }),
+      );
     },
     async () => {
       const kind = pick(WORKLOADS);
-      await clients[kind].patch(pick(names), {
-        spec: { groupRef: { name: pick(groupsForWorkloads) } },
-      });
+      const name = existingName(kind);
+      await update(kind, name, () =>
+        clients[kind].patchStatus(name, { status: status(kind, name) }),
+      );
     },
     async () => {
       const kind = pick(WORKLOADS);
+      const name = existingName(kind);
+      await update(kind, name, () =>
+        clients[kind].patch(name, { spec: { groupRef: { name: pick(groupsForWorkloads) } } }),
+      );
+    },
+    async () => {
+      const kind = pick(WORKLOADS);
+      const name = existingName(kind);
       const fresh = workload(kind, 'x');
-      await clients[kind].patch(pick(names), {
-        spec: { ...(fresh.spec as object), groupRef: undefined },
-        metadata: { annotations: { 'example.com/rev': String(Math.floor(random() * 5)) } },
-      });
+      await update(kind, name, () =>
+        clients[kind].patch(name, {
+          spec: { ...(fresh.spec as object), groupRef: undefined },
+          metadata: { annotations: { 'example.com/rev': String(Math.floor(random() * 5)) } },
+        }),
+      );
     },
     async () => {
       const kind = pick(WORKLOADS);
-      await clients[kind].delete(pick(names));
+      await remove(kind, existingName(kind));
     },
     async () => {
       // Delete and recreate under the same name (a new UID), possibly as another kind.
-      const name = pick(names);
       const kind = pick(WORKLOADS);
-      await clients[kind].delete(name).catch(() => undefined);
+      const name = existingName(kind);
+      await remove(kind, name).catch(() => undefined);
       const again = pick(WORKLOADS);
-      await clients[again].create(workload(again, name));
-      await clients[again].patchStatus(name, { status: status(again, name) });
+      await create(again, name);
+      await update(again, name, () =>
+        clients[again].patchStatus(name, { status: status(again, name) }),
+      );
     },
     async () => {
       const name = pick(authNames);
@@ -338,9 +401,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     try {
       await pick(mutations)();
       report.operations++;
-    } catch {
+    } catch (error) {
       // 404, 409, 422 and friends: random operations are often impossible; the cluster decides.
-      report.rejected++;
+      if (error instanceof ApiError) report.rejected++;
+      else report.unreachable++;
     }
   }
 }

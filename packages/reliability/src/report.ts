@@ -13,7 +13,7 @@ export function formatReport(title: string, report: ChaosReport): string {
     .join(', ');
   return [
     `chaos ${title}: seed ${report.seed} (replay with VMCP_CHAOS_SEED=${report.seed})`,
-    `  operations applied ${report.operations} (refused by the API server ${report.rejected})`,
+    `  operations applied ${report.operations}, refused by the API server ${report.rejected}, unanswered (server down) ${report.unreachable}`,
     `  faults injected ${Object.values(report.faults).reduce((a, b) => a + b, 0)}: ${faults || 'none'}`,
     `  converged after ${report.convergeMs.length} quiesce points: p50 ${percentile(report.convergeMs, 50)} ms, max ${Math.max(...report.convergeMs, 0)} ms`,
     `  version steps ${report.versionSteps}, without a content change ${report.emptyVersionSteps}`,
