@@ -40,6 +40,9 @@ interface WatchStream {
 }
 
 const JSON_TYPE = 'application/json';
+const ANONYMOUS = 'system:anonymous';
+/** What kube-apiserver's system:public-info-viewer role lets an anonymous user read. */
+const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version']);
 const CRD_TYPE_KEY = typeKeyOf('apiextensions.k8s.io', 'customresourcedefinitions');
 
 /** The fake API server's request handling, independent of the transport. */
@@ -156,8 +159,16 @@ export class FakeApi implements FaultControls {
   async #dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://fake');
     const path = url.pathname.replace(/\/+$/, '') || '/';
-    if (!this.#authorised(req)) {
-      throw new ApiFailure(401, 'Unauthorized', 'Unauthorized');
+    // As kube-apiserver with anonymous auth (its default): a wrong token is refused, a request
+    // without credentials is system:anonymous, who may read health and version and nothing else.
+    const user = this.#user(req);
+    if (user === undefined) throw new ApiFailure(401, 'Unauthorized', 'Unauthorized');
+    if (user === ANONYMOUS && !PUBLIC_PATHS.has(path)) {
+      throw new ApiFailure(
+        403,
+        'Forbidden',
+        `forbidden: User "${ANONYMOUS}" cannot ${(req.method ?? 'GET').toLowerCase()} path "${path}"`,
+      );
     }
     if (path === '/healthz' || path === '/readyz' || path === '/livez') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
@@ -331,10 +342,12 @@ export class FakeApi implements FaultControls {
     }
   }
 
-  #authorised(req: IncomingMessage): boolean {
-    const header = req.headers.authorization ?? '';
+  /** The user a request authenticates as; undefined for credentials that are not valid. */
+  #user(req: IncomingMessage): string | undefined {
+    const header = req.headers.authorization;
+    if (header === undefined) return ANONYMOUS;
     const token = /^Bearer (.+)$/.exec(header)?.[1];
-    return token !== undefined && this.#options.tokens.includes(token);
+    return token !== undefined && this.#options.tokens.includes(token) ? 'admin' : undefined;
   }
 
   // ---- list and watch --------------------------------------------------------------------

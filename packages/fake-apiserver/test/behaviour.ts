@@ -397,6 +397,25 @@ export function behaviourSuite(name: string, start: () => Promise<Target>): void
       );
     });
 
+    it('answers health and version without credentials, and forbids the rest to them', async () => {
+      const anonymous = new KubeClient(withoutCredentials(target.kubeConfig));
+      try {
+        for (const path of ['/healthz', '/livez', '/readyz']) {
+          const response = await anonymous.stream(path, AbortSignal.timeout(10_000), path);
+          let text = '';
+          for await (const chunk of response.body) text += String(chunk);
+          expect(text).toBe('ok');
+        }
+        const version = await anonymous.requestJson<{ major: string }>('GET', '/version');
+        expect(version.major).toBe('1');
+        for (const path of ['/api/v1/namespaces', `/apis/${API}/namespaces/default/mcpservers`]) {
+          expect((await failure(anonymous.requestJson('GET', path))).code).toBe(403);
+        }
+      } finally {
+        await anonymous.close();
+      }
+    });
+
     it('requires a valid bearer token', async () => {
       const response = await fetch(`${client.server}/api/v1/namespaces`, {
         headers: { authorization: 'Bearer wrong' },
@@ -412,6 +431,15 @@ export function behaviourSuite(name: string, start: () => Promise<Target>): void
       expect(anonymous.code).toBe(401);
     });
   });
+}
+
+/** The same cluster, as a user who sends no credentials (an anonymous request). */
+function withoutCredentials(kubeConfig: KubeConfig): KubeConfig {
+  const copy = Object.create(Object.getPrototypeOf(kubeConfig)) as KubeConfig;
+  Object.assign(copy, kubeConfig);
+  const user = kubeConfig.getCurrentUser();
+  copy.users = kubeConfig.users.map((u) => (u === user ? { name: u.name } : u));
+  return copy;
 }
 
 function withToken(kubeConfig: KubeConfig, token: string): KubeConfig {
