@@ -158,9 +158,8 @@ class MutableRegistry extends MapRegistry implements DynamicRegistry {
   // a reconciler calls for every change.
   upsert(backend: Backend): boolean {
     assertStorable(backend, 'upsert');
-    const current = this.backends.get(backend.id);
-    if (current !== undefined && deepEqual(current, backend)) return false;
-    const stored = frozenCopy(backend);
+    const stored = this.#replacement(backend);
+    if (stored === undefined) return false;
     this.backends.set(stored.id, stored);
     this.#publish(Object.freeze([stored]), NONE);
     return true;
@@ -184,17 +183,23 @@ class MutableRegistry extends MapRegistry implements DynamicRegistry {
     const upserted: Backend[] = [];
     const removed: string[] = [];
     for (const [id, next] of net) {
-      const current = this.backends.get(id);
       if (next === null) {
-        if (current !== undefined) removed.push(id);
-      } else if (current === undefined || !deepEqual(current, next)) {
-        upserted.push(frozenCopy(next));
+        if (this.backends.has(id)) removed.push(id);
+      } else {
+        const stored = this.#replacement(next);
+        if (stored !== undefined) upserted.push(stored);
       }
     }
     if (upserted.length === 0 && removed.length === 0) return undefined;
     for (const id of removed) this.backends.delete(id);
     for (const backend of upserted) this.backends.set(backend.id, backend);
     return this.#publish(Object.freeze(upserted.sort(byId)), Object.freeze(removed.sort()));
+  }
+
+  /** What to store for `next`: a frozen copy, or undefined when a deep-equal one is stored. */
+  #replacement(next: Backend): Backend | undefined {
+    const current = this.backends.get(next.id);
+    return current !== undefined && deepEqual(current, next) ? undefined : frozenCopy(next);
   }
 
   #publish(upserted: readonly Backend[], removed: readonly string[]): RegistryChange {
