@@ -111,14 +111,14 @@ export class BackendReconciler {
   async decide(name: string, options: { dryRun?: boolean } = {}): Promise<Decision> {
     const { namespace, group, reader, registry, cachedWorkload } = this.#options;
     let winner: { kind: WorkloadKind; object: KubeObjectLike } | undefined;
-    let shadowed: WorkloadKind[] = [];
+    const shadowed: WorkloadKind[] = [];
     for (const kind of WORKLOAD_KINDS) {
       const object = cachedWorkload
         ? cachedWorkload(kind, namespace, name)
         : await reader.getWorkload(kind, namespace, name);
       if (object === undefined) continue;
       if (winner === undefined) winner = { kind, object };
-      else shadowed = [...shadowed, kind];
+      else shadowed.push(kind);
     }
     if (winner === undefined) return { action: 'remove', reason: 'not-found' };
     if (shadowed.length > 0) {

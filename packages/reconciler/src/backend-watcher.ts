@@ -201,14 +201,17 @@ export class BackendWatcher {
     for (const informer of Object.values(informers)) this.manager.addInformer(informer);
 
     const secrets = new ResourceClient(client, RESOURCES.Secret, this.namespace);
-    const reader = this.#reader(informers, secrets);
+    // Workloads are read from the caches synchronously by the reconciler, and through the reader
+    // (the same lookup) by the discoverer.
+    const cachedWorkload = (kind: WorkloadKind, namespace: string, name: string) =>
+      informers[kind].store.get({ namespace, name }) as KubeObjectLike | undefined;
+    const reader = this.#reader(informers, secrets, cachedWorkload);
     this.#reconciler = new BackendReconciler({
       namespace: this.namespace,
       group: this.group,
       registry: this.registry,
       reader,
-      cachedWorkload: (kind, namespace, name) =>
-        informers[kind].store.get({ namespace, name }) as KubeObjectLike | undefined,
+      cachedWorkload,
       logger: this.#logger,
       observer: { decided: (name, decision) => this.#observe(name, decision) },
     });
@@ -334,12 +337,16 @@ export class BackendWatcher {
       ListWatchInformerHandle<KubeObject>
     >,
     secrets: ResourceClient,
+    cachedWorkload: (
+      kind: WorkloadKind,
+      namespace: string,
+      name: string,
+    ) => KubeObjectLike | undefined,
   ): DiscoveryReader {
     const fromCache = (kind: keyof typeof informers) => async (namespace: string, name: string) =>
       informers[kind].store.get({ namespace, name }) as KubeObjectLike | undefined;
     return {
-      getWorkload: async (kind, namespace, name) =>
-        informers[kind].store.get({ namespace, name }) as KubeObjectLike | undefined,
+      getWorkload: async (kind, namespace, name) => cachedWorkload(kind, namespace, name),
       listWorkloads: async (kind) => informers[kind].store.list() as KubeObjectLike[],
       getExternalAuthConfig: fromCache('MCPExternalAuthConfig'),
       getConfigMap: fromCache('ConfigMap'),
