@@ -1,4 +1,4 @@
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig, User } from '@kubernetes/client-node';
 import {
   type ApiError,
   KubeClient,
@@ -435,17 +435,18 @@ export function behaviourSuite(name: string, start: () => Promise<Target>): void
 
 /** The same cluster, as a user who sends no credentials (an anonymous request). */
 function withoutCredentials(kubeConfig: KubeConfig): KubeConfig {
-  const copy = Object.create(Object.getPrototypeOf(kubeConfig)) as KubeConfig;
-  Object.assign(copy, kubeConfig);
-  const user = kubeConfig.getCurrentUser();
-  copy.users = kubeConfig.users.map((u) => (u === user ? { name: u.name } : u));
-  return copy;
+  return withUser(kubeConfig, (user) => ({ name: user.name }));
 }
 
 function withToken(kubeConfig: KubeConfig, token: string): KubeConfig {
+  return withUser(kubeConfig, (user) => ({ ...user, token }));
+}
+
+/** A copy of the kubeconfig whose current user is replaced by `change(user)`. */
+function withUser(kubeConfig: KubeConfig, change: (user: User) => User): KubeConfig {
   const copy = Object.create(Object.getPrototypeOf(kubeConfig)) as KubeConfig;
   Object.assign(copy, kubeConfig);
-  const user = kubeConfig.getCurrentUser();
-  copy.users = kubeConfig.users.map((u) => (u === user ? { ...u, token } : u));
+  const current = kubeConfig.getCurrentUser();
+  copy.users = kubeConfig.users.map((u) => (u === current ? change(u) : u));
   return copy;
 }
