@@ -1,6 +1,7 @@
 import type { AwsStsRoleMapping, BackendAuthStrategy } from '@vmcp/registry';
 import { AuthResolutionError, InvalidObjectError } from './errors.js';
-import { Fields } from './fields.js';
+import { Fields, ownValue } from './fields.js';
+import { classifyReadFailure, readFailureCause } from './read-failure.js';
 import type { DiscoveryReader } from './reader.js';
 
 /** A resolved strategy and the name of the MCPExternalAuthConfig it came from. */
@@ -19,25 +20,31 @@ export function normalizeSubjectTokenType(value: string | undefined): string | u
 }
 
 /**
- * Resolves `spec.externalAuthConfigRef` of a workload: no ref means no auth (undefined);
+ * Resolves `spec.externalAuthConfigRef.name` of a workload: no ref (`undefined`) means no auth;
  * otherwise the MCPExternalAuthConfig is read, converted for its `spec.type`, and every Secret it
  * references is read. Any problem is an {@link AuthResolutionError}: a strategy is returned fully
- * resolved or not at all.
+ * resolved or not at all. A ref that is present but names nothing (`''`) is not "no auth": as
+ * upstream, it is looked up, found missing, and the workload is not served.
  */
 export async function resolveAuth(
   ref: string | undefined,
   namespace: string,
   reader: DiscoveryReader,
 ): Promise<ResolvedAuth | undefined> {
-  if (ref === undefined || ref === '') return undefined;
+  if (ref === undefined) return undefined;
   const id = `${namespace}/${ref}`;
+  if (ref === '') {
+    throw new AuthResolutionError(
+      'not-found',
+      id,
+      'externalAuthConfigRef.name is empty, so no auth config is found; name one or remove the reference',
+    );
+  }
   let config: unknown;
   try {
     config = await reader.getExternalAuthConfig(namespace, ref);
   } catch (error) {
-    throw new AuthResolutionError('lookup-failed', id, `could not be read${causeOf(error)}`, {
-      cause: error,
-    });
+    throw lookupFailed(id, 'could not be read', error);
   }
   if (config === undefined) {
     throw new AuthResolutionError('not-found', id, 'not found; create it or remove the reference');
@@ -187,14 +194,7 @@ async function readSecret(
   try {
     secret = await reader.getSecret(namespace, name);
   } catch (error) {
-    throw new AuthResolutionError(
-      'lookup-failed',
-      authConfig,
-      `Secret ${namespace}/${name} could not be read${causeOf(error)}`,
-      {
-        cause: error,
-      },
-    );
+    throw lookupFailed(authConfig, `Secret ${namespace}/${name} could not be read`, error);
   }
   if (secret === undefined) {
     throw new AuthResolutionError(
@@ -203,8 +203,7 @@ async function readSecret(
       `Secret ${namespace}/${name} not found`,
     );
   }
-  const data = new Fields('Secret', secret).stringMap('data');
-  const encoded = data?.[key];
+  const encoded = ownValue(new Fields('Secret', secret).stringMap('data'), key);
   if (encoded === undefined) {
     throw new AuthResolutionError(
       'secret-key-missing',
@@ -229,18 +228,10 @@ function withoutUndefined<T extends object>(value: T): T {
   return value;
 }
 
-/**
- * Why a read failed, from structured fields only (an API status code and reason, or a system
- * error code): never the error's free text, so that nothing read can leak into a message.
- */
-function causeOf(error: unknown): string {
-  if (typeof error !== 'object' || error === null) return '';
-  const { code, reason } = error as { code?: unknown; reason?: unknown };
-  if (typeof code === 'number') {
-    return typeof reason === 'string' && /^[A-Za-z]{1,64}$/.test(reason)
-      ? ` (${code} ${reason})`
-      : ` (${code})`;
-  }
-  if (typeof code === 'string' && /^[A-Z][A-Z0-9_]{1,40}$/.test(code)) return ` (${code})`;
-  return '';
+/** A failed read of an auth config or Secret, sorted transient or definitive. */
+function lookupFailed(authConfig: string, what: string, error: unknown): AuthResolutionError {
+  return new AuthResolutionError('lookup-failed', authConfig, `${what}${readFailureCause(error)}`, {
+    cause: error,
+    transient: classifyReadFailure(error) === 'transient',
+  });
 }

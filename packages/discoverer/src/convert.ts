@@ -1,7 +1,8 @@
 import type { Backend, BackendHealthStatus, HeaderForward, TransportType } from '@vmcp/registry';
 import { resolveAuth } from './auth.js';
 import { AuthResolutionError, InvalidObjectError, WorkloadNotFoundError } from './errors.js';
-import { Fields } from './fields.js';
+import { Fields, ownValue, setOwn } from './fields.js';
+import { classifyReadFailure, readFailureCause } from './read-failure.js';
 import {
   type DiscoveryReader,
   type KubeObjectLike,
@@ -20,16 +21,24 @@ export type SkipReason =
   | 'invalid-object';
 
 /**
- * The outcome of converting one workload, following upstream's nil-versus-error contract:
+ * The outcome of converting one workload, following upstream's nil-versus-error contract, with
+ * upstream's failed lookup split by what the failure says (see `classifyReadFailure`):
  * - `backend`: serve it;
  * - `skip` (upstream's nil, nil): not a backend now; remove it, do not retry (the next change of
  *   the workload or what it references will trigger a new conversion);
- * - `error` (upstream's nil, err): a lookup failed; remove it and retry with backoff.
+ * - `error` (upstream's nil, err): a lookup failed for a definitive reason (401, 403, another
+ *   4xx) or the conversion itself failed; remove it and retry with backoff;
+ * - `unavailable`: a lookup failed for a transient reason (the API server down, slow or
+ *   refusing with 429/5xx): nothing is known, so a backend already served is kept exactly as it
+ *   is, a name not yet served stays absent, and the lookup is retried with backoff. Upstream reads
+ *   from its caches after sync, so an outage never fails its conversions; this is the same
+ *   guarantee for the reads that go to the API server here.
  */
 export type ConversionOutcome =
   | { kind: 'backend'; backend: Backend }
   | { kind: 'skip'; reason: SkipReason; message: string }
-  | { kind: 'error'; error: Error };
+  | { kind: 'error'; error: Error }
+  | { kind: 'unavailable'; error: Error };
 
 /** A pino-compatible subset; silent when absent. */
 export interface DiscoveryLogger {
@@ -140,7 +149,7 @@ function metadataOf(
   const metadata: Record<string, string> = {};
   const annotations = fields.stringMap('metadata.annotations');
   for (const key in annotations) {
-    if (!isSystemAnnotation(key)) metadata[key] = annotations[key] as string;
+    if (!isSystemAnnotation(key)) setOwn(metadata, key, annotations[key] as string);
   }
   metadata.tool_type = 'mcp';
   metadata.workload_type = workloadType;
@@ -187,7 +196,8 @@ type AuthPart = Pick<Backend, 'authConfig' | 'authConfigRef'>;
 
 /**
  * Completes a conversion with the workload's auth: at once without an auth ref (most workloads:
- * no promise to wait for), after resolving it otherwise.
+ * no promise to wait for), after resolving it otherwise. Only an absent ref means no auth: a ref
+ * whose name is empty or missing is resolved, and fails closed, as upstream.
  */
 function withAuth(
   fields: Fields,
@@ -195,11 +205,19 @@ function withAuth(
   context: ConversionContext,
   build: (auth: AuthPart) => ConversionOutcome,
 ): ConversionOutcome | Promise<ConversionOutcome> {
-  const ref = fields.string('spec.externalAuthConfigRef.name');
-  if (ref === undefined || ref === '') return build({});
+  if (fields.value('spec.externalAuthConfigRef') === undefined) return build({});
+  const ref = fields.string('spec.externalAuthConfigRef.name') ?? '';
   return authOf(fields, ref, namespace, context).then((auth) =>
     isOutcome(auth) ? auth : build(auth),
   );
+}
+
+/** The outcome of a failed read: `unavailable` when transient, `error` when definitive. */
+function readFailed(error: unknown, message: string): ConversionOutcome {
+  const failure = new Error(`${message}${readFailureCause(error)}`, { cause: error });
+  return classifyReadFailure(error) === 'transient'
+    ? { kind: 'unavailable', error: failure }
+    : { kind: 'error', error: failure };
 }
 
 async function authOf(
@@ -214,9 +232,10 @@ async function authOf(
       ? {}
       : { authConfig: resolved.strategy, authConfigRef: resolved.authConfigRef };
   } catch (error) {
-    // A failed lookup (an API error) is worth retrying; everything else needs a change first.
+    // A failed lookup is retried: kept meanwhile when it was transient, removed when definitive.
+    // Everything else needs a change first.
     if (error instanceof AuthResolutionError && error.reason === 'lookup-failed') {
-      return { kind: 'error', error };
+      return error.transient ? { kind: 'unavailable', error } : { kind: 'error', error };
     }
     if (error instanceof AuthResolutionError) {
       return skip('auth-unresolved', `${fields.kind} ${fields.id}: ${error.message}`);
@@ -260,13 +279,13 @@ const ENTRY_HEALTH: Record<string, BackendHealthStatus> = { Valid: 'healthy', Fa
 
 /** Health of an MCPServer from `status.phase`; Pending and anything else are `unknown`. */
 export const mcpServerHealth = (phase: string): BackendHealthStatus =>
-  WORKLOAD_HEALTH[phase] ?? 'unknown';
+  ownValue(WORKLOAD_HEALTH, phase) ?? 'unknown';
 /** Health of an MCPRemoteProxy from `status.phase`. */
 export const mcpRemoteProxyHealth = (phase: string): BackendHealthStatus =>
-  PROXY_HEALTH[phase] ?? 'unknown';
+  ownValue(PROXY_HEALTH, phase) ?? 'unknown';
 /** Health of an MCPServerEntry from `status.phase`. */
 export const mcpServerEntryHealth = (phase: string): BackendHealthStatus =>
-  ENTRY_HEALTH[phase] ?? 'unknown';
+  ownValue(ENTRY_HEALTH, phase) ?? 'unknown';
 
 /** What differs between the two operator-managed kinds, whose URL comes from `status.url`. */
 interface OperatorWorkload {
@@ -373,32 +392,9 @@ export function mcpServerEntryToBackend(
       );
     const metadata = metadataOf(fields, 'server_entry', common.phase, { remote_url: url });
 
-    let caBundleData: string | undefined;
-    if (fields.object('spec.caBundleRef') !== undefined) {
-      const configMapName = fields.string('spec.caBundleRef.configMapRef.name');
-      if (fields.object('spec.caBundleRef.configMapRef') === undefined || !configMapName) {
-        return skip(
-          'ca-bundle-unresolved',
-          `MCPServerEntry ${fields.id}: spec.caBundleRef has no configMapRef`,
-        );
-      }
-      const key = fields.string('spec.caBundleRef.configMapRef.key') || 'ca.crt';
-      const configMap = await context.reader.getConfigMap(common.namespace, configMapName);
-      if (configMap === undefined) {
-        return skip(
-          'ca-bundle-unresolved',
-          `MCPServerEntry ${fields.id}: ConfigMap ${common.namespace}/${configMapName} not found`,
-        );
-      }
-      const data = new Fields('ConfigMap', configMap).stringMap('data');
-      caBundleData = data?.[key];
-      if (caBundleData === undefined) {
-        return skip(
-          'ca-bundle-unresolved',
-          `MCPServerEntry ${fields.id}: ConfigMap ${common.namespace}/${configMapName} has no key ${JSON.stringify(key)}`,
-        );
-      }
-    }
+    const caBundle = await caBundleOf(fields, common.namespace, context);
+    if (isOutcome(caBundle)) return caBundle;
+    const caBundleData = caBundle.data;
 
     return withAuth(fields, common.namespace, context, (auth) => {
       const headerForward = headerForwardOf(fields, common.name);
@@ -421,6 +417,40 @@ export function mcpServerEntryToBackend(
   });
 }
 
+/**
+ * The entry's CA bundle: none without `spec.caBundleRef.configMapRef` (`caBundleRef: {}` too, as
+ * upstream and its operator); otherwise the key (default `ca.crt`) of that ConfigMap, read when
+ * the entry is reconciled. A missing ConfigMap or key keeps the entry out.
+ */
+async function caBundleOf(
+  fields: Fields,
+  namespace: string,
+  context: ConversionContext,
+): Promise<{ data: string | undefined } | ConversionOutcome> {
+  if (fields.object('spec.caBundleRef.configMapRef') === undefined) return { data: undefined };
+  const configMapName = fields.string('spec.caBundleRef.configMapRef.name') ?? '';
+  const where = `MCPServerEntry ${fields.id}: ConfigMap ${namespace}/${configMapName}`;
+  if (configMapName === '') {
+    return skip(
+      'ca-bundle-unresolved',
+      `MCPServerEntry ${fields.id}: spec.caBundleRef.configMapRef.name is empty`,
+    );
+  }
+  const key = fields.string('spec.caBundleRef.configMapRef.key') || 'ca.crt';
+  let configMap: KubeObjectLike | undefined;
+  try {
+    configMap = await context.reader.getConfigMap(namespace, configMapName);
+  } catch (error) {
+    return readFailed(error, `${where} could not be read`);
+  }
+  if (configMap === undefined) return skip('ca-bundle-unresolved', `${where} not found`);
+  const data = ownValue(new Fields('ConfigMap', configMap).stringMap('data'), key);
+  if (data === undefined) {
+    return skip('ca-bundle-unresolved', `${where} has no key ${JSON.stringify(key)}`);
+  }
+  return { data };
+}
+
 function headerForwardOf(fields: Fields, owner: string): HeaderForward | undefined {
   if (fields.object('spec.headerForward') === undefined) return undefined;
   const plaintext = fields.stringMap('spec.headerForward.addPlaintextHeaders');
@@ -430,7 +460,7 @@ function headerForwardOf(fields: Fields, owner: string): HeaderForward | undefin
     const header = fields.nested(`spec.headerForward.addHeadersFromSecret[${index}]`, item);
     if (header.object('valueSecretRef') === undefined) return;
     const headerName = header.requiredString('headerName');
-    fromSecret[headerName] = headerForwardIdentifier(headerName, owner);
+    setOwn(fromSecret, headerName, headerForwardIdentifier(headerName, owner));
   });
   const result: HeaderForward = {};
   if (plaintext !== undefined && Object.keys(plaintext).length > 0)
@@ -454,7 +484,14 @@ export function toBackend(
   object: unknown,
   context: ConversionContext,
 ): Promise<ConversionOutcome> {
-  return CONVERTERS[kind](object, context);
+  const convert = ownValue(CONVERTERS, kind);
+  if (convert === undefined) {
+    return Promise.resolve({
+      kind: 'error',
+      error: new Error(`unknown workload kind ${JSON.stringify(kind)}`),
+    });
+  }
+  return convert(object, context);
 }
 
 /** A workload reference, as `listWorkloadsInGroup` returns it. */
@@ -482,7 +519,7 @@ export async function getWorkloadAsBackend(
   try {
     object = await context.reader.getWorkload(workload.type, namespace, workload.name);
   } catch (error) {
-    return { kind: 'error', error: error instanceof Error ? error : new Error(String(error)) };
+    return readFailed(error, `${workload.type} ${namespace}/${workload.name} could not be read`);
   }
   if (object === undefined)
     return { kind: 'error', error: new WorkloadNotFoundError(workload.type, workload.name) };

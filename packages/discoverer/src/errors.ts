@@ -32,22 +32,29 @@ export type AuthFailureReason =
   | 'invalid-object'
   | 'lookup-failed';
 
-/** An MCPExternalAuthConfig that cannot become a resolved strategy: the backend stays out. */
+/**
+ * An MCPExternalAuthConfig that cannot become a resolved strategy: the backend stays out. A
+ * `lookup-failed` error carries whether the failed read was transient (see
+ * `classifyReadFailure`): then nothing is known, and a backend already served is kept.
+ */
 export class AuthResolutionError extends Error {
   override readonly name = 'AuthResolutionError';
   readonly reason: AuthFailureReason;
   /** `namespace/name` of the MCPExternalAuthConfig. */
   readonly authConfig: string;
+  /** True for a `lookup-failed` whose read failed for a transient reason. */
+  readonly transient: boolean;
 
   constructor(
     reason: AuthFailureReason,
     authConfig: string,
     message: string,
-    options?: ErrorOptions,
+    options?: ErrorOptions & { transient?: boolean },
   ) {
     super(`MCPExternalAuthConfig ${authConfig}: ${message}`, options);
     this.reason = reason;
     this.authConfig = authConfig;
+    this.transient = options?.transient === true;
   }
 }
 

@@ -11,6 +11,33 @@ function describe(value: unknown): string {
 const isObject = (value: unknown): value is Json =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
+/**
+ * The value of one of the record's own keys, or `undefined`. Keys read from an object (a Secret's
+ * data key, a ConfigMap key, a phase) are untrusted: `record[key]` would find `Object.prototype`
+ * members (`constructor`, `toString`) where the object has no such key.
+ */
+export function ownValue<T>(
+  record: Readonly<Record<string, T>> | undefined,
+  key: string,
+): T | undefined {
+  return record !== undefined && Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
+/**
+ * Sets one own key of a record, whatever the key: `record[key] = value` would set the prototype for
+ * `__proto__` (a key JSON can carry, and a Secret or header name can be) instead of the key.
+ */
+export function setOwn<T>(record: Record<string, T>, key: string, value: T): void {
+  if (key === '__proto__') {
+    Object.defineProperty(record, key, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  } else record[key] = value;
+}
+
 /** Dotted paths split once: conversion reads the same few paths of every object. */
 const splitPaths = new Map<string, readonly string[]>();
 const SPLIT_PATHS_LIMIT = 1024;
@@ -138,6 +165,7 @@ export class Fields {
     });
   }
 
+  /** A string-to-string map (own keys only; read it with {@link ownValue}). */
   stringMap(path: string): Record<string, string> | undefined {
     const value = this.object(path);
     if (value === undefined) return undefined;
@@ -147,7 +175,7 @@ export class Fields {
       const item = value[key];
       if (typeof item !== 'string')
         throw this.invalid(`${path}.${key}`, `expected string, got ${describe(item)}`);
-      out[key] = item;
+      setOwn(out, key, item);
     }
     return out;
   }

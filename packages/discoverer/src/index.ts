@@ -29,5 +29,7 @@ export type { AuthFailureReason } from './errors.js';
 export { AuthResolutionError, InvalidObjectError, WorkloadNotFoundError } from './errors.js';
 export type * from './generated/index.generated.js';
 export type { ConfigMap, ObjectMeta, Secret } from './object-meta.js';
+export type { ReadFailureKind } from './read-failure.js';
+export { classifyReadFailure } from './read-failure.js';
 export type { DiscoveryReader, KubeObjectLike, WorkloadKind } from './reader.js';
 export { createObjectReader, WORKLOAD_KINDS } from './reader.js';

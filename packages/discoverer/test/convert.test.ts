@@ -165,16 +165,32 @@ describe('MCPServer', () => {
     });
   });
 
-  it('reports a failed Secret lookup as an error to retry, not a skip', async () => {
+  it('reports a Secret read that failed for now as unavailable, to keep and retry', async () => {
     const reader = createObjectReader(tokenExchange);
     reader.getSecret = async () => {
-      throw new Error('apiserver unavailable');
+      throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6443'), {
+        code: 'ECONNREFUSED',
+      });
+    };
+    const object = mcpServer('s', { spec: { externalAuthConfigRef: { name: 'te' } } });
+    const outcome = await mcpServerToBackend(object, { reader });
+    expect(outcome.kind).toBe('unavailable');
+    if (outcome.kind === 'unavailable')
+      expect(outcome.error.message).toContain(
+        'Secret tools/te-secret could not be read (ECONNREFUSED)',
+      );
+  });
+
+  it('reports a Secret read refused for good (403) as an error, to remove and retry', async () => {
+    const reader = createObjectReader(tokenExchange);
+    reader.getSecret = async () => {
+      throw Object.assign(new Error('forbidden'), { code: 403, reason: 'Forbidden' });
     };
     const object = mcpServer('s', { spec: { externalAuthConfigRef: { name: 'te' } } });
     const outcome = await mcpServerToBackend(object, { reader });
     expect(outcome.kind).toBe('error');
     if (outcome.kind === 'error')
-      expect(outcome.error.message).toContain('Secret tools/te-secret could not be read');
+      expect(outcome.error.message).toContain('could not be read (403 Forbidden)');
   });
 
   it('is skipped as other-group when a group is given and differs', async () => {
@@ -337,7 +353,7 @@ describe('MCPServerEntry', () => {
     expect(backend.caBundleData).toBe(PEM);
   });
 
-  it('is skipped when the CA ConfigMap or its key is missing, or the ref has no configMapRef', async () => {
+  it('is skipped when the CA ConfigMap or its key is missing, or the ConfigMap name is empty', async () => {
     const ref = serverEntry('e', { spec: { caBundleRef: { configMapRef: { name: 'ca' } } } });
     expect(await mcpServerEntryToBackend(ref, context())).toMatchObject({
       reason: 'ca-bundle-unresolved',
@@ -347,10 +363,33 @@ describe('MCPServerEntry', () => {
     ).toMatchObject({
       reason: 'ca-bundle-unresolved',
     });
-    const noRef = serverEntry('e', { spec: { caBundleRef: {} } });
-    expect(await mcpServerEntryToBackend(noRef, context())).toMatchObject({
-      reason: 'ca-bundle-unresolved',
+    const noName = serverEntry('e', { spec: { caBundleRef: { configMapRef: { name: '' } } } });
+    expect(
+      await mcpServerEntryToBackend(noName, context(configMap('', { 'ca.crt': PEM }))),
+    ).toMatchObject({ reason: 'ca-bundle-unresolved' });
+  });
+
+  it('is served without a CA when caBundleRef has no configMapRef, as upstream', async () => {
+    const entry = serverEntry('e', { spec: { caBundleRef: {} } });
+    const backend = backendOf(await mcpServerEntryToBackend(entry, context()));
+    expect(backend).not.toHaveProperty('caBundleData');
+    expect(backend.type).toBe('entry');
+  });
+
+  it('keeps the entry out for now when its CA ConfigMap cannot be read', async () => {
+    const entry = serverEntry('e', { spec: { caBundleRef: { configMapRef: { name: 'ca' } } } });
+    const reader = createObjectReader([configMap('ca', { 'ca.crt': PEM })]);
+    reader.getConfigMap = async () => {
+      throw Object.assign(new Error('Service Unavailable'), { code: 503 });
+    };
+    expect(await mcpServerEntryToBackend(entry, { reader })).toMatchObject({
+      kind: 'unavailable',
+      error: { message: `MCPServerEntry ${NS}/e: ConfigMap ${NS}/ca could not be read (503)` },
     });
+    reader.getConfigMap = async () => {
+      throw Object.assign(new Error('Unauthorized'), { code: 401, reason: 'Unauthorized' });
+    };
+    expect(await mcpServerEntryToBackend(entry, { reader })).toMatchObject({ kind: 'error' });
   });
 
   it('has no auth without a ref, and is skipped when its auth config is missing', async () => {
@@ -478,16 +517,25 @@ describe('listing and discovery', () => {
     }
   });
 
-  it('reports a reader failure as an error', async () => {
+  it('reports a reader failure as unavailable when transient, as an error when definitive', async () => {
     const reader = createObjectReader([]);
     reader.getWorkload = async () => {
-      throw new Error('apiserver unavailable');
+      throw Object.assign(new Error('The operation was aborted due to timeout'), {
+        name: 'TimeoutError',
+      });
     };
     expect(
       await getWorkloadAsBackend({ name: 'x', type: 'MCPServerEntry' }, NS, { reader }),
     ).toMatchObject({
-      kind: 'error',
+      kind: 'unavailable',
+      error: { message: `MCPServerEntry ${NS}/x could not be read (timed out)` },
     });
+    reader.getWorkload = async () => {
+      throw Object.assign(new Error('forbidden'), { code: 403 });
+    };
+    expect(
+      await getWorkloadAsBackend({ name: 'x', type: 'MCPServerEntry' }, NS, { reader }),
+    ).toMatchObject({ kind: 'error' });
   });
 });
 
