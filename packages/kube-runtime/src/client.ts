@@ -111,6 +111,30 @@ const TLS_OPTIONS = [
 
 /** How long a plain request may stay silent (no bytes either way) before it fails. */
 const REQUEST_IDLE_MS = 300_000;
+
+/**
+ * A request that did not complete within its `timeoutMs` (see {@link KubeClient.requestJson}):
+ * the API server may be hung or overloaded. Code `ETIMEDOUT`, as Node's own socket timeouts.
+ */
+export class RequestTimeoutError extends Error {
+  override readonly name = 'TimeoutError';
+  readonly code = 'ETIMEDOUT';
+  readonly timeoutMs: number;
+
+  constructor(what: string, timeoutMs: number) {
+    super(`${what}: no complete answer within ${timeoutMs} ms`);
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/**
+ * `Accept` headers asking for `PartialObjectMetadata` (metadata only, as client-go's metadata
+ * client asks), with plain JSON as the fallback for a server that cannot serve it.
+ */
+const METADATA_ACCEPT = {
+  object: 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json',
+  list: 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json',
+} as const;
 /** How long a watch may take to answer with its headers; after that the stall watchdog rules. */
 const WATCH_HEADERS_MS = 30_000;
 
@@ -211,45 +235,73 @@ export class KubeClient {
     });
   }
 
-  /** One JSON request. Non-2xx answers become {@link ApiError}. */
+  /**
+   * One JSON request. Non-2xx answers become {@link ApiError}. With `timeoutMs`, the whole
+   * request (headers and body) must complete within that time, else it is aborted with a
+   * {@link RequestTimeoutError}; without, only silence longer than 300 s fails it.
+   */
   async requestJson<T>(
     method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
     path: string,
-    options: { body?: unknown; contentType?: string; signal?: AbortSignal; what?: string } = {},
+    options: {
+      body?: unknown;
+      contentType?: string;
+      signal?: AbortSignal;
+      what?: string;
+      timeoutMs?: number;
+      accept?: string;
+    } = {},
   ): Promise<T> {
     const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
-    const response = await this.#send(
-      path,
-      await this.#options(method, {
-        accept: 'application/json',
-        ...(payload === undefined
-          ? {}
-          : { 'content-type': options.contentType ?? 'application/json' }),
-      }),
-      payload,
-      options.signal,
-      REQUEST_IDLE_MS,
-    );
-    const text = await readText(response);
-    const code = response.statusCode ?? 0;
-    if (code >= 200 && code < 300) return (text ? JSON.parse(text) : undefined) as T;
-    throw apiErrorOf(
-      code,
-      text,
-      response.headers['retry-after'],
-      `${method} ${path.split('?')[0]}`,
-    );
+    const what = `${method} ${path.split('?')[0]}`;
+    const deadline = options.timeoutMs === undefined ? undefined : new Deadline(options.timeoutMs);
+    const signal =
+      deadline === undefined
+        ? options.signal
+        : options.signal === undefined
+          ? deadline.signal
+          : AbortSignal.any([options.signal, deadline.signal]);
+    try {
+      const response = await this.#send(
+        path,
+        await this.#options(method, {
+          accept: options.accept ?? 'application/json',
+          ...(payload === undefined
+            ? {}
+            : { 'content-type': options.contentType ?? 'application/json' }),
+        }),
+        payload,
+        signal,
+        REQUEST_IDLE_MS,
+      );
+      const text = await readText(response);
+      const code = response.statusCode ?? 0;
+      if (code >= 200 && code < 300) return (text ? JSON.parse(text) : undefined) as T;
+      throw apiErrorOf(code, text, response.headers['retry-after'], what);
+    } catch (error) {
+      if (deadline?.signal.aborted && !options.signal?.aborted) {
+        throw new RequestTimeoutError(what, deadline.timeoutMs);
+      }
+      throw error;
+    } finally {
+      deadline?.clear();
+    }
   }
 
   /**
    * Opens a watch (or any streaming GET, `what` naming it in errors); the caller reads `body` and
    * aborts via the signal.
    */
-  async stream(path: string, signal: AbortSignal, what = 'watch'): Promise<WatchResponse> {
+  async stream(
+    path: string,
+    signal: AbortSignal,
+    what = 'watch',
+    accept = 'application/json',
+  ): Promise<WatchResponse> {
     const watching = what === 'watch';
     const response = await this.#send(
       path,
-      await this.#options('GET', { accept: 'application/json' }),
+      await this.#options('GET', { accept }),
       undefined,
       signal,
       watching ? WATCH_HEADERS_MS : REQUEST_IDLE_MS,
@@ -276,6 +328,27 @@ export class KubeClient {
     this.#agents.clear();
     this.#agent = undefined;
     this.#tls = undefined;
+  }
+}
+
+/** A timer that aborts a signal, cleared when the request ends first. */
+class Deadline {
+  readonly timeoutMs: number;
+  readonly #controller = new AbortController();
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(timeoutMs: number) {
+    this.timeoutMs = timeoutMs;
+    this.#timer = setTimeout(() => this.#controller.abort(), timeoutMs);
+    this.#timer.unref();
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  clear(): void {
+    clearTimeout(this.#timer);
   }
 }
 
@@ -349,16 +422,40 @@ export function queryString(options: ListOptions & { watch?: boolean }): string 
   return text ? `?${text}` : '';
 }
 
+/** Options of {@link ResourceClient}. */
+export interface ResourceClientOptions {
+  /**
+   * Ask for `PartialObjectMetadata` on get, list and watch: objects come with `metadata` only
+   * (kind `PartialObjectMetadata`, apiVersion `meta.k8s.io/v1`), as client-go's metadata client
+   * reads them. A server that cannot serve it answers with whole objects.
+   */
+  metadataOnly?: boolean;
+  /**
+   * Every `get` must complete within this time, else it fails with a
+   * {@link RequestTimeoutError}. Default: no bound (only 300 s of silence fails a request).
+   */
+  getTimeoutMs?: number;
+}
+
 /** Typed calls for one resource type in one namespace. */
 export class ResourceClient<T extends KubeObject = KubeObject> {
   readonly client: KubeClient;
   readonly resource: ResourceRef;
   readonly namespace: string | undefined;
+  readonly metadataOnly: boolean;
+  readonly #getTimeoutMs: number | undefined;
 
-  constructor(client: KubeClient, resource: ResourceRef, namespace?: string) {
+  constructor(
+    client: KubeClient,
+    resource: ResourceRef,
+    namespace?: string,
+    options: ResourceClientOptions = {},
+  ) {
     this.client = client;
     this.resource = resource;
     this.namespace = namespace;
+    this.metadataOnly = options.metadataOnly === true;
+    this.#getTimeoutMs = options.getTimeoutMs;
   }
 
   #path(name?: string, subresource?: string): string {
@@ -375,16 +472,17 @@ export class ResourceClient<T extends KubeObject = KubeObject> {
     return this.client.requestJson<T>('GET', this.#path(name), {
       what: this.#what('get', name),
       ...(signal ? { signal } : {}),
+      ...(this.#getTimeoutMs === undefined ? {} : { timeoutMs: this.#getTimeoutMs }),
+      ...(this.metadataOnly ? { accept: METADATA_ACCEPT.object } : {}),
     });
   }
 
   /** One page (or the whole list when the server ignores `limit`). */
   listPage(options: ListOptions = {}, signal?: AbortSignal): Promise<ObjectList<T>> {
-    return this.client.requestJson<ObjectList<T>>(
-      'GET',
-      this.#path() + queryString(options),
-      signal ? { signal } : {},
-    );
+    return this.client.requestJson<ObjectList<T>>('GET', this.#path() + queryString(options), {
+      ...(signal ? { signal } : {}),
+      ...(this.metadataOnly ? { accept: METADATA_ACCEPT.list } : {}),
+    });
   }
 
   /**
@@ -396,6 +494,7 @@ export class ResourceClient<T extends KubeObject = KubeObject> {
       this.#path() + queryString(options),
       signal ?? new AbortController().signal,
       'list',
+      this.metadataOnly ? METADATA_ACCEPT.list : undefined,
     );
   }
 
@@ -469,6 +568,11 @@ export class ResourceClient<T extends KubeObject = KubeObject> {
 
   /** Opens a watch stream. */
   watch(options: ListOptions, signal: AbortSignal): Promise<WatchResponse> {
-    return this.client.stream(this.#path() + queryString({ ...options, watch: true }), signal);
+    return this.client.stream(
+      this.#path() + queryString({ ...options, watch: true }),
+      signal,
+      'watch',
+      this.metadataOnly ? METADATA_ACCEPT.object : undefined,
+    );
   }
 }

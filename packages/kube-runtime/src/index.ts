@@ -1,6 +1,12 @@
 export type { BackoffOptions } from './backoff.js';
 export { Backoff } from './backoff.js';
-export type { ListOptions, ObjectList, Status, WatchResponse } from './client.js';
+export type {
+  ListOptions,
+  ObjectList,
+  ResourceClientOptions,
+  Status,
+  WatchResponse,
+} from './client.js';
 export {
   ApiError,
   isConflict,
@@ -8,6 +14,7 @@ export {
   isNotFound,
   isTooLargeResourceVersion,
   KubeClient,
+  RequestTimeoutError,
   ResourceClient,
   resourcePath,
 } from './client.js';

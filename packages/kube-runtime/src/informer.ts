@@ -1,7 +1,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient, ResourceClient } from './client.js';
 import type { WatchMetrics } from './metrics.js';
-import { Store, type StoreChange, type StoreReplacement } from './store.js';
+import { dropManagedFields, Store, type StoreChange, type StoreReplacement } from './store.js';
 import type {
   EventHandler,
   HandlerRegistration,
@@ -22,6 +22,14 @@ export interface InformerOptions<T extends KubeObject> {
   namespace?: string;
   labelSelector?: string;
   fieldSelector?: string;
+  /**
+   * Watch metadata only (`PartialObjectMetadata`, as client-go's metadata informers): the cache
+   * holds `apiVersion`, `kind` and `metadata` of each object, never its data, so a namespace's
+   * large ConfigMaps cost nothing but their names. Handlers see a changed `resourceVersion` when
+   * the data changed, and read the data with a GET when they need it. Objects a server sends
+   * whole are cut down to the same shape.
+   */
+  metadataOnly?: boolean;
   /** Applied to every object before it is cached. Default: drop `metadata.managedFields`. */
   transform?: (object: T) => T;
   logger?: Logger;
@@ -51,8 +59,12 @@ class ListWatchInformer<T extends KubeObject> implements Informer<T> {
     if (client === undefined) throw new TypeError('createInformer: give a client or a kubeConfig');
     this.resource = options.resource;
     this.namespace = options.namespace;
-    this.#client = new ResourceClient<T>(client, options.resource, options.namespace);
-    this.store = new Store<T>(options.transform);
+    this.#client = new ResourceClient<T>(client, options.resource, options.namespace, {
+      metadataOnly: options.metadataOnly === true,
+    });
+    this.store = new Store<T>(
+      options.metadataOnly ? metadataOnlyTransform(options.transform) : options.transform,
+    );
     this.#options = options;
     this.#logger = (options.logger ?? silentLogger).child({
       informer: options.resource.plural,
@@ -236,6 +248,26 @@ class ListWatchInformer<T extends KubeObject> implements Informer<T> {
   }
 }
 
+/**
+ * Cuts an object down to what a metadata-only informer keeps. A `PartialObjectMetadata` has
+ * nothing else and passes through as it is.
+ */
+function metadataOnlyTransform<T extends KubeObject>(
+  transform: (object: T) => T = dropManagedFields,
+): (object: T) => T {
+  return (object) => {
+    const { apiVersion, kind, metadata } = object;
+    let kept = object;
+    for (const key in object) {
+      if (key !== 'apiVersion' && key !== 'kind' && key !== 'metadata') {
+        kept = { apiVersion, kind, metadata } as T;
+        break;
+      }
+    }
+    return transform(kept);
+  };
+}
+
 /** An informer with its cache; see {@link Informer}. */
 export type ListWatchInformerHandle<T extends KubeObject> = Informer<T> & {
   readonly store: Store<T>;
@@ -272,7 +304,12 @@ export class InformerFactory {
   /** The informer for this resource, created on first use. */
   informerFor<T extends KubeObject = KubeObject>(
     resource: ResourceRef,
-    options: { namespace?: string; labelSelector?: string; fieldSelector?: string } = {},
+    options: {
+      namespace?: string;
+      labelSelector?: string;
+      fieldSelector?: string;
+      metadataOnly?: boolean;
+    } = {},
   ): ListWatchInformerHandle<T> {
     const namespace = options.namespace ?? this.#defaults.namespace;
     const key = [
@@ -282,6 +319,7 @@ export class InformerFactory {
       namespace ?? '',
       options.labelSelector ?? '',
       options.fieldSelector ?? '',
+      options.metadataOnly === true ? 'metadata' : '',
     ].join('|');
     let informer = this.#informers.get(key);
     if (informer === undefined) {

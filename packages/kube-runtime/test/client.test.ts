@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { type AddressInfo, connect, type Socket } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ApiError, KubeClient } from '../src/client.js';
+import { ApiError, KubeClient, RequestTimeoutError, ResourceClient } from '../src/client.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -252,6 +252,94 @@ describe('KubeClient transport', () => {
     await new Promise((resolve) => server.close(resolve));
     const client = new KubeClient(kubeConfigFor(url, { token: 't' }));
     await expect(client.requestJson('GET', '/x')).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    await client.close();
+  });
+
+  it('bounds a request with timeoutMs: a server that never answers fails it in time', async () => {
+    const { url } = await serve(() => {
+      // Accepts the request and never answers, as a frozen API server.
+    });
+    const client = new KubeClient(kubeConfigFor(url, { token: 't' }));
+    const error = await client
+      .requestJson('GET', '/api/v1/namespaces/x/secrets/s', { timeoutMs: 50 })
+      .catch((e: unknown) => e);
+    await client.close();
+    expect(error).toBeInstanceOf(RequestTimeoutError);
+    expect(error).toMatchObject({ name: 'TimeoutError', code: 'ETIMEDOUT', timeoutMs: 50 });
+    expect((error as Error).message).toBe(
+      'GET /api/v1/namespaces/x/secrets/s: no complete answer within 50 ms',
+    );
+  });
+
+  it('bounds the body too: headers in time and a body that never ends still fail', async () => {
+    const { url } = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"kind":');
+    });
+    const client = new KubeClient(kubeConfigFor(url, { token: 't' }));
+    await expect(client.requestJson('GET', '/x', { timeoutMs: 50 })).rejects.toBeInstanceOf(
+      RequestTimeoutError,
+    );
+    await client.close();
+  });
+
+  it("reports the caller's abort as an abort, not as a timeout", async () => {
+    const { url } = await serve(() => undefined);
+    const client = new KubeClient(kubeConfigFor(url, { token: 't' }));
+    const controller = new AbortController();
+    const request = client.requestJson('GET', '/x', {
+      timeoutMs: 60_000,
+      signal: controller.signal,
+    });
+    controller.abort();
+    const error = await request.catch((e: unknown) => e);
+    await client.close();
+    expect(error).not.toBeInstanceOf(RequestTimeoutError);
+    expect(error).toMatchObject({ name: 'AbortError' });
+  });
+
+  it('applies a ResourceClient getTimeoutMs to get only', async () => {
+    const { url } = await serve((req, res) => {
+      if (req.url?.includes('watch=true')) return; // never answers
+      if (req.url?.endsWith('/slow')) return;
+      json(res, 200, { kind: 'Secret', metadata: { name: 'fast' } });
+    });
+    const client = new KubeClient(kubeConfigFor(url, { token: 't' }));
+    const secrets = new ResourceClient(
+      client,
+      { group: '', version: 'v1', plural: 'secrets', kind: 'Secret' },
+      'x',
+      { getTimeoutMs: 50 },
+    );
+    expect((await secrets.get('fast')).metadata.name).toBe('fast');
+    await expect(secrets.get('slow')).rejects.toBeInstanceOf(RequestTimeoutError);
+    await client.close();
+  });
+
+  it('asks for PartialObjectMetadata on get, list and watch when metadataOnly', async () => {
+    const accepts: Record<string, string | undefined> = {};
+    const { url } = await serve((req, res) => {
+      const url = req.url ?? '';
+      const verb = url.includes('watch=true') ? 'watch' : url.endsWith('/cm') ? 'get' : 'list';
+      accepts[verb] = req.headers.accept;
+      if (verb === 'watch') res.end();
+      else if (verb === 'get') json(res, 200, { kind: 'PartialObjectMetadata', metadata: {} });
+      else json(res, 200, { kind: 'PartialObjectMetadataList', metadata: {}, items: [] });
+    });
+    const client = new KubeClient(kubeConfigFor(url, { token: 't' }));
+    const ref = { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap' };
+    const metadata = new ResourceClient(client, ref, 'x', { metadataOnly: true });
+    await metadata.get('cm');
+    await metadata.listPage();
+    const watch = await metadata.watch({}, new AbortController().signal);
+    watch.body.destroy();
+    expect(accepts).toEqual({
+      get: 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json',
+      list: 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json',
+      watch: 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json',
+    });
+    await new ResourceClient(client, ref, 'x').get('cm');
+    expect(accepts.get).toBe('application/json');
     await client.close();
   });
 });

@@ -199,6 +199,44 @@ describe('informer', () => {
     expect(factory.informerFor(resource, { namespace: 'other' })).not.toBe(
       factory.informerFor(resource),
     );
-    expect(factory.informers()).toHaveLength(3);
+    expect(factory.informerFor(resource, { metadataOnly: true })).not.toBe(
+      factory.informerFor(resource),
+    );
+    expect(factory.informers()).toHaveLength(4);
+  });
+
+  it('keeps metadata only with metadataOnly, even when the server sends whole objects', async () => {
+    server = await ScriptedServer.start();
+    const whole = (name: string, rv: string) => ({
+      ...thing(name, rv),
+      data: { big: 'x'.repeat(1000) },
+      metadata: { ...thing(name, rv).metadata, managedFields: [{ manager: 'kubectl' }] },
+    });
+    server.script(
+      list([whole('a', '1')], '1'),
+      stream([line('MODIFIED', whole('a', '2'))], { keepOpen: true }),
+    );
+    const informer = createInformer({
+      client: new KubeClient(server.kubeConfig()),
+      resource,
+      namespace: 'default',
+      metadataOnly: true,
+      watcher: { watchList: 'never' },
+    });
+    stop = new AbortController();
+    const running = informer.run(stop.signal);
+    await informer.waitForSync(stop.signal);
+    await until(
+      () =>
+        informer.store.get({ namespace: 'default', name: 'a' })?.metadata.resourceVersion === '2',
+    );
+    const cached = informer.store.get({ namespace: 'default', name: 'a' });
+    expect(Object.keys(cached ?? {}).sort()).toEqual(['apiVersion', 'kind', 'metadata']);
+    expect(cached?.metadata).not.toHaveProperty('managedFields');
+    expect(server.requests.map((url) => url.pathname)).toContain(
+      '/apis/test.example/v1/namespaces/default/things',
+    );
+    stop.abort();
+    await running;
   });
 });
