@@ -1,3 +1,4 @@
+import { ownValue, setOwn } from './own.js';
 import { ApiFailure } from './status.js';
 
 /** RFC 7386 JSON merge patch. */
@@ -9,7 +10,7 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
       : {};
   for (const [key, value] of Object.entries(patch as Record<string, unknown>)) {
     if (value === null) delete result[key];
-    else result[key] = mergePatch(result[key], value);
+    else setOwn(result, key, mergePatch(ownValue(result, key), value));
   }
   return result;
 }
@@ -76,7 +77,7 @@ function get(doc: unknown, path: string[]): unknown {
   for (const segment of path) {
     if (Array.isArray(current)) current = current[Number(segment)];
     else if (current !== null && typeof current === 'object') {
-      current = (current as Record<string, unknown>)[segment];
+      current = ownValue(current as Record<string, unknown>, segment);
     } else current = undefined;
     if (current === undefined) {
       throw new ApiFailure(422, 'Invalid', `json patch: path /${path.join('/')} does not exist`);
@@ -97,7 +98,7 @@ function put(doc: unknown, path: string[], value: unknown, op: 'add' | 'replace'
     if (op === 'add') parent.splice(index, 0, value);
     else parent[index] = value;
   } else if (parent !== null && typeof parent === 'object') {
-    (parent as Record<string, unknown>)[last] = value;
+    setOwn(parent as Record<string, unknown>, last, value);
   } else {
     throw new ApiFailure(
       422,

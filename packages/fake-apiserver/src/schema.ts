@@ -1,3 +1,5 @@
+import { ownValue } from './own.js';
+
 /** The part of a CRD's OpenAPI v3 schema that structural validation and pruning use. */
 export interface JsonSchema {
   type?: string;
@@ -116,12 +118,12 @@ function check(value: unknown, schema: JsonSchema, path: string, errors: FieldEr
   if (schema['x-kubernetes-embedded-resource']) return;
   // Structural defaulting, before validation, as the API server does.
   for (const [key, property] of Object.entries(schema.properties ?? {})) {
-    if (!(key in object) && property.default !== undefined) {
+    if (!Object.hasOwn(object, key) && property.default !== undefined) {
       object[key] = JSON.parse(JSON.stringify(property.default));
     }
   }
   for (const key of Object.keys(object)) {
-    const property = schema.properties?.[key];
+    const property = ownValue(schema.properties, key);
     if (property !== undefined) check(object[key], property, `${path}.${key}`, errors);
     else if (typeof schema.additionalProperties === 'object') {
       check(object[key], schema.additionalProperties, `${path}.${key}`, errors);
@@ -142,7 +144,7 @@ function check(value: unknown, schema: JsonSchema, path: string, errors: FieldEr
     }
   }
   for (const key of schema.required ?? []) {
-    if (!(key in object)) {
+    if (!Object.hasOwn(object, key)) {
       errors.push({
         field: `${path}.${key}`,
         reason: 'FieldValueRequired',

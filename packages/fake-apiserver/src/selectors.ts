@@ -1,3 +1,4 @@
+import { ownValue } from './own.js';
 import { ApiFailure } from './status.js';
 import type { KubeObject } from './types.js';
 
@@ -33,25 +34,25 @@ function labelRequirement(
       .map((v) => v.trim())
       .filter(Boolean);
     return op === 'in'
-      ? (o) => key in labels(o) && values.includes(labels(o)[key] ?? '')
-      : (o) => !(key in labels(o)) || !values.includes(labels(o)[key] ?? '');
+      ? (o) => values.includes(ownValue(labels(o), key) ?? '\0')
+      : (o) => !values.includes(ownValue(labels(o), key) ?? '\0');
   }
   const equality = /^([\w./-]+)\s*(==|=|!=)\s*([\w./-]*)$/.exec(term);
   if (equality) {
     const [, key = '', op, value = ''] = equality;
     return op === '!='
-      ? (o) => labels(o)[key] !== value
-      : (o) => key in labels(o) && labels(o)[key] === value;
+      ? (o) => ownValue(labels(o), key) !== value
+      : (o) => ownValue(labels(o), key) === value;
   }
   const absent = /^!([\w./-]+)$/.exec(term);
   if (absent) {
     const key = absent[1] ?? '';
-    return (o) => !(key in labels(o));
+    return (o) => !Object.hasOwn(labels(o), key);
   }
   const present = /^([\w./-]+)$/.exec(term);
   if (present) {
     const key = present[1] ?? '';
-    return (o) => key in labels(o);
+    return (o) => Object.hasOwn(labels(o), key);
   }
   throw ApiFailure.badRequest(`unable to parse requirement: invalid label selector "${text}"`);
 }

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { asServed, listAsServed, type Media, negotiate } from './media.js';
 import { clone, jsonPatch, mergePatch } from './patch.js';
 import type { JsonSchema } from './schema.js';
 import { parseFieldSelector, parseLabelSelector, type Selector } from './selectors.js';
@@ -226,7 +227,13 @@ export class FakeApi implements FaultControls {
     if (subresource === 'status' && !type.statusSubresource) {
       throw new ApiFailure(404, 'NotFound', 'the server could not find the requested resource');
     }
-    const served = (object: KubeObject): KubeObject => withVersion(object, type, version);
+    const watching = query.get('watch') === 'true' || query.get('watch') === '1';
+    const media = negotiate(
+      req.headers.accept,
+      method !== 'GET' || name !== undefined ? 'object' : watching ? 'watch' : 'list',
+    );
+    const served = (object: KubeObject): KubeObject =>
+      asServed(withVersion(object, type, version), media);
 
     switch (method) {
       case 'GET': {
@@ -238,11 +245,15 @@ export class FakeApi implements FaultControls {
           parseLabelSelector(query.get('labelSelector')),
           parseFieldSelector(query.get('fieldSelector')),
         );
-        if (query.get('watch') === 'true' || query.get('watch') === '1') {
-          this.#watch(res, type, namespace, selector, query, version);
+        if (watching) {
+          this.#watch(res, type, namespace, selector, query, version, media);
           return;
         }
-        sendJson(res, 200, this.#list(type, namespace, selector, query, version));
+        sendJson(
+          res,
+          200,
+          listAsServed(this.#list(type, namespace, selector, query, version), media),
+        );
         return;
       }
       case 'POST': {
@@ -357,7 +368,7 @@ export class FakeApi implements FaultControls {
     selector: Selector,
     query: URLSearchParams,
     version: string,
-  ): unknown {
+  ): { apiVersion: string; kind: string; metadata: Record<string, unknown>; items: KubeObject[] } {
     const limit = query.has('limit') ? Number(query.get('limit')) : 0;
     if (!Number.isInteger(limit) || limit < 0)
       throw ApiFailure.badRequest(`invalid limit "${query.get('limit')}"`);
@@ -408,6 +419,7 @@ export class FakeApi implements FaultControls {
     selector: Selector,
     query: URLSearchParams,
     version: string,
+    media: Media,
   ): void {
     const store = this.store;
     const rvParam = query.get('resourceVersion') ?? '';
@@ -508,12 +520,16 @@ export class FakeApi implements FaultControls {
     };
     const bookmark = (rv: string, annotations?: Record<string, string>) => ({
       type: 'BOOKMARK',
-      object: {
-        apiVersion: type.group ? `${type.group}/${version}` : version,
-        kind: type.kind,
-        metadata: { resourceVersion: rv, ...(annotations ? { annotations } : {}) },
-      },
+      object: asServed(
+        {
+          apiVersion: type.group ? `${type.group}/${version}` : version,
+          kind: type.kind,
+          metadata: { resourceVersion: rv, ...(annotations ? { annotations } : {}) },
+        },
+        media,
+      ),
     });
+    const served = (object: KubeObject) => asServed(withVersion(object, type, version), media);
     const emit = (event: StoredEvent): void => {
       const now = inScope(event.object);
       const before = event.type !== 'ADDED' && inScope(event.previous);
@@ -523,11 +539,10 @@ export class FakeApi implements FaultControls {
       else if (now && before) typeOut = 'MODIFIED';
       else if (now) typeOut = 'ADDED';
       else if (before) typeOut = 'DELETED';
-      if (typeOut) write({ type: typeOut, object: withVersion(event.object, type, version) });
+      if (typeOut) write({ type: typeOut, object: served(event.object) });
     };
 
-    for (const object of initial)
-      write({ type: 'ADDED', object: withVersion(object, type, version) });
+    for (const object of initial) write({ type: 'ADDED', object: served(object) });
     if (sendInitial)
       write(bookmark(String(store.resourceVersion), { 'k8s.io/initial-events-end': 'true' }));
     for (const event of replay) emit(event);

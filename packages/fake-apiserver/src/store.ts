@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { ownValue, setOwn } from './own.js';
 import { clone } from './patch.js';
 import { type FieldError, type JsonSchema, validateAndPrune } from './schema.js';
 import type { Selector } from './selectors.js';
@@ -391,7 +392,7 @@ export class ObjectStore {
       if (stringData && typeof stringData === 'object') {
         const data = { ...((object.data as Record<string, string>) ?? {}) };
         for (const [k, v] of Object.entries(stringData))
-          data[k] = Buffer.from(String(v)).toString('base64');
+          setOwn(data, k, Buffer.from(String(v)).toString('base64'));
         object.data = data;
       }
       delete object.stringData;
@@ -420,12 +421,12 @@ export class ObjectStore {
     if (schema?.properties) {
       const pruned: string[] = [];
       for (const [key, property] of Object.entries(schema.properties)) {
-        if (!(key in object) && property.default !== undefined)
+        if (!Object.hasOwn(object, key) && property.default !== undefined)
           object[key] = clone(property.default);
       }
       for (const key of Object.keys(object)) {
         if (key === 'apiVersion' || key === 'kind' || key === 'metadata') continue;
-        const property = schema.properties[key];
+        const property = ownValue(schema.properties, key);
         if (property === undefined) {
           if (schema['x-kubernetes-preserve-unknown-fields'] !== true) {
             pruned.push(key);
@@ -436,7 +437,12 @@ export class ObjectStore {
         errors.push(...validateAndPrune(object[key], property, key));
       }
       for (const key of schema.required ?? []) {
-        if (key !== 'metadata' && key !== 'apiVersion' && key !== 'kind' && !(key in object)) {
+        if (
+          key !== 'metadata' &&
+          key !== 'apiVersion' &&
+          key !== 'kind' &&
+          !Object.hasOwn(object, key)
+        ) {
           errors.push({ field: key, reason: 'FieldValueRequired', message: 'Required value' });
         }
       }

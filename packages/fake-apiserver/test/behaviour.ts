@@ -366,6 +366,147 @@ export function behaviourSuite(name: string, start: () => Promise<Target>): void
       expect(created.type).toBe('Opaque');
     });
 
+    it('serves metadata only (PartialObjectMetadata) on get, list and watch when asked', async () => {
+      const metadataOnly = new ResourceClient(client, CONFIGMAP, namespace, { metadataOnly: true });
+      await configMaps.create({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'meta-only', labels: { suite: 'meta' }, annotations: { a: 'b' } },
+        data: { 'ca.crt': 'x'.repeat(4096) },
+      } as KubeObject);
+      const one = await metadataOnly.get('meta-only');
+      expect(one).toMatchObject({
+        kind: 'PartialObjectMetadata',
+        apiVersion: 'meta.k8s.io/v1',
+        metadata: {
+          name: 'meta-only',
+          namespace,
+          labels: { suite: 'meta' },
+          annotations: { a: 'b' },
+          resourceVersion: expect.stringMatching(/^\d+$/),
+          uid: expect.any(String),
+        },
+      });
+      expect(Object.keys(one).sort()).toEqual(['apiVersion', 'kind', 'metadata']);
+
+      const list = await metadataOnly.listPage({ labelSelector: 'suite=meta' });
+      expect(list).toMatchObject({
+        kind: 'PartialObjectMetadataList',
+        apiVersion: 'meta.k8s.io/v1',
+        metadata: { resourceVersion: expect.stringMatching(/^\d+$/) },
+      });
+      expect(list.items).toEqual([one]);
+
+      const controller = new AbortController();
+      const watch = await metadataOnly.watch(
+        { resourceVersion: list.metadata.resourceVersion, labelSelector: 'suite=meta' },
+        controller.signal,
+      );
+      const lines: string[] = [];
+      const read = (async () => {
+        let buffer = '';
+        for await (const chunk of watch.body) {
+          buffer += chunk.toString('utf8');
+          if (buffer.includes('\n')) {
+            lines.push(buffer.slice(0, buffer.indexOf('\n')));
+            controller.abort();
+          }
+        }
+      })().catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await configMaps.patch('meta-only', { data: { 'ca.crt': 'rotated' } });
+      await read;
+      const event = JSON.parse(lines[0] ?? '{}');
+      expect(event).toMatchObject({
+        type: 'MODIFIED',
+        object: { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1' },
+      });
+      expect(event.object).not.toHaveProperty('data');
+      expect(Number(event.object.metadata.resourceVersion)).toBeGreaterThan(
+        Number(one.metadata.resourceVersion),
+      );
+    });
+
+    it('answers 406 NotAcceptable for metadata of one object asked of a list', async () => {
+      const error = await failure(
+        client.requestJson('GET', `/api/v1/namespaces/${namespace}/configmaps`, {
+          accept: 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json',
+        }),
+      );
+      expect(error.code).toBe(406);
+      expect(error.reason).toBe('NotAcceptable');
+    });
+
+    it('takes keys named like Object.prototype members as ordinary keys', async () => {
+      const secrets = new ResourceClient(
+        client,
+        { group: '', version: 'v1', plural: 'secrets', kind: 'Secret' },
+        namespace,
+      );
+      // JSON.parse makes `__proto__` an own key, as the wire has it.
+      const body = JSON.parse(
+        '{"apiVersion":"v1","kind":"Secret","metadata":{"name":"proto-keys"},"stringData":{"__proto__":"p","constructor":"c"}}',
+      );
+      const created = await secrets.create(body);
+      expect(Object.keys(created.data as object).sort()).toEqual(['__proto__', 'constructor']);
+      expect(Object.hasOwn(created.data as object, 'toString')).toBe(false);
+
+      await configMaps.create({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'proto-keys', labels: { suite: 'proto' } },
+        data: { a: '1' },
+      } as KubeObject);
+      const patched = await configMaps.patch(
+        'proto-keys',
+        JSON.parse('{"data":{"__proto__":"p","toString":"t"}}'),
+      );
+      expect(Object.keys(patched.data as object).sort()).toEqual(['__proto__', 'a', 'toString']);
+      expect(Object.getPrototypeOf(patched.data)).toBe(Object.prototype);
+      const read = await configMaps.get('proto-keys');
+      expect(JSON.parse(JSON.stringify(read.data))).toEqual(
+        JSON.parse('{"__proto__":"p","a":"1","toString":"t"}'),
+      );
+      expect(({} as Record<string, unknown>).p).toBeUndefined();
+
+      const jsonPatched = await configMaps.patch(
+        'proto-keys',
+        [{ op: 'add', path: '/data/constructor', value: 'c' }],
+        'json',
+      );
+      expect(Object.hasOwn(jsonPatched.data as object, 'constructor')).toBe(true);
+      const missing = await failure(
+        configMaps.patch('proto-keys', [{ op: 'remove', path: '/data/valueOf' }], 'json'),
+      );
+      expect(missing.code).toBe(422);
+    });
+
+    it('matches a label selector on own label keys only', async () => {
+      await configMaps.create({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'proto-labels', labels: { suite: 'proto-labels' } },
+      } as KubeObject);
+      const names = async (labelSelector: string) =>
+        (await configMaps.list({ labelSelector })).items.map((item) => item.metadata.name);
+      expect(await names('suite=proto-labels,constructor')).toEqual([]);
+      expect(await names('suite=proto-labels,!toString')).toEqual(['proto-labels']);
+      expect(await names('suite=proto-labels,hasOwnProperty notin (x)')).toEqual(['proto-labels']);
+      expect(await names('suite=proto-labels,valueOf in (x)')).toEqual([]);
+    });
+
+    it('prunes unknown custom resource fields named like Object.prototype members', async () => {
+      const created = await servers.create(
+        JSON.parse(
+          `{"apiVersion":"${API}","kind":"MCPServer","metadata":{"name":"proto-fields"},"spec":{"image":"example/mcp:1","constructor":{"x":1},"__proto__":{"y":2},"toString":"s"}}`,
+        ),
+      );
+      expect(Object.keys(created.spec as object).sort()).not.toContain('constructor');
+      expect(Object.hasOwn(created.spec as object, '__proto__')).toBe(false);
+      expect(Object.hasOwn(created.spec as object, 'toString')).toBe(false);
+      expect((created.spec as { image: string }).image).toBe('example/mcp:1');
+    });
+
     it('refuses objects in a namespace that does not exist', async () => {
       const elsewhere = new ResourceClient(client, CONFIGMAP, 'no-such-namespace');
       const error = await failure(
