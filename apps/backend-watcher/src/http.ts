@@ -21,6 +21,11 @@ export interface ApiServerOptions {
   alive(): boolean;
   /** True once the caches synced. */
   ready(): boolean;
+  /**
+   * Why a name is or is not served, from the running watcher (its kept-stale state included),
+   * as `GET /v1/explain/{name}` answers it. Without it the route is 404.
+   */
+  explain?: (name: string, signal: AbortSignal) => Promise<unknown>;
   /** Metrics served at /metrics; the server adds its own and the registry's to it. */
   metricsRegistry: Registry;
   logger: Logger;
@@ -137,7 +142,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       throw new HttpError(405, `method ${request.method} is not allowed`, { allow: 'GET, HEAD' });
     }
-    const simple = routes[path.slice(1)];
+    const simple = Object.hasOwn(routes, path.slice(1)) ? routes[path.slice(1)] : undefined;
     if (simple !== undefined && path.indexOf('/', 1) === -1) {
       onlyParams(query, []);
       return simple(request);
@@ -183,6 +188,17 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       if (backend === undefined) throw new HttpError(404, `backend "${id}" not found`);
       request.snapshot(200, { version: snapshot.version, body: backend });
       return 'backend';
+    }
+    if (path.startsWith('/v1/explain/') && options.explain !== undefined) {
+      onlyParams(query, []);
+      request.access();
+      const name = decodeSegment(path.slice('/v1/explain/'.length));
+      if (!ID_PATTERN.test(name)) {
+        throw new HttpError(400, 'a name is a Kubernetes resource name (RFC 1123 subdomain)');
+      }
+      const explanation = await options.explain(name, request.closed);
+      request.json(200, explanation);
+      return 'explain';
     }
     if (path === '/v1/events') {
       onlyParams(query, []);

@@ -64,6 +64,7 @@ async function start(
     apiToken,
     alive: () => state.alive,
     ready: () => state.ready,
+    explain: async (name) => ({ name, explained: true }),
     metricsRegistry: metrics,
     logger: silentLogger,
     heartbeatMs: 50,
@@ -616,6 +617,19 @@ describe('versions across a restart of the sidecar', () => {
   });
 });
 
+describe('GET /v1/explain/{name}', () => {
+  it("answers with the watcher's explanation of the name", async () => {
+    const response = await get('/v1/explain/github', bearer);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ name: 'github', explained: true });
+  });
+
+  it('refuses a name that is not a Kubernetes name, and a wrong token', async () => {
+    expect((await get('/v1/explain/Not_A_Name')).status).toBe(400);
+    expect((await get('/v1/explain/github', { authorization: 'Bearer wrong' })).status).toBe(401);
+  });
+});
+
 describe('requests the API does not serve', () => {
   it('answers 405 with Allow for other methods', async () => {
     const response = await fetch(`${h.url}/v1/backends`, { method: 'POST', body: '{}' });
@@ -628,6 +642,15 @@ describe('requests the API does not serve', () => {
     expect(response.status).toBe(404);
     expect(((await response.json()) as ErrorBody).error.message).toContain('/v2/things');
   });
+
+  it.each(Object.getOwnPropertyNames(Object.prototype))(
+    'answers 404 for /%s, a path named like an Object.prototype member',
+    async (name) => {
+      const response = await get(`/${name}`);
+      expect(response.status).toBe(404);
+      expect(((await response.json()) as ErrorBody).error.status).toBe(404);
+    },
+  );
 
   it('answers 431 to oversized headers and keeps serving', async () => {
     const { port } = h.api.server.address() as AddressInfo;
