@@ -1,5 +1,6 @@
 import {
   type ConversionOutcome,
+  classifyReadFailure,
   type DiscoveryLogger,
   type DiscoveryReader,
   type KubeObjectLike,
@@ -8,7 +9,7 @@ import {
   type WorkloadKind,
   workloadGroup,
 } from '@vmcp/discoverer';
-import type { Logger, ObjectKey } from '@vmcp/kube-runtime';
+import type { Logger, ObjectKey, ReconcileResult } from '@vmcp/kube-runtime';
 import { silentLogger } from '@vmcp/kube-runtime';
 import type { DynamicRegistry } from '@vmcp/registry';
 
@@ -30,7 +31,37 @@ export type Decision =
       outcome: ConversionOutcome & { kind: 'skip' };
       shadowed: WorkloadKind[];
     }
-  | { action: 'remove-and-retry'; kind: WorkloadKind; error: Error; shadowed: WorkloadKind[] };
+  | { action: 'remove-and-retry'; kind: WorkloadKind; error: Error; shadowed: WorkloadKind[] }
+  | {
+      /**
+       * A read failed for a transient reason: nothing is known, so the registry is left exactly
+       * as it is (a served backend stays, an absent name stays absent) and the name is retried.
+       */
+      action: 'keep-and-retry';
+      /** The kind being converted; undefined when reading the workload itself failed. */
+      kind: WorkloadKind | undefined;
+      error: Error;
+      shadowed: WorkloadKind[];
+    };
+
+/**
+ * A name whose last reconcile could not read what it needs for a transient reason (see
+ * `classifyReadFailure`), with what the registry holds for it meanwhile. No secret value: `cause`
+ * names objects, keys and status codes only.
+ */
+export interface FailingRead {
+  name: string;
+  /** True when a backend is served for the name: it is kept exactly as last resolved. */
+  served: boolean;
+  /** When the served backend was last resolved (epoch ms); undefined when nothing is served. */
+  lastResolvedAt: number | undefined;
+  /** When the reads started failing (epoch ms). */
+  failingSince: number;
+  /** The failure of the latest attempt. */
+  cause: string;
+  /** Attempts that failed since `failingSince`. */
+  attempts: number;
+}
 
 /** Observations of the reconciler (all optional). */
 export interface ReconcilerObserver {
@@ -56,6 +87,8 @@ export interface BackendReconcilerOptions {
   ) => KubeObjectLike | undefined;
   logger?: Logger;
   observer?: ReconcilerObserver;
+  /** Wall-clock time (epoch ms) for `lastResolvedAt` and `failingSince`. Default `Date.now`. */
+  now?: () => number;
 }
 
 /**
@@ -64,29 +97,50 @@ export interface BackendReconcilerOptions {
  *    when two kinds share a name; the others are reported as shadowed);
  * 2. none → remove; another group → remove;
  * 3. convert with the discoverer: a backend → upsert; a skip (no URL yet, auth unresolved, ...) →
- *    remove; an error (a failed lookup) → remove and throw, so the controller retries with backoff.
+ *    remove; an error (a definitive lookup failure) → remove and throw, so the controller retries
+ *    with backoff; unavailable (a transient lookup failure) → keep the registry as it is and
+ *    retry with backoff (upstream reads from its caches, so an outage never fails its reconcile).
  * The registry's version moves only when its content changes.
  */
 export class BackendReconciler {
   readonly #options: BackendReconcilerOptions;
   readonly #logger: Logger;
+  readonly #now: () => number;
+  /** When each served name was last resolved (its conversion gave a backend). */
+  readonly #resolvedAt = new Map<string, number>();
+  /** Names whose last reconcile failed to read for a transient reason. */
+  readonly #failing = new Map<string, FailingRead>();
 
   constructor(options: BackendReconcilerOptions) {
     this.#options = options;
+    this.#now = options.now ?? Date.now;
     this.#logger = (options.logger ?? silentLogger).child({
       component: 'backend-reconciler',
       group: options.group,
     });
   }
 
-  /** Reconciles one name; throws (after removing the backend) when a retry is needed. */
-  async reconcile(request: ObjectKey): Promise<void> {
+  /**
+   * Reconciles one name. Throws (after removing the backend) when a definitive failure needs a
+   * retry; asks for a rate-limited requeue, leaving the registry as it is, when a read failed
+   * for a transient reason.
+   */
+  async reconcile(request: ObjectKey): Promise<ReconcileResult | undefined> {
     const decision = await this.decide(request.name);
     const { registry } = this.#options;
     const name = request.name;
     this.#options.observer?.decided?.(name, decision);
-    if (decision.action === 'upsert') return;
+    if (decision.action === 'keep-and-retry') {
+      this.#readFailed(name, decision.error);
+      return { requeue: true };
+    }
+    this.#readRecovered(name, decision);
+    if (decision.action === 'upsert') {
+      this.#resolvedAt.set(name, this.#now());
+      return undefined;
+    }
     registry.remove(name);
+    this.#resolvedAt.delete(name);
     if (decision.action === 'remove-and-retry') {
       this.#logger.warn(
         { name, kind: decision.kind, err: decision.error.message },
@@ -105,6 +159,66 @@ export class BackendReconciler {
         'not a backend',
       );
     }
+    return undefined;
+  }
+
+  /** The names whose reads fail for a transient reason now, served (kept) ones included. */
+  failingReads(): FailingRead[] {
+    return [...this.#failing.values()].map((failing) => ({ ...failing }));
+  }
+
+  /** The failing read of one name, if its last reconcile could not read for a transient reason. */
+  failingRead(name: string): FailingRead | undefined {
+    const failing = this.#failing.get(name);
+    return failing === undefined ? undefined : { ...failing };
+  }
+
+  /** Records a transient failure; logs once per name, not once per retry. */
+  #readFailed(name: string, error: Error): void {
+    const served = this.#options.registry.get(name) !== undefined;
+    const known = this.#failing.get(name);
+    if (known !== undefined && known.served === served) {
+      known.cause = error.message;
+      known.attempts++;
+      return;
+    }
+    const lastResolvedAt = served ? this.#resolvedAt.get(name) : undefined;
+    this.#failing.set(name, {
+      name,
+      served,
+      lastResolvedAt,
+      failingSince: known?.failingSince ?? this.#now(),
+      cause: error.message,
+      attempts: (known?.attempts ?? 0) + 1,
+    });
+    if (served) {
+      this.#logger.warn(
+        {
+          name,
+          err: error.message,
+          ...(lastResolvedAt === undefined
+            ? {}
+            : { lastResolvedAt: new Date(lastResolvedAt).toISOString() }),
+        },
+        'read failing for now; keeping the backend as last resolved, retrying',
+      );
+    } else {
+      this.#logger.info(
+        { name, err: error.message },
+        'read failing for now; not served until it succeeds, retrying',
+      );
+    }
+  }
+
+  /** Ends a failing read once a reconcile of the name decided on content again. */
+  #readRecovered(name: string, decision: Decision): void {
+    const failing = this.#failing.get(name);
+    if (failing === undefined) return;
+    this.#failing.delete(name);
+    this.#logger.info(
+      { name, attempts: failing.attempts, action: decision.action },
+      'read recovered',
+    );
   }
 
   /** Decides (and applies an upsert) for one name. Removes are applied by {@link reconcile}. */
@@ -113,9 +227,20 @@ export class BackendReconciler {
     let winner: { kind: WorkloadKind; object: KubeObjectLike } | undefined;
     const shadowed: WorkloadKind[] = [];
     for (const kind of WORKLOAD_KINDS) {
-      const object = cachedWorkload
-        ? cachedWorkload(kind, namespace, name)
-        : await reader.getWorkload(kind, namespace, name);
+      let object: KubeObjectLike | undefined;
+      try {
+        object = cachedWorkload
+          ? cachedWorkload(kind, namespace, name)
+          : await reader.getWorkload(kind, namespace, name);
+      } catch (error) {
+        // Only a reader that goes to the API server (explain's) can fail here.
+        const failure = new Error(`${kind} ${namespace}/${name} could not be read`, {
+          cause: error,
+        });
+        return classifyReadFailure(error) === 'transient'
+          ? { action: 'keep-and-retry', kind: undefined, error: failure, shadowed }
+          : { action: 'remove-and-retry', kind, error: failure, shadowed };
+      }
       if (object === undefined) continue;
       if (winner === undefined) winner = { kind, object };
       else shadowed.push(kind);
@@ -153,15 +278,29 @@ export class BackendReconciler {
     }
     if (outcome.kind === 'skip')
       return { action: 'remove', reason: 'skipped', kind: winner.kind, outcome, shadowed };
+    if (outcome.kind === 'unavailable')
+      return { action: 'keep-and-retry', kind: winner.kind, error: outcome.error, shadowed };
     return { action: 'remove-and-retry', kind: winner.kind, error: outcome.error, shadowed };
   }
 
-  /** The outcome for one name without changing the registry: what `explain` prints. */
-  async explain(name: string): Promise<{ decision: Decision; outcome?: ConversionOutcome }> {
+  /**
+   * The outcome for one name without changing the registry: what `explain` prints. `failing`
+   * is the name's failing read when its last reconcile could not read for a transient reason
+   * (the backend served meanwhile is the one last resolved).
+   */
+  async explain(
+    name: string,
+  ): Promise<{ decision: Decision; outcome?: ConversionOutcome; failing?: FailingRead }> {
     const decision = await this.decide(name, { dryRun: true });
-    if (decision.action !== 'upsert') return { decision };
+    const failing = this.failingRead(name);
+    const withFailing = failing === undefined ? {} : { failing };
+    if (decision.action !== 'upsert') return { decision, ...withFailing };
     const { namespace, group, reader } = this.#options;
     const object = await reader.getWorkload(decision.kind, namespace, name);
-    return { decision, outcome: await toBackend(decision.kind, object, { reader, group }) };
+    return {
+      decision,
+      outcome: await toBackend(decision.kind, object, { reader, group }),
+      ...withFailing,
+    };
   }
 }

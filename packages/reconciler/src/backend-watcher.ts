@@ -7,6 +7,7 @@ import {
   type WorkloadKind,
 } from '@vmcp/discoverer';
 import {
+  type Clock,
   type Controller,
   dropApplyMetadata,
   InformerFactory,
@@ -19,10 +20,11 @@ import {
   ResourceClient,
   type ResourceRef,
   silentLogger,
+  systemClock,
 } from '@vmcp/kube-runtime';
 import { type DynamicRegistry, redactBackend } from '@vmcp/registry';
 import type { Counter, Registry } from 'prom-client';
-import { BackendReconciler, type Decision } from './backend-reconciler.js';
+import { BackendReconciler, type Decision, type FailingRead } from './backend-reconciler.js';
 import {
   authConfigToRequests,
   CA_BUNDLE_INDEX,
@@ -48,6 +50,21 @@ export const RESOURCES = Object.freeze({
   Secret: { group: '', version: 'v1', plural: 'secrets', kind: 'Secret' } as ResourceRef,
 });
 
+/** Upstream's cadence: controller-runtime's default SyncPeriod, 10 h. */
+export const DEFAULT_RESYNC_PERIOD_MS = 10 * 60 * 60 * 1000;
+/** How long one read of a reconcile (a Secret, a CA ConfigMap) may take. */
+export const DEFAULT_READ_TIMEOUT_MS = 5_000;
+/** Reconciles run at once (never two of the same name). Upstream runs one. */
+export const DEFAULT_WORKERS = 4;
+
+/**
+ * The next resync delay: the period jittered by ×0.9–1.1, as controller-runtime jitters its
+ * SyncPeriod, so that replicas started together do not resync together.
+ */
+export function jitteredResyncMs(periodMs: number, random: () => number = Math.random): number {
+  return Math.round(periodMs * (0.9 + 0.2 * random()));
+}
+
 /** Options of {@link BackendWatcher}. */
 export interface BackendWatcherOptions {
   kubeConfig: KubeConfig;
@@ -63,10 +80,28 @@ export interface BackendWatcherOptions {
    */
   metricsRegistry?: Registry;
   /**
-   * Re-reconcile every workload of the group this often, so that a rotated Secret (Secrets are
-   * read, never watched) is picked up. Off by default, as upstream.
+   * Re-reconcile every workload of the group about this often (jittered ×0.9–1.1), so that a
+   * rotated Secret (Secrets are read, never watched) is picked up. Default 10 h, upstream's
+   * cadence (controller-runtime's SyncPeriod); 0 turns it off. A resync during an API outage
+   * keeps what is served: its reads fail for a transient reason.
    */
   resyncPeriodMs?: number;
+  /**
+   * How long each read a reconcile makes (a Secret, a CA ConfigMap's data) may take before it
+   * counts as a transient failure. Default 5 s.
+   */
+  readTimeoutMs?: number;
+  /**
+   * Reconciles run at once (the queue never hands out one name twice). Default 4, so that reads
+   * hung on a sick API server hold up other names for at most `readTimeoutMs`. Upstream runs 1.
+   */
+  workers?: number;
+  /** Timers of the resync. Default the system clock. */
+  clock?: Clock;
+  /** Random source of the resync jitter, in [0, 1). Default `Math.random`. */
+  random?: () => number;
+  /** Wall-clock time (epoch ms) of `lastResolvedAt` and `failingSince`. Default `Date.now`. */
+  now?: () => number;
   /** Grace period for in-flight reconciles at stop. Default 30 s. */
   gracefulShutdownTimeoutMs?: number;
   /** Options for every watch (stall timeout, backoff), mostly for tests. */
@@ -144,7 +179,7 @@ export class BackendWatcher {
     if (metricsRegistry === undefined) return;
     // Loaded only now, so that a watcher without metrics never pays for it (CommonJS: the same
     // module instance as the caller's `import`).
-    const { Counter } = createRequire(import.meta.url)(
+    const { Counter, Gauge } = createRequire(import.meta.url)(
       'prom-client',
     ) as typeof import('prom-client');
     const registers = [metricsRegistry];
@@ -160,6 +195,33 @@ export class BackendWatcher {
       labelNames: ['reason'],
       registers,
     });
+    const now = options.now ?? Date.now;
+    const kept = () => this.failingReads().filter((failing) => failing.served);
+    new Gauge({
+      name: 'vmcp_backends_kept_stale',
+      help: 'Served backends kept as last resolved because a read they need fails for a transient reason',
+      registers,
+      collect() {
+        this.set(kept().length);
+      },
+    });
+    new Gauge({
+      name: 'vmcp_backends_kept_stale_oldest_seconds',
+      help: 'Age of the oldest resolution among the backends kept stale (0 when none is)',
+      registers,
+      collect() {
+        const oldest = Math.min(...kept().map((k) => k.lastResolvedAt ?? k.failingSince));
+        this.set(Number.isFinite(oldest) ? Math.max(0, (now() - oldest) / 1000) : 0);
+      },
+    });
+  }
+
+  /**
+   * The names whose reads fail for a transient reason now. Served ones are kept exactly as last
+   * resolved; the others stay absent until a read succeeds.
+   */
+  failingReads(): FailingRead[] {
+    return this.#reconciler?.failingReads() ?? [];
   }
 
   /** The metrics of the watcher and its runtime, when it was given a registry. */
@@ -195,17 +257,33 @@ export class BackendWatcher {
       MCPRemoteProxy: factory.informerFor(RESOURCES.MCPRemoteProxy),
       MCPServerEntry: factory.informerFor(RESOURCES.MCPServerEntry),
       MCPExternalAuthConfig: factory.informerFor(RESOURCES.MCPExternalAuthConfig),
-      ConfigMap: factory.informerFor(RESOURCES.ConfigMap),
+      // Names and versions only: a CA bundle's data is read when an entry needs it, so the
+      // namespace's other ConfigMaps (up to 1 MiB each) are never held.
+      ConfigMap: factory.informerFor(RESOURCES.ConfigMap, { metadataOnly: true }),
     };
     informers.MCPServerEntry.addIndex(CA_BUNDLE_INDEX, caBundleIndex);
     for (const informer of Object.values(informers)) this.manager.addInformer(informer);
 
-    const secrets = new ResourceClient(client, RESOURCES.Secret, this.namespace);
+    const direct = { getTimeoutMs: this.#options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS };
+    const secrets = new ResourceClient(client, RESOURCES.Secret, this.namespace, direct);
+    const configMaps = new ResourceClient(client, RESOURCES.ConfigMap, this.namespace, direct);
+    // Reads in flight at stop get the grace period (as the reconciles that make them), then end.
+    const reads = new AbortController();
+    const clock = this.#options.clock ?? systemClock;
+    const endReads = (): void => {
+      clock.setTimer(this.#options.gracefulShutdownTimeoutMs ?? 30_000, () => reads.abort());
+    };
+    if (signal.aborted) endReads();
+    else signal.addEventListener('abort', endReads, { once: true });
     // Workloads are read from the caches synchronously by the reconciler, and through the reader
     // (the same lookup) by the discoverer.
     const cachedWorkload = (kind: WorkloadKind, namespace: string, name: string) =>
       informers[kind].store.get({ namespace, name }) as KubeObjectLike | undefined;
-    const reader = this.#reader(informers, secrets, cachedWorkload);
+    const reader = this.#reader(
+      informers,
+      { secrets, configMaps, signal: reads.signal },
+      cachedWorkload,
+    );
     this.#reconciler = new BackendReconciler({
       namespace: this.namespace,
       group: this.group,
@@ -214,11 +292,13 @@ export class BackendWatcher {
       cachedWorkload,
       logger: this.#logger,
       observer: { decided: (name, decision) => this.#observe(name, decision) },
+      ...(this.#options.now ? { now: this.#options.now } : {}),
     });
     const reconciler = this.#reconciler;
     const controller = this.manager.createController({
       name: 'vmcp-backends',
       reconcile: (request) => reconciler.reconcile(request),
+      maxConcurrentReconciles: Math.max(1, this.#options.workers ?? DEFAULT_WORKERS),
     });
     this.#controller = controller;
 
@@ -244,31 +324,52 @@ export class BackendWatcher {
     );
     const inGroup = (kind: WorkloadKind) => workloadToRequests(kind, this.group, this.namespace);
 
-    const resyncMs = this.#options.resyncPeriodMs;
-    let resync: NodeJS.Timeout | undefined;
-    if (resyncMs !== undefined && resyncMs > 0) {
-      resync = setInterval(() => {
-        const names = new Set(this.registry.list().map((b) => b.id));
-        for (const kind of WORKLOAD_KINDS) {
-          for (const workload of informers[kind].store.list()) {
-            if (inGroup(kind)(workload).length > 0) names.add(workload.metadata.name as string);
-          }
+    const resyncAll = (): void => {
+      const names = new Set(this.registry.list().map((b) => b.id));
+      for (const kind of WORKLOAD_KINDS) {
+        for (const workload of informers[kind].store.list()) {
+          if (inGroup(kind)(workload).length > 0) names.add(workload.metadata.name as string);
         }
-        for (const name of names) controller.enqueue({ namespace: this.namespace, name });
-      }, resyncMs);
-      resync.unref();
-    }
+      }
+      for (const name of names) controller.enqueue({ namespace: this.namespace, name });
+    };
+    const stopResync = this.#scheduleResync(resyncAll);
 
     this.#running = true;
-    this.#logger.info('backend watcher starting');
+    this.#logger.info(
+      {
+        workers: Math.max(1, this.#options.workers ?? DEFAULT_WORKERS),
+        readTimeoutMs: direct.getTimeoutMs,
+        resyncPeriodMs: this.#options.resyncPeriodMs ?? DEFAULT_RESYNC_PERIOD_MS,
+      },
+      'backend watcher starting',
+    );
     try {
       await this.manager.start(signal);
     } finally {
       this.#running = false;
-      if (resync !== undefined) clearInterval(resync);
+      stopResync();
+      signal.removeEventListener('abort', endReads);
+      reads.abort();
       await client.close();
       this.#logger.info('backend watcher stopped');
     }
+  }
+
+  /** Calls `resyncAll` every jittered resync period until the returned function is called. */
+  #scheduleResync(resyncAll: () => void): () => void {
+    const periodMs = this.#options.resyncPeriodMs ?? DEFAULT_RESYNC_PERIOD_MS;
+    if (!(periodMs > 0)) return () => undefined;
+    const clock = this.#options.clock ?? systemClock;
+    let cancel: () => void = () => undefined;
+    const next = (): void => {
+      cancel = clock.setTimer(jitteredResyncMs(periodMs, this.#options.random), () => {
+        resyncAll();
+        next();
+      });
+    };
+    next();
+    return () => cancel();
   }
 
   /**
@@ -319,8 +420,9 @@ export class BackendWatcher {
   }
 
   /**
-   * Why `name` is or is not a backend, through the same code path as the reconciles. A backend in
-   * the answer has its secret values redacted: an explanation is made to be printed.
+   * Why `name` is or is not a backend, through the same code path as the reconciles, with the
+   * name's failing read when it has one (the backend then served is the one last resolved). A
+   * backend in the answer has its secret values redacted: an explanation is made to be printed.
    */
   async explain(name: string): Promise<Awaited<ReturnType<BackendReconciler['explain']>>> {
     if (this.#reconciler === undefined) throw new Error('explain needs a started watcher');
@@ -336,29 +438,33 @@ export class BackendWatcher {
       WorkloadKind | 'MCPExternalAuthConfig' | 'ConfigMap',
       ListWatchInformerHandle<KubeObject>
     >,
-    secrets: ResourceClient,
+    direct: { secrets: ResourceClient; configMaps: ResourceClient; signal: AbortSignal },
     cachedWorkload: (
       kind: WorkloadKind,
       namespace: string,
       name: string,
     ) => KubeObjectLike | undefined,
   ): DiscoveryReader {
-    const fromCache = (kind: keyof typeof informers) => async (namespace: string, name: string) =>
-      informers[kind].store.get({ namespace, name }) as KubeObjectLike | undefined;
+    /** A bounded GET; a 404 is a missing object, any other failure throws for the discoverer. */
+    const get = (client: ResourceClient) => async (_namespace: string, name: string) => {
+      try {
+        return (await client.get(name, direct.signal)) as KubeObjectLike;
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      }
+    };
     return {
       getWorkload: async (kind, namespace, name) => cachedWorkload(kind, namespace, name),
       listWorkloads: async (kind) => informers[kind].store.list() as KubeObjectLike[],
-      getExternalAuthConfig: fromCache('MCPExternalAuthConfig'),
-      getConfigMap: fromCache('ConfigMap'),
+      getExternalAuthConfig: async (namespace, name) =>
+        informers.MCPExternalAuthConfig.store.get({ namespace, name }) as
+          | KubeObjectLike
+          | undefined,
+      // ConfigMaps: the informer holds metadata only; the data of the one CA bundle is read here.
+      getConfigMap: get(direct.configMaps),
       // Secrets: a direct GET (RBAC `get` only), never a cache that would watch every Secret.
-      getSecret: async (_namespace, name) => {
-        try {
-          return (await secrets.get(name)) as KubeObjectLike;
-        } catch (error) {
-          if (isNotFound(error)) return undefined;
-          throw error;
-        }
-      },
+      getSecret: get(direct.secrets),
     };
   }
 

@@ -122,7 +122,7 @@ describe('BackendReconciler', () => {
     expect(registry.count()).toBe(0);
   });
 
-  it('removes and throws (to retry) when a lookup fails during conversion', async () => {
+  it('removes and throws (to retry) when a lookup fails for a definitive reason', async () => {
     const objects = [
       server('s', { externalAuthConfigRef: { name: 'auth' } }),
       {
@@ -137,7 +137,7 @@ describe('BackendReconciler', () => {
     ];
     const { registry, reconciler, reader } = setup(objects);
     reader.getSecret = async () => {
-      throw new Error('apiserver unavailable');
+      throw Object.assign(new Error('forbidden'), { code: 403, reason: 'Forbidden' });
     };
     registry.upsert({
       id: 's',

@@ -1,0 +1,249 @@
+/**
+ * A served backend changes or disappears only because the cluster's content changed: a read that
+ * fails for a transient reason leaves the registry exactly as it is (issue: static stability).
+ */
+import { createObjectReader, type DiscoveryReader, type KubeObjectLike } from '@vmcp/discoverer';
+import type { Logger } from '@vmcp/kube-runtime';
+import { createDynamicRegistry } from '@vmcp/registry';
+import { describe, expect, it } from 'vitest';
+import { BackendReconciler, type Decision } from '../src/index.js';
+
+const NS = 'tools';
+const GROUP = 'engineering';
+const API = 'toolhive.stacklok.dev/v1beta1';
+const SECRET = 'planted-secret-4b8d2e';
+
+const secretServer = (name: string): KubeObjectLike => ({
+  apiVersion: API,
+  kind: 'MCPServer',
+  metadata: { name, namespace: NS },
+  spec: { groupRef: { name: GROUP }, externalAuthConfigRef: { name: 'auth' } },
+  status: { phase: 'Ready', url: `http://${name}:8080` },
+});
+const caEntry = (name: string): KubeObjectLike => ({
+  apiVersion: API,
+  kind: 'MCPServerEntry',
+  metadata: { name, namespace: NS },
+  spec: {
+    remoteUrl: 'https://entry.example/mcp',
+    groupRef: { name: GROUP },
+    caBundleRef: { configMapRef: { name: 'ca' } },
+  },
+  status: { phase: 'Valid' },
+});
+const OBJECTS: KubeObjectLike[] = [
+  secretServer('s'),
+  caEntry('e'),
+  {
+    apiVersion: API,
+    kind: 'MCPExternalAuthConfig',
+    metadata: { name: 'auth', namespace: NS },
+    spec: {
+      type: 'headerInjection',
+      headerInjection: { headerName: 'X-Key', valueSecretRef: { name: 'key', key: 'value' } },
+    },
+  },
+  {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'key', namespace: NS },
+    data: { value: Buffer.from(SECRET).toString('base64') },
+  },
+  {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'ca', namespace: NS },
+    data: { 'ca.crt': '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n' },
+  },
+];
+
+/** A logger that records every line (for the once-per-name rule and the secret check). */
+function recordingLogger(lines: string[]): Logger {
+  const at =
+    (level: string) =>
+    (first: unknown, message?: unknown): void => {
+      lines.push(`${level} ${String(message ?? '')} ${JSON.stringify(first)}`);
+    };
+  const logger: Logger = {
+    trace: at('trace'),
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    child: () => logger,
+  };
+  return logger;
+}
+
+function setup(now = { value: 1_000_000 }) {
+  const registry = createDynamicRegistry();
+  const reader: DiscoveryReader = createObjectReader(OBJECTS);
+  const lines: string[] = [];
+  const decisions: Decision[] = [];
+  const reconciler = new BackendReconciler({
+    namespace: NS,
+    group: GROUP,
+    registry,
+    reader,
+    logger: recordingLogger(lines),
+    observer: { decided: (_name, decision) => decisions.push(decision) },
+    now: () => now.value,
+  });
+  return { registry, reader, reconciler, lines, decisions, now };
+}
+const request = (name: string) => ({ namespace: NS, name });
+
+/** Each transient failure kind, as the reader's GET would throw it (the message plants a secret). */
+const TRANSIENT: [string, () => Error][] = [
+  [
+    'connection refused',
+    () => Object.assign(new Error(`refused ${SECRET}`), { code: 'ECONNREFUSED' }),
+  ],
+  ['connection reset', () => Object.assign(new Error(`reset ${SECRET}`), { code: 'ECONNRESET' })],
+  [
+    'a read timeout',
+    () => Object.assign(new Error(`slow ${SECRET}`), { name: 'TimeoutError', code: 'ETIMEDOUT' }),
+  ],
+  [
+    '429',
+    () => Object.assign(new Error(`throttled ${SECRET}`), { code: 429, reason: 'TooManyRequests' }),
+  ],
+  [
+    '500',
+    () => Object.assign(new Error(`internal ${SECRET}`), { code: 500, reason: 'InternalError' }),
+  ],
+  [
+    '503',
+    () =>
+      Object.assign(new Error(`unavailable ${SECRET}`), {
+        code: 503,
+        reason: 'ServiceUnavailable',
+      }),
+  ],
+  ['504', () => Object.assign(new Error(`timeout ${SECRET}`), { code: 504, reason: 'Timeout' })],
+];
+/** Which read of which workload fails. */
+const READS: [string, string, keyof DiscoveryReader][] = [
+  ['the Secret', 's', 'getSecret'],
+  ['the auth config', 's', 'getExternalAuthConfig'],
+  ['the CA ConfigMap', 'e', 'getConfigMap'],
+];
+const CASES = READS.flatMap(([read, name, method]) =>
+  TRANSIENT.map(([kind, error]) => [read, kind, name, method, error] as const),
+);
+
+describe('a read that fails for a transient reason', () => {
+  it.each(CASES)(
+    'of %s (%s) keeps the served backend exactly as it is',
+    async (_read, _kind, name, method, error) => {
+      const { registry, reader, reconciler, decisions } = setup();
+      await reconciler.reconcile(request(name));
+      const served = registry.get(name);
+      const version = registry.version;
+      expect(served).toBeDefined();
+
+      (reader as unknown as Record<string, () => Promise<never>>)[method] = async () => {
+        throw error();
+      };
+      expect(await reconciler.reconcile(request(name))).toEqual({ requeue: true });
+      expect(registry.get(name)).toEqual(served);
+      expect(registry.version).toBe(version);
+      expect(decisions.at(-1)).toMatchObject({ action: 'keep-and-retry' });
+      expect(reconciler.failingRead(name)).toMatchObject({ name, served: true, attempts: 1 });
+    },
+  );
+
+  it.each(CASES)(
+    'of %s (%s) leaves a name not yet served absent',
+    async (_read, _kind, name, method, error) => {
+      const { registry, reader, reconciler } = setup();
+      (reader as unknown as Record<string, () => Promise<never>>)[method] = async () => {
+        throw error();
+      };
+      expect(await reconciler.reconcile(request(name))).toEqual({ requeue: true });
+      expect(registry.get(name)).toBeUndefined();
+      expect(registry.version).toBe(0);
+      expect(reconciler.failingRead(name)).toMatchObject({
+        served: false,
+        lastResolvedAt: undefined,
+      });
+    },
+  );
+
+  it('is logged once per name, not per retry, and says when the backend was last resolved', async () => {
+    const { reader, reconciler, lines, now } = setup();
+    await reconciler.reconcile(request('s'));
+    const resolvedAt = now.value;
+    reader.getSecret = async () => {
+      throw Object.assign(new Error('down'), { code: 'ECONNREFUSED' });
+    };
+    now.value += 60_000;
+    for (let i = 0; i < 5; i++) await reconciler.reconcile(request('s'));
+    const kept = lines.filter((line) => line.includes('keeping the backend as last resolved'));
+    expect(kept).toHaveLength(1);
+    expect(kept[0]).toContain(new Date(resolvedAt).toISOString());
+    expect(reconciler.failingRead('s')).toEqual({
+      name: 's',
+      served: true,
+      lastResolvedAt: resolvedAt,
+      failingSince: resolvedAt + 60_000,
+      cause: 'MCPExternalAuthConfig tools/auth: Secret tools/key could not be read (ECONNREFUSED)',
+      attempts: 5,
+    });
+  });
+
+  it('ends when a read succeeds again: the backend is resolved anew and the failure forgotten', async () => {
+    const { registry, reader, reconciler, lines } = setup();
+    await reconciler.reconcile(request('s'));
+    const getSecret = reader.getSecret;
+    reader.getSecret = async () => {
+      throw Object.assign(new Error('down'), { code: 503 });
+    };
+    await reconciler.reconcile(request('s'));
+    reader.getSecret = getSecret;
+    expect(await reconciler.reconcile(request('s'))).toBeUndefined();
+    expect(reconciler.failingReads()).toEqual([]);
+    expect(registry.get('s')).toBeDefined();
+    expect(lines.filter((line) => line.includes('read recovered'))).toHaveLength(1);
+  });
+
+  it('never carries a secret value: not in the failure, the logs or the explanation', async () => {
+    const { reader, reconciler, lines } = setup();
+    await reconciler.reconcile(request('s'));
+    for (const [, error] of TRANSIENT) {
+      reader.getSecret = async () => {
+        throw error();
+      };
+      await reconciler.reconcile(request('s'));
+    }
+    const explanation = await reconciler.explain('s');
+    expect(explanation.failing).toMatchObject({ served: true });
+    const everything = JSON.stringify([reconciler.failingReads(), lines, explanation.failing]);
+    expect(everything).not.toContain(SECRET);
+    expect(everything).not.toContain(Buffer.from(SECRET).toString('base64'));
+  });
+});
+
+describe('a read that fails for a definitive reason', () => {
+  it.each([
+    ['401', 401, 'Unauthorized'],
+    ['403', 403, 'Forbidden'],
+  ])('(%s) removes the served backend and throws to retry', async (_label, code, reason) => {
+    const { registry, reader, reconciler } = setup();
+    await reconciler.reconcile(request('s'));
+    reader.getSecret = async () => {
+      throw Object.assign(new Error(reason), { code, reason });
+    };
+    await expect(reconciler.reconcile(request('s'))).rejects.toThrow(`(${code} ${reason})`);
+    expect(registry.get('s')).toBeUndefined();
+    expect(reconciler.failingReads()).toEqual([]);
+  });
+
+  it('removes on a missing Secret (404 of the object) without retrying', async () => {
+    const { registry, reader, reconciler } = setup();
+    await reconciler.reconcile(request('s'));
+    reader.getSecret = async () => undefined;
+    expect(await reconciler.reconcile(request('s'))).toBeUndefined();
+    expect(registry.get('s')).toBeUndefined();
+  });
+});
