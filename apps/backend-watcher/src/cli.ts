@@ -11,7 +11,7 @@ import {
   USAGE,
   UsageError,
 } from './config.js';
-import { explain, formatExplanation, isBackend } from './explain.js';
+import { explain, explainFromSidecar, formatExplanation, isBackend } from './explain.js';
 import { contextNamespace, loadKubeConfig } from './kubeconfig.js';
 import { createLogger, NAME, version } from './logger.js';
 import { startSidecar } from './sidecar.js';
@@ -37,7 +37,9 @@ async function run(config: RunConfig): Promise<number> {
     logger,
     gracePeriodMs: config.gracePeriodMs,
     ...(apiToken !== undefined ? { apiToken } : {}),
-    ...(config.resyncPeriodMs !== undefined ? { resyncPeriodMs: config.resyncPeriodMs } : {}),
+    resyncPeriodMs: config.resyncPeriodMs,
+    readTimeoutMs: config.readTimeoutMs,
+    workers: config.workers,
   });
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -72,16 +74,28 @@ async function run(config: RunConfig): Promise<number> {
 }
 
 async function runExplain(config: RunConfig, name: string): Promise<number> {
+  const explanation =
+    config.sidecarUrl !== undefined
+      ? await explainFromSidecar({
+          url: config.sidecarUrl,
+          name,
+          apiToken: config.apiTokenFile ? readTokenFile(config.apiTokenFile) : undefined,
+        })
+      : await explainFromCluster(config, name);
+  process.stdout.write(formatExplanation(explanation));
+  return isBackend(explanation) ? EXIT.ok : EXIT.notABackend;
+}
+
+async function explainFromCluster(config: RunConfig, name: string) {
   const { kubeConfig, namespace } = await resolveRun(config);
-  const explanation = await explain({
+  return explain({
     kubeConfig,
     namespace,
     groupRef: config.group,
     name,
+    readTimeoutMs: config.readTimeoutMs,
     logger: createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel),
   });
-  process.stdout.write(formatExplanation(explanation));
-  return isBackend(explanation) ? EXIT.ok : EXIT.notABackend;
 }
 
 /** Runs the command line; resolves with the exit code. */

@@ -1,5 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import {
+  DEFAULT_READ_TIMEOUT_MS,
+  DEFAULT_RESYNC_PERIOD_MS,
+  DEFAULT_WORKERS,
+} from '@vmcp/reconciler';
 
 /** A mistake in the command line or the environment: one clear line, exit code 2. */
 export class UsageError extends Error {
@@ -23,8 +28,15 @@ export interface RunConfig {
   listen: Listen;
   apiTokenFile: string | undefined;
   logLevel: LogLevel;
-  resyncPeriodMs: number | undefined;
+  /** Re-reconcile period; 0 is off. Default 10 h (upstream's). */
+  resyncPeriodMs: number;
+  /** Bound of each read a reconcile makes. Default 5 s. */
+  readTimeoutMs: number;
+  /** Reconciles at once. Default 4. */
+  workers: number;
   gracePeriodMs: number;
+  /** `explain` only: ask the sidecar running at this URL instead of reading the cluster. */
+  sidecarUrl: string | undefined;
 }
 
 /** Settings of `demo`. */
@@ -49,7 +61,7 @@ export const SERVICE_ACCOUNT_NAMESPACE_FILE =
   '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 
 export const USAGE = `Usage: vmcp-backend-watcher --group NAME [options]
-       vmcp-backend-watcher explain NAME --group NAME [options]
+       vmcp-backend-watcher explain NAME --group NAME [--sidecar URL] [options]
        vmcp-backend-watcher demo [--listen HOST:PORT] [--examples DIR] [--once]
 
 Keeps the backends of one MCPGroup in one namespace in step with the cluster and serves them
@@ -64,10 +76,15 @@ Options (each also read from the environment variable shown):
   --listen HOST:PORT        HTTP address (default 127.0.0.1:8080)           VMCP_LISTEN
   --api-token-file PATH     bearer token that unlocks secret values         VMCP_API_TOKEN_FILE
   --log-level LEVEL         trace|debug|info|warn|error|fatal|silent (default info)  VMCP_LOG_LEVEL
-  --resync-period DURATION  re-reconcile every backend this often, e.g. 5m (default off)
-                                                                            VMCP_RESYNC_PERIOD
+  --resync-period DURATION  re-reconcile every backend about this often (jittered ±10%;
+                            default 10h, as upstream; 0 turns it off)   VMCP_RESYNC_PERIOD
+  --read-timeout DURATION   bound of each read a reconcile makes (default 5s)
+                                                                            VMCP_READ_TIMEOUT
+  --workers N               reconciles at once (default 4; upstream runs 1)  VMCP_WORKERS
   --grace-period DURATION   time in-flight reconciles get at shutdown (default 10s)
                                                                             VMCP_GRACE_PERIOD
+  --sidecar URL             explain only: ask the sidecar running at URL (its kept backends
+                            included) instead of reading the cluster
   --examples DIR            demo only: the manifests to apply (default: the bundled examples)
   --once                    demo only: print the registry once synced, then stop
   -h, --help                print this help
@@ -84,6 +101,9 @@ const OPTIONS = {
   'api-token-file': { type: 'string' },
   'log-level': { type: 'string' },
   'resync-period': { type: 'string' },
+  'read-timeout': { type: 'string' },
+  workers: { type: 'string' },
+  sidecar: { type: 'string' },
   'grace-period': { type: 'string' },
   examples: { type: 'string' },
   once: { type: 'boolean' },
@@ -145,6 +165,8 @@ export function parseCommand(
     throw new UsageError(`namespace "${namespace}" is not a valid namespace name`);
   }
   const resync = setting('resync-period', 'VMCP_RESYNC_PERIOD');
+  const readTimeout = setting('read-timeout', 'VMCP_READ_TIMEOUT');
+  const workers = setting('workers', 'VMCP_WORKERS');
   const grace = setting('grace-period', 'VMCP_GRACE_PERIOD');
   const config: RunConfig = {
     group,
@@ -153,9 +175,24 @@ export function parseCommand(
     listen,
     apiTokenFile: setting('api-token-file', 'VMCP_API_TOKEN_FILE'),
     logLevel,
-    resyncPeriodMs: resync === undefined ? undefined : parseDuration(resync, '--resync-period'),
+    resyncPeriodMs:
+      resync === undefined
+        ? DEFAULT_RESYNC_PERIOD_MS
+        : parseDuration(resync, '--resync-period', { zero: true }),
+    readTimeoutMs:
+      readTimeout === undefined
+        ? DEFAULT_READ_TIMEOUT_MS
+        : parseDuration(readTimeout, '--read-timeout'),
+    workers: workers === undefined ? DEFAULT_WORKERS : parseCount(workers, '--workers'),
     gracePeriodMs: grace === undefined ? 10_000 : parseDuration(grace, '--grace-period'),
+    sidecarUrl: values.sidecar,
   };
+  if (values.sidecar !== undefined) {
+    if (subcommand !== 'explain') throw new UsageError('--sidecar is an explain option');
+    if (!URL.canParse(values.sidecar) || !/^https?:$/.test(new URL(values.sidecar).protocol)) {
+      throw new UsageError(`--sidecar "${values.sidecar}" is not an http(s) URL`);
+    }
+  }
   if (subcommand === 'explain') {
     const [name, ...extra] = rest;
     if (name === undefined) throw new UsageError('explain needs a resource name');
@@ -176,8 +213,15 @@ export function parseListen(value: string): Listen {
   return { host: match[1] ?? (match[2] || '0.0.0.0'), port };
 }
 
-/** `90s`, `5m`, `1h30m`, `500ms`, or a bare number of seconds. Must be positive. */
-export function parseDuration(value: string, flag: string): number {
+/**
+ * `90s`, `5m`, `1h30m`, `500ms`, or a bare number of seconds. Must be positive, or zero where
+ * `zero` allows it (a period that can be turned off).
+ */
+export function parseDuration(
+  value: string,
+  flag: string,
+  options: { zero?: boolean } = {},
+): number {
   const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
   let total = 0;
   if (/^\d+(\.\d+)?$/.test(value)) total = Number(value) * 1000;
@@ -188,10 +232,22 @@ export function parseDuration(value: string, flag: string): number {
     }
     for (const [, amount, unit] of parts) total += Number(amount) * (units[unit ?? 's'] ?? 0);
   }
+  if (options.zero && total === 0) return 0;
   if (!(total > 0) || !Number.isFinite(total)) {
-    throw new UsageError(`${flag} "${value}" must be a positive duration`);
+    throw new UsageError(
+      `${flag} "${value}" must be a positive duration${options.zero ? ' (or 0 to turn it off)' : ''}`,
+    );
   }
   return Math.round(total);
+}
+
+/** A whole number from 1 to 64. */
+export function parseCount(value: string, flag: string): number {
+  const count = /^\d{1,3}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(count >= 1 && count <= 64)) {
+    throw new UsageError(`${flag} "${value}" is not a whole number from 1 to 64`);
+  }
+  return count;
 }
 
 function parseLogLevel(value: string): LogLevel {

@@ -1,5 +1,10 @@
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { DiscoveryReader, KubeObjectLike, WorkloadKind } from '@vmcp/discoverer';
+import type {
+  ConversionOutcome,
+  DiscoveryReader,
+  KubeObjectLike,
+  WorkloadKind,
+} from '@vmcp/discoverer';
 import {
   isNotFound,
   KubeClient,
@@ -8,19 +13,115 @@ import {
   ResourceClient,
   type ResourceRef,
 } from '@vmcp/kube-runtime';
-import { BackendReconciler, type Decision, parseGroupRef, RESOURCES } from '@vmcp/reconciler';
+import {
+  BackendReconciler,
+  type BackendWatcher,
+  DEFAULT_READ_TIMEOUT_MS,
+  type Decision,
+  type FailingRead,
+  parseGroupRef,
+  RESOURCES,
+} from '@vmcp/reconciler';
 import { createDynamicRegistry, redactBackend } from '@vmcp/registry';
 
-/** Why one name is or is not a backend of the group. */
+/**
+ * Why one name is or is not a backend of the group. Plain JSON (errors as their messages), so
+ * that the sidecar can serve it and `explain --sidecar` print it.
+ */
 export interface Explanation {
   name: string;
   namespace: string;
   group: string;
-  decision: Decision;
+  /** The decision; an `error` in it is `{ message }`. */
+  decision: JsonDecision;
   /** The backend, secrets redacted, when it is one. */
   backend?: Record<string, unknown>;
   /** Why the conversion failed or skipped, when it did. */
   detail?: string;
+  /**
+   * The running watcher's failing read of this name, when it has one: with `served`, the backend
+   * it serves is kept as resolved at `lastResolvedAt` (epoch ms).
+   */
+  failing?: FailingRead;
+}
+
+/** A {@link Decision} as JSON: `error` becomes `{ message }`. */
+export type JsonDecision = DistributiveJson<Decision>;
+type DistributiveJson<D> = D extends { error: Error }
+  ? Omit<D, 'error'> & { error: { message: string } }
+  : D;
+
+/** What a reconciler's or watcher's `explain` returns. */
+interface Explained {
+  decision: Decision;
+  outcome?: ConversionOutcome;
+  failing?: FailingRead;
+}
+
+/** The explanation of one name from a reconciler's answer. */
+function explanationOf(
+  base: { name: string; namespace: string; group: string },
+  { decision, outcome, failing }: Explained,
+): Explanation {
+  const json = { ...base, decision: jsonDecision(decision), ...(failing ? { failing } : {}) };
+  if (outcome?.kind === 'backend') {
+    return { ...json, backend: { ...redactBackend(outcome.backend) } };
+  }
+  if (outcome?.kind === 'skip') return { ...json, detail: outcome.message };
+  if (outcome?.kind === 'error' || outcome?.kind === 'unavailable') {
+    return { ...json, detail: outcome.error.message };
+  }
+  if (decision.action === 'remove' && decision.reason === 'skipped') {
+    return { ...json, detail: decision.outcome.message };
+  }
+  if (decision.action === 'remove-and-retry' || decision.action === 'keep-and-retry') {
+    return { ...json, detail: decision.error.message };
+  }
+  return json;
+}
+
+function jsonDecision(decision: Decision): JsonDecision {
+  return 'error' in decision
+    ? ({ ...decision, error: { message: decision.error.message } } as JsonDecision)
+    : decision;
+}
+
+/** Explains one name through a running watcher: the sidecar's `GET /v1/explain/{name}`. */
+export async function explainWithWatcher(
+  watcher: BackendWatcher,
+  name: string,
+): Promise<Explanation> {
+  const base = { name, namespace: watcher.namespace, group: watcher.group };
+  return explanationOf(base, await watcher.explain(name));
+}
+
+/**
+ * Explains one name by asking the sidecar running at `url` (`GET /v1/explain/{name}`), so that
+ * its kept backends and failing reads are included. The token unlocks nothing secret here (an
+ * explanation is always redacted); it is sent because the sidecar refuses a wrong one.
+ */
+export async function explainFromSidecar(options: {
+  url: string;
+  name: string;
+  apiToken?: string | undefined;
+  timeoutMs?: number;
+}): Promise<Explanation> {
+  const url = new URL(`/v1/explain/${encodeURIComponent(options.name)}`, options.url);
+  const response = await fetch(url, {
+    headers: options.apiToken ? { authorization: `Bearer ${options.apiToken}` } : {},
+    signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
+  });
+  const body = (await response.json().catch(() => undefined)) as
+    | Explanation
+    | { error?: { message?: string } }
+    | undefined;
+  if (!response.ok) {
+    const message = (body as { error?: { message?: string } } | undefined)?.error?.message;
+    throw new Error(
+      `the sidecar at ${options.url} answered ${response.status}${message ? `: ${message}` : ''}`,
+    );
+  }
+  return body as Explanation;
 }
 
 /**
@@ -34,6 +135,8 @@ export async function explain(options: {
   groupRef: string;
   name: string;
   logger?: Logger;
+  /** Bound of each read. Default 5 s, as the watcher's. */
+  readTimeoutMs?: number;
 }): Promise<Explanation> {
   const group = parseGroupRef(options.groupRef, options.namespace);
   const client = new KubeClient(options.kubeConfig);
@@ -42,29 +145,22 @@ export async function explain(options: {
       namespace: options.namespace,
       group,
       registry: createDynamicRegistry(),
-      reader: directReader(client, options.namespace),
+      reader: directReader(client, options.namespace, options.readTimeoutMs),
       ...(options.logger ? { logger: options.logger } : {}),
     });
-    const { decision, outcome } = await reconciler.explain(options.name);
-    const base = { name: options.name, namespace: options.namespace, group, decision };
-    if (outcome?.kind === 'backend') {
-      return { ...base, backend: { ...redactBackend(outcome.backend) } };
-    }
-    if (outcome?.kind === 'skip') return { ...base, detail: outcome.message };
-    if (outcome?.kind === 'error') return { ...base, detail: outcome.error.message };
-    if (decision.action === 'remove' && decision.reason === 'skipped') {
-      return { ...base, detail: decision.outcome.message };
-    }
-    if (decision.action === 'remove-and-retry') return { ...base, detail: decision.error.message };
-    return base;
+    const base = { name: options.name, namespace: options.namespace, group };
+    return explanationOf(base, await reconciler.explain(options.name));
   } finally {
     await client.close();
   }
 }
 
-/** True when the name is served as a backend. */
+/**
+ * True when the name is served as a backend: it converts to one now, or the running watcher keeps
+ * the one it last resolved while a read fails for a transient reason.
+ */
 export function isBackend(explanation: Explanation): boolean {
-  return explanation.backend !== undefined;
+  return explanation.backend !== undefined || explanation.failing?.served === true;
 }
 
 /** Human-readable lines for the terminal. */
@@ -91,10 +187,33 @@ export function formatExplanation(e: Explanation): string {
     lines.push(
       `${kind} ${where}: not a backend now (lookup failed, the watcher retries): ${e.detail ?? ''}`,
     );
+  } else if (d.action === 'keep-and-retry') {
+    lines.push(
+      `${kind ?? 'workload'} ${where}: cannot be resolved now (a read fails for a transient reason; the watcher keeps what it serves and retries): ${e.detail ?? ''}`,
+    );
+    if (e.failing === undefined) {
+      lines.push(
+        '  a running watcher serves the backend it last resolved, if any: ask it with --sidecar URL',
+      );
+    }
   } else if (e.backend !== undefined) {
     lines.push(`${kind} ${where}: a backend of group "${e.group}"`);
   } else {
     lines.push(`${kind} ${where}: not a backend: ${e.detail ?? 'no backend produced'}`);
+  }
+  const failing = e.failing;
+  if (failing?.served) {
+    const resolved =
+      failing.lastResolvedAt === undefined
+        ? 'before this process started'
+        : new Date(failing.lastResolvedAt).toISOString();
+    lines.push(
+      `  kept: last resolved at ${resolved}, read failing: ${failing.cause} (since ${new Date(failing.failingSince).toISOString()}, ${failing.attempts} ${failing.attempts === 1 ? 'attempt' : 'attempts'})`,
+    );
+  } else if (failing !== undefined) {
+    lines.push(
+      `  not served: read failing since ${new Date(failing.failingSince).toISOString()}: ${failing.cause}`,
+    );
   }
   if ('shadowed' in d && d.shadowed.length > 0) {
     lines.push(
@@ -110,13 +229,20 @@ export function formatExplanation(e: Explanation): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** A reader that GETs each object from the API server (Secrets included), caching nothing. */
-export function directReader(client: KubeClient, namespace: string): DiscoveryReader {
+/**
+ * A reader that GETs each object from the API server (Secrets included), caching nothing; each
+ * read bounded by `readTimeoutMs`.
+ */
+export function directReader(
+  client: KubeClient,
+  namespace: string,
+  readTimeoutMs = DEFAULT_READ_TIMEOUT_MS,
+): DiscoveryReader {
   const clients = new Map<string, ResourceClient>();
   const resource = (ref: ResourceRef): ResourceClient => {
     let found = clients.get(ref.kind);
     if (found === undefined) {
-      found = new ResourceClient(client, ref, namespace);
+      found = new ResourceClient(client, ref, namespace, { getTimeoutMs: readTimeoutMs });
       clients.set(ref.kind, found);
     }
     return found;

@@ -6,6 +6,7 @@ import { BackendWatcher } from '@vmcp/reconciler';
 import { createDynamicRegistry, type DynamicRegistry } from '@vmcp/registry';
 import { Registry } from 'prom-client';
 import { parseListen } from './config.js';
+import { explainWithWatcher } from './explain.js';
 import { createApiServer } from './http.js';
 
 /** Options of {@link startSidecar}. */
@@ -20,8 +21,15 @@ export interface SidecarOptions {
   apiToken?: string;
   /** pino or any logger with its methods. Default: silent. */
   logger?: Logger;
-  /** Re-reconcile every backend this often (picks up rotated Secrets). Default off. */
+  /**
+   * Re-reconcile every backend about this often (picks up rotated Secrets). Default 10 h, as
+   * upstream; 0 turns it off.
+   */
   resyncPeriodMs?: number;
+  /** Bound of each read a reconcile makes. Default 5 s. */
+  readTimeoutMs?: number;
+  /** Reconciles at once. Default 4. */
+  workers?: number;
   /** Time in-flight reconciles get at shutdown. Default 10 s. */
   gracePeriodMs?: number;
   /** Watch options (stall timeout, backoff), mostly for tests. */
@@ -79,6 +87,8 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     metricsRegistry,
     gracefulShutdownTimeoutMs: options.gracePeriodMs ?? 10_000,
     ...(options.resyncPeriodMs !== undefined ? { resyncPeriodMs: options.resyncPeriodMs } : {}),
+    ...(options.readTimeoutMs !== undefined ? { readTimeoutMs: options.readTimeoutMs } : {}),
+    ...(options.workers !== undefined ? { workers: options.workers } : {}),
     ...(options.watcher ? { watcher: options.watcher } : {}),
   });
   const api = createApiServer({
@@ -86,6 +96,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     apiToken: options.apiToken,
     alive: () => watcher.isAlive(),
     ready: () => watcher.hasSynced(),
+    explain: (name) => explainWithWatcher(watcher, name),
     metricsRegistry,
     logger: logger.child({ component: 'http' }),
   });

@@ -46,6 +46,10 @@ describe('command line', () => {
         'debug',
         '--resync-period',
         '5m',
+        '--read-timeout',
+        '2s',
+        '--workers',
+        '8',
         '--grace-period',
         '20s',
       ]),
@@ -57,7 +61,10 @@ describe('command line', () => {
       apiTokenFile: '/t',
       logLevel: 'debug',
       resyncPeriodMs: 300_000,
+      readTimeoutMs: 2_000,
+      workers: 8,
       gracePeriodMs: 20_000,
+      sidecarUrl: undefined,
     });
   });
 
@@ -71,8 +78,12 @@ describe('command line', () => {
         VMCP_API_TOKEN_FILE: '/t',
         VMCP_LOG_LEVEL: 'warn',
         VMCP_RESYNC_PERIOD: '90s',
+        VMCP_READ_TIMEOUT: '1500ms',
+        VMCP_WORKERS: '2',
       }),
     ).toMatchObject({
+      readTimeoutMs: 1_500,
+      workers: 2,
       group: 'g',
       namespace: 'ns',
       kubeconfig: '/k',
@@ -87,13 +98,26 @@ describe('command line', () => {
     expect(run(['--group', 'flag'], { VMCP_GROUP: 'env' }).group).toBe('flag');
   });
 
-  it('defaults: loopback 8080, level info, no resync, namespace left to the fallbacks', () => {
+  it("defaults: loopback 8080, level info, upstream's 10 h resync, 5 s reads, 4 workers, namespace left to the fallbacks", () => {
     expect(run(['--group', 'g'])).toMatchObject({
       listen: { host: '127.0.0.1', port: 8080 },
       logLevel: 'info',
-      resyncPeriodMs: undefined,
+      resyncPeriodMs: 36_000_000,
+      readTimeoutMs: 5_000,
+      workers: 4,
       namespace: undefined,
     });
+  });
+
+  it('turns the resync off with --resync-period 0', () => {
+    expect(run(['--group', 'g', '--resync-period', '0']).resyncPeriodMs).toBe(0);
+    expect(run(['--group', 'g'], { VMCP_RESYNC_PERIOD: '0s' }).resyncPeriodMs).toBe(0);
+  });
+
+  it('takes --sidecar for explain only', () => {
+    expect(
+      parseCommand(['explain', 'gh', '--group', 'g', '--sidecar', 'http://127.0.0.1:8080'], {}),
+    ).toMatchObject({ command: 'explain', config: { sidecarUrl: 'http://127.0.0.1:8080' } });
   });
 
   it('falls back to POD_NAMESPACE when neither flag nor VMCP_NAMESPACE is set', () => {
@@ -127,7 +151,12 @@ describe('command line', () => {
     [['--group', 'g', '--listen', '127.0.0.1:70000'], /is not HOST:PORT/],
     [['--group', 'g', '--log-level', 'loud'], /is not one of trace/],
     [['--group', 'g', '--resync-period', '5 minutes'], /is not a duration/],
-    [['--group', 'g', '--resync-period', '0s'], /must be a positive duration/],
+    [['--group', 'g', '--resync-period', '5x'], /is not a duration/],
+    [['--group', 'g', '--read-timeout', '0s'], /must be a positive duration/],
+    [['--group', 'g', '--workers', '0'], /--workers "0" is not a whole number from 1 to 64/],
+    [['--group', 'g', '--workers', 'many'], /is not a whole number from 1 to 64/],
+    [['--group', 'g', '--sidecar', 'http://x'], /--sidecar is an explain option/],
+    [['explain', 'x', '--group', 'g', '--sidecar', 'ftp://x'], /is not an http\(s\) URL/],
     [['frobnicate', '--group', 'g'], /unknown command "frobnicate"/],
     [['explain', '--group', 'g'], /explain needs a resource name/],
     [['--group', 'g', 'extra'], /unknown command "extra"/],

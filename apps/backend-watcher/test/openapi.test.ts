@@ -34,7 +34,15 @@ describe('openapi.yaml', () => {
   it('documents exactly the routes the server serves, GET only', () => {
     expect(doc.openapi).toMatch(/^3\.1\./);
     expect(Object.keys(doc.paths).sort()).toEqual(
-      ['/healthz', '/metrics', '/readyz', '/v1/backends', '/v1/backends/{id}', '/v1/events'].sort(),
+      [
+        '/healthz',
+        '/metrics',
+        '/readyz',
+        '/v1/backends',
+        '/v1/backends/{id}',
+        '/v1/events',
+        '/v1/explain/{name}',
+      ].sort(),
     );
     for (const operations of Object.values(doc.paths))
       expect(Object.keys(operations)).toEqual(['get']);

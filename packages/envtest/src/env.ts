@@ -81,8 +81,12 @@ export interface Env {
   pause(): void;
   /** SIGCONT after {@link Env.pause}. */
   resume(): void;
-  /** Restarts the API server on the same port and etcd (every connection drops). */
-  restart(): Promise<void>;
+  /**
+   * Restarts the API server on the same port and etcd (every connection drops). With `downMs`,
+   * it stays down that long first (its port refuses connections, as a crashed API server's),
+   * then starts again; resolves once it is ready.
+   */
+  restart(options?: { downMs?: number }): Promise<void>;
   /**
    * Compacts etcd up to its current revision (the newest write survives): watches that reach
    * etcd from a resourceVersion older than the newest write's predecessor get 410 Gone (all of them with `watchCache: false`; with the watch cache, once
@@ -407,8 +411,11 @@ export async function startEnv(options: StartEnvOptions = {}): Promise<Env> {
     resume() {
       apiProcess?.kill('SIGCONT');
     },
-    async restart() {
+    async restart(options = {}) {
       await stopChild(apiProcess);
+      if (options.downMs !== undefined && options.downMs > 0) {
+        await new Promise((resolve) => setTimeout(resolve, options.downMs));
+      }
       apiProcess = launch(apiServer, apiArgs, apiLog);
       await waitReady(Date.now() + timeoutMs);
     },

@@ -131,6 +131,26 @@ describe('envtest', () => {
     expect(status).toBe(200);
   });
 
+  it('stays down for downMs on a restart: its port refuses connections meanwhile', async () => {
+    const restarting = env.restart({ downMs: 1_500 });
+    const refused = await (async () => {
+      const deadline = Date.now() + 30_000;
+      while (Date.now() < deadline) {
+        const error = await apiRequest(env.connection, 'GET', '/version').then(
+          () => undefined,
+          (e: unknown) => e as { code?: string },
+        );
+        if (error?.code === 'ECONNREFUSED') return true;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      return false;
+    })();
+    expect(refused).toBe(true);
+    await restarting;
+    const { status } = await apiRequest(env.connection, 'GET', `${servers}/before-restart`);
+    expect(status).toBe(200);
+  });
+
   it('gives the non-admin user nothing without RBAC', async () => {
     const { status } = await apiRequest(
       { ...env.connection, token: env.nonAdmin.token },
