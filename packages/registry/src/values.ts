@@ -40,7 +40,17 @@ export function frozenCopy<T>(value: T): T {
   const copy: Plain = {};
   for (const key in value) {
     const field = value[key];
-    if (field !== undefined) copy[key] = frozenCopy(field);
+    if (field === undefined) continue;
+    // A `__proto__` key (a header name or an annotation can be one) is data, as in JSON: plain
+    // assignment would set the copy's prototype instead.
+    if (key === '__proto__') {
+      Object.defineProperty(copy, key, {
+        value: frozenCopy(field),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    } else copy[key] = frozenCopy(field);
   }
   return Object.freeze(copy) as T;
 }

@@ -223,6 +223,32 @@ describe('upsert', () => {
     expect(registry.get('a')?.metadata).not.toHaveProperty('extra');
     expect(Object.isFrozen(input)).toBe(false);
   });
+
+  it('stores keys named like Object.prototype members as data, __proto__ included', () => {
+    const registry = createDynamicRegistry();
+    // As JSON has them: `__proto__` an own key of the parsed object.
+    const metadata = JSON.parse('{"__proto__":"p","constructor":"c","toString":"t"}');
+    const headers = JSON.parse('{"__proto__":"v"}');
+    registry.upsert({ ...backend('a'), metadata, headerForward: { addPlaintextHeaders: headers } });
+    const stored = registry.get('a') as Backend;
+    expect(Object.keys(stored.metadata).sort()).toEqual(['__proto__', 'constructor', 'toString']);
+    expect(Object.getPrototypeOf(stored.metadata)).toBe(Object.prototype);
+    expect(JSON.stringify(stored.headerForward)).toBe('{"addPlaintextHeaders":{"__proto__":"v"}}');
+    // The same content again is no change; another value for the key is one.
+    const version = registry.version;
+    registry.upsert({
+      ...backend('a'),
+      metadata: JSON.parse(JSON.stringify(metadata)),
+      headerForward: { addPlaintextHeaders: JSON.parse('{"__proto__":"v"}') },
+    });
+    expect(registry.version).toBe(version);
+    registry.upsert({
+      ...backend('a'),
+      metadata: JSON.parse('{"__proto__":"q","constructor":"c","toString":"t"}'),
+      headerForward: { addPlaintextHeaders: headers },
+    });
+    expect(registry.version).toBe(version + 1);
+  });
 });
 
 describe('remove', () => {
