@@ -12,7 +12,13 @@ import {
   type ResourceRef,
 } from '@vmcp/kube-runtime';
 import type { Backend, RegistryChange } from '@vmcp/registry';
-import { type ClusterState, diffBackends, expectedBackends, type Obj } from './oracle.js';
+import {
+  type ClusterState,
+  canonicalJson,
+  diffBackends,
+  expectedBackends,
+  type Obj,
+} from './oracle.js';
 
 /** A fault the target can inject; resolves once it is over. */
 export type Fault = { name: string; run: () => Promise<void> };
@@ -31,6 +37,13 @@ export interface ChaosOptions {
   convergeTimeoutMs?: number;
   /** The sidecars' resync period (Secrets are not watched). Default 3 s. */
   resyncPeriodMs?: number;
+  /**
+   * The sidecars' read bound: short, so that a paused or stalled API server makes reconciles'
+   * reads fail (transiently) within a fault. Default 1 s.
+   */
+  readTimeoutMs?: number;
+  /** How often the sentinels are sampled. Default 100 ms. */
+  sampleIntervalMs?: number;
   log?: (line: string) => void;
 }
 
@@ -49,6 +62,17 @@ export interface ChaosReport {
   emptyVersionSteps: number;
   versionSteps: number;
   diffs: string[];
+  /**
+   * The continuous check: registry samples taken (one per sidecar per interval, through the
+   * whole run, faults included), sentinel backends checked in them, and checks that found a
+   * sentinel missing or different. Sentinels are backends whose objects no operation touches, so
+   * nothing may change them; goal 0 violations.
+   */
+  samples: number;
+  sentinelChecks: number;
+  violations: number;
+  /** The first violations, described. */
+  violationDetails: string[];
 }
 
 const API = 'toolhive.stacklok.dev/v1beta1';
@@ -141,6 +165,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     emptyVersionSteps: 0,
     versionSteps: 0,
     diffs: [],
+    samples: 0,
+    sentinelChecks: 0,
+    violations: 0,
+    violationDetails: [],
   };
 
   const sidecars: Sidecar[] = [];
@@ -158,6 +186,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       // Secrets are read, never watched (as upstream): a changed or deleted Secret is picked up
       // by the periodic resync, so convergence after a Secret change takes up to this long.
       resyncPeriodMs: options.resyncPeriodMs ?? 3_000,
+      readTimeoutMs: options.readTimeoutMs ?? 1_000,
     });
     sidecars.push(sidecar);
     feeds.push(watchVersions(sidecar, stopFeeds.signal, report));
@@ -355,9 +384,30 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   ];
 
   const roundMs = (options.seconds * 1000) / options.rounds;
+  const stopSampling = new AbortController();
+  let sampling: Promise<void> = Promise.resolve();
   try {
     for (const sidecar of sidecars)
       await sidecar.watcher.waitForRegistrySync({ timeoutMs: 60_000 });
+    // Sentinels: backends of each group whose objects no operation below touches. Once served as
+    // the oracle says, every sample of the whole run must hold them unchanged.
+    await createSentinels(clients, options.groups);
+    const initial = await readState(clients, options.namespace);
+    const sentinels = options.groups.map((group) =>
+      expectedBackends(initial, group).filter((b) => b.id.startsWith(SENTINEL_PREFIX)),
+    );
+    const firstDiffs = await converge(sidecars, options, clients, token);
+    if (firstDiffs.length > 0) {
+      report.diffs.push(...firstDiffs);
+      return report;
+    }
+    sampling = sampleSentinels(
+      sidecars,
+      sentinels,
+      options.sampleIntervalMs ?? 100,
+      stopSampling.signal,
+      report,
+    );
     for (let round = 0; round < options.rounds; round++) {
       const end = Date.now() + roundMs;
       let nextFault = Date.now() + 500 + random() * 2_000;
@@ -390,6 +440,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       log(`round ${round}: converged in ${took} ms`);
     }
   } finally {
+    stopSampling.abort();
+    await sampling;
     stopFeeds.abort();
     await Promise.all(sidecars.map((s) => s.close()));
     await Promise.all(feeds);
@@ -406,6 +458,112 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       if (error instanceof ApiError) report.rejected++;
       else report.unreachable++;
     }
+  }
+}
+
+const SENTINEL_PREFIX = 'sentinel-';
+
+/**
+ * Per group: an MCPServer whose header auth reads its own Secret, an MCPServerEntry with that
+ * auth and its own CA ConfigMap, and an unauthenticated MCPRemoteProxy. Names, auth configs,
+ * Secrets and ConfigMaps are outside every pool the operations pick from, so their content never
+ * changes; their reconciles (at every resync) still read the Secret and ConfigMap, which faults
+ * make fail.
+ */
+async function createSentinels(
+  clients: Record<Kind, ResourceClient>,
+  groups: readonly string[],
+): Promise<void> {
+  for (const group of groups) {
+    const name = (part: string) => `${SENTINEL_PREFIX}${group}-${part}`;
+    const create = (kind: Kind, object: Record<string, unknown>) =>
+      clients[kind].create({ kind, ...object } as KubeObject);
+    await create('Secret', {
+      apiVersion: 'v1',
+      metadata: { name: name('secret') },
+      data: { value: Buffer.from(`sentinel-value-${group}`).toString('base64') },
+    });
+    await create('ConfigMap', {
+      apiVersion: 'v1',
+      metadata: { name: name('ca') },
+      data: { 'ca.crt': `-----BEGIN CERTIFICATE-----\n${group}\n-----END CERTIFICATE-----\n` },
+    });
+    await create('MCPExternalAuthConfig', {
+      apiVersion: API,
+      metadata: { name: name('auth') },
+      spec: {
+        type: 'headerInjection',
+        headerInjection: {
+          headerName: 'X-Sentinel',
+          valueSecretRef: { name: name('secret'), key: 'value' },
+        },
+      },
+    });
+    const auth = { externalAuthConfigRef: { name: name('auth') } };
+    await create('MCPServer', {
+      apiVersion: API,
+      metadata: { name: name('server') },
+      spec: { image: 'example/mcp:1', transport: 'sse', groupRef: { name: group }, ...auth },
+    });
+    await clients.MCPServer.patchStatus(name('server'), {
+      status: { phase: 'Ready', url: `http://${name('server')}.svc:8080` },
+    });
+    await create('MCPServerEntry', {
+      apiVersion: API,
+      metadata: { name: name('entry') },
+      spec: {
+        remoteUrl: `https://${name('entry')}.example.com/mcp`,
+        transport: 'streamable-http',
+        groupRef: { name: group },
+        caBundleRef: { configMapRef: { name: name('ca'), key: 'ca.crt' } },
+        ...auth,
+      },
+    });
+    await clients.MCPServerEntry.patchStatus(name('entry'), { status: { phase: 'Valid' } });
+    await create('MCPRemoteProxy', {
+      apiVersion: API,
+      metadata: { name: name('proxy') },
+      spec: {
+        remoteUrl: 'https://sentinel.example.com/mcp',
+        transport: 'sse',
+        groupRef: { name: group },
+      },
+    });
+    await clients.MCPRemoteProxy.patchStatus(name('proxy'), {
+      status: { phase: 'Ready', url: `http://${name('proxy')}.svc:8080` },
+    });
+  }
+}
+
+/**
+ * Samples every sidecar's registry every `intervalMs` until the signal aborts: each sentinel must
+ * be present and equal to the oracle's backend in every sample.
+ */
+async function sampleSentinels(
+  sidecars: readonly Sidecar[],
+  sentinels: readonly Backend[][],
+  intervalMs: number,
+  signal: AbortSignal,
+  report: ChaosReport,
+): Promise<void> {
+  const expected = sentinels.map((backends) => backends.map((b) => [b.id, canonicalJson(b)]));
+  while (!signal.aborted) {
+    for (const [i, sidecar] of sidecars.entries()) {
+      report.samples++;
+      const { version } = sidecar.registry.snapshot();
+      for (const [id, json] of expected[i] ?? []) {
+        report.sentinelChecks++;
+        const served = sidecar.registry.get(id as string);
+        if (served !== undefined && canonicalJson(served) === json) continue;
+        report.violations++;
+        if (report.violationDetails.length < 20) {
+          report.violationDetails.push(
+            `${new Date().toISOString()} sidecar ${i} version ${version}: sentinel ${id} ${served === undefined ? 'missing' : `differs: ${canonicalJson(served)}`}`,
+          );
+        }
+      }
+    }
+    await sleep(intervalMs);
   }
 }
 

@@ -48,6 +48,9 @@ const HEALTH: Record<string, Record<string, Backend['healthStatus']>> = {
 };
 
 const str = (value: unknown): string => (typeof value === 'string' ? value : '');
+/** A Go map lookup: own keys only (`constructor` is not a key of `{}`). */
+const own = <T>(map: Record<string, T> | undefined, key: string): T | undefined =>
+  map !== undefined && Object.hasOwn(map, key) ? map[key] : undefined;
 const get = (object: unknown, path: string): unknown =>
   path
     .split('.')
@@ -94,8 +97,10 @@ function authOf(
   state: ClusterState,
   object: Obj,
 ): Pick<Backend, 'authConfig' | 'authConfigRef'> | null {
+  // Only an absent ref means no auth; a ref naming nothing is looked up and not found.
+  if (get(object.spec, 'externalAuthConfigRef') == null) return {};
   const ref = str(get(object.spec, 'externalAuthConfigRef.name'));
-  if (ref === '') return {};
+  if (ref === '') return null;
   const config = state.MCPExternalAuthConfig.find((c) => c.metadata.name === ref);
   if (!config) return null;
   const type = str(config.spec?.type);
@@ -106,7 +111,7 @@ function authOf(
     const secretName = str(get(config.spec, 'headerInjection.valueSecretRef.name'));
     const key = str(get(config.spec, 'headerInjection.valueSecretRef.key'));
     const secret = state.Secret.find((s) => s.metadata.name === secretName);
-    const value = decode(secret?.data?.[key]);
+    const value = decode(own(secret?.data, key));
     if (!headerName || !secret || value === undefined || value === '') return null;
     return {
       authConfig: { type: 'header_injection', headerName, headerValue: value },
@@ -124,17 +129,18 @@ function metadataOf(
   phase: string,
   extra: Record<string, string>,
 ): Record<string, string> {
-  const metadata: Record<string, string> = {};
-  for (const [key, value] of Object.entries(object.metadata.annotations ?? {})) {
-    if (!SYSTEM_PREFIXES.some((prefix) => key.startsWith(prefix))) metadata[key] = value;
-  }
-  Object.assign(
-    metadata,
-    { tool_type: 'mcp', workload_type: workloadType, workload_status: phase },
-    extra,
-    { namespace },
+  const annotations = Object.entries(object.metadata.annotations ?? {}).filter(
+    ([key]) => !SYSTEM_PREFIXES.some((prefix) => key.startsWith(prefix)),
   );
-  return metadata;
+  // fromEntries defines keys (a `__proto__` annotation stays data), and later entries win.
+  return Object.fromEntries([
+    ...annotations,
+    ['tool_type', 'mcp'],
+    ['workload_type', workloadType],
+    ['workload_status', phase],
+    ...Object.entries(extra),
+    ['namespace', namespace],
+  ]);
 }
 
 function backendOf(
@@ -146,16 +152,18 @@ function backendOf(
   if (groupOf(object) !== group) return undefined;
   const name = object.metadata.name ?? '';
   const phase = str(object.status?.phase);
-  const health = HEALTH[kind]?.[phase] ?? 'unknown';
+  const health = own(own(HEALTH, kind), phase) ?? 'unknown';
   if (kind === 'MCPServerEntry') {
     if (phase !== 'Valid') return undefined;
     const url = str(object.spec?.remoteUrl);
     if (!isHttpUrl(url)) return undefined;
     let caBundleData: string | undefined;
-    if (object.spec?.caBundleRef !== undefined) {
+    // `caBundleRef: {}` fetches no CA, as upstream; a configMapRef must resolve.
+    if (get(object.spec, 'caBundleRef.configMapRef') != null) {
       const cmName = str(get(object.spec, 'caBundleRef.configMapRef.name'));
       const key = str(get(object.spec, 'caBundleRef.configMapRef.key')) || 'ca.crt';
-      caBundleData = state.ConfigMap.find((c) => c.metadata.name === cmName)?.data?.[key];
+      const configMap = state.ConfigMap.find((c) => cmName !== '' && c.metadata.name === cmName);
+      caBundleData = own(configMap?.data, key);
       if (caBundleData === undefined) return undefined;
     }
     const auth = authOf(state, object);
@@ -208,7 +216,7 @@ export function expectedBackends(state: ClusterState, group: string): Backend[] 
 
 /** Field-by-field differences between two backend sets (empty when equal). */
 export function diffBackends(actual: readonly Backend[], expected: readonly Backend[]): string[] {
-  const canonical = (b: unknown) => JSON.stringify(sortKeys(b));
+  const canonical = canonicalJson;
   const byId = (list: readonly Backend[]) => new Map(list.map((b) => [b.id, b]));
   const a = byId(actual);
   const e = byId(expected);
@@ -221,6 +229,11 @@ export function diffBackends(actual: readonly Backend[], expected: readonly Back
   }
   for (const id of a.keys()) if (!e.has(id)) diffs.push(`stale ${id}: served but not expected`);
   return diffs;
+}
+
+/** JSON with keys sorted at every level: equal for equal content, whatever the key order. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(sortKeys(value));
 }
 
 function sortKeys(value: unknown): unknown {

@@ -18,6 +18,10 @@ export function formatReport(title: string, report: ChaosReport): string {
     `  converged after ${report.convergeMs.length} quiesce points: p50 ${percentile(report.convergeMs, 50)} ms, max ${Math.max(...report.convergeMs, 0)} ms`,
     `  version steps ${report.versionSteps}, without a content change ${report.emptyVersionSteps}`,
     `  backends lost or stale ${report.lostOrStale}`,
+    `  continuous check: ${report.samples} samples, ${report.sentinelChecks} sentinel checks, ${report.violations} violations (a sentinel missing or different)`,
+    ...(report.violationDetails.length
+      ? ['  violations:', ...report.violationDetails.map((d) => `    ${d}`)]
+      : []),
     ...(report.diffs.length ? ['  diff:', ...report.diffs.map((d) => `    ${d}`)] : []),
   ].join('\n');
 }

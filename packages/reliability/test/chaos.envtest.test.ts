@@ -14,7 +14,7 @@ afterAll(async () => {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-it('converges to the oracle after random mutations, pauses, restarts and compactions (two groups)', async () => {
+it('converges to the oracle after random mutations, pauses, restarts, kills and compactions, and never loses a sentinel meanwhile (two groups)', async () => {
   const { seed, seconds } = chaosSettings(60);
   const report = await runChaos({
     kubeConfig: env.kubeConfig,
@@ -40,6 +40,13 @@ it('converges to the oracle after random mutations, pauses, restarts and compact
         },
       },
       {
+        name: 'down',
+        run: async () => {
+          // Killed for a few seconds: its port refuses connections, resyncs' reads fail.
+          await env.restart({ downMs: 1_000 + Math.random() * 3_000 });
+        },
+      },
+      {
         name: 'compact',
         run: async () => {
           await env.compact();
@@ -51,6 +58,9 @@ it('converges to the oracle after random mutations, pauses, restarts and compact
   expect(report.diffs, formatReport('envtest', report)).toEqual([]);
   expect(report.lostOrStale).toBe(0);
   expect(report.emptyVersionSteps).toBe(0);
+  // Continuously, not only at convergence: no sentinel missing or different in any sample.
+  expect(report.samples).toBeGreaterThan(100);
+  expect(report.violations, formatReport('envtest', report)).toBe(0);
   expect(report.operations).toBeGreaterThan(100);
   expect(Object.keys(report.faults).length).toBeGreaterThan(0);
 });

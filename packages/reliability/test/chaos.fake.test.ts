@@ -14,7 +14,7 @@ afterAll(async () => {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-it('converges to the oracle after dropped watches, 429/500 bursts, stalls and compactions (two groups)', async () => {
+it('converges to the oracle after dropped watches, 429/500 bursts, stalls and compactions, and never loses a sentinel meanwhile (two groups)', async () => {
   const { seed, seconds } = chaosSettings(40);
   const report = await runChaos({
     kubeConfig: fake.kubeConfig,
@@ -61,5 +61,8 @@ it('converges to the oracle after dropped watches, 429/500 bursts, stalls and co
   expect(report.diffs, formatReport('fake', report)).toEqual([]);
   expect(report.lostOrStale).toBe(0);
   expect(report.emptyVersionSteps).toBe(0);
+  // Continuously, not only at convergence: no sentinel missing or different in any sample.
+  expect(report.samples).toBeGreaterThan(100);
+  expect(report.violations, formatReport('fake', report)).toBe(0);
   expect(report.operations).toBeGreaterThan(100);
 });
