@@ -42,7 +42,7 @@ export function readManifests(directory: string): KubeObject[] {
 /** The resource of a manifest's kind, for the kinds the examples use. */
 export function resourceOf(object: KubeObject): ResourceRef {
   const kind = object.kind ?? '';
-  const plural = PLURALS[kind];
+  const plural = Object.hasOwn(PLURALS, kind) ? PLURALS[kind] : undefined;
   const [group, version] = (object.apiVersion ?? '').includes('/')
     ? (object.apiVersion as string).split('/')
     : ['', object.apiVersion ?? 'v1'];
