@@ -268,10 +268,10 @@ export class BackendWatcher {
     const secrets = new ResourceClient(client, RESOURCES.Secret, this.namespace, direct);
     const configMaps = new ResourceClient(client, RESOURCES.ConfigMap, this.namespace, direct);
     // Reads in flight at stop get the grace period (as the reconciles that make them), then end.
+    // Real time, as the controller's grace period: `clock` drives the resync only.
     const reads = new AbortController();
-    const clock = this.#options.clock ?? systemClock;
     const endReads = (): void => {
-      clock.setTimer(this.#options.gracefulShutdownTimeoutMs ?? 30_000, () => reads.abort());
+      systemClock.setTimer(this.#options.gracefulShutdownTimeoutMs ?? 30_000, () => reads.abort());
     };
     if (signal.aborted) endReads();
     else signal.addEventListener('abort', endReads, { once: true });
