@@ -61,125 +61,142 @@ export async function resolveAuth(
   }
 }
 
-async function convert(
+/** What a strategy's converter reads with: its sub-config and the Secrets it references. */
+interface ConverterInput {
+  /** `spec.<type>`, required (upstream: a nil sub-config is an error). */
+  part: Fields;
+  /** The value of the Secret key a `{ name, key }` ref at `refPath` of `part` names. */
+  secret(part: Fields, refPath: string): Promise<string>;
+  /** As `secret`, or undefined when the ref is absent (not an error). */
+  optionalSecret(part: Fields, refPath: string): Promise<string | undefined>;
+  /** `namespace/name` of the auth config, for errors. */
+  id: string;
+}
+
+type Converter = (input: ConverterInput) => BackendAuthStrategy | Promise<BackendAuthStrategy>;
+
+/** The converters by `spec.type`, as upstream's registry of converters. */
+const CONVERTERS: Readonly<Record<string, Converter>> = {
+  unauthenticated: () => ({ type: 'unauthenticated' }),
+  headerInjection: async ({ part, secret, id }) => {
+    const headerName = part.requiredString('headerName');
+    if (part.object('valueSecretRef') === undefined) {
+      throw new AuthResolutionError(
+        'missing-config',
+        id,
+        'spec.headerInjection.valueSecretRef is required',
+      );
+    }
+    return {
+      type: 'header_injection',
+      headerName,
+      headerValue: await secret(part, 'valueSecretRef'),
+    };
+  },
+  tokenExchange: async ({ part, optionalSecret }) =>
+    withoutUndefined({
+      type: 'token_exchange' as const,
+      tokenUrl: part.requiredString('tokenUrl'),
+      clientId: part.string('clientId'),
+      clientSecret: await optionalSecret(part, 'clientSecretRef'),
+      audience: part.string('audience'),
+      scopes: part.stringArray('scopes'),
+      subjectTokenType: normalizeSubjectTokenType(part.string('subjectTokenType')),
+      subjectProviderName: part.string('subjectProviderName'),
+    }),
+  upstreamInject: ({ part }) => ({
+    type: 'upstream_inject',
+    providerName: part.requiredString('providerName'),
+  }),
+  awsSts: ({ part }) =>
+    withoutUndefined({
+      type: 'aws_sts' as const,
+      region: part.requiredString('region'),
+      service: part.string('service'),
+      fallbackRoleArn: part.string('fallbackRoleArn'),
+      roleMappings: part
+        .objectArray('roleMappings')
+        ?.map((item, index) => roleMappingOf(part.nested(`roleMappings[${index}]`, item))),
+      roleClaim: part.string('roleClaim'),
+      sessionDuration: part.integer('sessionDuration'),
+      sessionNameClaim: part.string('sessionNameClaim'),
+      subjectProviderName: part.string('subjectProviderName'),
+    }),
+  xaa: async ({ part, optionalSecret }) =>
+    withoutUndefined({
+      type: 'xaa' as const,
+      idpTokenUrl: part.requiredString('idpTokenUrl'),
+      idpClientId: part.string('idpClientId'),
+      idpClientSecret: await optionalSecret(part, 'idpClientSecretRef'),
+      targetTokenUrl: part.requiredString('targetTokenUrl'),
+      insecureTargetTokenUrl: part.boolean('insecureTargetTokenUrl'),
+      targetClientId: part.string('targetClientId'),
+      targetClientSecret: await optionalSecret(part, 'targetClientSecretRef'),
+      targetAudience: part.string('targetAudience'),
+      targetResource: part.string('targetResource'),
+      scopes: part.stringArray('scopes'),
+      subjectProviderName: part.string('subjectProviderName'),
+      subjectTokenType: part.string('subjectTokenType'),
+    }),
+};
+
+function roleMappingOf(mapping: Fields): AwsStsRoleMapping {
+  return withoutUndefined({
+    claim: mapping.string('claim'),
+    matcher: mapping.string('matcher'),
+    roleArn: mapping.requiredString('roleArn'),
+    priority: mapping.integer('priority'),
+  });
+}
+
+/** Converts an auth config for its `spec.type`, reading the Secrets it references. */
+function convert(
   fields: Fields,
   namespace: string,
   id: string,
   reader: DiscoveryReader,
-): Promise<BackendAuthStrategy> {
-  const type = fields.string('spec.type');
-  /** The sub-config of the chosen type: required (upstream: a nil sub-config is an error). */
-  const section = (name: string): Fields => {
-    const object = fields.object(`spec.${name}`);
-    if (object === undefined) {
-      throw new AuthResolutionError(
-        'missing-config',
-        id,
-        `spec.type is ${name} but spec.${name} is missing`,
-      );
-    }
-    return fields.nested(`spec.${name}`, object);
-  };
-  const secret = async (part: Fields, refPath: string): Promise<string> => {
-    const secretName = part.requiredString(`${refPath}.name`);
-    const key = part.requiredString(`${refPath}.key`);
-    return readSecret(reader, namespace, secretName, key, id);
-  };
-  const optionalSecret = async (part: Fields, refPath: string): Promise<string | undefined> =>
-    part.object(refPath) === undefined ? undefined : secret(part, refPath);
-
-  switch (type) {
-    case 'unauthenticated':
-      return { type: 'unauthenticated' };
-    case 'headerInjection': {
-      const part = section('headerInjection');
-      const headerName = part.requiredString('headerName');
-      if (part.object('valueSecretRef') === undefined) {
-        throw new AuthResolutionError(
-          'missing-config',
-          id,
-          'spec.headerInjection.valueSecretRef is required',
-        );
-      }
-      return {
-        type: 'header_injection',
-        headerName,
-        headerValue: await secret(part, 'valueSecretRef'),
-      };
-    }
-    case 'tokenExchange': {
-      const part = section('tokenExchange');
-      return withoutUndefined({
-        type: 'token_exchange' as const,
-        tokenUrl: part.requiredString('tokenUrl'),
-        clientId: part.string('clientId'),
-        clientSecret: await optionalSecret(part, 'clientSecretRef'),
-        audience: part.string('audience'),
-        scopes: part.stringArray('scopes'),
-        subjectTokenType: normalizeSubjectTokenType(part.string('subjectTokenType')),
-        subjectProviderName: part.string('subjectProviderName'),
-      });
-    }
-    case 'upstreamInject': {
-      const part = section('upstreamInject');
-      return { type: 'upstream_inject', providerName: part.requiredString('providerName') };
-    }
-    case 'awsSts': {
-      const part = section('awsSts');
-      const roleMappings = part
-        .objectArray('roleMappings')
-        ?.map((item, index): AwsStsRoleMapping => {
-          const mapping = part.nested(`roleMappings[${index}]`, item);
-          return withoutUndefined({
-            claim: mapping.string('claim'),
-            matcher: mapping.string('matcher'),
-            roleArn: mapping.requiredString('roleArn'),
-            priority: mapping.integer('priority'),
-          });
-        });
-      return withoutUndefined({
-        type: 'aws_sts' as const,
-        region: part.requiredString('region'),
-        service: part.string('service'),
-        fallbackRoleArn: part.string('fallbackRoleArn'),
-        roleMappings,
-        roleClaim: part.string('roleClaim'),
-        sessionDuration: part.integer('sessionDuration'),
-        sessionNameClaim: part.string('sessionNameClaim'),
-        subjectProviderName: part.string('subjectProviderName'),
-      });
-    }
-    case 'xaa': {
-      const part = section('xaa');
-      return withoutUndefined({
-        type: 'xaa' as const,
-        idpTokenUrl: part.requiredString('idpTokenUrl'),
-        idpClientId: part.string('idpClientId'),
-        idpClientSecret: await optionalSecret(part, 'idpClientSecretRef'),
-        targetTokenUrl: part.requiredString('targetTokenUrl'),
-        insecureTargetTokenUrl: part.boolean('insecureTargetTokenUrl'),
-        targetClientId: part.string('targetClientId'),
-        targetClientSecret: await optionalSecret(part, 'targetClientSecretRef'),
-        targetAudience: part.string('targetAudience'),
-        targetResource: part.string('targetResource'),
-        scopes: part.stringArray('scopes'),
-        subjectProviderName: part.string('subjectProviderName'),
-        subjectTokenType: part.string('subjectTokenType'),
-      });
-    }
-    case 'obo':
+): BackendAuthStrategy | Promise<BackendAuthStrategy> {
+  const type = fields.string('spec.type') ?? '';
+  const converter = ownValue(CONVERTERS, type);
+  if (converter === undefined) {
+    if (type === 'obo') {
       throw new AuthResolutionError(
         'enterprise-required',
         id,
         'type obo requires the enterprise build; this backend is not served',
       );
-    default:
-      throw new AuthResolutionError(
-        'unsupported-type',
-        id,
-        `unsupported auth type ${JSON.stringify(type ?? '')}; supported: unauthenticated, headerInjection, tokenExchange, upstreamInject, awsSts, xaa`,
-      );
+    }
+    throw new AuthResolutionError(
+      'unsupported-type',
+      id,
+      `unsupported auth type ${JSON.stringify(type)}; supported: ${Object.keys(CONVERTERS).join(', ')}`,
+    );
   }
+  const secret = (part: Fields, refPath: string): Promise<string> =>
+    readSecret(
+      reader,
+      namespace,
+      part.requiredString(`${refPath}.name`),
+      part.requiredString(`${refPath}.key`),
+      id,
+    );
+  const optionalSecret = async (part: Fields, refPath: string) =>
+    part.object(refPath) === undefined ? undefined : secret(part, refPath);
+  return converter({ part: sectionOf(fields, type, id), secret, optionalSecret, id });
+}
+
+/** `spec.<type>` of an auth config; missing is an error, as upstream's nil sub-config. */
+function sectionOf(fields: Fields, type: string, id: string): Fields {
+  if (type === 'unauthenticated') return fields;
+  const object = fields.object(`spec.${type}`);
+  if (object === undefined) {
+    throw new AuthResolutionError(
+      'missing-config',
+      id,
+      `spec.type is ${type} but spec.${type} is missing`,
+    );
+  }
+  return fields.nested(`spec.${type}`, object);
 }
 
 /** Reads one key of a Secret with a direct lookup. Errors name the Secret and key only. */
