@@ -4,14 +4,9 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import { type Sidecar, startSidecar } from '@vmcp/backend-watcher';
-import {
-  ApiError,
-  KubeClient,
-  type KubeObject,
-  ResourceClient,
-  type ResourceRef,
-} from '@vmcp/kube-runtime';
+import { KubeClient, type KubeObject, ResourceClient, type ResourceRef } from '@vmcp/kube-runtime';
 import type { Backend, RegistryChange } from '@vmcp/registry';
+import { API, type Kind, MutationGenerator } from './generator.js';
 import {
   type ClusterState,
   canonicalJson,
@@ -75,7 +70,6 @@ export interface ChaosReport {
   violationDetails: string[];
 }
 
-const API = 'toolhive.stacklok.dev/v1beta1';
 const toolhive = (plural: string, kind: string): ResourceRef => ({
   group: 'toolhive.stacklok.dev',
   version: 'v1beta1',
@@ -90,8 +84,6 @@ const RESOURCES = {
   Secret: { group: '', version: 'v1', plural: 'secrets', kind: 'Secret' } as ResourceRef,
   ConfigMap: { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap' } as ResourceRef,
 };
-type Kind = keyof typeof RESOURCES;
-const WORKLOADS = ['MCPServer', 'MCPRemoteProxy', 'MCPServerEntry'] as const;
 
 /** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
 export function prng(seed: number): () => number {
@@ -148,242 +140,14 @@ export function resourceClients(
 
 /** Runs the chaos and returns its figures; never throws for a divergence (the report says it). */
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
-  const log = options.log ?? (() => {});
   const random = prng(options.seed);
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
   const client = new KubeClient(options.kubeConfig);
   const clients = resourceClients(client, options.namespace);
   const token = `chaos-token-${options.seed}`;
-  const report: ChaosReport = {
-    seed: options.seed,
-    operations: 0,
-    rejected: 0,
-    unreachable: 0,
-    faults: {},
-    convergeMs: [],
-    lostOrStale: 0,
-    emptyVersionSteps: 0,
-    versionSteps: 0,
-    diffs: [],
-    samples: 0,
-    sentinelChecks: 0,
-    violations: 0,
-    violationDetails: [],
-  };
-
-  const sidecars: Sidecar[] = [];
-  const feeds: Promise<void>[] = [];
+  const report = emptyReport(options.seed);
   const stopFeeds = new AbortController();
-  for (const group of options.groups) {
-    const sidecar = await startSidecar({
-      kubeConfig: options.kubeConfig,
-      namespace: options.namespace,
-      groupRef: group,
-      listen: '127.0.0.1:0',
-      apiToken: token,
-      // Small timeouts so that faults are noticed and recovered from within a round.
-      watcher: { stallTimeoutMs: 2_000, backoff: { initialMs: 50, maxMs: 1_000 } },
-      // Secrets are read, never watched (as upstream): a changed or deleted Secret is picked up
-      // by the periodic resync, so convergence after a Secret change takes up to this long.
-      resyncPeriodMs: options.resyncPeriodMs ?? 3_000,
-      readTimeoutMs: options.readTimeoutMs ?? 1_000,
-    });
-    sidecars.push(sidecar);
-    feeds.push(watchVersions(sidecar, stopFeeds.signal, report));
-  }
-
-  const names = Array.from({ length: 10 }, (_, i) => `w${i}`);
-  const authNames = ['auth-a', 'auth-b', 'auth-c'];
-  const secretNames = ['secret-a', 'secret-b'];
-  const caNames = ['ca-a', 'ca-b'];
-  const groupsForWorkloads = [...options.groups, 'nobody'];
-
-  // Which workloads exist, as this generator has learnt from the API server's answers, so that
-  // most operations target something that exists (or, to create, something that does not):
-  // picked blindly, more than half were refused. A fifth still go anywhere, which keeps 404s and
-  // 409s in the mix.
-  const known = {
-    MCPServer: new Set<string>(),
-    MCPRemoteProxy: new Set<string>(),
-    MCPServerEntry: new Set<string>(),
-  };
-  const existingName = (kind: (typeof WORKLOADS)[number]): string => {
-    const present = [...known[kind]];
-    return present.length > 0 && random() < 0.8 ? pick(present) : pick(names);
-  };
-  const freeName = (kind: (typeof WORKLOADS)[number]): string => {
-    const free = names.filter((name) => !known[kind].has(name));
-    return free.length > 0 && random() < 0.8 ? pick(free) : pick(names);
-  };
-  /** Runs a call about one workload and learns from its answer whether the workload exists. */
-  const learn = async <T>(
-    kind: (typeof WORKLOADS)[number],
-    name: string,
-    call: () => Promise<T>,
-    exists: boolean | undefined,
-  ): Promise<T> => {
-    try {
-      const result = await call();
-      if (exists === true) known[kind].add(name);
-      if (exists === false) known[kind].delete(name);
-      return result;
-    } catch (error) {
-      const code = error instanceof ApiError ? error.code : undefined;
-      if (code === 404) known[kind].delete(name);
-      if (code === 409) known[kind].add(name);
-      throw error;
-    }
-  };
-  const create = (kind: (typeof WORKLOADS)[number], name: string) =>
-    learn(kind, name, () => clients[kind].create(workload(kind, name)), true);
-  const update = (kind: (typeof WORKLOADS)[number], name: string, call: () => Promise<unknown>) =>
-    learn(kind, name, call, undefined);
-  const remove = (kind: (typeof WORKLOADS)[number], name: string) =>
-    learn(kind, name, () => clients[kind].delete(name), false);
-
-  const workload = (kind: (typeof WORKLOADS)[number], name: string): KubeObject => {
-    const spec: Record<string, unknown> = { groupRef: { name: pick(groupsForWorkloads) } };
-    if (random() < 0.5) spec.externalAuthConfigRef = { name: pick(authNames) };
-    if (kind === 'MCPServer') {
-      spec.image = 'example/mcp:1';
-      spec.transport = pick(['stdio', 'sse', 'streamable-http']);
-      if (random() < 0.5) spec.proxyMode = pick(['sse', 'streamable-http']);
-    } else if (kind === 'MCPRemoteProxy') {
-      spec.remoteUrl = `https://remote-${name}.example.com/mcp`;
-      spec.transport = pick(['sse', 'streamable-http']);
-    } else {
-      spec.remoteUrl = pick([`https://entry-${name}.example.com/mcp`, `http://entry-${name}:8080`]);
-      spec.transport = pick(['sse', 'streamable-http']);
-      if (random() < 0.5)
-        spec.caBundleRef = {
-          configMapRef: { name: pick(caNames), ...(random() < 0.5 ? { key: 'ca.crt' } : {}) },
-        };
-    }
-    const annotations =
-      random() < 0.3 ? { 'example.com/rev': String(Math.floor(random() * 5)) } : undefined;
-    return {
-      apiVersion: API,
-      kind,
-      metadata: { name, ...(annotations ? { annotations } : {}) },
-      spec,
-    } as KubeObject;
-  };
-  const status = (kind: string, name: string) =>
-    kind === 'MCPServerEntry'
-      ? { phase: pick(['Valid', 'Valid', 'Failed', 'Pending']) }
-      : {
-          phase: pick(['Ready', 'Ready', 'Pending', 'Failed']),
-          url: pick([`http://${name}.svc:8080`, `http://${name}-v2.svc:8080`, '', 'not a url']),
-        };
-
-  const mutations: (() => Promise<void>)[] = [
-    async () => {
-      const kind = pick(WORKLOADS);
-      const name = freeName(kind);
-      await create(kind, name);
-      await update(kind, name, () =>
-        clients[kind].patchStatus(name, { status: status(kind, name) }),
-      );
-    },
-    async () => {
-      const kind = pick(WORKLOADS);
-      const name = existingName(kind);
-      await update(kind, name, () =>
-        clients[kind].patchStatus(name, { status: status(kind, name) }),
-      );
-    },
-    async () => {
-      const kind = pick(WORKLOADS);
-      const name = existingName(kind);
-      await update(kind, name, () =>
-        clients[kind].patch(name, { spec: { groupRef: { name: pick(groupsForWorkloads) } } }),
-      );
-    },
-    async () => {
-      const kind = pick(WORKLOADS);
-      const name = existingName(kind);
-      const fresh = workload(kind, 'x');
-      await update(kind, name, () =>
-        clients[kind].patch(name, {
-          spec: { ...(fresh.spec as object), groupRef: undefined },
-          metadata: { annotations: { 'example.com/rev': String(Math.floor(random() * 5)) } },
-        }),
-      );
-    },
-    async () => {
-      const kind = pick(WORKLOADS);
-      await remove(kind, existingName(kind));
-    },
-    async () => {
-      // Delete and recreate under the same name (a new UID), possibly as another kind.
-      const kind = pick(WORKLOADS);
-      const name = existingName(kind);
-      await remove(kind, name).catch(() => undefined);
-      const again = pick(WORKLOADS);
-      await create(again, name);
-      await update(again, name, () =>
-        clients[again].patchStatus(name, { status: status(again, name) }),
-      );
-    },
-    async () => {
-      const name = pick(authNames);
-      const spec =
-        random() < 0.3
-          ? { type: 'unauthenticated' }
-          : {
-              type: 'headerInjection',
-              headerInjection: {
-                headerName: pick(['X-Key', 'Authorization']),
-                valueSecretRef: { name: pick(secretNames), key: pick(['k', 'other']) },
-              },
-            };
-      const existing = await clients.MCPExternalAuthConfig.get(name).catch(() => undefined);
-      if (existing)
-        await clients.MCPExternalAuthConfig.replace({ ...existing, spec } as KubeObject);
-      else
-        await clients.MCPExternalAuthConfig.create({
-          apiVersion: API,
-          kind: 'MCPExternalAuthConfig',
-          metadata: { name },
-          spec,
-        } as KubeObject);
-    },
-    async () => {
-      await clients.MCPExternalAuthConfig.delete(pick(authNames));
-    },
-    async () => {
-      const name = pick(secretNames);
-      const data = { k: Buffer.from(`value-${Math.floor(random() * 1000)}`).toString('base64') };
-      const existing = await clients.Secret.get(name).catch(() => undefined);
-      if (existing && random() < 0.3) await clients.Secret.delete(name);
-      else if (existing) await clients.Secret.replace({ ...existing, data } as KubeObject);
-      else
-        await clients.Secret.create({
-          apiVersion: 'v1',
-          kind: 'Secret',
-          metadata: { name },
-          data,
-        } as KubeObject);
-    },
-    async () => {
-      const name = pick(caNames);
-      const data = {
-        'ca.crt': `-----BEGIN CERTIFICATE-----\n${Math.floor(random() * 1000)}\n-----END CERTIFICATE-----\n`,
-      };
-      const existing = await clients.ConfigMap.get(name).catch(() => undefined);
-      if (existing && random() < 0.3) await clients.ConfigMap.delete(name);
-      else if (existing) await clients.ConfigMap.replace({ ...existing, data } as KubeObject);
-      else
-        await clients.ConfigMap.create({
-          apiVersion: 'v1',
-          kind: 'ConfigMap',
-          metadata: { name },
-          data,
-        } as KubeObject);
-    },
-  ];
-
-  const roundMs = (options.seconds * 1000) / options.rounds;
+  const sidecars = await startSidecars(options, token);
+  const feeds = sidecars.map((sidecar) => watchVersions(sidecar, stopFeeds.signal, report));
   const stopSampling = new AbortController();
   let sampling: Promise<void> = Promise.resolve();
   try {
@@ -401,43 +165,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       report.diffs.push(...firstDiffs);
       return report;
     }
-    sampling = sampleSentinels(
-      sidecars,
-      sentinels,
-      options.sampleIntervalMs ?? 100,
-      stopSampling.signal,
-      report,
-    );
+    const interval = options.sampleIntervalMs ?? 100;
+    sampling = sampleSentinels(sidecars, sentinels, interval, stopSampling.signal, report);
+    const generator = new MutationGenerator(clients, random, options.groups);
     for (let round = 0; round < options.rounds; round++) {
-      const end = Date.now() + roundMs;
-      let nextFault = Date.now() + 500 + random() * 2_000;
-      while (Date.now() < end) {
-        if (Date.now() >= nextFault && options.faults.length > 0) {
-          const fault = pick(options.faults);
-          report.faults[fault.name] = (report.faults[fault.name] ?? 0) + 1;
-          log(`fault ${fault.name}`);
-          // Mutations keep flowing during the fault, as a real cluster's would.
-          const running = fault.run();
-          while (!(await Promise.race([running.then(() => true), sleep(50).then(() => false)]))) {
-            await mutate();
-          }
-          nextFault = Date.now() + 1_500 + random() * 3_000;
-        } else {
-          await mutate();
-          await sleep(random() * 40);
-        }
-      }
-      const started = Date.now();
-      const diffs = await converge(sidecars, options, clients, token);
-      const took = Date.now() - started;
-      if (diffs.length === 0) report.convergeMs.push(took);
-      else {
-        report.lostOrStale += diffs.filter((d) => !d.startsWith('group ')).length;
-        report.diffs.push(...diffs);
-        log(`round ${round}: diverged\n${diffs.join('\n')}`);
-        break;
-      }
-      log(`round ${round}: converged in ${took} ms`);
+      await runRound(options, random, generator, report);
+      if (!(await quiesce(round, sidecars, options, clients, token, report))) break;
     }
   } finally {
     stopSampling.abort();
@@ -448,17 +181,100 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await client.close();
   }
   return report;
+}
 
-  async function mutate(): Promise<void> {
-    try {
-      await pick(mutations)();
-      report.operations++;
-    } catch (error) {
-      // 404, 409, 422 and friends: random operations are often impossible; the cluster decides.
-      if (error instanceof ApiError) report.rejected++;
-      else report.unreachable++;
+function emptyReport(seed: number): ChaosReport {
+  return {
+    seed,
+    operations: 0,
+    rejected: 0,
+    unreachable: 0,
+    faults: {},
+    convergeMs: [],
+    lostOrStale: 0,
+    emptyVersionSteps: 0,
+    versionSteps: 0,
+    diffs: [],
+    samples: 0,
+    sentinelChecks: 0,
+    violations: 0,
+    violationDetails: [],
+  };
+}
+
+/** One sidecar per group, all on the one token. */
+async function startSidecars(options: ChaosOptions, token: string): Promise<Sidecar[]> {
+  const sidecars: Sidecar[] = [];
+  for (const group of options.groups) {
+    sidecars.push(
+      await startSidecar({
+        kubeConfig: options.kubeConfig,
+        namespace: options.namespace,
+        groupRef: group,
+        listen: '127.0.0.1:0',
+        apiToken: token,
+        // Small timeouts so that faults are noticed and recovered from within a round.
+        watcher: { stallTimeoutMs: 2_000, backoff: { initialMs: 50, maxMs: 1_000 } },
+        // Secrets are read, never watched (as upstream): a changed or deleted Secret is picked
+        // up by the periodic resync, so convergence after a Secret change takes up to this long.
+        resyncPeriodMs: options.resyncPeriodMs ?? 3_000,
+        readTimeoutMs: options.readTimeoutMs ?? 1_000,
+      }),
+    );
+  }
+  return sidecars;
+}
+
+/** A round: mutations, with a random fault now and then during which mutations keep flowing. */
+async function runRound(
+  options: ChaosOptions,
+  random: () => number,
+  generator: MutationGenerator,
+  report: ChaosReport,
+): Promise<void> {
+  const log = options.log ?? (() => {});
+  const end = Date.now() + (options.seconds * 1000) / options.rounds;
+  let nextFault = Date.now() + 500 + random() * 2_000;
+  while (Date.now() < end) {
+    if (Date.now() >= nextFault && options.faults.length > 0) {
+      const fault = options.faults[Math.floor(random() * options.faults.length)] as Fault;
+      report.faults[fault.name] = (report.faults[fault.name] ?? 0) + 1;
+      log(`fault ${fault.name}`);
+      // Mutations keep flowing during the fault, as a real cluster's would.
+      const running = fault.run();
+      while (!(await Promise.race([running.then(() => true), sleep(50).then(() => false)]))) {
+        await generator.mutate(report);
+      }
+      nextFault = Date.now() + 1_500 + random() * 3_000;
+    } else {
+      await generator.mutate(report);
+      await sleep(random() * 40);
     }
   }
+}
+
+/** The end of a round: every sidecar must converge to the oracle. False on a divergence. */
+async function quiesce(
+  round: number,
+  sidecars: readonly Sidecar[],
+  options: ChaosOptions,
+  clients: Record<Kind, ResourceClient>,
+  token: string,
+  report: ChaosReport,
+): Promise<boolean> {
+  const log = options.log ?? (() => {});
+  const started = Date.now();
+  const diffs = await converge(sidecars, options, clients, token);
+  const took = Date.now() - started;
+  if (diffs.length > 0) {
+    report.lostOrStale += diffs.filter((d) => !d.startsWith('group ')).length;
+    report.diffs.push(...diffs);
+    log(`round ${round}: diverged\n${diffs.join('\n')}`);
+    return false;
+  }
+  report.convergeMs.push(took);
+  log(`round ${round}: converged in ${took} ms`);
+  return true;
 }
 
 const SENTINEL_PREFIX = 'sentinel-';
