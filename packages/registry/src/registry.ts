@@ -1,6 +1,7 @@
 import type { Backend } from './backend.js';
-import { ChangeLog, type ChangeLogCursor, type RegistryChange } from './change-log.js';
+import { ChangeLog, type RegistryChange } from './change-log.js';
 import { assertStorable } from './errors.js';
+import { changeFeed, waitForLogChange } from './feed.js';
 import { deepEqual, frozenCopy } from './values.js';
 
 /** Version and content read together: nothing can change between the two. Frozen. */
@@ -51,22 +52,13 @@ export interface WaitOptions {
   timeoutMs?: number;
 }
 
-/** A registry whose content changes: the vMCP dynamic mode. */
-export interface DynamicRegistry extends BackendRegistry {
-  /**
-   * Stores a frozen copy of the backend. Returns true when the content changed (the version
-   * moved); an upsert of a deep-equal backend changes nothing. Throws `InvalidBackendError` for
-   * an empty id.
-   */
-  upsert(backend: Backend): boolean;
-  /** Removes the backend. Returns true when it was present (the version moved). */
-  remove(id: string): boolean;
-  /**
-   * Applies several upserts and removes atomically, with one version step when anything changed
-   * (none otherwise). Validates every operation before changing anything. Returns the published
-   * change, or undefined when the content did not change.
-   */
-  apply(operations: Iterable<RegistryOperation>): RegistryChange | undefined;
+/**
+ * What a consumer of a dynamic registry reads: the content and its version, waits and the change
+ * feed. The in-process {@link DynamicRegistry} is one; `@vmcp/registry-client` gives the same
+ * across the pod boundary, so code written against this type (with {@link memoByVersion}) runs
+ * unchanged on either.
+ */
+export interface RegistryReader extends BackendRegistry {
   /**
    * The change feed. No change is lost or reordered for a slow consumer; breaking out of the
    * loop or aborting the signal releases everything the iteration held.
@@ -83,6 +75,24 @@ export interface DynamicRegistry extends BackendRegistry {
   ): Promise<{ changed: boolean; version: number }>;
 }
 
+/** A registry whose content changes: the vMCP dynamic mode. */
+export interface DynamicRegistry extends RegistryReader {
+  /**
+   * Stores a frozen copy of the backend. Returns true when the content changed (the version
+   * moved); an upsert of a deep-equal backend changes nothing. Throws `InvalidBackendError` for
+   * an empty id.
+   */
+  upsert(backend: Backend): boolean;
+  /** Removes the backend. Returns true when it was present (the version moved). */
+  remove(id: string): boolean;
+  /**
+   * Applies several upserts and removes atomically, with one version step when anything changed
+   * (none otherwise). Validates every operation before changing anything. Returns the published
+   * change, or undefined when the content did not change.
+   */
+  apply(operations: Iterable<RegistryOperation>): RegistryChange | undefined;
+}
+
 /** Options of {@link createDynamicRegistry}. */
 export interface DynamicRegistryOptions {
   /** How many changes stay available for `changes({ sinceVersion })`. Default 1024. */
@@ -97,9 +107,9 @@ export interface DynamicRegistryOptions {
 
 const NONE: readonly never[] = Object.freeze([]);
 
-const byId = (a: Backend, b: Backend): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+export const byId = (a: Backend, b: Backend): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
-class MapRegistry implements BackendRegistry {
+export class MapRegistry implements BackendRegistry {
   protected readonly backends = new Map<string, Backend>();
   #snapshot: RegistrySnapshot | undefined;
 
@@ -213,60 +223,14 @@ class MutableRegistry extends MapRegistry implements DynamicRegistry {
   }
 
   changes(options: ChangesOptions = {}): AsyncIterableIterator<RegistryChange> {
-    const { signal } = options;
-    const log = this.#log;
-    let pendingReset: RegistryChange | undefined;
-    let cursor: ChangeLogCursor | undefined;
-    if (options.sinceVersion === undefined) {
-      cursor = log.cursor;
-    } else {
-      cursor = log.cursorAt(options.sinceVersion);
-      if (cursor === undefined) {
-        const snapshot = this.snapshot();
-        cursor = log.cursor;
-        pendingReset = Object.freeze({
-          version: snapshot.version,
-          upserted: snapshot.backends,
-          removed: NONE,
-          reset: true,
-        });
-      }
-    }
-    let done = false;
-    const finish = (): IteratorResult<RegistryChange> => {
-      done = true;
-      cursor = undefined;
-      return { done: true, value: undefined };
-    };
-    const iterator: AsyncIterableIterator<RegistryChange> = {
-      [Symbol.asyncIterator]: () => iterator,
-      next: async () => {
-        if (done || cursor === undefined || signal?.aborted) return finish();
-        if (pendingReset !== undefined) {
-          const value = pendingReset;
-          pendingReset = undefined;
-          return { done: false, value };
-        }
-        const link = await log.next(cursor, signal);
-        if (link === undefined || done) return finish();
-        cursor = link;
-        return { done: false, value: link.change as RegistryChange };
-      },
-      return: async () => finish(),
-    };
-    return iterator;
+    return changeFeed(this.#log, () => this.snapshot(), options);
   }
 
-  async waitForChange(
+  waitForChange(
     sinceVersion: number,
     options: WaitOptions = {},
   ): Promise<{ changed: boolean; version: number }> {
-    const { signal, timeoutMs } = options;
-    signal?.throwIfAborted();
-    if (this.version !== sinceVersion) return { changed: true, version: this.version };
-    const link = await this.#log.next(this.#log.cursor, signal, timeoutMs);
-    signal?.throwIfAborted();
-    return { changed: link !== undefined, version: this.version };
+    return waitForLogChange(this.#log, sinceVersion, options);
   }
 }
 
