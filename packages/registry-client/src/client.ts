@@ -337,7 +337,7 @@ class Client implements RegistryClient {
   }
 
   status(): RegistryClientStatus {
-    const sidecarVersion = this.#synced ? this.#replica.version - this.#offset : undefined;
+    const sidecarVersion = this.#sidecarVersion();
     return {
       phase: this.#state.phase,
       transport: this.#state.transport,
@@ -367,6 +367,11 @@ class Client implements RegistryClient {
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+
+  /** The sidecar's version of what is held; undefined before the first snapshot. */
+  #sidecarVersion(): number | undefined {
+    return this.#synced ? this.#replica.version - this.#offset : undefined;
   }
 
   #held(): RegistryReplica {
@@ -510,7 +515,7 @@ class Client implements RegistryClient {
     const attempt = new AbortController();
     const signal = AbortSignal.any([this.#stop.signal, attempt.signal]);
     const headers: Record<string, string> = { ...this.#auth, accept: 'text/event-stream' };
-    const held = this.status().sidecarVersion;
+    const held = this.#sidecarVersion();
     if (held !== undefined) headers['last-event-id'] = String(held);
     let response: IncomingMessage;
     try {
@@ -614,7 +619,7 @@ class Client implements RegistryClient {
     const probes = this.#policy.mode === 'auto' ? this.#probeStreams() : undefined;
     try {
       for (;;) {
-        const held = this.status().sidecarVersion;
+        const held = this.#sidecarVersion();
         const path =
           held === undefined
             ? 'v1/backends'
@@ -765,7 +770,7 @@ class Client implements RegistryClient {
 
   /** The change after the one held; ones already held (a resume) are skipped. */
   #takeChange(change: Change): void {
-    const held = this.status().sidecarVersion;
+    const held = this.#sidecarVersion();
     if (held === undefined) throw new ProtocolError('a change before any snapshot');
     if (change.version <= held) return;
     if (change.version !== held + 1) {
@@ -779,7 +784,7 @@ class Client implements RegistryClient {
    * jump of several a reset: the changes in between are not known, and a gap is never silent.
    */
   #takeList(list: BackendList): void {
-    const held = this.status().sidecarVersion;
+    const held = this.#sidecarVersion();
     if (held === undefined || list.version !== held + 1) {
       this.#takeSnapshot(list);
       return;
