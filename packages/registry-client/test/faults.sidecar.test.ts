@@ -20,7 +20,7 @@ const SETTINGS = {
   backoff: { initialMs: 100, maxMs: 1_000 },
 } satisfies Partial<RegistryClientOptions>;
 const IDLE_MS = 3 * 300;
-export const CONVERGENCE_BOUND_MS = IDLE_MS + SETTINGS.backoff.maxMs + SETTINGS.connectTimeoutMs;
+const CONVERGENCE_BOUND_MS = IDLE_MS + SETTINGS.backoff.maxMs + SETTINGS.connectTimeoutMs;
 // What a busy 2-core machine adds to the bound (process scheduling, the sidecar's own catch-up
 // with the API server): the assertion is the bound plus this, the measured time is printed.
 const SCHEDULING_ALLOWANCE_MS = 15_000;

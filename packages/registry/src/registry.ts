@@ -146,22 +146,43 @@ export class MapRegistry implements BackendRegistry {
   }
 }
 
-class MutableRegistry extends MapRegistry implements DynamicRegistry {
-  readonly #log: ChangeLog;
+/**
+ * A map registry that publishes its changes through a {@link ChangeLog}: the version, the feed
+ * and the waits shared by every kind of dynamic registry (the in-process one, a replica).
+ */
+export abstract class LoggedRegistry extends MapRegistry implements RegistryReader {
+  protected readonly log: ChangeLog;
 
+  protected constructor(initial: Iterable<Backend>, where: string, log: ChangeLog) {
+    super(initial, where);
+    this.log = log;
+  }
+
+  override get version(): number {
+    return this.log.version;
+  }
+
+  changes(options: ChangesOptions = {}): AsyncIterableIterator<RegistryChange> {
+    return changeFeed(this.log, () => this.snapshot(), options);
+  }
+
+  waitForChange(
+    sinceVersion: number,
+    options: WaitOptions = {},
+  ): Promise<{ changed: boolean; version: number }> {
+    return waitForLogChange(this.log, sinceVersion, options);
+  }
+}
+
+class MutableRegistry extends LoggedRegistry implements DynamicRegistry {
   constructor(initial: Iterable<Backend>, options: DynamicRegistryOptions) {
-    super(initial, 'createDynamicRegistry');
     const start = options.initialVersion ?? 0;
     if (!Number.isSafeInteger(start) || start < 0) {
       throw new TypeError(
         `createDynamicRegistry: initialVersion must be a non-negative safe integer, got ${String(start)}`,
       );
     }
-    this.#log = new ChangeLog(start, options.historyLimit ?? 1024);
-  }
-
-  override get version(): number {
-    return this.#log.version;
+    super(initial, 'createDynamicRegistry', new ChangeLog(start, options.historyLimit ?? 1024));
   }
 
   // upsert and remove are `apply` of one operation, without its batch bookkeeping: they are what
@@ -214,23 +235,12 @@ class MutableRegistry extends MapRegistry implements DynamicRegistry {
 
   #publish(upserted: readonly Backend[], removed: readonly string[]): RegistryChange {
     const change: RegistryChange = Object.freeze({
-      version: this.#log.version + 1,
+      version: this.log.version + 1,
       upserted,
       removed,
     });
-    this.#log.append(change);
+    this.log.append(change);
     return change;
-  }
-
-  changes(options: ChangesOptions = {}): AsyncIterableIterator<RegistryChange> {
-    return changeFeed(this.#log, () => this.snapshot(), options);
-  }
-
-  waitForChange(
-    sinceVersion: number,
-    options: WaitOptions = {},
-  ): Promise<{ changed: boolean; version: number }> {
-    return waitForLogChange(this.#log, sinceVersion, options);
   }
 }
 

@@ -1,9 +1,7 @@
 import type { Backend } from './backend.js';
 import { ChangeLog, type RegistryChange } from './change-log.js';
 import { assertStorable } from './errors.js';
-import { changeFeed, waitForLogChange } from './feed.js';
-import type { ChangesOptions, WaitOptions } from './registry.js';
-import { byId, MapRegistry, type RegistryReader } from './registry.js';
+import { byId, LoggedRegistry, type RegistryReader } from './registry.js';
 import { frozenCopy } from './values.js';
 
 /**
@@ -37,16 +35,10 @@ export interface RegistryReplicaOptions {
   initialVersion?: number;
 }
 
-class ReplicaRegistry extends MapRegistry implements RegistryReplica {
-  readonly #log: ChangeLog;
-
+class ReplicaRegistry extends LoggedRegistry implements RegistryReplica {
   constructor(options: RegistryReplicaOptions) {
-    super([], 'createRegistryReplica');
-    this.#log = new ChangeLog(options.initialVersion ?? 0, options.historyLimit ?? 1024);
-  }
-
-  override get version(): number {
-    return this.#log.version;
+    const log = new ChangeLog(options.initialVersion ?? 0, options.historyLimit ?? 1024);
+    super([], 'createRegistryReplica', log);
   }
 
   reset(version: number, backends: Iterable<Backend>): RegistryChange {
@@ -69,7 +61,7 @@ class ReplicaRegistry extends MapRegistry implements RegistryReplica {
       removed: Object.freeze([]),
       reset: true,
     });
-    this.#log.restart(change);
+    this.log.restart(change);
     return change;
   }
 
@@ -85,19 +77,8 @@ class ReplicaRegistry extends MapRegistry implements RegistryReplica {
     for (const id of removed) this.backends.delete(id);
     for (const backend of upserted) this.backends.set(backend.id, backend);
     const published: RegistryChange = Object.freeze({ version: change.version, upserted, removed });
-    this.#log.append(published);
+    this.log.append(published);
     return published;
-  }
-
-  changes(options: ChangesOptions = {}): AsyncIterableIterator<RegistryChange> {
-    return changeFeed(this.#log, () => this.snapshot(), options);
-  }
-
-  waitForChange(
-    sinceVersion: number,
-    options: WaitOptions = {},
-  ): Promise<{ changed: boolean; version: number }> {
-    return waitForLogChange(this.#log, sinceVersion, options);
   }
 }
 
