@@ -14,6 +14,9 @@ export function sharedConfig(options: { testTimeout?: number; include?: string[]
       include: options.include ?? ['src/**/*.test.ts', 'test/**/*.test.ts'],
       globalSetup: [fileURLToPath(new URL('./scripts/vitest-require-node.ts', import.meta.url))],
       testTimeout: options.testTimeout ?? 10_000,
+      // Hooks start real servers too (an API server, the sidecar binary): the same ceiling as a
+      // test, not vitest's 10 s, which a busy 2-core machine overruns.
+      hookTimeout: options.testTimeout ?? 10_000,
       reporters: ['default', ['json', { outputFile: '.vitest-report.json' }]],
     },
   });

@@ -36,6 +36,7 @@ async function run(config: RunConfig): Promise<number> {
     listen: `${config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host}:${config.listen.port}`,
     logger,
     gracePeriodMs: config.gracePeriodMs,
+    heartbeatMs: config.heartbeatMs,
     ...(apiToken !== undefined ? { apiToken } : {}),
     resyncPeriodMs: config.resyncPeriodMs,
     readTimeoutMs: config.readTimeoutMs,

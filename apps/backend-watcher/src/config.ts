@@ -37,6 +37,8 @@ export interface RunConfig {
   gracePeriodMs: number;
   /** `explain` only: ask the sidecar running at this URL instead of reading the cluster. */
   sidecarUrl: string | undefined;
+  /** How often event streams carry a heartbeat event. */
+  heartbeatMs: number;
 }
 
 /** Settings of `demo`. */
@@ -85,6 +87,9 @@ Options (each also read from the environment variable shown):
                                                                             VMCP_GRACE_PERIOD
   --sidecar URL             explain only: ask the sidecar running at URL (its kept backends
                             included) instead of reading the cluster
+  --heartbeat-interval DURATION  a heartbeat event on every event stream this often
+                            (default 15s; clients detect a stalled stream by it)
+                                                                            VMCP_HEARTBEAT_INTERVAL
   --examples DIR            demo only: the manifests to apply (default: the bundled examples)
   --once                    demo only: print the registry once synced, then stop
   -h, --help                print this help
@@ -105,6 +110,7 @@ const OPTIONS = {
   workers: { type: 'string' },
   sidecar: { type: 'string' },
   'grace-period': { type: 'string' },
+  'heartbeat-interval': { type: 'string' },
   examples: { type: 'string' },
   once: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -168,6 +174,7 @@ export function parseCommand(
   const readTimeout = setting('read-timeout', 'VMCP_READ_TIMEOUT');
   const workers = setting('workers', 'VMCP_WORKERS');
   const grace = setting('grace-period', 'VMCP_GRACE_PERIOD');
+  const heartbeat = setting('heartbeat-interval', 'VMCP_HEARTBEAT_INTERVAL');
   const config: RunConfig = {
     group,
     namespace,
@@ -186,6 +193,8 @@ export function parseCommand(
     workers: workers === undefined ? DEFAULT_WORKERS : parseCount(workers, '--workers'),
     gracePeriodMs: grace === undefined ? 10_000 : parseDuration(grace, '--grace-period'),
     sidecarUrl: values.sidecar,
+    heartbeatMs:
+      heartbeat === undefined ? 15_000 : parseDuration(heartbeat, '--heartbeat-interval'),
   };
   if (values.sidecar !== undefined) {
     if (subcommand !== 'explain') throw new UsageError('--sidecar is an explain option');

@@ -31,7 +31,11 @@ export interface ApiServerOptions {
   logger: Logger;
   /** Longest long-poll a client may ask for. Default 300 s. */
   maxTimeoutSeconds?: number;
-  /** SSE keep-alive comment interval. Default 15 s. */
+  /**
+   * How often an event stream carries a `heartbeat` event (also sent first on every stream), so
+   * that clients, EventSource ones included, can tell a stalled stream from a quiet one.
+   * Default 15 s.
+   */
   heartbeatMs?: number;
   /**
    * An event stream whose client has not read what was written for this long is dropped (it can
@@ -50,6 +54,8 @@ export interface ApiServer {
 const ID_PATTERN = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 const VERSION_PATTERN = /^(0|[1-9]\d{0,15})$/;
 const DEFAULT_POLL_SECONDS = 30;
+/** Tells a client whether secret values are in the answer (`secrets`) or `[REDACTED]`. */
+const ACCESS_HEADER = 'vmcp-access';
 
 class HttpError extends Error {
   constructor(
@@ -218,6 +224,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
           heartbeatMs,
           slowClientTimeoutMs,
           logger,
+          ready: () => options.ready(),
         }).then(() => 'events'),
       );
     }
@@ -331,6 +338,7 @@ class Request {
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       etag: `"${entry.version}"`,
+      [ACCESS_HEADER]: this.access(),
       vary: entry.gzipped === undefined ? 'Authorization' : 'Authorization, Accept-Encoding',
     };
     if (entry.gzipped !== undefined && acceptsGzip(this.req.headers['accept-encoding'])) {
@@ -469,12 +477,14 @@ interface StreamOptions {
   heartbeatMs: number;
   slowClientTimeoutMs: number;
   logger: Logger;
+  ready(): boolean;
 }
 
 /**
- * Server-Sent Events: a `snapshot` event with the whole content first (unless the client resumes
- * with `Last-Event-ID` from a version still in the history), then one `change` event per registry
- * change, each with the version as its id. Each stream reads the shared change feed at its own
+ * Server-Sent Events: a `heartbeat` event, then a `snapshot` event with the whole content (unless
+ * the client resumes with `Last-Event-ID` from a version still in the history), then one `change`
+ * event per registry change, each with the version as its id, and a `heartbeat` every
+ * `heartbeatMs`. Each stream reads the shared change feed at its own
  * pace: when its socket buffer is full it waits for the client (never blocking the others), and
  * a client that reads nothing for `slowClientTimeoutMs` is dropped; it resumes with
  * `Last-Event-ID` and loses nothing.
@@ -487,6 +497,7 @@ async function streamEvents(request: Request, options: StreamOptions): Promise<v
     'cache-control': 'no-store',
     connection: 'keep-alive',
     'x-accel-buffering': 'no',
+    [ACCESS_HEADER]: access,
   });
   res.flushHeaders();
   if (request.method === 'HEAD') {
@@ -494,6 +505,15 @@ async function streamEvents(request: Request, options: StreamOptions): Promise<v
     return;
   }
   res.write('retry: 1000\n\n');
+  // A named event, not a comment: EventSource clients see it too. It has no id, so it never
+  // moves a client's Last-Event-ID.
+  const heartbeat = (): void => {
+    const ready = options.ready();
+    res.write(
+      `event: heartbeat\ndata: {"version":${registry.version},"ready":${ready},"intervalMs":${options.heartbeatMs}}\n\n`,
+    );
+  };
+  heartbeat();
   // Subscribe before reading the snapshot, so no change falls between the two.
   // A Last-Event-ID newer than the registry comes from an earlier process: start afresh.
   const snapshot = registry.snapshot();
@@ -503,8 +523,8 @@ async function streamEvents(request: Request, options: StreamOptions): Promise<v
     sinceVersion: resume ? (options.since as number) : snapshot.version,
   });
   if (!resume) res.write(bodies.snapshotEvent(snapshot, access));
-  const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), options.heartbeatMs);
-  heartbeat.unref();
+  const heartbeats = setInterval(heartbeat, options.heartbeatMs);
+  heartbeats.unref();
   try {
     for await (const change of changes) {
       if (res.destroyed) break;
@@ -521,7 +541,7 @@ async function streamEvents(request: Request, options: StreamOptions): Promise<v
       }
     }
   } finally {
-    clearInterval(heartbeat);
+    clearInterval(heartbeats);
     if (!res.destroyed) res.end();
   }
 }

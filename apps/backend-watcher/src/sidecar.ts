@@ -32,6 +32,8 @@ export interface SidecarOptions {
   workers?: number;
   /** Time in-flight reconciles get at shutdown. Default 10 s. */
   gracePeriodMs?: number;
+  /** How often event streams carry a heartbeat event. Default 15 s. */
+  heartbeatMs?: number;
   /** Watch options (stall timeout, backoff), mostly for tests. */
   watcher?: WatcherOptions;
   /** The registry to fill; default a new one starting at {@link restartSafeVersion}. */
@@ -99,6 +101,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     explain: (name) => explainWithWatcher(watcher, name),
     metricsRegistry,
     logger: logger.child({ component: 'http' }),
+    ...(options.heartbeatMs !== undefined ? { heartbeatMs: options.heartbeatMs } : {}),
   });
   const { host, port } = parseListen(options.listen ?? '127.0.0.1:8080');
   await new Promise<void>((resolve, reject) => {

@@ -52,6 +52,8 @@ describe('command line', () => {
         '8',
         '--grace-period',
         '20s',
+        '--heartbeat-interval',
+        '500ms',
       ]),
     ).toEqual({
       group: 'engineering',
@@ -65,6 +67,7 @@ describe('command line', () => {
       workers: 8,
       gracePeriodMs: 20_000,
       sidecarUrl: undefined,
+      heartbeatMs: 500,
     });
   });
 
@@ -80,6 +83,7 @@ describe('command line', () => {
         VMCP_RESYNC_PERIOD: '90s',
         VMCP_READ_TIMEOUT: '1500ms',
         VMCP_WORKERS: '2',
+        VMCP_HEARTBEAT_INTERVAL: '2s',
       }),
     ).toMatchObject({
       readTimeoutMs: 1_500,
@@ -91,6 +95,7 @@ describe('command line', () => {
       apiTokenFile: '/t',
       logLevel: 'warn',
       resyncPeriodMs: 90_000,
+      heartbeatMs: 2_000,
     });
   });
 
@@ -98,13 +103,14 @@ describe('command line', () => {
     expect(run(['--group', 'flag'], { VMCP_GROUP: 'env' }).group).toBe('flag');
   });
 
-  it("defaults: loopback 8080, level info, upstream's 10 h resync, 5 s reads, 4 workers, namespace left to the fallbacks", () => {
+  it("defaults: loopback 8080, level info, upstream's 10 h resync, 5 s reads, 4 workers, 15 s heartbeats, namespace left to the fallbacks", () => {
     expect(run(['--group', 'g'])).toMatchObject({
       listen: { host: '127.0.0.1', port: 8080 },
       logLevel: 'info',
       resyncPeriodMs: 36_000_000,
       readTimeoutMs: 5_000,
       workers: 4,
+      heartbeatMs: 15_000,
       namespace: undefined,
     });
   });

@@ -414,6 +414,51 @@ describe('GET /v1/events', () => {
     expect(removed).toMatchObject({ id: '3', data: { upserted: [], removed: ['a'] } });
   });
 
+  it('opens with a heartbeat (version, readiness, interval) before the snapshot, then one per interval', async () => {
+    h.registry.upsert(backend('a'));
+    h.state.ready = false;
+    const response = await fetch(`${h.url}/v1/events`);
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    let text = '';
+    while (!text.includes('event: snapshot')) {
+      const { value } = await reader.read();
+      text += new TextDecoder().decode(value);
+    }
+    await reader.cancel();
+    expect(text.startsWith('retry: 1000\n\nevent: heartbeat\ndata: ')).toBe(true);
+    // No id: a heartbeat never moves an EventSource's Last-Event-ID.
+    expect(text.slice(0, text.indexOf('event: snapshot'))).not.toContain('id:');
+    const first = /event: heartbeat\ndata: (.*)\n\n/.exec(text)?.[1] ?? '';
+    expect(JSON.parse(first)).toEqual({ version: 1, ready: false, intervalMs: 50 });
+
+    h.state.ready = true;
+    const client = await SseClient.connect(`${h.url}/v1/events`);
+    open.push(client);
+    await client.waitFor(1);
+    h.registry.upsert(backend('b'));
+    for (let i = 0; i < 200 && client.heartbeats.length < 3; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    expect(client.heartbeats.length).toBeGreaterThanOrEqual(3);
+    expect(client.heartbeats.at(-1)).toEqual({
+      event: 'heartbeat',
+      id: undefined,
+      data: { version: 2, ready: true, intervalMs: 50 },
+    });
+  });
+
+  it('says in vmcp-access whether secret values are in the answer', async () => {
+    h.registry.upsert(withSecret('a'));
+    expect((await get('/v1/backends')).headers.get('vmcp-access')).toBe('redacted');
+    expect((await get('/v1/backends', bearer)).headers.get('vmcp-access')).toBe('secrets');
+    expect((await get('/v1/backends/a', bearer)).headers.get('vmcp-access')).toBe('secrets');
+    const anonymous = await SseClient.connect(`${h.url}/v1/events`);
+    const trusted = await SseClient.connect(`${h.url}/v1/events`, bearer);
+    open.push(anonymous, trusted);
+    expect(anonymous.response?.headers.get('vmcp-access')).toBe('redacted');
+    expect(trusted.response?.headers.get('vmcp-access')).toBe('secrets');
+  });
+
   it('serialises each changed backend once per view, for its change event and the next list', async () => {
     for (let i = 0; i < 10; i++)
       h.registry.upsert(i % 3 === 0 ? withSecret(`b${i}`) : backend(`b${i}`));
@@ -545,11 +590,13 @@ describe('GET /v1/events', () => {
       }
       expect(await small.metrics.metrics()).toContain('vmcp_http_open_streams{kind="events"} 0');
       stuck.destroy();
-      const resumed = await SseClient.connect(`${small.url}/v1/events`, { 'last-event-id': '150' });
+      // A resume of 10 big changes: 50 of them (6.4 MB) through a fetch reader on a busy machine
+      // could itself stall for the 300 ms this server allows.
+      const resumed = await SseClient.connect(`${small.url}/v1/events`, { 'last-event-id': '190' });
       open.push(resumed);
-      const events = await resumed.waitFor(50);
+      const events = await resumed.waitFor(10);
       expect(events.map((e) => Number(e.id))).toEqual(
-        Array.from({ length: 50 }, (_, i) => 151 + i),
+        Array.from({ length: 10 }, (_, i) => 191 + i),
       );
     } finally {
       small.api.drain();

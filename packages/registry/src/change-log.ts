@@ -56,16 +56,33 @@ export class ChangeLog {
   }
 
   append(change: RegistryChange): void {
+    const link = this.#link(change);
+    this.#history.push(link);
+    if (this.#history.length > this.#historyLimit) this.#history.shift();
+  }
+
+  /**
+   * Appends a change that starts a new line of versions (a `reset` of a replica): readers walking
+   * the list reach it as usual, but versions before it can no longer be resumed from.
+   */
+  restart(change: RegistryChange): void {
+    const link = this.#link(change);
+    this.#history.length = 0;
+    this.#history.push(link);
+  }
+
+  /** Links the change after the newest one and wakes the readers waiting for it. */
+  #link(change: RegistryChange): Link {
     const link = newLink(change.version, change);
     const previous = this.#last;
     previous.next = link;
     this.#last = link;
-    this.#history.push(link);
-    if (this.#history.length > this.#historyLimit) this.#history.shift();
     const waiters = previous.waiters;
-    if (waiters === undefined) return;
-    previous.waiters = undefined;
-    for (const wake of waiters) wake();
+    if (waiters !== undefined) {
+      previous.waiters = undefined;
+      for (const wake of waiters) wake();
+    }
+    return link;
   }
 
   /**

@@ -29,10 +29,13 @@ export type {
   DynamicRegistry,
   DynamicRegistryOptions,
   RegistryOperation,
+  RegistryReader,
   RegistrySnapshot,
   WaitOptions,
 } from './registry.js';
 export { createDynamicRegistry, createImmutableRegistry } from './registry.js';
+export type { RegistryReplica, RegistryReplicaOptions } from './replica.js';
+export { createRegistryReplica } from './replica.js';
 export { deepEqual } from './values.js';
 export type { Versioned } from './versioned-cache.js';
 export { memoByVersion, VersionedCache } from './versioned-cache.js';

@@ -1,6 +1,7 @@
 import type { Backend } from './backend.js';
-import { ChangeLog, type ChangeLogCursor, type RegistryChange } from './change-log.js';
+import { ChangeLog, type RegistryChange } from './change-log.js';
 import { assertStorable } from './errors.js';
+import { changeFeed, waitForLogChange } from './feed.js';
 import { deepEqual, frozenCopy } from './values.js';
 
 /** Version and content read together: nothing can change between the two. Frozen. */
@@ -51,22 +52,13 @@ export interface WaitOptions {
   timeoutMs?: number;
 }
 
-/** A registry whose content changes: the vMCP dynamic mode. */
-export interface DynamicRegistry extends BackendRegistry {
-  /**
-   * Stores a frozen copy of the backend. Returns true when the content changed (the version
-   * moved); an upsert of a deep-equal backend changes nothing. Throws `InvalidBackendError` for
-   * an empty id.
-   */
-  upsert(backend: Backend): boolean;
-  /** Removes the backend. Returns true when it was present (the version moved). */
-  remove(id: string): boolean;
-  /**
-   * Applies several upserts and removes atomically, with one version step when anything changed
-   * (none otherwise). Validates every operation before changing anything. Returns the published
-   * change, or undefined when the content did not change.
-   */
-  apply(operations: Iterable<RegistryOperation>): RegistryChange | undefined;
+/**
+ * What a consumer of a dynamic registry reads: the content and its version, waits and the change
+ * feed. The in-process {@link DynamicRegistry} is one; `@vmcp/registry-client` gives the same
+ * across the pod boundary, so code written against this type (with {@link memoByVersion}) runs
+ * unchanged on either.
+ */
+export interface RegistryReader extends BackendRegistry {
   /**
    * The change feed. No change is lost or reordered for a slow consumer; breaking out of the
    * loop or aborting the signal releases everything the iteration held.
@@ -83,6 +75,24 @@ export interface DynamicRegistry extends BackendRegistry {
   ): Promise<{ changed: boolean; version: number }>;
 }
 
+/** A registry whose content changes: the vMCP dynamic mode. */
+export interface DynamicRegistry extends RegistryReader {
+  /**
+   * Stores a frozen copy of the backend. Returns true when the content changed (the version
+   * moved); an upsert of a deep-equal backend changes nothing. Throws `InvalidBackendError` for
+   * an empty id.
+   */
+  upsert(backend: Backend): boolean;
+  /** Removes the backend. Returns true when it was present (the version moved). */
+  remove(id: string): boolean;
+  /**
+   * Applies several upserts and removes atomically, with one version step when anything changed
+   * (none otherwise). Validates every operation before changing anything. Returns the published
+   * change, or undefined when the content did not change.
+   */
+  apply(operations: Iterable<RegistryOperation>): RegistryChange | undefined;
+}
+
 /** Options of {@link createDynamicRegistry}. */
 export interface DynamicRegistryOptions {
   /** How many changes stay available for `changes({ sinceVersion })`. Default 1024. */
@@ -97,9 +107,9 @@ export interface DynamicRegistryOptions {
 
 const NONE: readonly never[] = Object.freeze([]);
 
-const byId = (a: Backend, b: Backend): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+export const byId = (a: Backend, b: Backend): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
-class MapRegistry implements BackendRegistry {
+export class MapRegistry implements BackendRegistry {
   protected readonly backends = new Map<string, Backend>();
   #snapshot: RegistrySnapshot | undefined;
 
@@ -136,22 +146,43 @@ class MapRegistry implements BackendRegistry {
   }
 }
 
-class MutableRegistry extends MapRegistry implements DynamicRegistry {
-  readonly #log: ChangeLog;
+/**
+ * A map registry that publishes its changes through a {@link ChangeLog}: the version, the feed
+ * and the waits shared by every kind of dynamic registry (the in-process one, a replica).
+ */
+export abstract class LoggedRegistry extends MapRegistry implements RegistryReader {
+  protected readonly log: ChangeLog;
 
+  protected constructor(initial: Iterable<Backend>, where: string, log: ChangeLog) {
+    super(initial, where);
+    this.log = log;
+  }
+
+  override get version(): number {
+    return this.log.version;
+  }
+
+  changes(options: ChangesOptions = {}): AsyncIterableIterator<RegistryChange> {
+    return changeFeed(this.log, () => this.snapshot(), options);
+  }
+
+  waitForChange(
+    sinceVersion: number,
+    options: WaitOptions = {},
+  ): Promise<{ changed: boolean; version: number }> {
+    return waitForLogChange(this.log, sinceVersion, options);
+  }
+}
+
+class MutableRegistry extends LoggedRegistry implements DynamicRegistry {
   constructor(initial: Iterable<Backend>, options: DynamicRegistryOptions) {
-    super(initial, 'createDynamicRegistry');
     const start = options.initialVersion ?? 0;
     if (!Number.isSafeInteger(start) || start < 0) {
       throw new TypeError(
         `createDynamicRegistry: initialVersion must be a non-negative safe integer, got ${String(start)}`,
       );
     }
-    this.#log = new ChangeLog(start, options.historyLimit ?? 1024);
-  }
-
-  override get version(): number {
-    return this.#log.version;
+    super(initial, 'createDynamicRegistry', new ChangeLog(start, options.historyLimit ?? 1024));
   }
 
   // upsert and remove are `apply` of one operation, without its batch bookkeeping: they are what
@@ -204,69 +235,12 @@ class MutableRegistry extends MapRegistry implements DynamicRegistry {
 
   #publish(upserted: readonly Backend[], removed: readonly string[]): RegistryChange {
     const change: RegistryChange = Object.freeze({
-      version: this.#log.version + 1,
+      version: this.log.version + 1,
       upserted,
       removed,
     });
-    this.#log.append(change);
+    this.log.append(change);
     return change;
-  }
-
-  changes(options: ChangesOptions = {}): AsyncIterableIterator<RegistryChange> {
-    const { signal } = options;
-    const log = this.#log;
-    let pendingReset: RegistryChange | undefined;
-    let cursor: ChangeLogCursor | undefined;
-    if (options.sinceVersion === undefined) {
-      cursor = log.cursor;
-    } else {
-      cursor = log.cursorAt(options.sinceVersion);
-      if (cursor === undefined) {
-        const snapshot = this.snapshot();
-        cursor = log.cursor;
-        pendingReset = Object.freeze({
-          version: snapshot.version,
-          upserted: snapshot.backends,
-          removed: NONE,
-          reset: true,
-        });
-      }
-    }
-    let done = false;
-    const finish = (): IteratorResult<RegistryChange> => {
-      done = true;
-      cursor = undefined;
-      return { done: true, value: undefined };
-    };
-    const iterator: AsyncIterableIterator<RegistryChange> = {
-      [Symbol.asyncIterator]: () => iterator,
-      next: async () => {
-        if (done || cursor === undefined || signal?.aborted) return finish();
-        if (pendingReset !== undefined) {
-          const value = pendingReset;
-          pendingReset = undefined;
-          return { done: false, value };
-        }
-        const link = await log.next(cursor, signal);
-        if (link === undefined || done) return finish();
-        cursor = link;
-        return { done: false, value: link.change as RegistryChange };
-      },
-      return: async () => finish(),
-    };
-    return iterator;
-  }
-
-  async waitForChange(
-    sinceVersion: number,
-    options: WaitOptions = {},
-  ): Promise<{ changed: boolean; version: number }> {
-    const { signal, timeoutMs } = options;
-    signal?.throwIfAborted();
-    if (this.version !== sinceVersion) return { changed: true, version: this.version };
-    const link = await this.#log.next(this.#log.cursor, signal, timeoutMs);
-    signal?.throwIfAborted();
-    return { changed: link !== undefined, version: this.version };
   }
 }
 

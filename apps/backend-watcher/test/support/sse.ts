@@ -7,10 +7,12 @@ export interface SseEvent {
 
 /**
  * A minimal SSE client over fetch: connects, collects events, and lets a test wait for the
- * n-th one. Comments (keep-alives) and `retry:` lines are ignored.
+ * n-th one. `heartbeat` events are kept apart (in `heartbeats`), comments and `retry:` lines are
+ * ignored.
  */
 export class SseClient {
   readonly events: SseEvent[] = [];
+  readonly heartbeats: SseEvent[] = [];
   readonly #controller = new AbortController();
   readonly #waiters = new Set<() => void>();
   response: Response | undefined;
@@ -60,7 +62,9 @@ export class SseClient {
       else if (field === 'data') data.push(value);
     }
     if (data.length === 0) return;
-    this.events.push({ event, id, data: JSON.parse(data.join('\n')) });
+    const parsed = { event, id, data: JSON.parse(data.join('\n')) };
+    if (event === 'heartbeat') this.heartbeats.push(parsed);
+    else this.events.push(parsed);
     this.#wake();
   }
 

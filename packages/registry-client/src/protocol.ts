@@ -1,0 +1,87 @@
+import type { Backend } from '@vmcp/registry';
+
+/**
+ * What the sidecar sends, checked before anything is taken from it: a malformed answer is a
+ * clear {@link ProtocolError} (which never quotes the bytes: they may carry secret values), never
+ * a crash or a half-applied change.
+ */
+export class ProtocolError extends Error {
+  override readonly name = 'ProtocolError';
+}
+
+export interface Heartbeat {
+  version: number;
+  ready: boolean;
+  intervalMs: number;
+}
+
+export interface BackendList {
+  version: number;
+  backends: Backend[];
+}
+
+export interface Change {
+  version: number;
+  upserted: Backend[];
+  removed: string[];
+}
+
+export function parseHeartbeat(data: string): Heartbeat {
+  const value = parseObject(data, 'heartbeat');
+  const { ready, intervalMs } = value;
+  if (typeof ready !== 'boolean') throw new ProtocolError('a heartbeat without "ready"');
+  if (!Number.isSafeInteger(intervalMs) || (intervalMs as number) <= 0) {
+    throw new ProtocolError('a heartbeat without a positive "intervalMs"');
+  }
+  return { version: versionOf(value, 'heartbeat'), ready, intervalMs: intervalMs as number };
+}
+
+export function parseList(data: string, what: string): BackendList {
+  const value = parseObject(data, what);
+  return { version: versionOf(value, what), backends: backendsOf(value.backends, what) };
+}
+
+export function parseChange(data: string): Change {
+  const value = parseObject(data, 'change');
+  const { removed } = value;
+  if (!Array.isArray(removed) || !removed.every((id) => typeof id === 'string' && id !== '')) {
+    throw new ProtocolError('a change whose "removed" is not a list of ids');
+  }
+  return {
+    version: versionOf(value, 'change'),
+    upserted: backendsOf(value.upserted, 'change'),
+    removed,
+  };
+}
+
+function parseObject(data: string, what: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(data);
+  } catch {
+    throw new ProtocolError(`a ${what} that is not JSON`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ProtocolError(`a ${what} that is not a JSON object`);
+  }
+  return value as Record<string, unknown>;
+}
+
+function versionOf(value: Record<string, unknown>, what: string): number {
+  const { version } = value;
+  if (!Number.isSafeInteger(version) || (version as number) < 0) {
+    throw new ProtocolError(`a ${what} without a registry version`);
+  }
+  return version as number;
+}
+
+function backendsOf(value: unknown, what: string): Backend[] {
+  if (!Array.isArray(value)) throw new ProtocolError(`a ${what} without a list of backends`);
+  for (const backend of value) {
+    const id = (backend as { id?: unknown } | null)?.id;
+    if (typeof backend !== 'object' || Array.isArray(backend) || typeof id !== 'string' || !id) {
+      throw new ProtocolError(`a ${what} with a backend that has no id`);
+    }
+  }
+  return value as Backend[];
+}

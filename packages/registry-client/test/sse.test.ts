@@ -1,0 +1,58 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { type SseEvent, SseParser } from '../src/sse.js';
+
+function parse(...chunks: string[]): SseEvent[] {
+  const events: SseEvent[] = [];
+  const parser = new SseParser((event) => events.push(event));
+  for (const chunk of chunks) parser.push(chunk);
+  parser.end();
+  return events;
+}
+
+describe('SseParser', () => {
+  it.each([
+    ['LF', 'event: change\nid: 7\ndata: {"a":1}\n\n'],
+    ['CRLF', 'event: change\r\nid: 7\r\ndata: {"a":1}\r\n\r\n'],
+    ['CR', 'event: change\rid: 7\rdata: {"a":1}\r\r'],
+  ])('dispatches an event with %s line endings', (_, text) => {
+    expect(parse(text)).toEqual([{ type: 'change', id: '7', data: '{"a":1}' }]);
+  });
+
+  it('joins data lines, defaults the type to message, and keeps a value without a space', () => {
+    expect(parse('data:one\ndata: two\n\n')).toEqual([
+      { type: 'message', id: undefined, data: 'one\ntwo' },
+    ]);
+  });
+
+  it('ignores comments, retry, unknown fields and events without data', () => {
+    expect(parse(': keep-alive\n\nretry: 1000\n\nevent: empty\n\nfoo: bar\ndata: x\n\n')).toEqual([
+      { type: 'message', id: undefined, data: 'x' },
+    ]);
+  });
+
+  it('never dispatches an event cut before its blank line', () => {
+    expect(parse('event: change\ndata: {"version":1}\n')).toEqual([]);
+    expect(parse('event: change\ndata: {"vers')).toEqual([]);
+  });
+
+  it('gives each event only its own id', () => {
+    expect(parse('id: 1\ndata: a\n\ndata: b\n\n').map((e) => e.id)).toEqual(['1', undefined]);
+  });
+
+  it('gives the same events however the text is split (CRLF split included)', () => {
+    const text =
+      'retry: 1000\r\n\r\nevent: heartbeat\r\ndata: {"ready":true}\r\n\r\n: c\r\nevent: change\nid: 2\ndata: {"x":"é"}\n\n';
+    const whole = parse(text);
+    expect(whole).toHaveLength(2);
+    fc.assert(
+      fc.property(fc.array(fc.nat(text.length), { maxLength: 8 }), (cuts) => {
+        const points = [...new Set(cuts)].sort((a, b) => a - b);
+        const chunks = [0, ...points].map((start, i) =>
+          text.slice(start, points[i] ?? text.length),
+        );
+        expect(parse(...chunks)).toEqual(whole);
+      }),
+    );
+  });
+});
