@@ -1,8 +1,16 @@
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
 import type { RateLimiter } from './ratelimiter.js';
-import type { Informer, KubeObject, Logger, ObjectKey, ResourceRef } from './types.js';
-import { silentLogger } from './types.js';
+import {
+  type Informer,
+  type KubeObject,
+  type Logger,
+  metaNamespaceKey,
+  type ObjectKey,
+  type ResourceRef,
+  silentLogger,
+  splitMetaNamespaceKey,
+} from './types.js';
 import { WorkQueue, type WorkQueueMetrics } from './workqueue.js';
 
 /** What a reconcile asks for next. Returning nothing means done (the key's backoff is reset). */
@@ -54,13 +62,6 @@ export interface ControllerOptions {
   gracefulShutdownTimeoutMs?: number;
 }
 
-const keyOf = (request: ObjectKey): string => `${request.namespace}/${request.name}`;
-
-function requestOf(key: string): ObjectKey {
-  const slash = key.indexOf('/');
-  return { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
-}
-
 /**
  * A controller: watches informers, maps their events to requests on a work queue, and runs
  * `reconcile` for each with bounded concurrency, client-go rate limiting and graceful shutdown.
@@ -98,7 +99,7 @@ export class Controller {
     });
   }
 
-  /** The controller's queue, for metrics and tests. */
+  /** The controller's queue (keys `namespace/name`), for metrics and tests. */
   get queue(): WorkQueue<string> {
     return this.#queue;
   }
@@ -130,7 +131,7 @@ export class Controller {
           this.#logger.error({ err: error }, 'map function failed; event dropped');
           continue;
         }
-        for (const request of requests) this.#queue.add(keyOf(request));
+        for (const request of requests) this.#queue.add(metaNamespaceKey(request));
       }
     };
     informer.addEventHandler({
@@ -143,7 +144,7 @@ export class Controller {
 
   /** Enqueues a request directly (a periodic resync, a test). */
   enqueue(request: ObjectKey): void {
-    this.#queue.add(keyOf(request));
+    this.#queue.add(metaNamespaceKey(request));
   }
 
   /**
@@ -205,7 +206,7 @@ export class Controller {
   async #process(key: string, signal: AbortSignal): Promise<void> {
     const started = this.#clock.now();
     const seconds = (): number => (this.#clock.now() - started) / 1000;
-    const request = requestOf(key);
+    const request = splitMetaNamespaceKey(key);
     try {
       const result = (await this.#reconcile(request, { signal })) ?? undefined;
       if (result !== undefined && 'requeueAfter' in result && result.requeueAfter > 0) {
