@@ -13,8 +13,15 @@ import {
 } from './types.js';
 import { WorkQueue, type WorkQueueMetrics } from './workqueue.js';
 
-/** What a reconcile asks for next. Returning nothing means done (the key's backoff is reset). */
-export type ReconcileResult = { requeueAfter: number } | { requeue: true };
+/**
+ * What a reconcile asks for next: to run again after `requeueAfterMs` (controller-runtime's
+ * `RequeueAfter`). Returning nothing means done (the key's backoff is reset); to retry with the
+ * rate limiter's backoff, throw. (controller-runtime's `Requeue: true` is deprecated upstream and
+ * has no counterpart here.)
+ */
+export interface ReconcileResult {
+  requeueAfterMs: number;
+}
 
 /** Context of one reconcile call. */
 export interface ReconcileContext {
@@ -44,7 +51,8 @@ export type MapFunction<T extends KubeObject> = (object: T) => ObjectKey[];
 
 /** Observations of a controller, named after controller-runtime's metrics. */
 export interface ControllerMetrics {
-  reconcile?(result: 'success' | 'error' | 'requeue' | 'requeue_after', seconds: number): void;
+  /** One reconcile ended: done, threw, or asked to run again after a delay. */
+  reconcile?(result: 'success' | 'error' | 'requeue_after', seconds: number): void;
   queue?: WorkQueueMetrics;
 }
 
@@ -209,13 +217,10 @@ export class Controller {
     const request = splitMetaNamespaceKey(key);
     try {
       const result = (await this.#reconcile(request, { signal })) ?? undefined;
-      if (result !== undefined && 'requeueAfter' in result && result.requeueAfter > 0) {
+      if (result !== undefined && result.requeueAfterMs > 0) {
         this.#queue.forget(key);
-        this.#queue.addAfter(key, result.requeueAfter);
+        this.#queue.addAfter(key, result.requeueAfterMs);
         this.#metrics.reconcile?.('requeue_after', seconds());
-      } else if (result !== undefined && 'requeue' in result && result.requeue) {
-        this.#queue.addRateLimited(key);
-        this.#metrics.reconcile?.('requeue', seconds());
       } else {
         this.#queue.forget(key);
         this.#metrics.reconcile?.('success', seconds());

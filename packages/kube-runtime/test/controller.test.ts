@@ -101,11 +101,11 @@ describe('Controller', () => {
     await running;
   });
 
-  it('requeues after requeueAfter', async () => {
+  it('requeues after requeueAfterMs', async () => {
     let calls = 0;
     const { informer, controller, stop } = setup(() => {
       calls++;
-      return calls === 1 ? { requeueAfter: 10 } : undefined;
+      return calls === 1 ? { requeueAfterMs: 10 } : undefined;
     });
     controller.watches(informer, byName);
     informer.sync([object('a')]);
