@@ -236,8 +236,9 @@ export class KubeClient {
   }
 
   /**
-   * One JSON request. Non-2xx answers become {@link ApiError}. With `timeoutMs`, the whole
-   * request (headers and body) must complete within that time, else it is aborted with a
+   * One JSON request. Non-2xx answers become {@link ApiError}, whose message starts with `what`
+   * (default: the method and the path without its query). With `timeoutMs`, the whole request
+   * (headers and body) must complete within that time, else it is aborted with a
    * {@link RequestTimeoutError}; without, only silence longer than 300 s fails it.
    */
   async requestJson<T>(
@@ -253,7 +254,7 @@ export class KubeClient {
     } = {},
   ): Promise<T> {
     const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
-    const what = `${method} ${path.split('?')[0]}`;
+    const what = options.what ?? `${method} ${path.split('?')[0]}`;
     const deadline = options.timeoutMs === undefined ? undefined : new Deadline(options.timeoutMs);
     const signal =
       deadline === undefined
