@@ -44,8 +44,10 @@ export class ApiError extends Error {
   }
 }
 
+/** 404: the object (or the resource) does not exist. */
 export const isNotFound = (error: unknown): boolean =>
   error instanceof ApiError && error.code === 404;
+/** 409: a write lost a race (a stale resourceVersion) or the object already exists. */
 export const isConflict = (error: unknown): boolean =>
   error instanceof ApiError && error.code === 409;
 /** 410: the resourceVersion or continue token is too old (`Expired` or `Gone`). */

@@ -1,7 +1,7 @@
 /**
  * Time as the runtime sees it: the work queue, the controller, the watcher (its backoff, stall
  * watchdog and short-watch check) and `Backoff` all read it, so that tests run delays in no time
- * with {@link FakeClock}.
+ * with the `FakeClock` of `@vmcp/kube-runtime/testing`.
  */
 export interface Clock {
   /** Milliseconds, monotonic. */
@@ -42,7 +42,7 @@ export function sleep(clock: Clock, ms: number, signal: AbortSignal): Promise<vo
 
 /**
  * A clock that moves only when told to: `advance(ms)` fires every timer that falls due, in
- * deadline order. For tests.
+ * deadline order. For tests; exported by `@vmcp/kube-runtime/testing`.
  *
  * @example
  * const clock = new FakeClock();
