@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { importKubeConfig } from '@vmcp/kube-runtime';
 import {
   type Command,
   fallbackNamespace,
@@ -29,6 +30,9 @@ async function resolveRun(config: RunConfig) {
 async function run(config: RunConfig): Promise<number> {
   const { kubeConfig, namespace, apiToken } = await resolveRun(config);
   const logger = createLogger(config.logLevel);
+  // One line on how client-node's KubeConfig was loaded (slim, or full and why); the load itself
+  // happened in resolveRun and is cached.
+  await importKubeConfig({ logger });
   const sidecar = await startSidecar({
     kubeConfig,
     namespace,

@@ -1,21 +1,14 @@
-export type { Access } from './auth.js';
-export { TokenCheck } from './auth.js';
-export type { Command, DemoConfig, Listen, LogLevel, RunConfig } from './config.js';
-export {
-  fallbackNamespace,
-  parseCommand,
-  parseDuration,
-  parseListen,
-  readTokenFile,
-  USAGE,
-  UsageError,
-} from './config.js';
+/**
+ * @vmcp/backend-watcher as a library: run the sidecar in-process (`startSidecar`), serve a
+ * registry over the sidecar's HTTP API without a cluster (`createApiServer`), explain why a name
+ * is or is not a backend (`explain`), and the sidecar's logger with its secret censoring
+ * (`createLogger`). The command line, `vmcp-backend-watcher`, is the product; everything else in
+ * src/ (flag parsing, the HTTP server's parts, manifests, the demo) is internal to it.
+ */
 export type { Explanation } from './explain.js';
-export { directReader, explain, formatExplanation, isBackend } from './explain.js';
+export { explain, formatExplanation, isBackend } from './explain.js';
 export type { ApiServer, ApiServerOptions } from './http.js';
 export { createApiServer } from './http.js';
-export { contextNamespace, loadKubeConfig } from './kubeconfig.js';
-export { createLogger, SECRET_LOG_PATHS, version } from './logger.js';
-export { applyManifests, readManifests, resourceOf } from './manifests.js';
+export { createLogger } from './logger.js';
 export type { Sidecar, SidecarOptions } from './sidecar.js';
 export { ListenError, restartSafeVersion, startSidecar } from './sidecar.js';

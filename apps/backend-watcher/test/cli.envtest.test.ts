@@ -229,6 +229,10 @@ describe('vmcp-backend-watcher against a real API server', () => {
     expect(exit.code).toBe(0);
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(cli.logs().map((l) => l.msg)).toContain('stopped');
+    // How client-node was loaded is said once, at start.
+    expect(cli.logs().filter((l) => 'load' in l)).toEqual([
+      expect.objectContaining({ load: 'slim', level: 30 }),
+    ]);
     await clients.MCPServer.delete('github');
     await clients.MCPServer.delete('authed');
     await clients.Secret.delete('api-key');

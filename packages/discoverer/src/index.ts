@@ -1,4 +1,3 @@
-export { REDACTED, redactAuthStrategy, redactBackend } from '@vmcp/registry';
 export type { ResolvedAuth } from './auth.js';
 export { normalizeSubjectTokenType, resolveAuth } from './auth.js';
 export type {

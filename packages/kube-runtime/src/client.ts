@@ -44,8 +44,10 @@ export class ApiError extends Error {
   }
 }
 
+/** 404: the object (or the resource) does not exist. */
 export const isNotFound = (error: unknown): boolean =>
   error instanceof ApiError && error.code === 404;
+/** 409: a write lost a race (a stale resourceVersion) or the object already exists. */
 export const isConflict = (error: unknown): boolean =>
   error instanceof ApiError && error.code === 409;
 /** 410: the resourceVersion or continue token is too old (`Expired` or `Gone`). */
@@ -170,6 +172,7 @@ export class KubeClient {
     return context?.namespace || undefined;
   }
 
+  /** Request options with the kubeconfig's credentials, on the pool for its TLS settings. */
   async #options(method: string, accept: Record<string, string>): Promise<RequestOptions> {
     const options: RequestOptions = { headers: {} };
     await this.#kubeConfig.applyToHTTPSOptions(options);
@@ -177,30 +180,7 @@ export class KubeClient {
     // settings, made again when they change (an exec plugin's rotated client certificate, a
     // rewritten CA file). Through a proxy, its proxy agent (cached per cluster and user) is used.
     if (this.#proxied && options.agent instanceof Agent) this.#agent ??= options.agent;
-    else {
-      const tls: Record<string, unknown> = {};
-      for (const name of TLS_OPTIONS) if (options[name] !== undefined) tls[name] = options[name];
-      if (this.#agent === undefined || !sameSettings(tls, this.#tls)) {
-        const previous = this.#agent;
-        const AgentClass = this.#request === httpRequest ? Agent : HttpsAgent;
-        this.#agent = new AgentClass({ ...tls, keepAlive: true, scheduling: 'lifo' });
-        this.#agents.add(this.#agent);
-        this.#tls = tls;
-        // Requests in flight (a watch) finish on their connection, which then closes (an agent
-        // keeps no free socket past maxFreeSockets); idle ones close now, and older agents left
-        // without connections are forgotten.
-        if (previous) {
-          previous.maxFreeSockets = 0;
-          for (const idle of Object.values(previous.freeSockets)) {
-            for (const socket of idle ?? []) socket.destroy();
-          }
-        }
-        for (const agent of this.#agents) {
-          if (agent !== this.#agent && Object.keys(agent.sockets).length === 0)
-            this.#agents.delete(agent);
-        }
-      }
-    }
+    else this.#usePoolFor(tlsOf(options));
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(options.headers ?? {})) {
       if (typeof value === 'string') headers[name.toLowerCase()] = value;
@@ -211,6 +191,31 @@ export class KubeClient {
       headers: { ...headers, ...accept },
       ...(options.auth ? { auth: options.auth } : {}),
     };
+  }
+
+  /**
+   * Keeps the pool while the TLS settings stay the same, else makes a new one. Requests in flight
+   * on the old pool (a watch) finish on their connection, which then closes (an agent keeps no
+   * free socket past maxFreeSockets); idle ones close now, and older agents left without
+   * connections are forgotten.
+   */
+  #usePoolFor(tls: Record<string, unknown>): void {
+    if (this.#agent !== undefined && sameSettings(tls, this.#tls)) return;
+    const previous = this.#agent;
+    const AgentClass = this.#request === httpRequest ? Agent : HttpsAgent;
+    this.#agent = new AgentClass({ ...tls, keepAlive: true, scheduling: 'lifo' });
+    this.#agents.add(this.#agent);
+    this.#tls = tls;
+    if (previous) {
+      previous.maxFreeSockets = 0;
+      for (const idle of Object.values(previous.freeSockets)) {
+        for (const socket of idle ?? []) socket.destroy();
+      }
+    }
+    for (const agent of this.#agents) {
+      if (agent !== this.#agent && Object.keys(agent.sockets).length === 0)
+        this.#agents.delete(agent);
+    }
   }
 
   /** Sends a request; resolves with the response once its headers are in. */
@@ -236,8 +241,9 @@ export class KubeClient {
   }
 
   /**
-   * One JSON request. Non-2xx answers become {@link ApiError}. With `timeoutMs`, the whole
-   * request (headers and body) must complete within that time, else it is aborted with a
+   * One JSON request. Non-2xx answers become {@link ApiError}, whose message starts with `what`
+   * (default: the method and the path without its query). With `timeoutMs`, the whole request
+   * (headers and body) must complete within that time, else it is aborted with a
    * {@link RequestTimeoutError}; without, only silence longer than 300 s fails it.
    */
   async requestJson<T>(
@@ -253,31 +259,19 @@ export class KubeClient {
     } = {},
   ): Promise<T> {
     const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
-    const what = `${method} ${path.split('?')[0]}`;
+    const what = options.what ?? `${method} ${path.split('?')[0]}`;
     const deadline = options.timeoutMs === undefined ? undefined : new Deadline(options.timeoutMs);
-    const signal =
-      deadline === undefined
-        ? options.signal
-        : options.signal === undefined
-          ? deadline.signal
-          : AbortSignal.any([options.signal, deadline.signal]);
+    const headers: Record<string, string> = { accept: options.accept ?? 'application/json' };
+    if (payload !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
     try {
       const response = await this.#send(
         path,
-        await this.#options(method, {
-          accept: options.accept ?? 'application/json',
-          ...(payload === undefined
-            ? {}
-            : { 'content-type': options.contentType ?? 'application/json' }),
-        }),
+        await this.#options(method, headers),
         payload,
-        signal,
+        anySignal(options.signal, deadline?.signal),
         REQUEST_IDLE_MS,
       );
-      const text = await readText(response);
-      const code = response.statusCode ?? 0;
-      if (code >= 200 && code < 300) return (text ? JSON.parse(text) : undefined) as T;
-      throw apiErrorOf(code, text, response.headers['retry-after'], what);
+      return await jsonAnswer<T>(response, what);
     } catch (error) {
       if (deadline?.signal.aborted && !options.signal?.aborted) {
         throw new RequestTimeoutError(what, deadline.timeoutMs);
@@ -350,6 +344,30 @@ class Deadline {
   clear(): void {
     clearTimeout(this.#timer);
   }
+}
+
+/** The TLS settings of request options that a pool's agent takes. */
+function tlsOf(options: RequestOptions): Record<string, unknown> {
+  const tls: Record<string, unknown> = {};
+  for (const name of TLS_OPTIONS) if (options[name] !== undefined) tls[name] = options[name];
+  return tls;
+}
+
+/** A signal that aborts when either given one does (or the one given, or none). */
+function anySignal(
+  a: AbortSignal | undefined,
+  b: AbortSignal | undefined,
+): AbortSignal | undefined {
+  if (a === undefined) return b;
+  return b === undefined ? a : AbortSignal.any([a, b]);
+}
+
+/** The body of a JSON answer, or the {@link ApiError} of an error answer. */
+async function jsonAnswer<T>(response: IncomingMessage, what: string): Promise<T> {
+  const text = await readText(response);
+  const code = response.statusCode ?? 0;
+  if (code >= 200 && code < 300) return (text ? JSON.parse(text) : undefined) as T;
+  throw apiErrorOf(code, text, response.headers['retry-after'], what);
 }
 
 /** Whether two sets of TLS settings are the same (Buffers by content: files are read each time). */

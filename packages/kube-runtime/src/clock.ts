@@ -1,4 +1,8 @@
-/** Time as the runtime sees it: injectable so that tests run delays in no time. */
+/**
+ * Time as the runtime sees it: the work queue, the controller, the watcher (its backoff, stall
+ * watchdog and short-watch check) and `Backoff` all read it, so that tests run delays in no time
+ * with the `FakeClock` of `@vmcp/kube-runtime/testing`.
+ */
 export interface Clock {
   /** Milliseconds, monotonic. */
   now(): number;
@@ -17,8 +21,34 @@ export const systemClock: Clock = Object.freeze({
 });
 
 /**
+ * Resolves after `ms` on `clock`, or at once when `signal` aborts (never rejects). The timer is
+ * cancelled either way.
+ */
+export function sleep(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) {
+      resolve();
+      return;
+    }
+    const done = (): void => {
+      cancel();
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const cancel = clock.setTimer(ms, done);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/**
  * A clock that moves only when told to: `advance(ms)` fires every timer that falls due, in
- * deadline order. For tests.
+ * deadline order. For tests; exported by `@vmcp/kube-runtime/testing`.
+ *
+ * @example
+ * const clock = new FakeClock();
+ * const queue = new WorkQueue<string>({ clock });
+ * queue.addAfter('a', 1000);
+ * clock.advance(1000); // 'a' is queued now
  */
 export class FakeClock implements Clock {
   #now = 0;
@@ -55,5 +85,10 @@ export class FakeClock implements Clock {
   /** How many timers are pending. */
   get pendingTimers(): number {
     return this.#timers.length;
+  }
+
+  /** How long from now each pending timer is due, soonest first: what the code waits for. */
+  timersDueIn(): number[] {
+    return this.#timers.map((timer) => timer.at - this.#now).sort((a, b) => a - b);
   }
 }

@@ -1,12 +1,27 @@
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
 import type { RateLimiter } from './ratelimiter.js';
-import type { Informer, KubeObject, Logger, ObjectKey, ResourceRef } from './types.js';
-import { silentLogger } from './types.js';
+import {
+  type Informer,
+  type KubeObject,
+  type Logger,
+  metaNamespaceKey,
+  type ObjectKey,
+  type ResourceRef,
+  silentLogger,
+  splitMetaNamespaceKey,
+} from './types.js';
 import { WorkQueue, type WorkQueueMetrics } from './workqueue.js';
 
-/** What a reconcile asks for next. Returning nothing means done (the key's backoff is reset). */
-export type ReconcileResult = { requeueAfter: number } | { requeue: true };
+/**
+ * What a reconcile asks for next: to run again after `requeueAfterMs` (controller-runtime's
+ * `RequeueAfter`). Returning nothing means done (the key's backoff is reset); to retry with the
+ * rate limiter's backoff, throw. (controller-runtime's `Requeue: true` is deprecated upstream and
+ * has no counterpart here.)
+ */
+export interface ReconcileResult {
+  requeueAfterMs: number;
+}
 
 /** Context of one reconcile call. */
 export interface ReconcileContext {
@@ -36,7 +51,8 @@ export type MapFunction<T extends KubeObject> = (object: T) => ObjectKey[];
 
 /** Observations of a controller, named after controller-runtime's metrics. */
 export interface ControllerMetrics {
-  reconcile?(result: 'success' | 'error' | 'requeue' | 'requeue_after', seconds: number): void;
+  /** One reconcile ended: done, threw, or asked to run again after a delay. */
+  reconcile?(result: 'success' | 'error' | 'requeue_after', seconds: number): void;
   queue?: WorkQueueMetrics;
 }
 
@@ -52,13 +68,6 @@ export interface ControllerOptions {
   clock?: Clock;
   /** How long in-flight reconciles may take to finish after stop. Default 30 s. */
   gracefulShutdownTimeoutMs?: number;
-}
-
-const keyOf = (request: ObjectKey): string => `${request.namespace}/${request.name}`;
-
-function requestOf(key: string): ObjectKey {
-  const slash = key.indexOf('/');
-  return { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
 }
 
 /**
@@ -98,7 +107,7 @@ export class Controller {
     });
   }
 
-  /** The controller's queue, for metrics and tests. */
+  /** The controller's queue (keys `namespace/name`), for metrics and tests. */
   get queue(): WorkQueue<string> {
     return this.#queue;
   }
@@ -130,7 +139,7 @@ export class Controller {
           this.#logger.error({ err: error }, 'map function failed; event dropped');
           continue;
         }
-        for (const request of requests) this.#queue.add(keyOf(request));
+        for (const request of requests) this.#queue.add(metaNamespaceKey(request));
       }
     };
     informer.addEventHandler({
@@ -143,7 +152,7 @@ export class Controller {
 
   /** Enqueues a request directly (a periodic resync, a test). */
   enqueue(request: ObjectKey): void {
-    this.#queue.add(keyOf(request));
+    this.#queue.add(metaNamespaceKey(request));
   }
 
   /**
@@ -205,16 +214,13 @@ export class Controller {
   async #process(key: string, signal: AbortSignal): Promise<void> {
     const started = this.#clock.now();
     const seconds = (): number => (this.#clock.now() - started) / 1000;
-    const request = requestOf(key);
+    const request = splitMetaNamespaceKey(key);
     try {
       const result = (await this.#reconcile(request, { signal })) ?? undefined;
-      if (result !== undefined && 'requeueAfter' in result && result.requeueAfter > 0) {
+      if (result !== undefined && result.requeueAfterMs > 0) {
         this.#queue.forget(key);
-        this.#queue.addAfter(key, result.requeueAfter);
+        this.#queue.addAfter(key, result.requeueAfterMs);
         this.#metrics.reconcile?.('requeue_after', seconds());
-      } else if (result !== undefined && 'requeue' in result && result.requeue) {
-        this.#queue.addRateLimited(key);
-        this.#metrics.reconcile?.('requeue', seconds());
       } else {
         this.#queue.forget(key);
         this.#metrics.reconcile?.('success', seconds());

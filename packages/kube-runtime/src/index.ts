@@ -1,5 +1,12 @@
+/**
+ * @vmcp/kube-runtime: a Kubernetes controller runtime for Node. This file is the whole public
+ * API; everything else is internal. Test helpers (`FakeClock`, `readonlyStoreOf`) are in
+ * `@vmcp/kube-runtime/testing`.
+ */
+
+// Watching: list → watch → relist, as a push sink or an async iterator.
 export type { BackoffOptions } from './backoff.js';
-export { Backoff } from './backoff.js';
+// Transport: typed REST calls and the API server's errors.
 export type {
   ListOptions,
   ObjectList,
@@ -16,10 +23,9 @@ export {
   KubeClient,
   RequestTimeoutError,
   ResourceClient,
-  resourcePath,
 } from './client.js';
 export type { Clock } from './clock.js';
-export { FakeClock, systemClock } from './clock.js';
+export { systemClock } from './clock.js';
 export type {
   ControllerMetrics,
   ControllerOptions,
@@ -29,15 +35,16 @@ export type {
   Reconciler,
 } from './controller.js';
 export { Controller, TerminalError } from './controller.js';
+// Informers: a watch into a read-only cache, with handlers.
 export type { InformerOptions, ListWatchInformerHandle } from './informer.js';
 export { createInformer, InformerFactory } from './informer.js';
-export type { KubeConfigLoad } from './kubeconfig.js';
-export { importKubeConfig, loadKubeConfigModule } from './kubeconfig.js';
-export { type ListMetadata, ListScanner } from './list-scanner.js';
+export { importKubeConfig } from './kubeconfig.js';
 export type { Check, CheckReport, ManagerOptions } from './manager.js';
 export { Manager } from './manager.js';
+// Metrics.
 export type { WatchMetrics } from './metrics.js';
 export { RuntimeMetrics } from './metrics.js';
+// Work queue, rate limiters, controller and manager.
 export type { RateLimiter } from './ratelimiter.js';
 export {
   BucketRateLimiter,
@@ -45,14 +52,8 @@ export {
   ItemExponentialFailureRateLimiter,
   MaxOfRateLimiter,
 } from './ratelimiter.js';
-export type { StoreChange, StoreReplacement } from './store.js';
-export {
-  dropApplyMetadata,
-  dropManagedFields,
-  keyOf,
-  LAST_APPLIED_ANNOTATION,
-  Store,
-} from './store.js';
+export { dropApplyMetadata, dropManagedFields } from './store.js';
+// Objects, keys and the contracts shared by every part.
 export type {
   EventHandler,
   HandlerRegistration,
@@ -65,14 +66,7 @@ export type {
   ResourceRef,
 } from './types.js';
 export { silentLogger } from './types.js';
-export type {
-  WatchEvent,
-  WatcherInput,
-  WatcherOptions,
-  WatcherState,
-  WatchObserver,
-  WatchSink,
-} from './watcher.js';
-export { runWatcher, transition, watch } from './watcher.js';
+export type { WatchEvent, WatcherOptions, WatchObserver, WatchSink } from './watcher.js';
+export { runWatcher, watch } from './watcher.js';
 export type { WorkQueueMetrics, WorkQueueOptions } from './workqueue.js';
 export { WorkQueue } from './workqueue.js';

@@ -8,10 +8,11 @@ import type {
   Informer,
   KubeObject,
   Logger,
+  ReadonlyStore,
   ResourceRef,
 } from './types.js';
 import { silentLogger } from './types.js';
-import { runWatcher, type WatchEvent, type WatcherOptions } from './watcher.js';
+import { runWatcher, type WatchEvent, type WatcherOptions, type WatchObserver } from './watcher.js';
 
 /** Options of {@link createInformer}. */
 export interface InformerOptions<T extends KubeObject> {
@@ -30,9 +31,13 @@ export interface InformerOptions<T extends KubeObject> {
    * whole are cut down to the same shape.
    */
   metadataOnly?: boolean;
-  /** Applied to every object before it is cached. Default: drop `metadata.managedFields`. */
+  /**
+   * Applied to every object before it is cached. Default `dropManagedFields`;
+   * `dropApplyMetadata` also drops kubectl's last-applied annotation.
+   */
   transform?: (object: T) => T;
   logger?: Logger;
+  /** The watch's settings (page size, stall timeout, backoff, watch-list, clock, …). */
   watcher?: Omit<WatcherOptions, 'labelSelector' | 'fieldSelector' | 'logger'>;
   /** Watch health metrics (e.g. `manager.metrics.watch`). */
   metrics?: WatchMetrics;
@@ -41,7 +46,9 @@ export interface InformerOptions<T extends KubeObject> {
 class ListWatchInformer<T extends KubeObject> implements Informer<T> {
   readonly resource: ResourceRef;
   readonly namespace: string | undefined;
-  readonly store: Store<T>;
+  readonly store: ReadonlyStore<T>;
+  /** The writing side of the cache: only the watch's events change it. */
+  readonly #store: Store<T>;
   readonly #client: ResourceClient<T>;
   readonly #options: InformerOptions<T>;
   readonly #logger: Logger;
@@ -49,7 +56,10 @@ class ListWatchInformer<T extends KubeObject> implements Informer<T> {
   #synced = false;
   #lastSyncResourceVersion: string | undefined;
   readonly #syncWaiters = new Set<() => void>();
+  /** A (re)list being built aside, swapped in at its `initDone`. */
+  #replacement: StoreReplacement<T> | undefined;
   #handlerErrors = 0;
+  #indexErrors = 0;
   #skippedObjects = 0;
   #running = false;
 
@@ -62,9 +72,11 @@ class ListWatchInformer<T extends KubeObject> implements Informer<T> {
     this.#client = new ResourceClient<T>(client, options.resource, options.namespace, {
       metadataOnly: options.metadataOnly === true,
     });
-    this.store = new Store<T>(
+    this.#store = new Store<T>(
       options.metadataOnly ? metadataOnlyTransform(options.transform) : options.transform,
+      (name, object, error) => this.#indexFailed(name, object, error),
     );
+    this.store = this.#store.reader();
     this.#options = options;
     this.#logger = (options.logger ?? silentLogger).child({
       informer: options.resource.plural,
@@ -82,6 +94,11 @@ class ListWatchInformer<T extends KubeObject> implements Informer<T> {
     return this.#handlerErrors;
   }
 
+  /** How many times an index function threw (the object is then missing from that index). */
+  get indexErrors(): number {
+    return this.#indexErrors;
+  }
+
   /**
    * How many objects the cache could not take (no `metadata`, or a transform that threw): each
    * is logged and skipped, and the stream goes on.
@@ -93,14 +110,14 @@ class ListWatchInformer<T extends KubeObject> implements Informer<T> {
   addEventHandler(handler: EventHandler<T>): HandlerRegistration {
     this.#handlers.add(handler);
     if (this.#synced) {
-      for (const object of this.store.list())
+      for (const object of this.#store.list())
         this.#deliver({ type: 'add', object, isInInitialList: true }, [handler]);
     }
     return { remove: () => this.#handlers.delete(handler) };
   }
 
   addIndex(name: string, indexFn: (object: T) => string[]): void {
-    this.store.addIndex(name, indexFn);
+    this.#store.addIndex(name, indexFn);
   }
 
   hasSynced(): boolean {
@@ -127,59 +144,6 @@ class ListWatchInformer<T extends KubeObject> implements Informer<T> {
   async run(signal: AbortSignal): Promise<void> {
     if (this.#running) throw new Error(`informer ${this.resource.plural} already running`);
     this.#running = true;
-    const resource = this.resource.plural;
-    const metrics = this.#options.metrics;
-    // The caller's observer (if any) sees everything the metrics see.
-    const observer = this.#options.watcher?.observer;
-    // A (re)list is built aside object by object and swapped in at its end. Events arrive
-    // synchronously as the stream is parsed: no promise per event.
-    let replacement: StoreReplacement<T> | undefined;
-    const onEvent = (event: WatchEvent<T>): void => {
-      switch (event.type) {
-        case 'init':
-          replacement = this.store.beginReplace();
-          break;
-        case 'initApply':
-          replacement ??= this.store.beginReplace();
-          try {
-            replacement.add(event.object);
-          } catch (error) {
-            this.#skip(event.object, error);
-          }
-          break;
-        case 'initDone': {
-          const changes = (replacement ?? this.store.beginReplace()).commit();
-          replacement = undefined;
-          this.#lastSyncResourceVersion = event.resourceVersion;
-          this.#dispatch(changes);
-          if (!this.#synced) {
-            this.#synced = true;
-            this.#logger.info({ objects: this.store.size }, 'synced');
-            for (const wake of this.#syncWaiters) wake();
-            this.#syncWaiters.clear();
-          }
-          break;
-        }
-        case 'apply':
-        case 'delete': {
-          // No closure here: this runs for every event.
-          let change: StoreChange<T> | undefined;
-          try {
-            change =
-              event.type === 'apply'
-                ? this.store.apply(event.object)
-                : this.store.delete(event.object);
-          } catch (error) {
-            this.#skip(event.object, error);
-            break;
-          }
-          if (change) this.#deliver(change);
-          break;
-        }
-        case 'bookmark':
-          break;
-      }
-    };
     try {
       await runWatcher<T>(
         this.#client,
@@ -188,41 +152,109 @@ class ListWatchInformer<T extends KubeObject> implements Informer<T> {
           ...(this.#options.labelSelector ? { labelSelector: this.#options.labelSelector } : {}),
           ...(this.#options.fieldSelector ? { fieldSelector: this.#options.fieldSelector } : {}),
           logger: this.#logger,
-          observer: {
-            onRelist: () => {
-              metrics?.relist(resource);
-              observer?.onRelist?.();
-            },
-            onWatchRestart: (reason) => {
-              metrics?.restart(resource, reason);
-              observer?.onWatchRestart?.(reason);
-            },
-            onEvent: () => {
-              metrics?.event(resource);
-              observer?.onEvent?.();
-            },
-          },
+          observer: this.#observer(),
         },
         signal,
-        onEvent,
+        this.#onEvent,
       );
     } finally {
       this.#running = false;
+      this.#replacement = undefined;
     }
+  }
+
+  /** The watcher's observer: the metrics', then the caller's (which sees everything they see). */
+  #observer(): WatchObserver {
+    const resource = this.resource.plural;
+    const metrics = this.#options.metrics;
+    const observer = this.#options.watcher?.observer;
+    return {
+      onRelist: () => {
+        metrics?.relist(resource);
+        observer?.onRelist?.();
+      },
+      onWatchRestart: (reason) => {
+        metrics?.restart(resource, reason);
+        observer?.onWatchRestart?.(reason);
+      },
+      onEvent: () => {
+        metrics?.event(resource);
+        observer?.onEvent?.();
+      },
+    };
+  }
+
+  /**
+   * The watch sink: applies each event to the cache and calls the handlers, synchronously as the
+   * event is parsed (no promise per event). A (re)list is built aside object by object and
+   * swapped in at its end.
+   */
+  readonly #onEvent = (event: WatchEvent<T>): void => {
+    switch (event.type) {
+      case 'init':
+        this.#replacement = this.#store.beginReplace();
+        break;
+      case 'initApply':
+        this.#replacement ??= this.#store.beginReplace();
+        try {
+          this.#replacement.add(event.object);
+        } catch (error) {
+          this.#skip(event.object, error);
+        }
+        break;
+      case 'initDone':
+        this.#relisted(event.resourceVersion);
+        break;
+      case 'apply':
+      case 'delete':
+        this.#changed(event.type, event.object);
+        break;
+      case 'bookmark':
+        break;
+    }
+  };
+
+  /** Swaps a finished (re)list in, calls the handlers, and marks the informer synced. */
+  #relisted(resourceVersion: string): void {
+    const changes = (this.#replacement ?? this.#store.beginReplace()).commit();
+    this.#replacement = undefined;
+    this.#lastSyncResourceVersion = resourceVersion;
+    this.#dispatch(changes);
+    if (this.#synced) return;
+    this.#synced = true;
+    this.#logger.info({ objects: this.#store.size }, 'synced');
+    for (const wake of this.#syncWaiters) wake();
+    this.#syncWaiters.clear();
+  }
+
+  /** Applies one watch event to the cache and calls the handlers for what changed. */
+  #changed(type: 'apply' | 'delete', object: T): void {
+    let change: StoreChange<T> | undefined;
+    try {
+      change = type === 'apply' ? this.#store.apply(object) : this.#store.delete(object);
+    } catch (error) {
+      this.#skip(object, error);
+      return;
+    }
+    if (change) this.#deliver(change);
   }
 
   /** Logs and counts an object the cache could not take; the stream goes on. */
   #skip(object: T, error: unknown): void {
     this.#skippedObjects++;
     this.#options.metrics?.skipped?.(this.resource.plural);
-    const metadata = (object as { metadata?: { namespace?: unknown; name?: unknown } }).metadata;
     this.#logger.warn(
-      {
-        err: error instanceof Error ? error.message : String(error),
-        namespace: typeof metadata?.namespace === 'string' ? metadata.namespace : undefined,
-        name: typeof metadata?.name === 'string' ? metadata.name : undefined,
-      },
+      { err: describe(error), ...nameOf(object) },
       'object skipped: the cache cannot take it',
+    );
+  }
+
+  /** Logs and counts an index function that threw, as a throwing handler is. */
+  #indexFailed(indexName: string, object: T, error: unknown): void {
+    this.#indexErrors++;
+    this.#logger.error(
+      { index: indexName, err: describe(error), ...nameOf(object) },
+      'index function threw; object not indexed',
     );
   }
 
@@ -239,10 +271,7 @@ class ListWatchInformer<T extends KubeObject> implements Informer<T> {
         else handler.onDelete?.(change.object, change.finalStateUnknown);
       } catch (error) {
         this.#handlerErrors++;
-        this.#logger.error(
-          { err: error instanceof Error ? error.message : String(error) },
-          'event handler threw; continuing',
-        );
+        this.#logger.error({ err: describe(error) }, 'event handler threw; continuing');
       }
     }
   }
@@ -268,18 +297,43 @@ function metadataOnlyTransform<T extends KubeObject>(
   };
 }
 
-/** An informer with its cache; see {@link Informer}. */
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** An object's namespace and name for a log line, when they are strings (never its data). */
+function nameOf(object: unknown): { namespace?: string; name?: string } {
+  const metadata = (object as { metadata?: { namespace?: unknown; name?: unknown } }).metadata;
+  return {
+    ...(typeof metadata?.namespace === 'string' ? { namespace: metadata.namespace } : {}),
+    ...(typeof metadata?.name === 'string' ? { name: metadata.name } : {}),
+  };
+}
+
+/**
+ * An informer made by {@link createInformer}: the {@link Informer} contract plus what it counts.
+ * Its `store` reads the cache; only the informer's watch writes it.
+ */
 export type ListWatchInformerHandle<T extends KubeObject> = Informer<T> & {
-  readonly store: Store<T>;
+  /** The resourceVersion of the last completed (re)list. */
   readonly lastSyncResourceVersion: string | undefined;
+  /** How many times a handler threw (each is logged; the stream goes on). */
   readonly handlerErrors: number;
+  /** How many times an index function threw (each is logged; the object is left out of that index). */
+  readonly indexErrors: number;
+  /** How many objects the cache could not take (no `metadata`, a transform that threw). */
   readonly skippedObjects: number;
 };
 
 /**
  * An informer: lists and watches one resource (in one namespace, with optional selectors),
  * keeps a frozen cache with indexes, and calls handlers in event order. A handler that throws is
- * logged and counted and never stops the stream. Relists are atomic (see `Store.replace`).
+ * logged and counted and never stops the stream. Relists are atomic: built aside and swapped in
+ * with the changes they make (deletes of vanished objects with `finalStateUnknown`).
+ *
+ * Handlers run synchronously inside the watch, as each event is parsed: a slow handler holds up
+ * the stream (client-go instead buffers each handler on its own). Enqueueing, as a controller
+ * does, is cheap; do heavier work outside the handler.
  */
 export function createInformer<T extends KubeObject = KubeObject>(
   options: InformerOptions<T>,

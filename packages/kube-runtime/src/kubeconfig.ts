@@ -1,7 +1,21 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as nodeModule from 'node:module';
 import { pathToFileURL } from 'node:url';
 import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from './types.js';
+
+/**
+ * The `@kubernetes/client-node` release the slim load was checked against, and the SHA-256 of its
+ * `dist/config.js`. package.json pins that exact version while the hook exists, and a test fails
+ * when the installed `config.js` differs, so that upgrading client-node is a deliberate act:
+ * check the new `config.js` (what it takes from `./gen/index.js` and from undici), then update
+ * both here.
+ */
+export const CHECKED_CLIENT_NODE = Object.freeze({
+  version: '2.0.1',
+  configSha256: 'dfa5986a76e2d1e1fdcee8d9bd98b5266f070b8e0b2168a387497b39794f1a81',
+});
 
 /** How {@link importKubeConfig} loaded client-node's `KubeConfig`. */
 export type KubeConfigLoad =
@@ -19,7 +33,16 @@ const GENERATED_BARREL = './gen/index.js';
  */
 const DEFERRED_UNDICI_NAMES = new Set(['Agent', 'ProxyAgent', 'fetch']);
 
-let loading: Promise<{ KubeConfig: typeof KubeConfig; load: KubeConfigLoad }> | undefined;
+/** The loaded module, how, and (for `full`) why. */
+export interface KubeConfigModule {
+  KubeConfig: typeof KubeConfig;
+  load: KubeConfigLoad;
+  /** Why the load is `full`. */
+  reason?: string;
+}
+
+let loading: Promise<KubeConfigModule> | undefined;
+let logged = false;
 
 /**
  * Returns `@kubernetes/client-node`'s `KubeConfig` class (file, `KUBECONFIG`, in-cluster,
@@ -32,50 +55,46 @@ let loading: Promise<{ KubeConfig: typeof KubeConfig; load: KubeConfigLoad }> | 
  * one import of that one file points it at a module re-exporting them from the very files the
  * barrel re-exports (same module instances, so `makeApiClient` and a later full import of the
  * package behave as before); the hook is removed once the module has loaded. Otherwise, or when
- * `VMCP_KUBECONFIG_LOAD=full`, the package index is imported. The result is cached.
+ * `VMCP_KUBECONFIG_LOAD=full`, the package index is imported. The result is cached, and the first
+ * call given a `logger` logs which way it loaded (and why, when `full`) at info level.
  *
  * @example
- * const KubeConfig = await importKubeConfig();
+ * const KubeConfig = await importKubeConfig({ logger });
  * const kubeConfig = new KubeConfig();
  * kubeConfig.loadFromDefault();
  */
-export async function importKubeConfig(): Promise<typeof KubeConfig> {
-  return (await loadKubeConfigModule()).KubeConfig;
+export async function importKubeConfig(
+  options: { logger?: Logger } = {},
+): Promise<typeof KubeConfig> {
+  const { load, reason, ...loaded } = await loadKubeConfigModule();
+  if (options.logger !== undefined && !logged) {
+    logged = true;
+    options.logger.info(
+      { load, ...(reason === undefined ? {} : { reason }) },
+      `client-node's KubeConfig loaded ${load === 'slim' ? 'without' : 'with'} its generated API models`,
+    );
+  }
+  return loaded.KubeConfig;
 }
 
-/** Like {@link importKubeConfig}, also saying which way it was loaded (for tests and logs). */
+/** Like {@link importKubeConfig}, also saying which way it was loaded (for tests). */
 export function loadKubeConfigModule(
   env: Readonly<Record<string, string | undefined>> = process.env,
-): Promise<{ KubeConfig: typeof KubeConfig; load: KubeConfigLoad }> {
+): Promise<KubeConfigModule> {
   loading ??= loadOnce(env);
   return loading;
 }
 
 async function loadOnce(
   env: Readonly<Record<string, string | undefined>>,
-): Promise<{ KubeConfig: typeof KubeConfig; load: KubeConfigLoad }> {
+): Promise<KubeConfigModule> {
   const config = slimConfig(env);
-  if (config === undefined) {
+  if ('reason' in config) {
     const { KubeConfig } = await import('@kubernetes/client-node');
-    return { KubeConfig, load: 'full' };
+    return { KubeConfig, load: 'full', reason: config.reason };
   }
   const configUrl = config.url;
-  const generated = new URL('./gen/', configUrl).href;
-  const shim = dataModule(
-    `export * from ${JSON.stringify(`${generated}configuration.js`)};\n` +
-      `export * from ${JSON.stringify(`${generated}servers.js`)};\n`,
-  );
-  // undici (~110 modules, ~9 MB of RSS) is only used by API clients: its three names are bound
-  // to stand-ins that load the very copy client-node resolves on first use (`new Agent(...)`
-  // returns the real Agent).
-  const deferredUndici = dataModule(
-    `import { createRequire } from 'node:module';\n` +
-      `let undici;\n` +
-      `const load = () => (undici ??= createRequire(${JSON.stringify(configUrl)})('undici'));\n` +
-      'export class Agent { constructor(...args) { return new (load().Agent)(...args); } }\n' +
-      'export class ProxyAgent { constructor(...args) { return new (load().ProxyAgent)(...args); } }\n' +
-      'export function fetch(...args) { return load().fetch(...args); }\n',
-  );
+  const { shim, deferredUndici } = standIns(configUrl);
   const dist = new URL('./', configUrl).href;
   // Whether the hook was used: not when the module was already loaded (the program imported the
   // whole package first) or when the loader names it differently (`--preserve-symlinks`).
@@ -100,10 +119,39 @@ async function loadOnce(
   });
   try {
     const { KubeConfig } = (await import(configUrl)) as typeof import('@kubernetes/client-node');
-    return { KubeConfig, load: redirected ? 'slim' : 'full' };
+    return redirected
+      ? { KubeConfig, load: 'slim' }
+      : {
+          KubeConfig,
+          load: 'full',
+          reason: 'client-node was loaded before (or through a symlink)',
+        };
   } finally {
     hooks.deregister();
   }
+}
+
+/**
+ * The modules the hook substitutes: for the generated barrel, one re-exporting the two names
+ * `config.js` takes from the very files the barrel re-exports them from; for undici (~110
+ * modules, ~9 MB of RSS, only used by API clients), stand-ins for its three names that load the
+ * very copy client-node resolves on first use (`new Agent(...)` returns the real Agent).
+ */
+function standIns(configUrl: string): { shim: string; deferredUndici: string } {
+  const generated = new URL('./gen/', configUrl).href;
+  const shim = dataModule(
+    `export * from ${JSON.stringify(`${generated}configuration.js`)};\n` +
+      `export * from ${JSON.stringify(`${generated}servers.js`)};\n`,
+  );
+  const deferredUndici = dataModule(
+    `import { createRequire } from 'node:module';\n` +
+      `let undici;\n` +
+      `const load = () => (undici ??= createRequire(${JSON.stringify(configUrl)})('undici'));\n` +
+      'export class Agent { constructor(...args) { return new (load().Agent)(...args); } }\n' +
+      'export class ProxyAgent { constructor(...args) { return new (load().ProxyAgent)(...args); } }\n' +
+      'export function fetch(...args) { return load().fetch(...args); }\n',
+  );
+  return { shim, deferredUndici };
 }
 
 const dataModule = (source: string) => `data:text/javascript,${encodeURIComponent(source)}`;
@@ -120,22 +168,36 @@ function readSource(url: string): string {
 /**
  * The URL and source of client-node's `config.js` when the slim load can be used: module hooks
  * exist, it is not switched off, and the installed `config.js` takes nothing else from the
- * generated barrel.
+ * generated barrel. Otherwise why not.
  */
 function slimConfig(
   env: Readonly<Record<string, string | undefined>>,
-): { url: string; source: string } | undefined {
-  if (env.VMCP_KUBECONFIG_LOAD === 'full') return undefined;
-  if (typeof nodeModule.registerHooks !== 'function') return undefined;
+): { url: string; source: string } | { reason: string } {
+  if (env.VMCP_KUBECONFIG_LOAD === 'full') return { reason: 'VMCP_KUBECONFIG_LOAD=full' };
+  if (typeof nodeModule.registerHooks !== 'function')
+    return { reason: 'this Node has no module.registerHooks (22.15 or later has)' };
   let url: string;
   try {
     const index = nodeModule.createRequire(import.meta.url).resolve('@kubernetes/client-node');
     url = new URL('./config.js', pathToFileURL(index)).href;
   } catch {
-    return undefined;
+    return { reason: 'client-node could not be resolved from here' };
   }
   const source = readSource(url);
-  return takesOnlyReexportedNames(source) ? { url, source } : undefined;
+  return takesOnlyReexportedNames(source)
+    ? { url, source }
+    : { reason: "client-node's config.js takes more than the two names from its generated barrel" };
+}
+
+/** The installed client-node's version and the SHA-256 of its `config.js`, for the pin's test. */
+export function installedClientNode(): { version: string; configSha256: string } {
+  const require = nodeModule.createRequire(import.meta.url);
+  const index = require.resolve('@kubernetes/client-node');
+  const config = readFileSync(new URL('./config.js', pathToFileURL(index)));
+  const { version } = require(new URL('../package.json', pathToFileURL(index)).pathname) as {
+    version: string;
+  };
+  return { version, configSha256: createHash('sha256').update(config).digest('hex') };
 }
 
 /**

@@ -23,6 +23,48 @@ function loadPromClient(): typeof import('prom-client') {
   return promClient;
 }
 
+/** Makers of collectors registered in `registry` (and nowhere else). */
+function collectorsIn(registry: Registry) {
+  const { Counter, Gauge, Histogram } = loadPromClient();
+  const registers = [registry];
+  return {
+    counter: <L extends string>(name: string, help: string, labelNames: L[]) =>
+      new Counter<L>({ name, help, labelNames, registers }),
+    gauge: <L extends string>(name: string, help: string, labelNames: L[]) =>
+      new Gauge<L>({ name, help, labelNames, registers }),
+    histogram: <L extends string>(name: string, help: string, labelNames: L[]) =>
+      new Histogram<L>({ name, help, labelNames, buckets: latencyBuckets, registers }),
+  };
+}
+
+/** The work queue gauges read when scraped, from the queues tracked so far. */
+function registerQueueGauges(
+  registry: Registry,
+  queues: ReadonlyMap<string, WorkQueue<string>>,
+): void {
+  const { Gauge } = loadPromClient();
+  const registers = [registry];
+  new Gauge({
+    name: 'workqueue_unfinished_work_seconds',
+    help: 'How many seconds of work has been done that is in progress and has not been observed by work_duration',
+    labelNames: ['name'],
+    registers,
+    collect() {
+      for (const [name, queue] of queues) this.set({ name }, queue.unfinishedWorkSeconds());
+    },
+  });
+  new Gauge({
+    name: 'workqueue_longest_running_processor_seconds',
+    help: 'How many seconds has the longest running processor for workqueue been running',
+    labelNames: ['name'],
+    registers,
+    collect() {
+      for (const [name, queue] of queues)
+        this.set({ name }, queue.longestRunningProcessorSeconds());
+    },
+  });
+}
+
 const latencyBuckets = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 60];
 
 /**
@@ -47,104 +89,63 @@ export class RuntimeMetrics {
   readonly #skipped: Counter<'resource'>;
 
   constructor(registry: Registry) {
-    const { Counter, Gauge, Histogram } = loadPromClient();
     this.registry = registry;
-    const registers = [registry];
-    this.#reconcileTotal = new Counter({
-      name: 'controller_runtime_reconcile_total',
-      help: 'Total number of reconciliations per controller',
-      labelNames: ['controller', 'result'],
-      registers,
-    });
-    this.#reconcileErrors = new Counter({
-      name: 'controller_runtime_reconcile_errors_total',
-      help: 'Total number of reconciliation errors per controller',
-      labelNames: ['controller'],
-      registers,
-    });
-    this.#reconcileTime = new Histogram({
-      name: 'controller_runtime_reconcile_time_seconds',
-      help: 'Length of time per reconciliation per controller',
-      labelNames: ['controller'],
-      buckets: latencyBuckets,
-      registers,
-    });
-    this.#depth = new Gauge({
-      name: 'workqueue_depth',
-      help: 'Current depth of workqueue',
-      labelNames: ['name'],
-      registers,
-    });
-    this.#adds = new Counter({
-      name: 'workqueue_adds_total',
-      help: 'Total number of adds handled by workqueue',
-      labelNames: ['name'],
-      registers,
-    });
-    this.#queueDuration = new Histogram({
-      name: 'workqueue_queue_duration_seconds',
-      help: 'How long in seconds an item stays in workqueue before being requested',
-      labelNames: ['name'],
-      buckets: latencyBuckets,
-      registers,
-    });
-    this.#workDuration = new Histogram({
-      name: 'workqueue_work_duration_seconds',
-      help: 'How long in seconds processing an item from workqueue takes',
-      labelNames: ['name'],
-      buckets: latencyBuckets,
-      registers,
-    });
-    this.#retries = new Counter({
-      name: 'workqueue_retries_total',
-      help: 'Total number of retries handled by workqueue',
-      labelNames: ['name'],
-      registers,
-    });
-    const queues = this.#queues;
-    new Gauge({
-      name: 'workqueue_unfinished_work_seconds',
-      help: 'How many seconds of work has been done that is in progress and has not been observed by work_duration',
-      labelNames: ['name'],
-      registers,
-      collect() {
-        for (const [name, queue] of queues) this.set({ name }, queue.unfinishedWorkSeconds());
-      },
-    });
-    new Gauge({
-      name: 'workqueue_longest_running_processor_seconds',
-      help: 'How many seconds has the longest running processor for workqueue been running',
-      labelNames: ['name'],
-      registers,
-      collect() {
-        for (const [name, queue] of queues)
-          this.set({ name }, queue.longestRunningProcessorSeconds());
-      },
-    });
-    this.#relists = new Counter({
-      name: 'vmcp_watch_relists_total',
-      help: 'Full relists per watched resource (initial list included)',
-      labelNames: ['resource'],
-      registers,
-    });
-    this.#restarts = new Counter({
-      name: 'vmcp_watch_restarts_total',
-      help: 'Watch restarts per watched resource and reason',
-      labelNames: ['resource', 'reason'],
-      registers,
-    });
-    this.#lastEvent = new Gauge({
-      name: 'vmcp_watch_last_event_timestamp_seconds',
-      help: 'Unix time of the last event (bookmarks included) per watched resource',
-      labelNames: ['resource'],
-      registers,
-    });
-    this.#skipped = new Counter({
-      name: 'vmcp_watch_objects_skipped_total',
-      help: 'Objects an informer cache could not take (no metadata, a transform that threw)',
-      labelNames: ['resource'],
-      registers,
-    });
+    const { counter, gauge, histogram } = collectorsIn(registry);
+    this.#reconcileTotal = counter(
+      'controller_runtime_reconcile_total',
+      'Total number of reconciliations per controller',
+      ['controller', 'result'],
+    );
+    this.#reconcileErrors = counter(
+      'controller_runtime_reconcile_errors_total',
+      'Total number of reconciliation errors per controller',
+      ['controller'],
+    );
+    this.#reconcileTime = histogram(
+      'controller_runtime_reconcile_time_seconds',
+      'Length of time per reconciliation per controller',
+      ['controller'],
+    );
+    this.#depth = gauge('workqueue_depth', 'Current depth of workqueue', ['name']);
+    this.#adds = counter('workqueue_adds_total', 'Total number of adds handled by workqueue', [
+      'name',
+    ]);
+    this.#queueDuration = histogram(
+      'workqueue_queue_duration_seconds',
+      'How long in seconds an item stays in workqueue before being requested',
+      ['name'],
+    );
+    this.#workDuration = histogram(
+      'workqueue_work_duration_seconds',
+      'How long in seconds processing an item from workqueue takes',
+      ['name'],
+    );
+    this.#retries = counter(
+      'workqueue_retries_total',
+      'Total number of retries handled by workqueue',
+      ['name'],
+    );
+    registerQueueGauges(registry, this.#queues);
+    this.#relists = counter(
+      'vmcp_watch_relists_total',
+      'Full relists per watched resource (initial list included)',
+      ['resource'],
+    );
+    this.#restarts = counter(
+      'vmcp_watch_restarts_total',
+      'Watch restarts per watched resource and reason',
+      ['resource', 'reason'],
+    );
+    this.#lastEvent = gauge(
+      'vmcp_watch_last_event_timestamp_seconds',
+      'Unix time of the last event (bookmarks included) per watched resource',
+      ['resource'],
+    );
+    this.#skipped = counter(
+      'vmcp_watch_objects_skipped_total',
+      'Objects an informer cache could not take (no metadata, a transform that threw)',
+      ['resource'],
+    );
   }
 
   /** Observations for one controller and its queue, named after the controller. */

@@ -1,10 +1,10 @@
-import type { KubeObject, ObjectKey, ReadonlyStore } from './types.js';
+import { type KubeObject, metaNamespaceKey, type ObjectKey, type ReadonlyStore } from './types.js';
 
-/** `namespace/name` (or `name` for cluster-scoped objects). */
-export function keyOf(object: KubeObject): string {
-  const { namespace, name } = object.metadata;
-  return namespace ? `${namespace}/${name ?? ''}` : (name ?? '');
-}
+/** The key of an object in the store: `namespace/name`, or `name` when cluster-scoped. */
+export const keyOf = (object: KubeObject): string => metaNamespaceKey(object.metadata);
+
+/** Told when an index function throws for an object; the object is then not in that index. */
+export type IndexErrorHandler<T> = (indexName: string, object: T, error: unknown) => void;
 
 /** A change the store made, in the order it made them. */
 export type StoreChange<T> =
@@ -58,17 +58,41 @@ function deepFreeze<T>(value: T): T {
 }
 
 /**
- * The informer's cache: objects keyed `namespace/name`, deep-frozen, with secondary indexes.
- * `replace` swaps in a whole new list atomically and reports what changed.
+ * The informer's cache, its writing side (kube-rs's `Writer`): objects keyed `namespace/name`,
+ * deep-frozen, with secondary indexes. `replace` swaps in a whole new list atomically and reports
+ * what changed. Readers get {@link reader}, which cannot write.
  */
 export class Store<T extends KubeObject = KubeObject> implements ReadonlyStore<T> {
   readonly #objects = new Map<string, T>();
   readonly #indexFns = new Map<string, (object: T) => string[]>();
   readonly #indexes = new Map<string, Map<string, Set<string>>>();
   readonly #transform: (object: T) => T;
+  readonly #onIndexError: IndexErrorHandler<T> | undefined;
+  #reader: ReadonlyStore<T> | undefined;
 
-  constructor(transform: (object: T) => T = dropManagedFields) {
+  constructor(
+    transform: (object: T) => T = dropManagedFields,
+    onIndexError?: IndexErrorHandler<T>,
+  ) {
     this.#transform = transform;
+    this.#onIndexError = onIndexError;
+  }
+
+  /** A view of this store that can only read: what an informer hands its users. */
+  reader(): ReadonlyStore<T> {
+    if (this.#reader === undefined) {
+      const store = this;
+      this.#reader = Object.freeze({
+        get: (key: ObjectKey | string) => store.get(key),
+        list: () => store.list(),
+        keys: () => store.keys(),
+        byIndex: (indexName: string, value: string) => store.byIndex(indexName, value),
+        get size() {
+          return store.size;
+        },
+      });
+    }
+    return this.#reader;
   }
 
   get size(): number {
@@ -76,9 +100,7 @@ export class Store<T extends KubeObject = KubeObject> implements ReadonlyStore<T
   }
 
   get(key: ObjectKey | string): T | undefined {
-    return this.#objects.get(
-      typeof key === 'string' ? key : key.namespace ? `${key.namespace}/${key.name}` : key.name,
-    );
+    return this.#objects.get(typeof key === 'string' ? key : metaNamespaceKey(key));
   }
 
   list(): T[] {
@@ -200,12 +222,16 @@ export class Store<T extends KubeObject = KubeObject> implements ReadonlyStore<T
     this.#objects.delete(key);
   }
 
-  /** The values an index function gives an object; a throwing function indexes nothing. */
+  /**
+   * The values an index function gives an object. A function that throws indexes nothing, and
+   * the store's `onIndexError` is told (the informer logs and counts it).
+   */
   #indexValues(name: string, object: T): string[] {
     const fn = this.#indexFns.get(name) as (object: T) => string[];
     try {
       return fn(object);
-    } catch {
+    } catch (error) {
+      this.#onIndexError?.(name, object, error);
       return [];
     }
   }

@@ -47,6 +47,25 @@ export interface ObjectKey {
 }
 
 /**
+ * The key of an object in caches and work queues: `namespace/name`, or `name` for a
+ * cluster-scoped object (client-go's `MetaNamespaceKeyFunc`). Neither part can hold a `/`.
+ */
+export function metaNamespaceKey(ref: {
+  namespace?: string | undefined;
+  name?: string | undefined;
+}): string {
+  return ref.namespace ? `${ref.namespace}/${ref.name ?? ''}` : (ref.name ?? '');
+}
+
+/** The namespace and name a {@link metaNamespaceKey} stands for (`''` for cluster-scoped). */
+export function splitMetaNamespaceKey(key: string): ObjectKey {
+  const slash = key.indexOf('/');
+  return slash < 0
+    ? { namespace: '', name: key }
+    : { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
+}
+
+/**
  * Callbacks an informer delivers to, in event order. A handler that throws is logged and
  * counted, and never stops the stream or the other handlers.
  */
@@ -66,12 +85,19 @@ export interface HandlerRegistration {
   remove(): void;
 }
 
-/** The read side of an informer's cache. Objects are frozen. */
+/**
+ * The read side of an informer's cache (kube-rs's `Store`; the writer stays inside the
+ * informer). Objects are deep-frozen: never changed in place, replaced on update.
+ */
 export interface ReadonlyStore<T extends KubeObject = KubeObject> {
+  /** By `{ namespace, name }` or by key (`namespace/name`; `name` when cluster-scoped). */
   get(key: ObjectKey | string): T | undefined;
   list(): T[];
   keys(): string[];
-  /** Objects whose index function returned `value` for the index `indexName`. */
+  /**
+   * Objects whose index function returned `value` for the index `indexName`. Throws for an index
+   * that was never added.
+   */
   byIndex(indexName: string, value: string): T[];
   readonly size: number;
 }

@@ -1,38 +1,45 @@
-import type { Readable } from 'node:stream';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { ApiError, isGone, isTooLargeResourceVersion, type ResourceClient } from './client.js';
-import { ListScanner } from './list-scanner.js';
+import { type Clock, sleep, systemClock } from './clock.js';
+import type { LineResult } from './line-stream.js';
+import { type ListMetadata, ListScanner } from './list-scanner.js';
+import { deliver, SinkError, type WatchEvent, type WatchSink } from './sink.js';
 import type { KubeObject, Logger } from './types.js';
 import { silentLogger } from './types.js';
+import { WatchStream } from './watch-stream.js';
+
+export type { WatchEvent, WatchSink } from './sink.js';
+
+/** Where a backoff resumes. */
+type Resume = { phase: 'listing' } | { phase: 'watching'; resourceVersion: string };
 
 /**
- * What a watcher yields (kube-rs style). A (re)list is framed by `init` … `initDone`: a consumer
- * builds the new state aside from the `initApply` objects and swaps it in at `initDone`, so a
- * relist is atomic for its readers. A new `init` before `initDone` discards the partial list.
+ * The watcher's states. {@link transition} is the only place a watcher moves between them;
+ * {@link runWatcher} performs each state's I/O and turns its outcome into an input.
  */
-export type WatchEvent<T extends KubeObject = KubeObject> =
-  | { type: 'init' }
-  | { type: 'initApply'; object: T }
-  | { type: 'initDone'; resourceVersion: string }
-  | { type: 'apply'; object: T }
-  | { type: 'delete'; object: T }
-  | { type: 'bookmark'; resourceVersion: string };
-
-/** The watcher's states: one function, {@link transition}, moves between them. */
 export type WatcherState =
+  /** A (re)list is due: paginated, or as a watch-list where the server has one. */
   | { phase: 'listing' }
-  | { phase: 'watching'; resourceVersion: string }
-  | {
-      phase: 'backingOff';
-      delayMs: number;
-      resume: { phase: 'listing' } | { phase: 'watching'; resourceVersion: string };
-    }
-  | { phase: 'stopped' };
+  /** A watch-list's stream is open: its events are the new state, up to the bookmark ending them. */
+  | { phase: 'watchListing'; stream: WatchStream }
+  /** Watching from `resourceVersion`: `stream` is the watch once it is open. */
+  | { phase: 'watching'; resourceVersion: string; stream?: WatchStream }
+  /** Waiting `delayMs` after a failure, then `resume`. */
+  | { phase: 'backingOff'; delayMs: number; resume: Resume }
+  /** Done: the signal aborted, or the sink failed (`failure`). */
+  | { phase: 'stopped'; failure?: { error: unknown } };
 
 /** What happened in the current state. */
 export type WatcherInput =
   | { type: 'listed'; resourceVersion: string }
+  /** A list failed, or a watch-list ended before its initial events did: relist after a delay. */
   | { type: 'listFailed'; delayMs: number }
+  | { type: 'watchListOpened'; stream: WatchStream }
+  /** The server refused `sendInitialEvents` (4xx) in `auto` mode: list then watch instead. */
+  | { type: 'watchListRefused' }
+  /** The bookmark annotated `k8s.io/initial-events-end` arrived (and the sink has `initDone`). */
+  | { type: 'initialEventsDone'; resourceVersion: string }
+  | { type: 'watchOpened'; stream: WatchStream }
   /** 410 Gone (HTTP or in-stream), an expired continue token, or a too large resourceVersion. */
   | { type: 'gone' }
   /** The server closed a healthy watch (timeout): resume from the last resourceVersion. */
@@ -42,45 +49,120 @@ export type WatcherInput =
   /** No bytes for the stall period: the watch was aborted; resume at once. */
   | { type: 'stalled'; resourceVersion: string }
   | { type: 'waited' }
+  /** The sink threw, or its promise rejected: stop, and `runWatcher` rejects with `error`. */
+  | { type: 'sinkFailed'; error: unknown }
+  /** The signal aborted. */
   | { type: 'stop' };
 
-/** The list → watch → relist state machine, as a pure function. */
+const LISTING: { phase: 'listing' } = Object.freeze({ phase: 'listing' });
+const STOP: WatcherInput = Object.freeze({ type: 'stop' });
+const GONE: WatcherInput = Object.freeze({ type: 'gone' });
+
+const backingOff = (delayMs: number, resume: Resume): WatcherState => ({
+  phase: 'backingOff',
+  delayMs,
+  resume,
+});
+
+/**
+ * The list → watch → relist state machine, as a pure function: the next state for an input.
+ * An input a state does not expect leaves it as it is.
+ */
 export function transition(state: WatcherState, input: WatcherInput): WatcherState {
-  if (input.type === 'stop' || state.phase === 'stopped') return { phase: 'stopped' };
+  if (state.phase === 'stopped') return state;
+  if (input.type === 'stop') return { phase: 'stopped' };
+  if (input.type === 'sinkFailed') return { phase: 'stopped', failure: { error: input.error } };
   switch (state.phase) {
     case 'listing':
-      if (input.type === 'listed')
-        return { phase: 'watching', resourceVersion: input.resourceVersion };
-      if (input.type === 'listFailed')
-        return { phase: 'backingOff', delayMs: input.delayMs, resume: { phase: 'listing' } };
-      if (input.type === 'gone') return { phase: 'listing' };
-      return state;
+      return fromListing(state, input);
+    case 'watchListing':
+      return fromWatchListing(state, input);
     case 'watching':
-      if (input.type === 'watchClosed' || input.type === 'stalled') {
-        return { phase: 'watching', resourceVersion: input.resourceVersion };
-      }
-      if (input.type === 'gone') return { phase: 'listing' };
-      if (input.type === 'watchFailed') {
-        return {
-          phase: 'backingOff',
-          delayMs: input.delayMs,
-          resume: { phase: 'watching', resourceVersion: input.resourceVersion },
-        };
-      }
-      return state;
+      return fromWatching(state, input);
     case 'backingOff':
       return input.type === 'waited' ? state.resume : state;
   }
 }
 
+function fromListing(state: WatcherState, input: WatcherInput): WatcherState {
+  if (input.type === 'listed') return { phase: 'watching', resourceVersion: input.resourceVersion };
+  if (input.type === 'watchListOpened') return { phase: 'watchListing', stream: input.stream };
+  return relistAfter(state, input);
+}
+
+function fromWatchListing(
+  state: Extract<WatcherState, { phase: 'watchListing' }>,
+  input: WatcherInput,
+): WatcherState {
+  if (input.type === 'initialEventsDone') {
+    // The same stream goes on as the watch.
+    return { phase: 'watching', resourceVersion: input.resourceVersion, stream: state.stream };
+  }
+  return relistAfter(state, input);
+}
+
+/**
+ * A (re)list, paginated or as a watch-list, that did not complete: it starts again, after the
+ * backoff for a failure and at once for a 410, a stall or a refused watch-list.
+ */
+function relistAfter(state: WatcherState, input: WatcherInput): WatcherState {
+  switch (input.type) {
+    case 'listFailed':
+    case 'watchFailed':
+      return backingOff(input.delayMs, LISTING);
+    case 'gone':
+    case 'stalled':
+    case 'watchListRefused':
+      return LISTING;
+    default:
+      return state;
+  }
+}
+
+function fromWatching(
+  state: Extract<WatcherState, { phase: 'watching' }>,
+  input: WatcherInput,
+): WatcherState {
+  switch (input.type) {
+    case 'watchOpened':
+      return { phase: 'watching', resourceVersion: state.resourceVersion, stream: input.stream };
+    case 'watchClosed':
+    case 'stalled':
+      return { phase: 'watching', resourceVersion: input.resourceVersion };
+    case 'watchFailed':
+      return backingOff(input.delayMs, {
+        phase: 'watching',
+        resourceVersion: input.resourceVersion,
+      });
+    case 'gone':
+      return LISTING;
+    default:
+      return state;
+  }
+}
+
+/** Why a watch restarted, for {@link WatchObserver.onWatchRestart}. */
+export type WatchRestartReason = 'closed' | 'failed' | 'stalled' | 'gone';
+
+/** The inputs that end a watch (not a watch-list), and the restart each one counts as. */
+const RESTART_REASONS: Partial<Record<WatcherInput['type'], WatchRestartReason>> = {
+  watchClosed: 'closed',
+  watchFailed: 'failed',
+  stalled: 'stalled',
+  gone: 'gone',
+};
+
 /** Observations for metrics. */
 export interface WatchObserver {
+  /** A (re)list started: paginated or as a watch-list. */
   onRelist?(): void;
-  onWatchRestart?(reason: 'closed' | 'failed' | 'stalled' | 'gone'): void;
+  /** A watch ended and is resumed (or, for `gone`, replaced by a relist). */
+  onWatchRestart?(reason: WatchRestartReason): void;
+  /** An event arrived on a watch stream (bookmarks included). */
   onEvent?(): void;
 }
 
-/** Options of {@link watch}. */
+/** Options of {@link watch} and {@link runWatcher}. */
 export interface WatcherOptions {
   labelSelector?: string;
   fieldSelector?: string;
@@ -95,10 +177,8 @@ export interface WatcherOptions {
   stallTimeoutMs?: number;
   /** Server-side watch timeout, drawn at random in this range per watch. Default 300-600 s. */
   watchTimeoutSeconds?: [number, number];
+  /** The retry policy of failed lists and watches (client-go's reflector defaults). */
   backoff?: BackoffOptions;
-  logger?: Logger;
-  observer?: WatchObserver;
-  random?: () => number;
   /**
    * Watch-list streaming (`sendInitialEvents`): the initial state arrives on the watch itself
    * instead of a separate list. `auto` (default) tries it once per client and resource and falls
@@ -106,233 +186,241 @@ export interface WatcherOptions {
    * feature answers 4xx); `always` never falls back; `never` always lists.
    */
   watchList?: 'auto' | 'always' | 'never';
+  logger?: Logger;
+  observer?: WatchObserver;
+  /** Time for the backoff, the stall watchdog and the short-watch check. Default: real time. */
+  clock?: Clock;
+  /** Randomness for the watch timeouts and the backoff's jitter. Default `Math.random`. */
+  random?: () => number;
 }
 
-/** What each client has learnt about watch-list support, per resource path. */
+/**
+ * What each client has learnt about watch-list support, per resource: shared by every watcher on
+ * that client, so that detection costs one request per resource, not one per informer.
+ */
 const watchListSupport = new WeakMap<object, Map<string, boolean>>();
 
 /** The annotation of the bookmark that ends a watch-list's initial events. */
 export const INITIAL_EVENTS_END = 'k8s.io/initial-events-end';
 
+/** A watch that closes sooner than this without an event counts as a failure (it backs off). */
 const SHORT_WATCH_MS = 1000;
 
-class StallError extends Error {}
+/** The query that makes a watch a watch-list. */
+const WATCH_LIST_QUERY = { sendInitialEvents: true, resourceVersionMatch: 'NotOlderThan' };
 
-/**
- * Splits a byte stream into lines, also when a line (or a UTF-8 character) spans chunks. Works on
- * the bytes: a newline byte never occurs inside a multi-byte character, so each complete line is
- * decoded once, straight from its chunk (pieces are joined only for a line that spans chunks).
- * Blank lines are skipped.
- */
-class LineSplitter {
-  /** Pieces of a line that spans chunks (no newline in them). */
-  #pending: Buffer[] = [];
-  #chunk: Buffer | undefined;
-  #offset = 0;
-  /** Chunks pushed while the current one still had lines to read. */
-  #queued: Buffer[] = [];
+/** HTTP answers by which a server refuses a watch-list it does not know. */
+const WATCH_LIST_REFUSALS = new Set([400, 415, 422]);
 
-  push(chunk: Buffer): void {
-    if (this.#chunk === undefined) {
-      this.#chunk = chunk;
-      this.#offset = 0;
-    } else this.#queued.push(chunk);
-  }
-
-  /** The next complete line, or undefined once the chunks pushed have none left. */
-  next(): string | undefined {
-    for (;;) {
-      const chunk = this.#chunk;
-      if (chunk === undefined) return undefined;
-      const newline = chunk.indexOf(10, this.#offset);
-      if (newline < 0) {
-        if (this.#offset < chunk.length) this.#pending.push(chunk.subarray(this.#offset));
-        this.#chunk = this.#queued.shift();
-        this.#offset = 0;
-        continue;
-      }
-      let line: string;
-      if (this.#pending.length === 0) line = chunk.toString('utf8', this.#offset, newline);
-      else {
-        this.#pending.push(chunk.subarray(this.#offset, newline));
-        line = Buffer.concat(this.#pending).toString('utf8');
-        this.#pending = [];
-      }
-      this.#offset = newline + 1;
-      if (!BLANK.test(line)) return line;
+/** One line of a watch stream, read: an event, the in-stream 410, a failure, or nothing to use. */
+export type WatchLine<T extends KubeObject = KubeObject> =
+  | {
+      kind: 'event';
+      type: string;
+      object: T;
+      /** A bookmark annotated {@link INITIAL_EVENTS_END}: a watch-list's initial events are done. */
+      initialEventsEnd: boolean;
     }
-  }
+  | { kind: 'gone' }
+  | { kind: 'failed'; error: Error }
+  | { kind: 'skip' };
 
-  /** What is left after the last newline, once the stream has ended. */
-  rest(): string | undefined {
-    const rest = Buffer.concat(this.#pending).toString('utf8');
-    this.#pending = [];
-    return BLANK.test(rest) ? undefined : rest;
-  }
-}
-
-/** What a line handler asks of {@link consumeLines}: go on, stop reading, or wait for it. */
-type LineResult = undefined | 'stop' | PromiseLike<unknown>;
-
-const ignore = (): void => undefined;
+const GONE_LINE: { kind: 'gone' } = Object.freeze({ kind: 'gone' });
+const SKIP_LINE: { kind: 'skip' } = Object.freeze({ kind: 'skip' });
 
 /**
- * Reads a streaming body line by line, pushing each line to `onLine` as it arrives: no promise
- * per line or chunk, which a watch delivering hundreds of events a second would otherwise pay
- * for. While `onLine` returns a promise the body is paused (backpressure), from
- * `activity.held(promise)` to `activity.held(undefined)`. Resolves at the end of the body or when
- * `onLine` says `stop`; rejects when the body fails, closes before its end, or `onLine` throws.
- * The body is destroyed when reading stops early.
+ * Reads one line of a watch stream. An `ERROR` line is the in-stream 410 (`gone`) or a failure
+ * carrying the server's Status; a line that is not JSON is a failure (its text is never echoed:
+ * it may hold object data); a line without an object is skipped.
  */
-function consumeLines(
-  body: Readable,
-  activity: { bytes(): void; held(until: PromiseLike<unknown> | undefined): void },
-  onLine: (line: string) => LineResult,
-): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const splitter = new LineSplitter();
-    let settled = false;
-    let waiting = false;
-    let ended = false;
-    const finish = (error?: unknown): void => {
-      if (settled) return;
-      settled = true;
-      body.off('data', onData);
-      body.off('end', onEnd);
-      body.off('close', onClose);
-      body.off('error', finish);
-      // Errors of a body no longer read (an abort after an early stop) are expected.
-      body.on('error', ignore);
-      if (!ended) body.destroy();
-      if (error === undefined) resolve();
-      else reject(error);
+export function parseWatchLine<T extends KubeObject>(line: string): WatchLine<T> {
+  let event: { type?: unknown; object?: unknown };
+  try {
+    event = JSON.parse(line);
+  } catch {
+    return { kind: 'failed', error: new Error('watch stream carried a line that is not JSON') };
+  }
+  if (event === null || typeof event !== 'object') return SKIP_LINE;
+  const { type, object } = event;
+  if (type === 'ERROR') {
+    const status = (object ?? {}) as { code?: number; reason?: string; message?: string };
+    if (status.code === 410) return GONE_LINE;
+    return {
+      kind: 'failed',
+      error: new ApiError(status.code ?? 500, status, 'watch (in-stream error)'),
     };
-    const handle = (line: string): boolean => {
-      const result = onLine(line);
-      if (result === undefined) return true;
-      if (result === 'stop') {
-        finish();
-        return false;
-      }
-      waiting = true;
-      body.pause();
-      activity.held(result);
-      result.then(() => {
-        waiting = false;
-        activity.held(undefined);
-        if (settled) return;
-        body.resume();
-        drain();
-      }, finish);
-      return false;
-    };
-    const drain = (): void => {
-      try {
-        for (let line = splitter.next(); line !== undefined; line = splitter.next()) {
-          if (!handle(line)) return;
-        }
-        if (!ended) return;
-        const rest = splitter.rest();
-        if (rest !== undefined && !handle(rest)) return;
-        finish();
-      } catch (error) {
-        finish(error);
-      }
-    };
-    const onData = (chunk: Buffer): void => {
-      activity.bytes();
-      splitter.push(chunk);
-      if (!waiting) drain();
-    };
-    const onEnd = (): void => {
-      ended = true;
-      if (!waiting) drain();
-    };
-    const onClose = (): void => {
-      if (!ended) finish(new Error('watch stream closed before its end'));
-    };
-    body.on('data', onData);
-    body.once('end', onEnd);
-    body.once('close', onClose);
-    body.once('error', finish);
-  });
+  }
+  if (object === null || typeof object !== 'object' || typeof type !== 'string') return SKIP_LINE;
+  const metadata = (object as T).metadata;
+  return {
+    kind: 'event',
+    type,
+    object: object as T,
+    initialEventsEnd: type === 'BOOKMARK' && metadata?.annotations?.[INITIAL_EVENTS_END] === 'true',
+  };
 }
 
-const BLANK = /^\s*$/;
+/** What a failed list or watch means for the watcher, before any delay is drawn. */
+export type FailureKind =
+  | 'sinkFailed'
+  | 'stopped'
+  | 'watchListRefused'
+  | 'stalled'
+  | 'gone'
+  | 'retry';
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    timer.unref?.();
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
+/** What {@link classifyFailure} needs to know besides the error. */
+export interface FailureContext {
+  /** The request was a paginated list, where only 410 (an expired continue token) relists. */
+  list: boolean;
+  /** The watcher's signal aborted. */
+  aborted: boolean;
+  /** The stall watchdog aborted the request. */
+  stalled: boolean;
+  /** A watch-list in `auto` mode that has seen no event yet: a refusal means "not supported". */
+  mayFallBack: boolean;
+}
+
+/**
+ * Classifies a failed list or watch, as a pure function: the sink's own failure stops the
+ * watcher, then the signal's abort does; on a list only 410 relists; on a watch, a refused
+ * watch-list falls back, a stall resumes, 410 and a too large resourceVersion relist, and
+ * anything else is retried after a delay.
+ */
+export function classifyFailure(error: unknown, context: FailureContext): FailureKind {
+  if (error instanceof SinkError) return 'sinkFailed';
+  if (context.aborted) return 'stopped';
+  if (context.list) return isGone(error) ? 'gone' : 'retry';
+  if (context.mayFallBack && error instanceof ApiError && WATCH_LIST_REFUSALS.has(error.code))
+    return 'watchListRefused';
+  if (context.stalled) return 'stalled';
+  if (isGone(error) || isTooLargeResourceVersion(error)) return 'gone';
+  return 'retry';
+}
+
+const sinkFailed = (error: unknown): WatcherInput => ({
+  type: 'sinkFailed',
+  error: error instanceof SinkError ? error.original : error,
+});
+
+/** One run of a watcher: its client, sink and settings, and the little it learns as it goes. */
+class WatchRun<T extends KubeObject> {
+  readonly client: ResourceClient<T>;
+  readonly signal: AbortSignal;
+  readonly sink: WatchSink<T>;
+  readonly logger: Logger;
+  readonly observer: WatchObserver;
+  readonly clock: Clock;
+  readonly backoff: Backoff;
+  readonly stallMs: number;
+  readonly pageSize: number;
+  readonly mode: 'auto' | 'always' | 'never';
+  readonly selectors: { labelSelector?: string; fieldSelector?: string };
+  /** Whether the next list may come from the watch cache: only the first, until one completes. */
+  listFromCache: boolean;
+  readonly #random: () => number;
+  readonly #timeouts: [number, number];
+  readonly #support: Map<string, boolean>;
+  readonly #supportKey: string;
+  readonly #apiVersion: string;
+
+  constructor(
+    client: ResourceClient<T>,
+    options: WatcherOptions,
+    signal: AbortSignal,
+    sink: WatchSink<T>,
+  ) {
+    const { resource } = client;
+    this.client = client;
+    this.signal = signal;
+    this.sink = sink;
+    this.logger = (options.logger ?? silentLogger).child({
+      resource: resource.plural,
+      namespace: client.namespace,
+    });
+    this.observer = options.observer ?? {};
+    this.clock = options.clock ?? systemClock;
+    this.#random = options.random ?? Math.random;
+    this.backoff = new Backoff(options.backoff, { clock: this.clock, random: this.#random });
+    this.stallMs = options.stallTimeoutMs ?? 300_000;
+    this.pageSize = options.pageSize ?? 500;
+    this.mode = options.watchList ?? 'auto';
+    this.selectors = {
+      ...(options.labelSelector ? { labelSelector: options.labelSelector } : {}),
+      ...(options.fieldSelector ? { fieldSelector: options.fieldSelector } : {}),
+    };
+    this.listFromCache = options.initialListFromCache !== false;
+    this.#timeouts = options.watchTimeoutSeconds ?? [300, 600];
+    let support = watchListSupport.get(client.client);
+    if (support === undefined) {
+      support = new Map();
+      watchListSupport.set(client.client, support);
     }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
+    this.#support = support;
+    this.#supportKey = `${resource.group}/${resource.plural}`;
+    this.#apiVersion = resource.group ? `${resource.group}/${resource.version}` : resource.version;
+  }
 
-/**
- * Receives a watcher's events, in order, synchronously as they are parsed. Returning a promise
- * (any thenable) pauses the watcher, and the stream it reads, until it settles: backpressure for
- * a consumer that cannot keep up; any other return value is ignored. A sink that throws stops
- * the watcher: {@link runWatcher} rejects with what it threw.
- */
-export type WatchSink<T extends KubeObject = KubeObject> = (event: WatchEvent<T>) => unknown;
+  /** Whether the next (re)list is tried as a watch-list. */
+  get tryWatchList(): boolean {
+    return (
+      this.mode === 'always' ||
+      (this.mode === 'auto' && this.#support.get(this.#supportKey) !== false)
+    );
+  }
 
-/** A sink's own failure, carried through the watcher's retry logic untouched. */
-class SinkError extends Error {
-  readonly original: unknown;
-  constructor(original: unknown) {
-    super('watch sink failed');
-    this.original = original;
+  learnWatchList(supported: boolean): void {
+    this.#support.set(this.#supportKey, supported);
+  }
+
+  /** A new server-side timeout, drawn in the configured range. */
+  watchTimeoutSeconds(): number {
+    const [min, max] = this.#timeouts;
+    return Math.round(min + this.#random() * (max - min));
+  }
+
+  /**
+   * List items come without kind and apiVersion. The object was parsed for us alone, so they are
+   * set in place rather than on a copy (a copy per object is garbage the size of the list).
+   */
+  withKind(object: T): T {
+    if (!object.kind) {
+      object.kind = this.client.resource.kind;
+      object.apiVersion = this.#apiVersion;
+    }
+    return object;
+  }
+
+  /** Counts an event read on `stream` and moves its resourceVersion on. */
+  saw(stream: WatchStream, object: KubeObject): void {
+    stream.events++;
+    this.observer.onEvent?.();
+    const resourceVersion = object.metadata?.resourceVersion;
+    if (resourceVersion) stream.resourceVersion = resourceVersion;
+  }
+
+  /** Logs a failure that will be retried, and draws how long to wait (`Retry-After` honoured). */
+  retryDelay(error: unknown, what: string): number {
+    const apiError = error instanceof ApiError ? error : undefined;
+    const delayMs = this.backoff.next(apiError?.retryAfterSeconds);
+    const code = apiError?.code;
+    const fields = { err: describe(error), code, delayMs: Math.round(delayMs) };
+    if (code === 401 || code === 403)
+      this.logger.error(fields, `${what} not allowed: check credentials and RBAC; retrying`);
+    else this.logger.warn(fields, `${what} failed; retrying`);
+    return delayMs;
+  }
+
+  /** Reports a watch that ended, from the state it ended in. */
+  observe(state: WatcherState, input: WatcherInput): void {
+    if (state.phase !== 'watching') return;
+    const reason = RESTART_REASONS[input.type];
+    if (reason !== undefined) this.observer.onWatchRestart?.(reason);
   }
 }
 
-/**
- * Calls the sink; returns what to wait for when it asked for backpressure. A sink that throws, or
- * whose promise rejects, fails with a {@link SinkError}.
- */
-function deliver<T extends KubeObject>(
-  sink: WatchSink<T>,
-  event: WatchEvent<T>,
-): PromiseLike<unknown> | undefined {
-  let result: unknown;
-  try {
-    result = sink(event);
-  } catch (error) {
-    throw new SinkError(error);
-  }
-  if (typeof (result as PromiseLike<unknown> | undefined)?.then !== 'function') return undefined;
-  return (result as PromiseLike<unknown>).then(undefined, (error: unknown) => {
-    throw new SinkError(error);
-  });
-}
-
-/**
- * Waits for a sink that still holds an event when its stream failed, so that it is never handed
- * the next event before it took the last one; gives up when the watcher stops.
- */
-async function released(holding: PromiseLike<unknown>, signal: AbortSignal): Promise<void> {
-  let onAbort: (() => void) | undefined;
-  try {
-    await Promise.race([
-      holding,
-      new Promise<void>((resolve) => {
-        onAbort = resolve;
-        if (signal.aborted) resolve();
-        else signal.addEventListener('abort', onAbort, { once: true });
-      }),
-    ]);
-  } catch (error) {
-    if (error instanceof SinkError) throw error.original;
-    throw error;
-  } finally {
-    if (onAbort) signal.removeEventListener('abort', onAbort);
-  }
-}
+const streamOf = (state: WatcherState): WatchStream | undefined =>
+  state.phase === 'watchListing' || state.phase === 'watching' ? state.stream : undefined;
 
 /**
  * Lists then watches a resource, forever: relists on 410 Gone (HTTP or in-stream) and on a too
@@ -344,6 +432,10 @@ async function released(holding: PromiseLike<unknown>, signal: AbortSignal): Pro
  * with no promise per event unless the sink asks for one (an informer's cache update is
  * synchronous); {@link watch} offers the same events as an async iterator.
  * The watcher owns the objects it parses: it sets `kind` and `apiVersion` on list items in place.
+ *
+ * The loop is the whole driver: perform the state's I/O, get an input, and let
+ * {@link transition} say what comes next. An open stream belongs to the state that carries it
+ * and is closed when a transition drops it.
  */
 export async function runWatcher<T extends KubeObject>(
   client: ResourceClient<T>,
@@ -351,282 +443,311 @@ export async function runWatcher<T extends KubeObject>(
   signal: AbortSignal,
   sink: WatchSink<T>,
 ): Promise<void> {
-  const logger = (options.logger ?? silentLogger).child({
-    resource: client.resource.plural,
-    namespace: client.namespace,
-  });
-  const backoff = new Backoff(options.backoff);
-  const random = options.random ?? Math.random;
-  const [minTimeout, maxTimeout] = options.watchTimeoutSeconds ?? [300, 600];
-  const stallMs = options.stallTimeoutMs ?? 300_000;
-  const selectors = {
-    ...(options.labelSelector ? { labelSelector: options.labelSelector } : {}),
-    ...(options.fieldSelector ? { fieldSelector: options.fieldSelector } : {}),
-  };
-  let first = options.initialListFromCache !== false;
-  let state: WatcherState = { phase: 'listing' };
-  // List items come without kind and apiVersion. The object was parsed for us alone, so they are
-  // set in place rather than on a copy (a copy per object is garbage the size of the list).
-  const withKind = (object: T): T => {
-    if (!object.kind) {
-      object.kind = client.resource.kind;
-      object.apiVersion = apiVersionOf(client);
+  const run = new WatchRun(client, options, signal, sink);
+  let state: WatcherState = LISTING;
+  try {
+    while (state.phase !== 'stopped') {
+      const input = signal.aborted ? STOP : await perform(run, state);
+      run.observe(state, input);
+      const next = transition(state, input);
+      if (streamOf(next) !== streamOf(state)) streamOf(state)?.close();
+      state = next;
     }
-    return object;
-  };
-
-  const failure = (error: unknown, what: string): number => {
-    const retryAfter = error instanceof ApiError ? error.retryAfterSeconds : undefined;
-    const delayMs = backoff.next(retryAfter);
-    const code = error instanceof ApiError ? error.code : undefined;
-    const fields = { err: describe(error), code, delayMs: Math.round(delayMs) };
-    if (code === 401 || code === 403)
-      logger.error(fields, `${what} not allowed: check credentials and RBAC; retrying`);
-    else logger.warn(fields, `${what} failed; retrying`);
-    return delayMs;
-  };
-
-  while (!signal.aborted) {
-    if (state.phase === 'stopped') return;
-    if (state.phase === 'backingOff') {
-      await sleep(state.delayMs, signal);
-      state = transition(state, signal.aborted ? { type: 'stop' } : { type: 'waited' });
-      continue;
-    }
-    const supportKey = `${client.resource.group}/${client.resource.plural}`;
-    let support = watchListSupport.get(client.client);
-    if (support === undefined) {
-      support = new Map();
-      watchListSupport.set(client.client, support);
-    }
-    const watchListMode = options.watchList ?? 'auto';
-    const useWatchList =
-      state.phase === 'listing' &&
-      (watchListMode === 'always' ||
-        (watchListMode === 'auto' && support.get(supportKey) !== false));
-    if (state.phase === 'listing' && !useWatchList) {
-      options.observer?.onRelist?.();
-      try {
-        await deliver(sink, { type: 'init' });
-        let continueToken: string | undefined;
-        let resourceVersion = '';
-        do {
-          // Each page is read as a stream and each item handed on as soon as it is complete:
-          // the answer is never held whole (a watch-cache list comes unpaginated).
-          const page = await client.listStream(
-            {
-              ...selectors,
-              limit: options.pageSize ?? 500,
-              ...(continueToken
-                ? { continue: continueToken }
-                : { resourceVersion: first ? '0' : '' }),
-            },
-            signal,
-          );
-          const scanner = new ListScanner();
-          for await (const chunk of page.body) {
-            for (const item of scanner.push(chunk as Buffer)) {
-              if (item === null || typeof item !== 'object') continue;
-              const waiting = deliver(sink, { type: 'initApply', object: withKind(item as T) });
-              if (waiting) await waiting;
-            }
-          }
-          const metadata = scanner.finish();
-          continueToken = metadata.continue || undefined;
-          resourceVersion = metadata.resourceVersion ?? '';
-        } while (continueToken);
-        first = false;
-        await deliver(sink, { type: 'initDone', resourceVersion });
-        state = transition(state, { type: 'listed', resourceVersion });
-      } catch (error) {
-        if (error instanceof SinkError) throw error.original;
-        if (signal.aborted) return;
-        if (isGone(error)) {
-          // An expired continue token: start the list again, consistently.
-          logger.info('list continue token expired; listing again');
-          first = false;
-          state = transition(state, { type: 'gone' });
-        } else {
-          state = transition(state, { type: 'listFailed', delayMs: failure(error, 'list') });
-        }
-      }
-      continue;
-    }
-
-    // Watching; or a watch-list, whose stream starts with the initial state and goes on as a watch.
-    let pendingInitial = state.phase === 'listing';
-    if (pendingInitial) {
-      options.observer?.onRelist?.();
-      try {
-        await deliver(sink, { type: 'init' });
-      } catch (error) {
-        throw error instanceof SinkError ? error.original : error;
-      }
-      if (signal.aborted) return;
-    }
-    let resourceVersion = state.phase === 'watching' ? state.resourceVersion : '';
-    let events = 0;
-    const started = performance.now();
-    const controller = new AbortController();
-    const abortOnStop = () => controller.abort(signal.reason);
-    signal.addEventListener('abort', abortOnStop, { once: true });
-    // One timer, pushed back (not replaced) whenever bytes arrive. While the sink holds the stream
-    // the silence is ours, not the server's: the clock starts again when reading does.
-    let holding: PromiseLike<unknown> | undefined;
-    let reading = true;
-    const stallTimer = setTimeout(() => {
-      if (holding !== undefined) stallTimer.refresh();
-      else controller.abort(new StallError('no bytes'));
-    }, stallMs);
-    stallTimer.unref();
-    const activity = {
-      bytes: () => stallTimer.refresh(),
-      held: (until: PromiseLike<unknown> | undefined) => {
-        holding = until;
-        if (until === undefined && reading) stallTimer.refresh();
-      },
-    };
-    let outcome: WatcherInput;
-    try {
-      const timeoutSeconds = Math.round(minTimeout + random() * (maxTimeout - minTimeout));
-      const response = await client.watch(
-        {
-          ...selectors,
-          resourceVersion,
-          allowWatchBookmarks: true,
-          timeoutSeconds,
-          ...(pendingInitial
-            ? { sendInitialEvents: true, resourceVersionMatch: 'NotOlderThan' }
-            : {}),
-        },
-        controller.signal,
-      );
-      let gone = false;
-      // Each line is handled as it arrives; the sink is awaited only when it asks to be.
-      const onLine = (line: string): LineResult => {
-        let event: { type?: string; object?: T };
-        try {
-          event = JSON.parse(line);
-        } catch {
-          throw new Error('watch stream carried a line that is not JSON');
-        }
-        const object = event.object;
-        if (event.type === 'ERROR') {
-          const status = object as unknown as { code?: number; reason?: string; message?: string };
-          if (status.code === 410) {
-            gone = true;
-            return 'stop';
-          }
-          throw new ApiError(status.code ?? 500, status as never, 'watch (in-stream error)');
-        }
-        if (object === undefined || typeof object !== 'object') return undefined;
-        events++;
-        options.observer?.onEvent?.();
-        const nextVersion = object.metadata?.resourceVersion;
-        if (nextVersion) resourceVersion = nextVersion;
-        if (pendingInitial) {
-          // The initial state, ended by an annotated bookmark; then the stream is a watch.
-          if (event.type === 'ADDED') {
-            return deliver(sink, { type: 'initApply', object: withKind(object) });
-          }
-          if (
-            event.type === 'BOOKMARK' &&
-            object.metadata?.annotations?.[INITIAL_EVENTS_END] === 'true'
-          ) {
-            pendingInitial = false;
-            support.set(supportKey, true);
-            first = false;
-            const waiting = deliver(sink, { type: 'initDone', resourceVersion });
-            state = transition(state, { type: 'listed', resourceVersion });
-            return waiting;
-          }
-          return undefined;
-        }
-        if (event.type === 'BOOKMARK') return deliver(sink, { type: 'bookmark', resourceVersion });
-        if (event.type === 'DELETED') {
-          return deliver(sink, { type: 'delete', object: withKind(object) });
-        }
-        if (event.type === 'ADDED' || event.type === 'MODIFIED') {
-          return deliver(sink, { type: 'apply', object: withKind(object) });
-        }
-        return undefined;
-      };
-      await consumeLines(response.body, activity, onLine);
-      if (gone) {
-        logger.info({ resourceVersion }, 'watch expired (410 Gone in stream); relisting');
-        outcome = { type: 'gone' };
-      } else if (pendingInitial) {
-        // The stream ended before the initial state did: start again after a delay.
-        outcome = {
-          type: 'listFailed',
-          delayMs: failure(
-            new Error('watch-list ended before its initial events did'),
-            'watch-list',
-          ),
-        };
-      } else if (events === 0 && performance.now() - started < SHORT_WATCH_MS) {
-        outcome = {
-          type: 'watchFailed',
-          resourceVersion,
-          delayMs: failure(new Error('watch closed at once without events'), 'watch'),
-        };
-      } else {
-        if (events > 0) backoff.reset();
-        outcome = { type: 'watchClosed', resourceVersion };
-      }
-    } catch (error) {
-      if (error instanceof SinkError) throw error.original;
-      if (signal.aborted) return;
-      const reason = controller.signal.reason;
-      const refused =
-        error instanceof ApiError &&
-        (error.code === 400 || error.code === 415 || error.code === 422);
-      if (pendingInitial && events === 0 && refused && watchListMode === 'auto') {
-        // The server does not know watch-list (or has it turned off): list then watch from now on.
-        support.set(supportKey, false);
-        logger.info(
-          { code: (error as ApiError).code, err: describe(error) },
-          'watch-list not supported by the server; listing then watching',
-        );
-        outcome = { type: 'gone' };
-      } else if (reason instanceof StallError) {
-        logger.warn({ stallMs, resourceVersion }, 'watch stalled: no bytes in time; resuming');
-        outcome = { type: 'stalled', resourceVersion };
-      } else if (isGone(error) || isTooLargeResourceVersion(error)) {
-        logger.info({ resourceVersion }, 'watch expired (410 Gone); relisting');
-        outcome = { type: 'gone' };
-      } else {
-        outcome = { type: 'watchFailed', resourceVersion, delayMs: failure(error, 'watch') };
-      }
-    } finally {
-      reading = false;
-      clearTimeout(stallTimer);
-      signal.removeEventListener('abort', abortOnStop);
-      controller.abort();
-    }
-    // A sink still holding an event when its stream failed takes it before it gets another.
-    if (holding !== undefined) await released(holding, signal);
-    if (signal.aborted) return;
-    if (pendingInitial) {
-      // Still listing: a failure before the end of the initial events lists again (after the
-      // backoff for a failure; at once for a stall, a 410 or a refused watch-list).
-      state =
-        outcome.type === 'watchFailed' || outcome.type === 'listFailed'
-          ? { phase: 'backingOff', delayMs: outcome.delayMs, resume: { phase: 'listing' } }
-          : { phase: 'listing' };
-      continue;
-    }
-    options.observer?.onWatchRestart?.(
-      outcome.type === 'gone'
-        ? 'gone'
-        : outcome.type === 'stalled'
-          ? 'stalled'
-          : outcome.type === 'watchFailed'
-            ? 'failed'
-            : 'closed',
-    );
-    state = transition(state, outcome);
+  } finally {
+    streamOf(state)?.close();
   }
+  if (state.failure !== undefined) throw state.failure.error;
+}
+
+/** The I/O of one state, and what came of it. */
+function perform<T extends KubeObject>(
+  run: WatchRun<T>,
+  state: WatcherState,
+): Promise<WatcherInput> {
+  switch (state.phase) {
+    case 'listing':
+      return run.tryWatchList ? openWatchList(run) : listPages(run);
+    case 'watchListing':
+      return readInitialEvents(run, state.stream);
+    case 'watching':
+      return state.stream === undefined
+        ? openWatch(run, state.resourceVersion, false)
+        : readWatch(run, state.stream);
+    case 'backingOff':
+      return backOff(run, state.delayMs);
+    case 'stopped':
+      return Promise.resolve(STOP);
+  }
+}
+
+/** A paginated (re)list, framed by `init` … `initDone`. */
+async function listPages<T extends KubeObject>(run: WatchRun<T>): Promise<WatcherInput> {
+  run.observer.onRelist?.();
+  try {
+    await deliver(run.sink, { type: 'init' });
+    let metadata: ListMetadata = {};
+    do metadata = await listPage(run, metadata.continue || undefined);
+    while (metadata.continue);
+    const resourceVersion = metadata.resourceVersion ?? '';
+    run.listFromCache = false;
+    await deliver(run.sink, { type: 'initDone', resourceVersion });
+    return { type: 'listed', resourceVersion };
+  } catch (error) {
+    return onListFailure(run, error);
+  }
+}
+
+/**
+ * Reads one page as a stream and hands each item on as soon as it is complete: the answer is
+ * never held whole (a watch-cache list comes unpaginated).
+ */
+async function listPage<T extends KubeObject>(
+  run: WatchRun<T>,
+  continueToken: string | undefined,
+): Promise<ListMetadata> {
+  const page = await run.client.listStream(
+    {
+      ...run.selectors,
+      limit: run.pageSize,
+      ...(continueToken
+        ? { continue: continueToken }
+        : { resourceVersion: run.listFromCache ? '0' : '' }),
+    },
+    run.signal,
+  );
+  const scanner = new ListScanner();
+  for await (const chunk of page.body) {
+    for (const item of scanner.push(chunk as Buffer)) {
+      if (item === null || typeof item !== 'object') continue;
+      const waiting = deliver(run.sink, { type: 'initApply', object: run.withKind(item as T) });
+      if (waiting) await waiting;
+    }
+  }
+  return scanner.finish();
+}
+
+/** The input for a failed list: a relist for an expired continue token, else a retry. */
+function onListFailure<T extends KubeObject>(run: WatchRun<T>, error: unknown): WatcherInput {
+  const kind = classifyFailure(error, {
+    list: true,
+    aborted: run.signal.aborted,
+    stalled: false,
+    mayFallBack: false,
+  });
+  if (kind === 'sinkFailed') return sinkFailed(error);
+  if (kind === 'stopped') return STOP;
+  if (kind === 'gone') {
+    // An expired continue token: start the list again, consistently.
+    run.logger.info('list continue token expired; listing again');
+    run.listFromCache = false;
+    return GONE;
+  }
+  return { type: 'listFailed', delayMs: run.retryDelay(error, 'list') };
+}
+
+/** A (re)list as a watch-list: `init`, then a watch whose first events are the new state. */
+async function openWatchList<T extends KubeObject>(run: WatchRun<T>): Promise<WatcherInput> {
+  run.observer.onRelist?.();
+  try {
+    await deliver(run.sink, { type: 'init' });
+  } catch (error) {
+    return sinkFailed(error);
+  }
+  if (run.signal.aborted) return STOP;
+  return openWatch(run, '', true);
+}
+
+/** Sends a watch request (a watch-list's when `initial`), with its stall watchdog running. */
+async function openWatch<T extends KubeObject>(
+  run: WatchRun<T>,
+  resourceVersion: string,
+  initial: boolean,
+): Promise<WatcherInput> {
+  const stream = new WatchStream(run.clock, run.stallMs, run.signal, resourceVersion);
+  try {
+    const response = await run.client.watch(
+      {
+        ...run.selectors,
+        resourceVersion,
+        allowWatchBookmarks: true,
+        timeoutSeconds: run.watchTimeoutSeconds(),
+        ...(initial ? WATCH_LIST_QUERY : {}),
+      },
+      stream.signal,
+    );
+    stream.attach(response.body);
+    return initial ? { type: 'watchListOpened', stream } : { type: 'watchOpened', stream };
+  } catch (error) {
+    return onWatchFailure(run, error, stream, initial);
+  }
+}
+
+/** Reads a watch-list's initial events up to the bookmark that ends them, then hands on `initDone`. */
+async function readInitialEvents<T extends KubeObject>(
+  run: WatchRun<T>,
+  stream: WatchStream,
+): Promise<WatcherInput> {
+  const onEvent = (read: WatchLineEvent<T>): LineResult => {
+    if (read.type === 'ADDED') {
+      return deliver(run.sink, { type: 'initApply', object: run.withKind(read.object) });
+    }
+    return read.initialEventsEnd ? 'pause' : undefined;
+  };
+  try {
+    const end = await stream.read(eventsOf(run, stream, onEvent));
+    if (stream.gone) return goneInStream(run, stream);
+    if (end === 'ended') {
+      return {
+        type: 'listFailed',
+        delayMs: run.retryDelay(
+          new Error('watch-list ended before its initial events did'),
+          'watch-list',
+        ),
+      };
+    }
+    run.learnWatchList(true);
+    run.listFromCache = false;
+    const { resourceVersion } = stream;
+    await stream.hold(deliver(run.sink, { type: 'initDone', resourceVersion }));
+    return { type: 'initialEventsDone', resourceVersion };
+  } catch (error) {
+    return onWatchFailure(run, error, stream, true);
+  }
+}
+
+/** Reads a watch until it ends: each event goes to the sink as its line is parsed. */
+async function readWatch<T extends KubeObject>(
+  run: WatchRun<T>,
+  stream: WatchStream,
+): Promise<WatcherInput> {
+  // Each event is handled as its line arrives; the sink is awaited only when it asks to be.
+  const onEvent = (read: WatchLineEvent<T>): LineResult => {
+    switch (read.type) {
+      case 'BOOKMARK':
+        return deliver(run.sink, { type: 'bookmark', resourceVersion: stream.resourceVersion });
+      case 'DELETED':
+        return deliver(run.sink, { type: 'delete', object: run.withKind(read.object) });
+      case 'ADDED':
+      case 'MODIFIED':
+        return deliver(run.sink, { type: 'apply', object: run.withKind(read.object) });
+      default:
+        return undefined;
+    }
+  };
+  try {
+    await stream.read(eventsOf(run, stream, onEvent));
+  } catch (error) {
+    return onWatchFailure(run, error, stream, false);
+  }
+  if (stream.gone) return goneInStream(run, stream);
+  const { resourceVersion } = stream;
+  if (stream.events === 0 && run.clock.now() - stream.startedAt < SHORT_WATCH_MS) {
+    const delayMs = run.retryDelay(new Error('watch closed at once without events'), 'watch');
+    return { type: 'watchFailed', resourceVersion, delayMs };
+  }
+  if (stream.events > 0) run.backoff.reset();
+  return { type: 'watchClosed', resourceVersion };
+}
+
+type WatchLineEvent<T extends KubeObject> = Extract<WatchLine<T>, { kind: 'event' }>;
+
+/**
+ * The line handler of a stream: each line is read, and each event counted and passed to
+ * `onEvent`; the in-stream 410 pauses reading, and a failure throws.
+ */
+function eventsOf<T extends KubeObject>(
+  run: WatchRun<T>,
+  stream: WatchStream,
+  onEvent: (read: WatchLineEvent<T>) => LineResult,
+): (line: string) => LineResult {
+  return (line) => {
+    const read = parseWatchLine<T>(line);
+    if (read.kind === 'event') {
+      run.saw(stream, read.object);
+      return onEvent(read);
+    }
+    if (read.kind === 'failed') throw read.error;
+    if (read.kind === 'gone') {
+      stream.gone = true;
+      return 'pause';
+    }
+    return undefined;
+  };
+}
+
+function goneInStream<T extends KubeObject>(run: WatchRun<T>, stream: WatchStream): WatcherInput {
+  run.logger.info(
+    { resourceVersion: stream.resourceVersion },
+    'watch expired (410 Gone in stream); relisting',
+  );
+  return GONE;
+}
+
+/**
+ * The input for a failed watch (or watch-list, `initial`). A sink still holding an event when
+ * its stream failed takes it before it gets another.
+ */
+async function onWatchFailure<T extends KubeObject>(
+  run: WatchRun<T>,
+  error: unknown,
+  stream: WatchStream,
+  initial: boolean,
+): Promise<WatcherInput> {
+  stream.close();
+  const kind = classifyFailure(error, {
+    list: false,
+    aborted: run.signal.aborted,
+    stalled: stream.stalled,
+    mayFallBack: initial && run.mode === 'auto' && stream.events === 0,
+  });
+  if (kind === 'sinkFailed') return sinkFailed(error);
+  if (kind === 'stopped') return STOP;
+  const input = watchFailureInput(run, kind, error, stream);
+  try {
+    await stream.released(run.signal);
+  } catch (sinkError) {
+    return sinkFailed(sinkError);
+  }
+  return run.signal.aborted ? STOP : input;
+}
+
+/** Logs a watch failure as what it is, and draws the delay of a retry. */
+function watchFailureInput<T extends KubeObject>(
+  run: WatchRun<T>,
+  kind: Exclude<FailureKind, 'sinkFailed' | 'stopped'>,
+  error: unknown,
+  stream: WatchStream,
+): WatcherInput {
+  const { resourceVersion } = stream;
+  switch (kind) {
+    case 'watchListRefused':
+      // The server does not know watch-list (or has it turned off): list then watch from now on.
+      run.learnWatchList(false);
+      run.logger.info(
+        { code: (error as ApiError).code, err: describe(error) },
+        'watch-list not supported by the server; listing then watching',
+      );
+      return { type: 'watchListRefused' };
+    case 'stalled':
+      run.logger.warn(
+        { stallMs: run.stallMs, resourceVersion },
+        'watch stalled: no bytes in time; resuming',
+      );
+      return { type: 'stalled', resourceVersion };
+    case 'gone':
+      run.logger.info({ resourceVersion }, 'watch expired (410 Gone); relisting');
+      return GONE;
+    case 'retry':
+      return { type: 'watchFailed', resourceVersion, delayMs: run.retryDelay(error, 'watch') };
+  }
+}
+
+async function backOff<T extends KubeObject>(
+  run: WatchRun<T>,
+  delayMs: number,
+): Promise<WatcherInput> {
+  await sleep(run.clock, delayMs, run.signal);
+  return run.signal.aborted ? STOP : { type: 'waited' };
 }
 
 /**
@@ -634,6 +755,11 @@ export async function runWatcher<T extends KubeObject>(
  * reads ahead by at most one event (it waits, with its stream paused, until the consumer takes
  * it), so a slow consumer holds the stream back instead of buffering it. Ends when the signal
  * aborts or the consumer stops iterating.
+ *
+ * @example
+ * for await (const event of watch(servers, { labelSelector: 'team=tools' }, signal)) {
+ *   if (event.type === 'apply') console.log(event.object.metadata.name);
+ * }
  */
 export async function* watch<T extends KubeObject>(
   client: ResourceClient<T>,
@@ -691,11 +817,6 @@ export async function* watch<T extends KubeObject>(
     releaseWatcher?.();
     await running;
   }
-}
-
-function apiVersionOf(client: ResourceClient<KubeObject>): string {
-  const { group, version } = client.resource;
-  return group ? `${group}/${version}` : version;
 }
 
 function describe(error: unknown): string {

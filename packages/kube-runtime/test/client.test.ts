@@ -208,6 +208,19 @@ describe('KubeClient transport', () => {
     expect((error as ApiError).message).toBe('GET /x: 429 TooManyRequests: slow down');
   });
 
+  it("names an error after the request's `what` when it has one", async () => {
+    const { url } = await serve((_req, res) =>
+      json(res, 404, { kind: 'Status', code: 404, reason: 'NotFound', message: 'not there' }),
+    );
+    const client = new KubeClient(kubeConfigFor(url, { token: 't' }));
+    const resource = { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap' };
+    const error = await new ResourceClient(client, resource, 'tools')
+      .get('ca')
+      .catch((e: unknown) => e);
+    await client.close();
+    expect((error as ApiError).message).toBe('get ConfigMap tools/ca: 404 NotFound: not there');
+  });
+
   it('streams a watch body chunk by chunk and stops it on abort', async () => {
     let serverSawClose = false;
     const { url } = await serve((req, res) => {

@@ -87,11 +87,25 @@ describe('Controller', () => {
     await running;
   });
 
-  it('requeues after requeueAfter', async () => {
+  it('hands a cluster-scoped object to reconcile with an empty namespace', async () => {
+    const seen: ObjectKey[] = [];
+    const { informer, controller, stop } = setup((request) => {
+      seen.push(request);
+    });
+    controller.watches(informer, (o) => [{ namespace: '', name: o.metadata.name as string }]);
+    informer.sync([object('global')]);
+    const running = controller.start(stop.signal);
+    await until(() => seen.length === 1);
+    expect(seen).toEqual([{ namespace: '', name: 'global' }]);
+    stop.abort();
+    await running;
+  });
+
+  it('requeues after requeueAfterMs', async () => {
     let calls = 0;
     const { informer, controller, stop } = setup(() => {
       calls++;
-      return calls === 1 ? { requeueAfter: 10 } : undefined;
+      return calls === 1 ? { requeueAfterMs: 10 } : undefined;
     });
     controller.watches(informer, byName);
     informer.sync([object('a')]);

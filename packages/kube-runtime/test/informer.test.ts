@@ -96,6 +96,48 @@ describe('informer', () => {
     await running;
   });
 
+  it('logs and counts an index function that throws, and keeps the object cached', async () => {
+    server = await ScriptedServer.start();
+    server.script(
+      list([thing('a', '1')], '1'),
+      stream([line('ADDED', thing('b', '2'))], { keepOpen: true }),
+    );
+    const logs: { fields: Record<string, unknown>; message: string | undefined }[] = [];
+    const logger = {
+      ...silentLogger,
+      error: (fields: Record<string, unknown> | string, message?: string) => {
+        if (typeof fields === 'object') logs.push({ fields, message });
+      },
+      child: () => logger,
+    };
+    const informer = createInformer({
+      client: new KubeClient(server.kubeConfig()),
+      resource,
+      namespace: 'default',
+      logger,
+      watcher: { watchList: 'never' },
+    });
+    informer.addIndex('byName', (o) => {
+      if (o.metadata.name === 'b') throw new Error('index bug');
+      return [o.metadata.name as string];
+    });
+    stop = new AbortController();
+    const running = informer.run(stop.signal);
+    await until(() => informer.store.size === 2);
+    expect(informer.indexErrors).toBe(1);
+    expect(informer.store.byIndex('byName', 'a')).toHaveLength(1);
+    expect(informer.store.byIndex('byName', 'b')).toEqual([]);
+    expect(logs).toEqual([
+      {
+        fields: { index: 'byName', err: 'index bug', namespace: 'default', name: 'b' },
+        message: 'index function threw; object not indexed',
+      },
+    ]);
+    expect(informer.store).not.toHaveProperty('apply');
+    stop.abort();
+    await running;
+  });
+
   it('skips, logs and counts an object the cache cannot take, and goes on', async () => {
     server = await ScriptedServer.start();
     server.script(

@@ -1,8 +1,14 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { takesOnlyDeferrableUndici, takesOnlyReexportedNames } from '../src/kubeconfig.js';
+import {
+  CHECKED_CLIENT_NODE,
+  installedClientNode,
+  takesOnlyDeferrableUndici,
+  takesOnlyReexportedNames,
+} from '../src/kubeconfig.js';
 
 const source = fileURLToPath(new URL('../src/kubeconfig.ts', import.meta.url));
 
@@ -13,7 +19,11 @@ import { registerHooks } from 'node:module';
 const loaded = [];
 registerHooks({ load(url, context, next) { loaded.push(url); return next(url, context); } });
 if (process.env.PRELOAD) await import('@kubernetes/client-node');
-const { loadKubeConfigModule } = await import(${JSON.stringify(source)});
+const { importKubeConfig, loadKubeConfigModule } = await import(${JSON.stringify(source)});
+const logs = [];
+const logger = { info: (fields, message) => logs.push({ ...fields, message }) };
+await importKubeConfig({ logger });
+await importKubeConfig({ logger });
 const { KubeConfig, load } = await loadKubeConfigModule();
 const kubeConfig = new KubeConfig();
 const config = (server) => \`
@@ -46,6 +56,7 @@ const apiCall = await caller.makeApiClient(full.CoreV1Api).listNamespace().then(
 );
 console.log(JSON.stringify({
   load,
+  logs,
   models,
   undici,
   apiCall,
@@ -84,6 +95,10 @@ describe('importKubeConfig', () => {
       apiServer: 'https://127.0.0.1:6443/api',
       apiCall: 'ECONNREFUSED',
     });
+    // Logged once, however many calls.
+    expect(result.logs).toEqual([
+      { load: 'slim', message: "client-node's KubeConfig loaded without its generated API models" },
+    ]);
     // The models and undici are only loaded by the later import of the whole package and the API
     // call in the probe.
     expect(result.models).toBe(0);
@@ -92,6 +107,9 @@ describe('importKubeConfig', () => {
 
   it("says 'full' when the program had already imported the whole package", async () => {
     const result = await runProbe({ PRELOAD: '1' });
+    expect(result.logs).toMatchObject([
+      { load: 'full', reason: expect.stringMatching(/loaded before/) },
+    ]);
     expect(result).toMatchObject({
       load: 'full',
       hooked: false,
@@ -104,6 +122,13 @@ describe('importKubeConfig', () => {
 
   it('imports the whole package when VMCP_KUBECONFIG_LOAD=full', async () => {
     const result = await runProbe({ VMCP_KUBECONFIG_LOAD: 'full' });
+    expect(result.logs).toEqual([
+      {
+        load: 'full',
+        reason: 'VMCP_KUBECONFIG_LOAD=full',
+        message: "client-node's KubeConfig loaded with its generated API models",
+      },
+    ]);
     expect(result).toMatchObject({
       load: 'full',
       hooked: false,
@@ -113,6 +138,19 @@ describe('importKubeConfig', () => {
     });
     expect(result.models).toBeGreaterThan(500);
     expect(result.undici).toBeGreaterThan(50);
+  });
+});
+
+describe('the client-node the hook was checked against', () => {
+  it('is the one installed: an upgrade means checking the new config.js first', () => {
+    // On failure: read the installed dist/config.js (what it imports from './gen/index.js' and
+    // from undici), then update CHECKED_CLIENT_NODE and the exact version in package.json.
+    expect(installedClientNode()).toEqual(CHECKED_CLIENT_NODE);
+  });
+
+  it('is pinned to that exact version in package.json', () => {
+    const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+    expect(manifest.dependencies['@kubernetes/client-node']).toBe(CHECKED_CLIENT_NODE.version);
   });
 });
 

@@ -142,9 +142,10 @@ describe('Manager', () => {
       import { registerHooks } from 'node:module';
       const loaded = [];
       registerHooks({ load(url, context, next) { loaded.push(url); return next(url, context); } });
-      const { Manager, Store } = await import(${JSON.stringify(new URL('../src/index.ts', import.meta.url).href)});
+      const { Manager } = await import(${JSON.stringify(new URL('../src/index.ts', import.meta.url).href)});
+      const { readonlyStoreOf } = await import(${JSON.stringify(new URL('../src/testing.ts', import.meta.url).href)});
       new Manager().createController({ name: 'c', reconcile: () => undefined });
-      new Store();
+      readonlyStoreOf([]);
       const before = loaded.filter((url) => url.includes('/prom-client/')).length;
       const { Registry } = await import('prom-client');
       new Manager({ metricsRegistry: new Registry() });

@@ -104,6 +104,49 @@ describe('Store', () => {
     expect(() => store.byIndex('nope', 'x')).toThrow(/no index/);
   });
 
+  it('leaves an object out of an index whose function throws, and says so', () => {
+    const failures: string[] = [];
+    const store = new Store(undefined, (index, object, error) =>
+      failures.push(`${index}:${object.metadata.name}:${(error as Error).message}`),
+    );
+    store.addIndex('byRef', (o) => {
+      const ref = (o.spec as { ref?: string }).ref;
+      if (ref === undefined) throw new Error('no ref');
+      return [ref];
+    });
+    store.apply(obj('a', '1', {}, { ref: 'x' }));
+    store.apply(obj('b', '1', {}, {}));
+    expect(store.byIndex('byRef', 'x').map((o) => o.metadata.name)).toEqual(['a']);
+    expect(store.get('ns/b')).toBeDefined();
+    expect(failures).toEqual(['byRef:b:no ref']);
+  });
+
+  it('hands out a reader that sees every change and cannot write', () => {
+    const store = new Store();
+    store.addIndex('byRef', (o) => [(o.spec as { ref: string }).ref]);
+    const reader = store.reader();
+    expect(store.reader()).toBe(reader);
+    store.apply(obj('a', '1', {}, { ref: 'x' }));
+    expect(reader.size).toBe(1);
+    expect(reader.get({ namespace: 'ns', name: 'a' })).toBe(store.get('ns/a'));
+    expect(reader.keys()).toEqual(['ns/a']);
+    expect(reader.list()).toEqual(store.list());
+    expect(reader.byIndex('byRef', 'x')).toEqual(store.list());
+    store.delete(obj('a', '2'));
+    expect(reader.size).toBe(0);
+    expect(Object.isFrozen(reader)).toBe(true);
+    for (const write of ['apply', 'delete', 'replace', 'beginReplace', 'addIndex']) {
+      expect(reader).not.toHaveProperty(write);
+    }
+  });
+
+  it('keys a cluster-scoped object by its name alone', () => {
+    const store = new Store();
+    store.apply({ metadata: { name: 'global', resourceVersion: '1', uid: 'u' } });
+    expect(store.keys()).toEqual(['global']);
+    expect(store.get({ namespace: '', name: 'global' })).toBeDefined();
+  });
+
   it('drops both kinds of apply bookkeeping with dropApplyMetadata, and nothing else', () => {
     const store = new Store(dropApplyMetadata);
     const applied = obj(

@@ -1,12 +1,21 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Backoff } from '../src/backoff.js';
-import { KubeClient, ResourceClient } from '../src/client.js';
+import { ApiError, KubeClient, ResourceClient } from '../src/client.js';
+import { FakeClock } from '../src/clock.js';
+import { SinkError } from '../src/sink.js';
 import type { KubeObject } from '../src/types.js';
+import { WatchStream } from '../src/watch-stream.js';
 import {
+  classifyFailure,
+  type FailureContext,
+  type FailureKind,
+  parseWatchLine,
   runWatcher,
   transition,
   type WatchEvent,
+  type WatcherInput,
   type WatcherState,
+  type WatchLine,
   watch,
 } from '../src/watcher.js';
 import { line, list, ScriptedServer, status, stream, thing } from './scripted-server.js';
@@ -105,23 +114,217 @@ describe('watcher transitions', () => {
   ])('%s', (_name, state, input, expected) => {
     expect(transition(state, input)).toEqual(expected);
   });
+
+  // Streams are opaque handles to the state machine: never opened here.
+  const stream = new WatchStream(new FakeClock(), 1000, new AbortController().signal, '');
+  stream.close();
+  const watchListing: WatcherState = { phase: 'watchListing', stream };
+  const reading: WatcherState = { phase: 'watching', resourceVersion: '5', stream };
+  const failure = new Error('consumer failed');
+  it.each<[string, WatcherState, WatcherInput, WatcherState]>([
+    [
+      'watch-list opened → read its initial events',
+      listing,
+      { type: 'watchListOpened', stream },
+      watchListing,
+    ],
+    ['watch-list refused → list', listing, { type: 'watchListRefused' }, listing],
+    [
+      'watch-list request failed → back off, then list',
+      listing,
+      { type: 'watchFailed', resourceVersion: '', delayMs: 4 },
+      { phase: 'backingOff', delayMs: 4, resume: listing },
+    ],
+    [
+      'watch-list request stalled → list at once',
+      listing,
+      { type: 'stalled', resourceVersion: '' },
+      listing,
+    ],
+    [
+      'initial events done → watch on the same stream',
+      watchListing,
+      { type: 'initialEventsDone', resourceVersion: '8' },
+      { phase: 'watching', resourceVersion: '8', stream },
+    ],
+    [
+      'watch-list ended early → back off, then list',
+      watchListing,
+      { type: 'listFailed', delayMs: 6 },
+      { phase: 'backingOff', delayMs: 6, resume: listing },
+    ],
+    [
+      'watch-list stream failed → back off, then list',
+      watchListing,
+      { type: 'watchFailed', resourceVersion: '3', delayMs: 6 },
+      { phase: 'backingOff', delayMs: 6, resume: listing },
+    ],
+    ['watch-list 410 → list again', watchListing, { type: 'gone' }, listing],
+    [
+      'watch-list stalled → list again',
+      watchListing,
+      { type: 'stalled', resourceVersion: '3' },
+      listing,
+    ],
+    [
+      'watch-list refused in its stream → list',
+      watchListing,
+      { type: 'watchListRefused' },
+      listing,
+    ],
+    ['watch opened → read it', watching, { type: 'watchOpened', stream }, reading],
+    [
+      'open watch closed → resume from its last version',
+      reading,
+      { type: 'watchClosed', resourceVersion: '9' },
+      { phase: 'watching', resourceVersion: '9' },
+    ],
+    [
+      'open watch failed → back off, then watch from its last version',
+      reading,
+      { type: 'watchFailed', resourceVersion: '9', delayMs: 2 },
+      { phase: 'backingOff', delayMs: 2, resume: { phase: 'watching', resourceVersion: '9' } },
+    ],
+    ['open watch 410 → relist', reading, { type: 'gone' }, listing],
+    [
+      'stop while backing off',
+      { phase: 'backingOff', delayMs: 3, resume: listing },
+      { type: 'stop' },
+      { phase: 'stopped' },
+    ],
+    ['stop while reading a watch-list', watchListing, { type: 'stop' }, { phase: 'stopped' }],
+    [
+      'the sink failed → stopped, carrying what it threw',
+      reading,
+      { type: 'sinkFailed', error: failure },
+      { phase: 'stopped', failure: { error: failure } },
+    ],
+    [
+      'the sink failed while listing → stopped',
+      listing,
+      { type: 'sinkFailed', error: failure },
+      { phase: 'stopped', failure: { error: failure } },
+    ],
+    ['an unexpected input changes nothing', listing, { type: 'waited' }, listing],
+    [
+      'backing off ignores all but waited',
+      { phase: 'backingOff', delayMs: 3, resume: listing },
+      { type: 'listed', resourceVersion: '1' },
+      { phase: 'backingOff', delayMs: 3, resume: listing },
+    ],
+  ])('%s', (_name, state, input, expected) => {
+    expect(transition(state, input)).toEqual(expected);
+  });
+});
+
+describe('classifyFailure', () => {
+  const api = (code: number, reason = 'X', causes?: unknown[]) =>
+    new ApiError(code, { code, reason, ...(causes ? { details: { causes } } : {}) }, 'watch');
+  const tooLarge = api(504, 'Timeout', [{ reason: 'ResourceVersionTooLarge' }]);
+  const watch: FailureContext = { list: false, aborted: false, stalled: false, mayFallBack: false };
+  const list: FailureContext = { ...watch, list: true };
+  const firstWatchList: FailureContext = { ...watch, mayFallBack: true };
+  it.each<[string, unknown, FailureContext, FailureKind]>([
+    [
+      "the sink's failure, even after an abort",
+      new SinkError(new Error('x')),
+      { ...watch, aborted: true },
+      'sinkFailed',
+    ],
+    ['anything after an abort', api(500), { ...watch, aborted: true }, 'stopped'],
+    ['an expired continue token', api(410, 'Expired'), list, 'gone'],
+    ['a too large resourceVersion on a list: retried', tooLarge, list, 'retry'],
+    ['a 500 on a list', api(500), list, 'retry'],
+    ['a 422 on a first watch-list', api(422, 'Invalid'), firstWatchList, 'watchListRefused'],
+    ['a 400 on a first watch-list', api(400, 'BadRequest'), firstWatchList, 'watchListRefused'],
+    ['a 415 on a first watch-list', api(415), firstWatchList, 'watchListRefused'],
+    ['a 422 on a watch', api(422, 'Invalid'), watch, 'retry'],
+    ['a 500 on a first watch-list', api(500), firstWatchList, 'retry'],
+    ['a stall', new Error('aborted'), { ...watch, stalled: true }, 'stalled'],
+    ['an HTTP 410', api(410, 'Gone'), watch, 'gone'],
+    ['a too large resourceVersion', tooLarge, watch, 'gone'],
+    ['a 504 of another cause', api(504, 'Timeout', [{ reason: 'Other' }]), watch, 'retry'],
+    ['a 403', api(403, 'Forbidden'), watch, 'retry'],
+    ['a reset connection', new Error('socket hang up'), watch, 'retry'],
+  ])('%s → %s', (_name, error, context, expected) => {
+    expect(classifyFailure(error, context)).toBe(expected);
+  });
+});
+
+describe('parseWatchLine', () => {
+  const object = { kind: 'Thing', metadata: { name: 'a', resourceVersion: '4' } };
+  const end = {
+    metadata: { resourceVersion: '5', annotations: { 'k8s.io/initial-events-end': 'true' } },
+  };
+  it.each<[string, string, WatchLine]>([
+    [
+      'an event',
+      JSON.stringify({ type: 'ADDED', object }),
+      { kind: 'event', type: 'ADDED', object, initialEventsEnd: false },
+    ],
+    [
+      'a bookmark',
+      JSON.stringify({ type: 'BOOKMARK', object }),
+      { kind: 'event', type: 'BOOKMARK', object, initialEventsEnd: false },
+    ],
+    [
+      'the end of the initial events',
+      JSON.stringify({ type: 'BOOKMARK', object: end }),
+      { kind: 'event', type: 'BOOKMARK', object: end, initialEventsEnd: true },
+    ],
+    [
+      'the annotation on an ADDED',
+      JSON.stringify({ type: 'ADDED', object: end }),
+      { kind: 'event', type: 'ADDED', object: end, initialEventsEnd: false },
+    ],
+    [
+      'an in-stream 410',
+      JSON.stringify({ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired' } }),
+      { kind: 'gone' },
+    ],
+    ['no object', JSON.stringify({ type: 'ADDED' }), { kind: 'skip' }],
+    ['a null object', JSON.stringify({ type: 'ADDED', object: null }), { kind: 'skip' }],
+    ['no type', JSON.stringify({ object }), { kind: 'skip' }],
+    ['not an object', '42', { kind: 'skip' }],
+  ])('%s', (_name, text, expected) => {
+    expect(parseWatchLine(text)).toEqual(expected);
+  });
+
+  it('reads an in-stream error other than 410 as a failure carrying its Status', () => {
+    const read = parseWatchLine(
+      JSON.stringify({
+        type: 'ERROR',
+        object: { kind: 'Status', code: 500, reason: 'InternalError', message: 'etcd' },
+      }),
+    );
+    expect(read).toMatchObject({ kind: 'failed', error: { code: 500, reason: 'InternalError' } });
+    expect((read as { error: Error }).error).toBeInstanceOf(ApiError);
+  });
+
+  it('reads a line that is not JSON as a failure that does not echo it', () => {
+    const read = parseWatchLine('{"type":"ADDED","object":{"secret":"hunter2"');
+    expect(read.kind).toBe('failed');
+    expect((read as { error: Error }).error.message).toBe(
+      'watch stream carried a line that is not JSON',
+    );
+  });
 });
 
 describe('Backoff', () => {
   it('doubles from 0.8 s to 30 s, honours a longer Retry-After, and resets after a quiet period', () => {
-    let now = 0;
-    const backoff = new Backoff({ jitter: 0, now: () => now });
+    const clock = new FakeClock();
+    const backoff = new Backoff({ jitter: 0 }, { clock });
     expect([backoff.next(), backoff.next(), backoff.next()]).toEqual([800, 1600, 3200]);
     for (let i = 0; i < 10; i++) backoff.next();
     expect(backoff.next()).toBe(30_000);
     expect(backoff.next(60)).toBe(60_000);
-    now += 200_000;
+    clock.advance(200_000);
     expect(backoff.next()).toBe(800);
   });
 
   it('jitters within the bound', () => {
-    const low = new Backoff({ jitter: 0.2, random: () => 0 }).next();
-    const high = new Backoff({ jitter: 0.2, random: () => 1 }).next();
+    const low = new Backoff({ jitter: 0.2 }, { random: () => 0 }).next();
+    const high = new Backoff({ jitter: 0.2 }, { random: () => 1 }).next();
     expect([low, high]).toEqual([640, 960]);
   });
 });
@@ -243,19 +446,62 @@ describe('watcher against a scripted server', () => {
     [401, 'Unauthorized'],
     [403, 'Forbidden'],
   ])(
-    'retries the watch from the same version after HTTP %i, without a relist',
+    'retries the watch from the same version after HTTP %i, after the backoff, without a relist',
     async (code, reason) => {
       server = await ScriptedServer.start();
+      const clock = new FakeClock();
       server.script(
         list([], '1'),
         status(code, reason, { 'retry-after': '0' }),
         stream([line('ADDED', thing('a', '2'))]),
       );
-      expect(summary(await collect(3))).toEqual(['init', 'initDone:1', 'apply:a']);
+      const events = collect(3, { clock, backoff: { initialMs: 50, jitter: 0 } });
+      // A Retry-After shorter than the backoff does not shorten it.
+      await expect.poll(() => clock.timersDueIn()).toEqual([50]);
+      clock.advance(49);
+      expect(watchRequests()).toHaveLength(1);
+      clock.advance(1);
+      expect(summary(await events)).toEqual(['init', 'initDone:1', 'apply:a']);
       expect(watchRequests().map((u) => u.searchParams.get('resourceVersion'))).toEqual(['1', '1']);
       expect(listRequests()).toHaveLength(1);
     },
   );
+
+  it("waits as long as the server's Retry-After asks when that is longer than the backoff", async () => {
+    server = await ScriptedServer.start();
+    const clock = new FakeClock();
+    server.script(
+      list([], '1'),
+      status(429, 'TooManyRequests', { 'retry-after': '7' }),
+      stream([line('ADDED', thing('a', '2'))]),
+    );
+    const events = collect(3, { clock, backoff: { initialMs: 50, jitter: 0 } });
+    await expect.poll(() => clock.timersDueIn()).toEqual([7000]);
+    clock.advance(6999);
+    expect(clock.timersDueIn()).toEqual([1]);
+    clock.advance(1);
+    expect(summary(await events)).toEqual(['init', 'initDone:1', 'apply:a']);
+  });
+
+  it('doubles its delay on each failure in a row, from the initial delay to the maximum', async () => {
+    server = await ScriptedServer.start();
+    const clock = new FakeClock();
+    server.script(
+      list([], '1'),
+      status(500, 'InternalError'),
+      status(500, 'InternalError'),
+      status(500, 'InternalError'),
+      status(500, 'InternalError'),
+      stream([line('ADDED', thing('a', '2'))]),
+    );
+    const events = collect(3, { clock, backoff: { initialMs: 800, maxMs: 2000, jitter: 0 } });
+    for (const delay of [800, 1600, 2000, 2000]) {
+      await expect.poll(() => clock.timersDueIn()).toEqual([delay]);
+      clock.advance(delay);
+    }
+    expect(summary(await events)).toEqual(['init', 'initDone:1', 'apply:a']);
+    expect(watchRequests()).toHaveLength(5);
+  });
 
   it('aborts a stalled watch and resumes it', async () => {
     server = await ScriptedServer.start();
@@ -265,11 +511,19 @@ describe('watcher against a scripted server', () => {
       stream([], { keepOpen: true }),
       stream([line('ADDED', thing('a', '2'))]),
     );
-    const events = await collect(3, {
-      stallTimeoutMs: 100,
+    const clock = new FakeClock();
+    const events = collect(3, {
+      clock,
+      stallTimeoutMs: 100_000,
       observer: { onWatchRestart: (r) => restarts.push(r) },
     });
-    expect(summary(events)).toEqual(['init', 'initDone:1', 'apply:a']);
+    await server.requested(2);
+    // The silent watch's watchdog: nothing happens before the stall period is over.
+    expect(clock.timersDueIn()).toEqual([100_000]);
+    clock.advance(99_999);
+    expect(restarts).toEqual([]);
+    clock.advance(1);
+    expect(summary(await events)).toEqual(['init', 'initDone:1', 'apply:a']);
     expect(restarts[0]).toBe('stalled');
     expect(watchRequests().map((u) => u.searchParams.get('resourceVersion'))).toEqual(['1', '1']);
   });
@@ -301,12 +555,39 @@ describe('watcher against a scripted server', () => {
     expect(watchRequests()[1]?.searchParams.get('resourceVersion')).toBe('2');
   });
 
-  it('counts a watch that closes at once without events as a failure', async () => {
+  it('counts a watch that closes at once without events as a failure, and backs off', async () => {
     server = await ScriptedServer.start();
+    const clock = new FakeClock();
     const restarts: string[] = [];
     server.script(list([], '1'), stream([]), stream([line('ADDED', thing('a', '2'))]));
-    await collect(3, { observer: { onWatchRestart: (r) => restarts.push(r) } });
-    expect(restarts[0]).toBe('failed');
+    const events = collect(3, { clock, observer: { onWatchRestart: (r) => restarts.push(r) } });
+    await expect.poll(() => clock.timersDueIn()).toEqual([1]);
+    expect(restarts).toEqual(['failed']);
+    clock.advance(1);
+    await events;
+  });
+
+  it('resumes at once a watch that closes without events after a second or more', async () => {
+    server = await ScriptedServer.start();
+    const clock = new FakeClock();
+    const restarts: string[] = [];
+    let end: () => void = () => undefined;
+    server.script(
+      list([], '1'),
+      (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.flushHeaders();
+        end = () => res.end();
+      },
+      stream([line('ADDED', thing('a', '2'))], { keepOpen: true }),
+    );
+    const events = collect(3, { clock, observer: { onWatchRestart: (r) => restarts.push(r) } });
+    await server.requested(2);
+    clock.advance(1000);
+    end();
+    expect(summary(await events)).toEqual(['init', 'initDone:1', 'apply:a']);
+    expect(restarts).toEqual(['closed']);
+    expect(watchRequests().map((u) => u.searchParams.get('resourceVersion'))).toEqual(['1', '1']);
   });
 
   it('starts the list again when its continue token expired', async () => {
@@ -398,11 +679,13 @@ describe('runWatcher (push)', () => {
     const restarts: string[] = [];
     let held = false;
     let release: () => void = () => undefined;
+    const clock = new FakeClock();
     const done = runWatcher(
       client(),
       {
         watchList: 'never',
         stallTimeoutMs: 100,
+        clock,
         observer: { onWatchRestart: (reason) => restarts.push(reason) },
       },
       stop.signal,
@@ -416,11 +699,15 @@ describe('runWatcher (push)', () => {
     );
     await expect.poll(() => held).toBe(true);
     // Four stall periods with the sink holding the stream: no restart.
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    clock.advance(400);
     expect(restarts).toEqual([]);
     expect(watchRequests()).toHaveLength(1);
     release();
-    // Reading again, the watchdog runs again: the silent server is a stall.
+    await new Promise((resolve) => setImmediate(resolve));
+    // Reading again, the watchdog runs again, from now: the silent server is a stall.
+    clock.advance(99);
+    expect(restarts).toEqual([]);
+    clock.advance(1);
     await expect.poll(() => restarts).toEqual(['stalled']);
     stop.abort();
     await done;

@@ -1,4 +1,5 @@
-import { type KubeObject, Store } from '@vmcp/kube-runtime';
+import type { KubeObject } from '@vmcp/kube-runtime';
+import { readonlyStoreOf } from '@vmcp/kube-runtime/testing';
 import { describe, expect, it } from 'vitest';
 import {
   authConfigToRequests,
@@ -16,12 +17,8 @@ const workload = (kind: string, name: string, spec: Record<string, unknown>): Ku
     metadata: { name, namespace: NS },
     spec,
   }) as KubeObject;
-const store = (...objects: KubeObject[]) => {
-  const s = new Store();
-  s.addIndex(CA_BUNDLE_INDEX, caBundleIndex);
-  for (const o of objects) s.apply(o);
-  return s;
-};
+const store = (...objects: KubeObject[]) =>
+  readonlyStoreOf(objects, { indexes: { [CA_BUNDLE_INDEX]: caBundleIndex } });
 
 describe('workloadToRequests', () => {
   const map = workloadToRequests('MCPServer', 'eng', NS);

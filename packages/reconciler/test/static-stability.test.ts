@@ -145,7 +145,7 @@ describe('a read that fails for a transient reason', () => {
       (reader as unknown as Record<string, () => Promise<never>>)[method] = async () => {
         throw error();
       };
-      expect(await reconciler.reconcile(request(name))).toEqual({ requeue: true });
+      expect(await reconciler.reconcile(request(name))).toEqual({ requeueAfterMs: 5 });
       expect(registry.get(name)).toEqual(served);
       expect(registry.version).toBe(version);
       expect(decisions.at(-1)).toMatchObject({ action: 'keep-and-retry' });
@@ -160,7 +160,7 @@ describe('a read that fails for a transient reason', () => {
       (reader as unknown as Record<string, () => Promise<never>>)[method] = async () => {
         throw error();
       };
-      expect(await reconciler.reconcile(request(name))).toEqual({ requeue: true });
+      expect(await reconciler.reconcile(request(name))).toEqual({ requeueAfterMs: 5 });
       expect(registry.get(name)).toBeUndefined();
       expect(registry.version).toBe(0);
       expect(reconciler.failingRead(name)).toMatchObject({
@@ -169,6 +169,23 @@ describe('a read that fails for a transient reason', () => {
       });
     },
   );
+
+  it('is retried after a delay that doubles per failure, and starts over once the read recovered', async () => {
+    const { reader, reconciler } = setup();
+    const getSecret = reader.getSecret;
+    reader.getSecret = async () => {
+      throw Object.assign(new Error('refused'), { code: 'ECONNREFUSED' });
+    };
+    const delays = [];
+    for (let i = 0; i < 3; i++) delays.push(await reconciler.reconcile(request('s')));
+    expect(delays).toEqual([{ requeueAfterMs: 5 }, { requeueAfterMs: 10 }, { requeueAfterMs: 20 }]);
+    reader.getSecret = getSecret;
+    expect(await reconciler.reconcile(request('s'))).toBeUndefined();
+    reader.getSecret = async () => {
+      throw Object.assign(new Error('refused'), { code: 'ECONNREFUSED' });
+    };
+    expect(await reconciler.reconcile(request('s'))).toEqual({ requeueAfterMs: 5 });
+  });
 
   it('is logged once per name, not per retry, and says when the backend was last resolved', async () => {
     const { reader, reconciler, lines, now } = setup();

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { FakeClock } from '@vmcp/kube-runtime';
+import { FakeClock } from '@vmcp/kube-runtime/testing';
 import { memoByVersion, REDACTED, type RegistryChange } from '@vmcp/registry';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
