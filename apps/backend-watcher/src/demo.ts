@@ -29,7 +29,7 @@ const GROUP = 'engineering';
 async function startLocalCluster(): Promise<LocalCluster> {
   const [{ startFakeApiServer }, { toolhiveCrdPaths }] = await Promise.all([
     import('@vmcp/fake-apiserver'),
-    import('@vmcp/envtest'),
+    import('@vmcp/toolhive-crds'),
   ]);
   const server = await startFakeApiServer({ crds: toolhiveCrdPaths });
   return {

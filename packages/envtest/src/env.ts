@@ -13,8 +13,9 @@ import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
+import { toolhiveCrdPaths } from '@vmcp/toolhive-crds';
 import { stringify } from 'yaml';
-import { installCrds, toolhiveCrdPaths } from './crds.js';
+import { installCrds } from './crds.js';
 import { type ApiConnection, apiRequest } from './http.js';
 
 /** The Debian source package the cached kube-apiserver is built from. */

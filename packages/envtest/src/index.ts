@@ -1,4 +1,4 @@
-export { downgradeCrd, installCrds, toolhiveCrdDirectory, toolhiveCrdPaths } from './crds.js';
+export { installCrds } from './crds.js';
 export type { Env, EnvUser, StartEnvOptions } from './env.js';
 export { apiServerBinary, etcdBinary, KUBERNETES_SOURCE_VERSION, startEnv } from './env.js';
 export type { ApiConnection } from './http.js';

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { apiRequest, downgradeCrd, type Env, startEnv } from '../src/index.js';
+import { apiRequest, type Env, startEnv } from '../src/index.js';
 
 const servers = '/apis/toolhive.stacklok.dev/v1beta1/namespaces/default/mcpservers';
 const server = (name: string) => ({
@@ -249,17 +249,5 @@ describe('envtest lifecycle', () => {
     for (const pid of pids) expect(alive(pid)).toBe(true);
     await Promise.all([a.stop(), b.stop()]);
     for (const pid of pids) expect(alive(pid)).toBe(false);
-  });
-});
-
-describe('downgradeCrd', () => {
-  it('drops CEL validations and empty-string defaults only', () => {
-    expect(
-      downgradeCrd({
-        a: { 'x-kubernetes-validations': [{ rule: 'x' }], type: 'object', default: '' },
-        b: { default: 'keep' },
-        c: [{ default: '' }],
-      }),
-    ).toEqual({ a: { type: 'object' }, b: { default: 'keep' }, c: [{}] });
   });
 });

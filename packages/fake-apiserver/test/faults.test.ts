@@ -1,4 +1,3 @@
-import { toolhiveCrdPaths } from '@vmcp/envtest';
 import {
   createInformer,
   KubeClient,
@@ -6,6 +5,7 @@ import {
   ResourceClient,
   type ResourceRef,
 } from '@vmcp/kube-runtime';
+import { toolhiveCrdPaths } from '@vmcp/toolhive-crds';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeApiServer, startFakeApiServer } from '../src/index.js';
 

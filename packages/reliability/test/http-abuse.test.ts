@@ -1,8 +1,8 @@
 import { connect, type Socket } from 'node:net';
 import { type Sidecar, startSidecar } from '@vmcp/backend-watcher';
-import { toolhiveCrdPaths } from '@vmcp/envtest';
 import { type FakeApiServer, startFakeApiServer } from '@vmcp/fake-apiserver';
 import type { KubeObject } from '@vmcp/kube-runtime';
+import { toolhiveCrdPaths } from '@vmcp/toolhive-crds';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 let fake: FakeApiServer;
