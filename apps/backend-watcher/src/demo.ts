@@ -23,14 +23,44 @@ const NAMESPACE = 'default';
 const GROUP = 'engineering';
 
 /**
+ * The packages that only `demo` loads. They are optional peer dependencies, not dependencies: a
+ * production install (`pnpm deploy --prod`, the image) leaves them out, so the sidecar that
+ * people deploy carries no Kubernetes API server implementation.
+ */
+export const DEMO_PACKAGES = ['@vmcp/fake-apiserver', '@vmcp/toolhive-crds'] as const;
+
+/** `demo` was run where its optional packages are not installed. */
+export class DemoUnavailableError extends Error {
+  constructor(missing: string) {
+    super(
+      `demo needs ${DEMO_PACKAGES.join(' and ')}, optional peer dependencies that production installs leave out (${missing} is missing): install them beside @vmcp/backend-watcher (npm install ${DEMO_PACKAGES.join(' ')}), or run \`pnpm demo\` in the vmcp-k8s repository`,
+    );
+    this.name = 'DemoUnavailableError';
+  }
+}
+
+/** The package of {@link DEMO_PACKAGES} that an import failure says is missing, if any. */
+function missingDemoPackage(error: unknown): string | undefined {
+  if ((error as { code?: unknown })?.code !== 'ERR_MODULE_NOT_FOUND') return undefined;
+  const message = String((error as Error).message);
+  return DEMO_PACKAGES.find((name) => message.includes(`'${name}'`));
+}
+
+async function importDemoPackages() {
+  try {
+    return await Promise.all([import('@vmcp/fake-apiserver'), import('@vmcp/toolhive-crds')]);
+  } catch (error) {
+    const missing = missingDemoPackage(error);
+    throw missing === undefined ? error : new DemoUnavailableError(missing);
+  }
+}
+
+/**
  * Starts the embedded API server: the project's in-process one (`@vmcp/fake-apiserver`, HTTPS on
  * loopback) with the ToolHive CRDs. It needs nothing installed and starts in milliseconds.
  */
 async function startLocalCluster(): Promise<LocalCluster> {
-  const [{ startFakeApiServer }, { toolhiveCrdPaths }] = await Promise.all([
-    import('@vmcp/fake-apiserver'),
-    import('@vmcp/toolhive-crds'),
-  ]);
+  const [{ startFakeApiServer }, { toolhiveCrdPaths }] = await importDemoPackages();
   const server = await startFakeApiServer({ crds: toolhiveCrdPaths });
   return {
     kind: `in-process fake Kubernetes API server at ${server.url} (@vmcp/fake-apiserver)`,

@@ -5,6 +5,15 @@ import { fileURLToPath } from 'node:url';
 /** The built binary: `pnpm test` builds it first (turbo), as users run it. */
 export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 
+/** Where and as whom a {@link CliProcess} runs; by default the workspace's build, as this user. */
+export interface CliSpawnOptions {
+  /** The `cli.js` to run. Default {@link CLI}. */
+  cli?: string;
+  cwd?: string;
+  uid?: number;
+  gid?: number;
+}
+
 /** A running `vmcp-backend-watcher` child with its output collected. */
 export class CliProcess {
   readonly child: ChildProcess;
@@ -12,15 +21,20 @@ export class CliProcess {
   stderr = '';
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
-  constructor(args: readonly string[], env: Record<string, string | undefined> = {}) {
-    if (!existsSync(CLI)) {
+  constructor(
+    args: readonly string[],
+    env: Record<string, string | undefined> = {},
+    { cli = CLI, ...spawnOptions }: CliSpawnOptions = {},
+  ) {
+    if (!existsSync(cli)) {
       throw new Error(
-        `${CLI} is missing: build the app first (pnpm --filter @vmcp/backend-watcher build)`,
+        `${cli} is missing: build the app first (pnpm --filter @vmcp/backend-watcher build)`,
       );
     }
-    this.child = spawn(process.execPath, [CLI, ...args], {
+    this.child = spawn(process.execPath, [cli, ...args], {
       env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      ...spawnOptions,
     });
     this.child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
       this.stdout += chunk;
@@ -65,8 +79,9 @@ export class CliProcess {
 export async function runCli(
   args: readonly string[],
   env: Record<string, string | undefined> = {},
+  options: CliSpawnOptions = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const cli = new CliProcess(args, env);
+  const cli = new CliProcess(args, env, options);
   const { code } = await cli.exited;
   return { code, stdout: cli.stdout, stderr: cli.stderr };
 }
