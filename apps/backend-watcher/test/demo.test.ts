@@ -53,4 +53,22 @@ describe('vmcp-backend-watcher demo', () => {
       demo.kill();
     }
   });
+
+  it('removes everything it started on Ctrl-C when its stdout is a closed pipe (demo | tee)', async () => {
+    const demo = new CliProcess(['demo', '--listen', '127.0.0.1:0']);
+    try {
+      await eventually(() => expect(demo.stdout).toContain('(6 changes since start)'), 60_000);
+      const kubeconfig = /kubeconfig: +(\S+)/.exec(demo.stdout)?.[1] ?? '';
+      expect(existsSync(kubeconfig)).toBe(true);
+      // Ctrl-C on `demo | tee demo.log` stops tee too: every later write of the demo fails (EPIPE).
+      demo.child.stdout?.destroy();
+      demo.kill('SIGINT');
+      const exit = await demo.exited;
+      expect(existsSync(dirname(kubeconfig))).toBe(false);
+      expect(exit).toEqual({ code: 0, signal: null });
+      expect(demo.stderr).toBe('');
+    } finally {
+      demo.kill();
+    }
+  });
 });
