@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { eventually } from '@vmcp/test-support';
 import { describe, expect, it } from 'vitest';
-import { CliProcess, eventually, runCli } from './support/process.js';
+import { CliProcess, runCli, SIDECAR_READY_TIMEOUT_MS } from './support/process.js';
 
 const EXPECTED = ['bedrock', 'docs', 'fetch', 'github', 'jira', 'wiki'];
 
@@ -37,7 +38,10 @@ describe('vmcp-backend-watcher demo', () => {
   it('prints a kubeconfig for kubectl, and Ctrl-C removes everything it started', async () => {
     const demo = new CliProcess(['demo', '--listen', '127.0.0.1:0']);
     try {
-      await eventually(() => expect(demo.stdout).toContain('(6 changes since start)'), 60_000);
+      await eventually(
+        () => expect(demo.stdout).toContain('(6 changes since start)'),
+        SIDECAR_READY_TIMEOUT_MS,
+      );
       const kubeconfig = /kubeconfig: +(\S+)/.exec(demo.stdout)?.[1] ?? '';
       const url = /HTTP API: +(\S+)\/v1\/backends/.exec(demo.stdout)?.[1] ?? '';
       expect(existsSync(kubeconfig)).toBe(true);
@@ -57,7 +61,10 @@ describe('vmcp-backend-watcher demo', () => {
   it('removes everything it started on Ctrl-C when its stdout is a closed pipe (demo | tee)', async () => {
     const demo = new CliProcess(['demo', '--listen', '127.0.0.1:0']);
     try {
-      await eventually(() => expect(demo.stdout).toContain('(6 changes since start)'), 60_000);
+      await eventually(
+        () => expect(demo.stdout).toContain('(6 changes since start)'),
+        SIDECAR_READY_TIMEOUT_MS,
+      );
       const kubeconfig = /kubeconfig: +(\S+)/.exec(demo.stdout)?.[1] ?? '';
       expect(existsSync(kubeconfig)).toBe(true);
       // Ctrl-C on `demo | tee demo.log` stops tee too: every later write of the demo fails (EPIPE).

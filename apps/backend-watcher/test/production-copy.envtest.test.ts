@@ -14,9 +14,15 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { type Env, startEnv } from '@vmcp/envtest';
 import { KubeClient } from '@vmcp/kube-runtime';
+import { eventually } from '@vmcp/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyManifests, readManifests } from '../src/manifests.js';
-import { CliProcess, type CliSpawnOptions, eventually, runCli } from './support/process.js';
+import {
+  CliProcess,
+  type CliSpawnOptions,
+  runCli,
+  SIDECAR_READY_TIMEOUT_MS,
+} from './support/process.js';
 
 // The copy the image is made of, made as deploy/Dockerfile makes it and run as the image runs it:
 // as uid 65532 over files it cannot write. (No Docker engine runs here to build the image itself.)
@@ -24,6 +30,8 @@ import { CliProcess, type CliSpawnOptions, eventually, runCli } from './support/
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const DOCKERFILE = readFileSync(new URL('../deploy/Dockerfile', import.meta.url), 'utf8');
+/** `pnpm deploy --prod` took 6 to 12 s here beside other test runs: ten times that. */
+const DEPLOY_TIMEOUT_MS = 120_000;
 /** The image's `USER`: the conventional "nonroot" uid and gid. */
 const NONROOT = 65532;
 const NS = 'default';
@@ -108,7 +116,11 @@ beforeAll(async () => {
   copy = join(work, 'app');
   const [startedEnv] = await Promise.all([
     startEnv(),
-    run('npx', [...dockerfileDeploy(), copy], { cwd: ROOT, env: buildEnv(), timeout: 240_000 }),
+    run('npx', [...dockerfileDeploy(), copy], {
+      cwd: ROOT,
+      env: buildEnv(),
+      timeout: DEPLOY_TIMEOUT_MS,
+    }),
   ]);
   env = startedEnv;
   await run('chmod', ['-R', 'a-w', copy]);
@@ -122,7 +134,7 @@ beforeAll(async () => {
   } finally {
     await client.close();
   }
-}, 300_000);
+});
 afterAll(async () => {
   await env?.stop();
   if (work) rmSync(work, { recursive: true, force: true });
@@ -176,7 +188,7 @@ describe('the production copy (pnpm deploy --prod, as deploy/Dockerfile makes it
         };
         expect(list.backends.map((backend) => backend.id)).toEqual(EXPECTED);
         return list;
-      }, 60_000);
+      }, SIDECAR_READY_TIMEOUT_MS);
       expect(body.backends).toHaveLength(EXPECTED.length);
       sidecar.kill('SIGTERM');
       expect(await sidecar.exited).toEqual({ code: 0, signal: null });

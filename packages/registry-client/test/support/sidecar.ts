@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { type FakeApiServer, startFakeApiServer } from '@vmcp/fake-apiserver';
 import { KubeClient, type KubeObject, ResourceClient, type ResourceRef } from '@vmcp/kube-runtime';
 import type { Backend } from '@vmcp/registry';
+import { eventually } from '@vmcp/test-support';
 import { toolhiveCrdPaths } from '@vmcp/toolhive-crds';
 // The sidecar app's own helpers for its built binary (a devDependency: tests only).
-import { CliProcess, eventually } from '../../../../apps/backend-watcher/test/support/process.js';
+import { CliProcess } from '../../../../apps/backend-watcher/test/support/process.js';
 
 export { eventually };
 
