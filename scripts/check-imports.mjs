@@ -43,7 +43,7 @@ function packageOf(specifier) {
   return builtinModules.includes(name) ? undefined : name;
 }
 
-const packageDirs = ['packages', 'apps'].flatMap((group) =>
+const packageDirs = ['packages', 'apps', 'examples'].flatMap((group) =>
   readdirSync(join(root, group)).map((name) => join(root, group, name)),
 );
 const problems = [];

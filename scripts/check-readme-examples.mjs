@@ -19,7 +19,7 @@ function tsBlocks(readme) {
   return [...readme.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((match) => match[1].trim());
 }
 
-const packageDirs = ['packages', 'apps'].flatMap((group) =>
+const packageDirs = ['packages', 'apps', 'examples'].flatMap((group) =>
   readdirSync(join(root, group)).map((name) => join(root, group, name)),
 );
 const problems = [];

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { eventually } from '@vmcp/test-support';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { apiRequest, type Env, startEnv } from '../src/index.js';
 
@@ -133,19 +134,16 @@ describe('envtest', () => {
 
   it('stays down for downMs on a restart: its port refuses connections meanwhile', async () => {
     const restarting = env.restart({ downMs: 1_500 });
-    const refused = await (async () => {
-      const deadline = Date.now() + 30_000;
-      while (Date.now() < deadline) {
+    await eventually(
+      async () => {
         const error = await apiRequest(env.connection, 'GET', '/version').then(
           () => undefined,
           (e: unknown) => e as { code?: string },
         );
-        if (error?.code === 'ECONNREFUSED') return true;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      return false;
-    })();
-    expect(refused).toBe(true);
+        return error?.code === 'ECONNREFUSED';
+      },
+      { what: 'a refused connection while the API server is down' },
+    );
     await restarting;
     const { status } = await apiRequest(env.connection, 'GET', `${servers}/before-restart`);
     expect(status).toBe(200);
