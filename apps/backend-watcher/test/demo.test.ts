@@ -17,6 +17,18 @@ function lastTable(stdout: string): string[][] {
     .map((line) => line.trim().split(/\s+/));
 }
 
+/** A running demo once it served the examples, with the kubeconfig and address it printed. */
+async function servingDemo(demo: CliProcess): Promise<{ kubeconfig: string; url: string }> {
+  await eventually(
+    () => expect(demo.stdout).toContain('(6 changes since start)'),
+    SIDECAR_READY_TIMEOUT_MS,
+  );
+  const kubeconfig = /kubeconfig: +(\S+)/.exec(demo.stdout)?.[1] ?? '';
+  const url = /HTTP API: +(\S+)\/v1\/backends/.exec(demo.stdout)?.[1] ?? '';
+  expect(existsSync(kubeconfig)).toBe(true);
+  return { kubeconfig, url };
+}
+
 describe('vmcp-backend-watcher demo', () => {
   it('serves exactly the examples of group engineering, then stops (--once)', async () => {
     const result = await runCli(['demo', '--once', '--listen', '127.0.0.1:0']);
@@ -38,13 +50,7 @@ describe('vmcp-backend-watcher demo', () => {
   it('prints a kubeconfig for kubectl, and Ctrl-C removes everything it started', async () => {
     const demo = new CliProcess(['demo', '--listen', '127.0.0.1:0']);
     try {
-      await eventually(
-        () => expect(demo.stdout).toContain('(6 changes since start)'),
-        SIDECAR_READY_TIMEOUT_MS,
-      );
-      const kubeconfig = /kubeconfig: +(\S+)/.exec(demo.stdout)?.[1] ?? '';
-      const url = /HTTP API: +(\S+)\/v1\/backends/.exec(demo.stdout)?.[1] ?? '';
-      expect(existsSync(kubeconfig)).toBe(true);
+      const { kubeconfig, url } = await servingDemo(demo);
       const body = (await (await fetch(`${url}/v1/backends`)).json()) as {
         backends: { id: string }[];
       };
@@ -61,12 +67,7 @@ describe('vmcp-backend-watcher demo', () => {
   it('removes everything it started on Ctrl-C when its stdout is a closed pipe (demo | tee)', async () => {
     const demo = new CliProcess(['demo', '--listen', '127.0.0.1:0']);
     try {
-      await eventually(
-        () => expect(demo.stdout).toContain('(6 changes since start)'),
-        SIDECAR_READY_TIMEOUT_MS,
-      );
-      const kubeconfig = /kubeconfig: +(\S+)/.exec(demo.stdout)?.[1] ?? '';
-      expect(existsSync(kubeconfig)).toBe(true);
+      const { kubeconfig } = await servingDemo(demo);
       // Ctrl-C on `demo | tee demo.log` stops tee too: every later write of the demo fails (EPIPE).
       demo.child.stdout?.destroy();
       demo.kill('SIGINT');
