@@ -85,12 +85,14 @@ function bundleText(copy: string): string {
 }
 
 /**
- * The environment of the Dockerfile's build stage: this one (the registry's address and
- * certificates included) with `CI=true`, without the variables of the pnpm run around this test.
+ * The environment of the Dockerfile's build stage: this one with `CI=true`, without the variables
+ * of the pnpm run around this test, and offline. The build stage deploys right after its install,
+ * from the store it filled; here the workspace's install filled it, and the network is not to be
+ * counted on (turbo hands tests a filtered environment, without a registry mirror's settings).
  */
 function buildEnv(): NodeJS.ProcessEnv {
   const inherited = Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name));
-  return { ...Object.fromEntries(inherited), CI: 'true' };
+  return { ...Object.fromEntries(inherited), CI: 'true', npm_config_offline: 'true' };
 }
 
 let env: Env;
