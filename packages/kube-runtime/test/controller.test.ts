@@ -84,7 +84,7 @@ describe('Controller', () => {
     controller.watches(informer, (o) => [{ namespace: '', name: o.metadata.name as string }]);
     informer.sync([object('global')]);
     const running = controller.start(stop.signal);
-    await until(() => seen.length === 1);
+    await eventually(() => seen.length === 1);
     expect(seen).toEqual([{ namespace: '', name: 'global' }]);
     stop.abort();
     await running;

@@ -111,7 +111,7 @@ describe('informer', () => {
     });
     stop = new AbortController();
     const running = informer.run(stop.signal);
-    await until(() => informer.store.size === 2);
+    await eventually(() => informer.store.size === 2);
     expect(informer.indexErrors).toBe(1);
     expect(informer.store.byIndex('byName', 'a')).toHaveLength(1);
     expect(informer.store.byIndex('byName', 'b')).toEqual([]);
