@@ -1,3 +1,4 @@
-import { sharedConfig } from '../../vitest.shared.js';
+import { sharedConfig, TIMEOUTS } from '../../vitest.shared.js';
 
-export default sharedConfig({ testTimeout: 90_000 });
+// Its tests start the built sidecar and a real kube-apiserver (envtest).
+export default sharedConfig({ testTimeout: TIMEOUTS.realServerTestMs });

@@ -1,3 +1,4 @@
-import { sharedConfig } from '../../vitest.shared.js';
+import { sharedConfig, TIMEOUTS } from '../../vitest.shared.js';
 
-export default sharedConfig({ testTimeout: 60_000 });
+// Its tests start a real kube-apiserver (envtest) and may restart it.
+export default sharedConfig({ testTimeout: TIMEOUTS.realServerTestMs });

@@ -5,8 +5,9 @@ import { type Env, startEnv } from '@vmcp/envtest';
 import { KubeClient, type KubeObject, ResourceClient } from '@vmcp/kube-runtime';
 import { RESOURCES } from '@vmcp/reconciler';
 import type { Backend } from '@vmcp/registry';
+import { eventually } from '@vmcp/test-support';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { CliProcess, eventually, runCli } from './support/process.js';
+import { CliProcess, runCli, SIDECAR_READY_TIMEOUT_MS } from './support/process.js';
 
 const NS = 'default';
 const GROUP = 'engineering';
@@ -74,6 +75,14 @@ async function urlOf(cli: CliProcess): Promise<string> {
   return (await cli.waitForLog('serving')).url as string;
 }
 
+/** Waits until the sidecar at `url` is ready (`/readyz` 200). */
+async function readyz(url: string): Promise<void> {
+  await eventually(
+    async () => expect((await fetch(`${url}/readyz`)).status).toBe(200),
+    SIDECAR_READY_TIMEOUT_MS,
+  );
+}
+
 interface BackendList {
   version: number;
   backends: Backend[];
@@ -107,7 +116,7 @@ describe('vmcp-backend-watcher against a real API server', () => {
       env.resume();
     }
     const url = await urlOf(cli);
-    await eventually(async () => expect((await fetch(`${url}/readyz`)).status).toBe(200), 30_000);
+    await readyz(url);
     cli.kill('SIGTERM');
     expect((await cli.exited).code).toBe(0);
   });
@@ -115,7 +124,7 @@ describe('vmcp-backend-watcher against a real API server', () => {
   it('follows creates, status URLs, group moves, auth changes and deletes, version by version', async () => {
     const cli = startCli();
     const url = await urlOf(cli);
-    await eventually(async () => expect((await fetch(`${url}/readyz`)).status).toBe(200), 30_000);
+    await readyz(url);
     const list = async (token = false): Promise<BackendList> =>
       (await (
         await fetch(`${url}/v1/backends`, {
@@ -313,7 +322,7 @@ describe('vmcp-backend-watcher against a real API server', () => {
       NODE_OPTIONS: `--import=data:text/javascript,${encodeURIComponent(probe)}`,
     });
     const url = await urlOf(cli);
-    await eventually(async () => expect((await fetch(`${url}/readyz`)).status).toBe(200), 30_000);
+    await readyz(url);
     cli.kill('SIGTERM');
     expect((await cli.exited).code).toBe(0);
     const report = /probe (\{.*\})/.exec(cli.stderr)?.[1];

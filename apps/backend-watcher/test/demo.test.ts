@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { eventually } from '@vmcp/test-support';
 import { describe, expect, it } from 'vitest';
-import { CliProcess, eventually, runCli } from './support/process.js';
+import { CliProcess, runCli, SIDECAR_READY_TIMEOUT_MS } from './support/process.js';
 
 const EXPECTED = ['bedrock', 'docs', 'fetch', 'github', 'jira', 'wiki'];
 
@@ -14,6 +15,18 @@ function lastTable(stdout: string): string[][] {
     .slice(2)
     .filter((line) => line.startsWith('  '))
     .map((line) => line.trim().split(/\s+/));
+}
+
+/** A running demo once it served the examples, with the kubeconfig and address it printed. */
+async function servingDemo(demo: CliProcess): Promise<{ kubeconfig: string; url: string }> {
+  await eventually(
+    () => expect(demo.stdout).toContain('(6 changes since start)'),
+    SIDECAR_READY_TIMEOUT_MS,
+  );
+  const kubeconfig = /kubeconfig: +(\S+)/.exec(demo.stdout)?.[1] ?? '';
+  const url = /HTTP API: +(\S+)\/v1\/backends/.exec(demo.stdout)?.[1] ?? '';
+  expect(existsSync(kubeconfig)).toBe(true);
+  return { kubeconfig, url };
 }
 
 describe('vmcp-backend-watcher demo', () => {
@@ -37,10 +50,7 @@ describe('vmcp-backend-watcher demo', () => {
   it('prints a kubeconfig for kubectl, and Ctrl-C removes everything it started', async () => {
     const demo = new CliProcess(['demo', '--listen', '127.0.0.1:0']);
     try {
-      await eventually(() => expect(demo.stdout).toContain('(6 changes since start)'), 60_000);
-      const kubeconfig = /kubeconfig: +(\S+)/.exec(demo.stdout)?.[1] ?? '';
-      const url = /HTTP API: +(\S+)\/v1\/backends/.exec(demo.stdout)?.[1] ?? '';
-      expect(existsSync(kubeconfig)).toBe(true);
+      const { kubeconfig, url } = await servingDemo(demo);
       const body = (await (await fetch(`${url}/v1/backends`)).json()) as {
         backends: { id: string }[];
       };
@@ -49,6 +59,22 @@ describe('vmcp-backend-watcher demo', () => {
       expect((await demo.exited).code).toBe(0);
       expect(existsSync(dirname(kubeconfig))).toBe(false);
       await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+    } finally {
+      demo.kill();
+    }
+  });
+
+  it('removes everything it started on Ctrl-C when its stdout is a closed pipe (demo | tee)', async () => {
+    const demo = new CliProcess(['demo', '--listen', '127.0.0.1:0']);
+    try {
+      const { kubeconfig } = await servingDemo(demo);
+      // Ctrl-C on `demo | tee demo.log` stops tee too: every later write of the demo fails (EPIPE).
+      demo.child.stdout?.destroy();
+      demo.kill('SIGINT');
+      const exit = await demo.exited;
+      expect(existsSync(dirname(kubeconfig))).toBe(false);
+      expect(exit).toEqual({ code: 0, signal: null });
+      expect(demo.stderr).toBe('');
     } finally {
       demo.kill();
     }

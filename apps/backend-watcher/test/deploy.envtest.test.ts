@@ -5,11 +5,12 @@ import { promisify } from 'node:util';
 import { type Env, startEnv } from '@vmcp/envtest';
 import { KubeClient, type KubeObject, ResourceClient, type ResourceRef } from '@vmcp/kube-runtime';
 import { RESOURCES } from '@vmcp/reconciler';
+import { eventually } from '@vmcp/test-support';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { applyManifests, readManifests } from '../src/manifests.js';
 import { type Sidecar, startSidecar } from '../src/sidecar.js';
-import { eventually } from './support/process.js';
+import { SIDECAR_READY_TIMEOUT_MS } from './support/process.js';
 
 const run = promisify(execFile);
 const NS = 'default';
@@ -176,7 +177,9 @@ describe('the shipped Role', () => {
     await grant(shippedRole.rules);
     const { sidecar } = await startAsWatcherUser();
     try {
-      expect(await sidecar.watcher.waitForRegistrySync({ timeoutMs: 30_000 })).toBe(true);
+      expect(
+        await sidecar.watcher.waitForRegistrySync({ timeoutMs: SIDECAR_READY_TIMEOUT_MS }),
+      ).toBe(true);
       expect(sidecar.registry.list().map((b) => b.id)).toEqual([
         'bedrock',
         'docs',
@@ -250,7 +253,9 @@ describe('the shipped Role', () => {
           expect((await fetch(`${sidecar.url}/readyz`)).status).toBe(503);
         }
         await grant(shippedRole.rules);
-        expect(await sidecar.watcher.waitForRegistrySync({ timeoutMs: 30_000 })).toBe(true);
+        expect(
+          await sidecar.watcher.waitForRegistrySync({ timeoutMs: SIDECAR_READY_TIMEOUT_MS }),
+        ).toBe(true);
         await servers.create({
           apiVersion: 'toolhive.stacklok.dev/v1beta1',
           kind: 'MCPServer',
@@ -258,9 +263,8 @@ describe('the shipped Role', () => {
           spec: { image: 'example/mcp:1', transport: 'sse', groupRef: { name: 'engineering' } },
         } as KubeObject);
         await servers.patchStatus(name, { status: { phase: 'Ready', url: `http://${name}:8080` } });
-        await eventually(
-          () => expect(sidecar.registry.get(name)?.baseUrl).toBe(`http://${name}:8080`),
-          30_000,
+        await eventually(() =>
+          expect(sidecar.registry.get(name)?.baseUrl).toBe(`http://${name}:8080`),
         );
         expect(sidecar.registry.count()).toBe(7);
       } finally {
@@ -274,14 +278,16 @@ describe('the shipped Role', () => {
     await grant(shippedRole.rules.filter((rule) => !rule.resources.includes('secrets')));
     const { sidecar, log } = await startAsWatcherUser();
     try {
-      expect(await sidecar.watcher.waitForRegistrySync({ timeoutMs: 30_000 })).toBe(true);
+      expect(
+        await sidecar.watcher.waitForRegistrySync({ timeoutMs: SIDECAR_READY_TIMEOUT_MS }),
+      ).toBe(true);
       // fetch (unauthenticated), jira (upstream inject) and bedrock (AWS STS) read no Secret.
       expect(sidecar.registry.list().map((b) => b.id)).toEqual(['bedrock', 'fetch', 'jira']);
       expect(JSON.stringify(log.entries)).toContain(
         'Secret default/github-token could not be read (403 Forbidden)',
       );
       await grant(shippedRole.rules);
-      await eventually(() => expect(sidecar.registry.count()).toBe(6), 30_000);
+      await eventually(() => expect(sidecar.registry.count()).toBe(6));
     } finally {
       await sidecar.close();
     }

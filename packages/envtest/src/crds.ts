@@ -1,35 +1,8 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { downgradeCrd } from '@vmcp/toolhive-crds';
 import { parse } from 'yaml';
 import type { ApiConnection } from './http.js';
 import { apiRequest } from './http.js';
-
-/** The folder holding the project's copy of the five ToolHive CRD manifests. */
-export const toolhiveCrdDirectory = fileURLToPath(new URL('../crds/', import.meta.url));
-
-/** Paths of the five ToolHive CRD manifests. */
-export const toolhiveCrdPaths: readonly string[] = Object.freeze(
-  readdirSync(toolhiveCrdDirectory)
-    .filter((name) => name.endsWith('.yaml'))
-    .sort()
-    .map((name) => `${toolhiveCrdDirectory}${name}`),
-);
-
-/**
- * A copy of a CRD that kube-apiserver 1.20 accepts: without `x-kubernetes-validations` (CEL
- * rules, newer servers only) and without empty-string `default`s, which 1.20 rejects.
- */
-export function downgradeCrd<T>(value: T): T {
-  if (Array.isArray(value)) return value.map(downgradeCrd) as T;
-  if (typeof value !== 'object' || value === null) return value;
-  const out: Record<string, unknown> = {};
-  for (const [key, field] of Object.entries(value)) {
-    if (key === 'x-kubernetes-validations') continue;
-    if (key === 'default' && field === '') continue;
-    out[key] = downgradeCrd(field);
-  }
-  return out as T;
-}
 
 interface Crd {
   metadata: { name: string };

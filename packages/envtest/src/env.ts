@@ -1,55 +1,35 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import {
-  createWriteStream,
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { createServer } from 'node:net';
-import { homedir, tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
-import { stringify } from 'yaml';
-import { installCrds, toolhiveCrdPaths } from './crds.js';
-import { type ApiConnection, apiRequest } from './http.js';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { toolhiveCrdPaths } from '@vmcp/toolhive-crds';
+import { ApiServer, apiServerBinary } from './apiserver.js';
+import { type EnvUser, writeCredentials, writeUser } from './auth.js';
+import { installCrds } from './crds.js';
+import { Etcd, etcdBinary } from './etcd.js';
+import type { ApiConnection } from './http.js';
+import { killChildrenOnExit, tail } from './process.js';
 
-/** The Debian source package the cached kube-apiserver is built from. */
-export const KUBERNETES_SOURCE_VERSION = '1.20.5+really1.20.2';
+// An environment is controller-runtime's control plane, in its parts: etcd (etcd.ts),
+// kube-apiserver (apiserver.ts), who may call it (auth.ts), and the CRDs (crds.ts). This file
+// puts them together and owns the folder they share.
 
-/** Where `pnpm envtest:setup` caches the binary, unless `VMCP_ENVTEST_APISERVER` says otherwise. */
-export function apiServerBinary(): string {
-  return (
-    process.env.VMCP_ENVTEST_APISERVER ??
-    join(
-      process.env.VMCP_ENVTEST_CACHE ?? join(homedir(), '.cache', 'vmcp-envtest'),
-      KUBERNETES_SOURCE_VERSION,
-      'kube-apiserver',
-    )
-  );
-}
-
-/** etcd from Debian's etcd-server, unless `VMCP_ENVTEST_ETCD` says otherwise. */
-export function etcdBinary(): string {
-  return process.env.VMCP_ENVTEST_ETCD ?? '/usr/bin/etcd';
-}
-
-/** A user of the test API server with its own kubeconfig. */
-export interface EnvUser {
-  username: string;
-  token: string;
-  kubeConfig: KubeConfig;
-  kubeconfigPath: string;
-}
+/**
+ * The default ceiling of {@link startEnv} and {@link Env.restart}. Measured on 2 cores, a start
+ * (etcd, kube-apiserver, the five CRDs Established and served) took 12 to 31 s beside other test
+ * suites and up to 39 s with two busy loops added, a restart up to 21 s: more than four times the
+ * slowest start, it is reached only by a start that hangs.
+ */
+const START_TIMEOUT_MS = 180_000;
 
 /** Options of {@link startEnv}. */
 export interface StartEnvOptions {
   /** CRDs to install: the ToolHive ones (default), none, or manifest paths. */
   crds?: 'toolhive' | 'none' | readonly string[];
-  /** Startup limit. Default 60 s. */
+  /**
+   * How long startup, and each {@link Env.restart}, may take before it fails naming the step
+   * that did not finish. Default {@link START_TIMEOUT_MS}.
+   */
   timeoutMs?: number;
   /**
    * The API server's watch cache (default on, as in real clusters). With it, a watch from an old
@@ -89,8 +69,9 @@ export interface Env {
   restart(options?: { downMs?: number }): Promise<void>;
   /**
    * Compacts etcd up to its current revision (the newest write survives): watches that reach
-   * etcd from a resourceVersion older than the newest write's predecessor get 410 Gone (all of them with `watchCache: false`; with the watch cache, once
-   * the version is out of its window or after a restart). Resolves with the revision.
+   * etcd from a resourceVersion older than the newest write's predecessor get 410 Gone (all of
+   * them with `watchCache: false`; with the watch cache, once the version is out of its window or
+   * after a restart). Resolves with the revision.
    */
   compact(): Promise<number>;
   /** The last lines of the API server and etcd logs. */
@@ -101,132 +82,30 @@ export interface Env {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-const live = new Set<ChildProcess>();
-let exitHooked = false;
-
-function hookExit(): void {
-  if (exitHooked) return;
-  exitHooked = true;
-  const killAll = () => {
-    for (const child of live) {
-      try {
-        child.kill('SIGKILL');
-      } catch {
-        // already gone
-      }
+/** The two binaries, or an error naming the step that installs the missing one. */
+function installedBinaries(): { apiServer: string; etcd: string } {
+  const binaries = { apiServer: apiServerBinary(), etcd: etcdBinary() };
+  for (const [what, path, variable] of [
+    ['kube-apiserver', binaries.apiServer, 'VMCP_ENVTEST_APISERVER'],
+    ['etcd', binaries.etcd, 'VMCP_ENVTEST_ETCD'],
+  ] as const) {
+    if (!existsSync(path)) {
+      throw new Error(
+        `envtest: ${what} not found at ${path}: run 'pnpm envtest:setup' (it installs etcd and builds kube-apiserver from Debian packages), or set ${variable}`,
+      );
     }
-  };
-  process.on('exit', killAll);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      killAll();
-      process.kill(process.pid, signal);
-    });
   }
+  return binaries;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
+/** The manifests `options.crds` asks for. */
+function crdPaths(crds: StartEnvOptions['crds']): readonly string[] {
+  if (crds === 'none') return [];
+  return crds === undefined || crds === 'toolhive' ? toolhiveCrdPaths : crds;
 }
 
-function tail(path: string, lines: number): string {
-  if (!existsSync(path)) return '';
-  return readFileSync(path, 'utf8').split('\n').slice(-lines).join('\n');
-}
-
-/**
- * Waits until every thread of `pid` is stopped. kill(2) returns before a SIGSTOP has stopped
- * the whole thread group: one thread takes the signal and stops the others when it next runs,
- * and on a busy machine other threads went on answering requests for milliseconds meanwhile.
- * Synchronous, like `pause()`; it sleeps 1 ms between looks, and gives up after 5 s.
- */
-function waitStopped(pid: number): void {
-  const sleeper = new Int32Array(new SharedArrayBuffer(4));
-  const deadline = Date.now() + 5_000;
-  for (;;) {
-    let tasks: string[];
-    try {
-      tasks = readdirSync(`/proc/${pid}/task`);
-    } catch {
-      return; // the process is gone: nothing to wait for
-    }
-    let running = 0;
-    for (const task of tasks) {
-      let stat: string;
-      try {
-        stat = readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8');
-      } catch {
-        continue; // the thread ended meanwhile
-      }
-      // "tid (comm) S ...": the state follows the last parenthesis (comm may hold any).
-      const state = stat.charAt(stat.lastIndexOf(')') + 2);
-      if (!['T', 't', 'Z', 'X'].includes(state)) running++;
-    }
-    if (running === 0) return;
-    if (Date.now() > deadline) {
-      throw new Error(`the API server (pid ${pid}) did not stop within 5 s of SIGSTOP`);
-    }
-    Atomics.wait(sleeper, 0, 0, 1);
-  }
-}
-
-/**
- * util-linux's setpriv, when the machine has it (Debian always does): launched through
- * `setpriv --pdeathsig KILL`, etcd and kube-apiserver are killed by the kernel when this process
- * dies, even by SIGKILL (a test runner's timeout), where no exit hook of ours runs.
- */
-const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((path) => existsSync(path));
-
-function launch(binary: string, args: string[], logPath: string): ChildProcess {
-  const log = createWriteStream(logPath, { flags: 'a' });
-  const child = SETPRIV
-    ? spawn(SETPRIV, ['--pdeathsig', 'KILL', '--', binary, ...args], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      })
-    : spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout?.pipe(log);
-  child.stderr?.pipe(log);
-  live.add(child);
-  child.once('exit', () => live.delete(child));
-  return child;
-}
-
-async function stopChild(child: ChildProcess | undefined): Promise<void> {
-  if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  try {
-    child.kill('SIGCONT');
-    child.kill('SIGTERM');
-  } catch {
-    return;
-  }
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
-}
-
-function kubeconfigYaml(server: string, ca: string, user: string, token: string): string {
-  return stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [
-      {
-        name: 'envtest',
-        cluster: { server, 'certificate-authority-data': Buffer.from(ca).toString('base64') },
-      },
-    ],
-    users: [{ name: user, user: { token } }],
-    contexts: [{ name: 'envtest', context: { cluster: 'envtest', user, namespace: 'default' } }],
-    'current-context': 'envtest',
-  });
+function logs(apiServer: ApiServer, etcd: Etcd, apiLines: number, etcdLines: number): string {
+  return `--- kube-apiserver ---\n${tail(apiServer.logPath, apiLines)}\n--- etcd ---\n${tail(etcd.logPath, etcdLines)}`;
 }
 
 /**
@@ -240,206 +119,92 @@ function kubeconfigYaml(server: string, ca: string, user: string, token: string)
  * try { ... new KubeConfig() ... env.kubeconfigPath ... } finally { await env.stop(); }
  */
 export async function startEnv(options: StartEnvOptions = {}): Promise<Env> {
-  const apiServer = apiServerBinary();
-  const etcd = etcdBinary();
-  for (const [what, path] of [
-    ['kube-apiserver', apiServer],
-    ['etcd', etcd],
-  ] as const) {
-    if (!existsSync(path)) {
-      throw new Error(
-        `envtest: ${what} not found at ${path}: run 'pnpm envtest:setup' (it installs etcd and builds kube-apiserver from Debian packages), or set VMCP_ENVTEST_${what === 'etcd' ? 'ETCD' : 'APISERVER'}`,
-      );
-    }
-  }
-  hookExit();
-  const timeoutMs = options.timeoutMs ?? 60_000;
-  const dir = mkdtempSync(join(tmpdir(), 'vmcp-envtest-'));
-  const [etcdPort, peerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
-  const etcdUrl = `http://127.0.0.1:${etcdPort}`;
-  const server = `https://127.0.0.1:${apiPort}`;
-  const etcdLog = join(dir, 'etcd.log');
-  const apiLog = join(dir, 'kube-apiserver.log');
-
-  const adminToken = randomBytes(24).toString('hex');
-  const userToken = randomBytes(24).toString('hex');
-  writeFileSync(
-    join(dir, 'tokens.csv'),
-    `${adminToken},admin,admin,"system:masters"\n${userToken},vmcp-watcher,vmcp-watcher\n`,
-  );
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  writeFileSync(join(dir, 'sa.key'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
-  writeFileSync(join(dir, 'sa.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
-
-  const etcdProcess = launch(
-    etcd,
-    [
-      '--name=envtest',
-      `--data-dir=${join(dir, 'etcd')}`,
-      `--listen-client-urls=${etcdUrl}`,
-      `--advertise-client-urls=${etcdUrl}`,
-      `--listen-peer-urls=http://127.0.0.1:${peerPort}`,
-      `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
-      `--initial-cluster=envtest=http://127.0.0.1:${peerPort}`,
-    ],
-    etcdLog,
-  );
-  const apiArgs = [
-    `--etcd-servers=${etcdUrl}`,
-    '--bind-address=127.0.0.1',
-    '--advertise-address=127.0.0.1',
-    `--secure-port=${apiPort}`,
-    '--insecure-port=0',
-    `--cert-dir=${join(dir, 'certs')}`,
-    `--token-auth-file=${join(dir, 'tokens.csv')}`,
-    '--authorization-mode=RBAC',
-    `--service-account-key-file=${join(dir, 'sa.pub')}`,
-    `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
-    '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
-    '--service-cluster-ip-range=10.0.0.0/24',
-    '--disable-admission-plugins=ServiceAccount',
-    ...(options.watchCache === false ? ['--watch-cache=false'] : []),
-  ];
-  let apiProcess: ChildProcess | undefined;
-  let stopped = false;
-  const processes = () => [apiProcess, etcdProcess];
-
-  const fail = async (message: string): Promise<never> => {
-    const logs = `--- kube-apiserver ---\n${tail(apiLog, 30)}\n--- etcd ---\n${tail(etcdLog, 15)}`;
-    for (const child of processes()) await stopChild(child);
-    rmSync(dir, { recursive: true, force: true });
-    throw new Error(`envtest: ${message}\n${logs}`);
-  };
-
+  const binaries = installedBinaries();
+  killChildrenOnExit();
+  const timeoutMs = options.timeoutMs ?? START_TIMEOUT_MS;
   const deadline = Date.now() + timeoutMs;
-  // etcd health
-  for (;;) {
-    try {
-      const response = await fetch(`${etcdUrl}/health`, { signal: AbortSignal.timeout(1000) });
-      if (response.ok) break;
-    } catch {
-      // not up yet
-    }
-    if (etcdProcess.exitCode !== null) return fail('etcd exited during startup');
-    if (Date.now() > deadline) return fail('etcd did not become healthy in time');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-
-  let connection: ApiConnection = { server, token: adminToken, ca: '' };
-  const waitReady = async (until: number): Promise<void> => {
-    const certPath = join(dir, 'certs', 'apiserver.crt');
-    for (;;) {
-      if (apiProcess?.exitCode !== null && apiProcess?.exitCode !== undefined) {
-        throw new Error('kube-apiserver exited during startup');
-      }
-      if (existsSync(certPath)) {
-        connection = { ...connection, ca: readFileSync(certPath, 'utf8') };
-        try {
-          const { status } = await apiRequest(connection, 'GET', '/readyz', undefined, {
-            signal: AbortSignal.timeout(2000),
-          });
-          if (status === 200) return;
-        } catch {
-          // not up yet
-        }
-      }
-      if (Date.now() > until) throw new Error('kube-apiserver did not become ready in time');
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  };
-
-  apiProcess = launch(apiServer, apiArgs, apiLog);
-  try {
-    await waitReady(deadline);
-  } catch (error) {
-    return fail((error as Error).message);
-  }
-
-  const user = (username: string, token: string, file: string): EnvUser => {
-    const path = join(dir, file);
-    writeFileSync(path, kubeconfigYaml(server, connection.ca, username, token));
-    const kubeConfig = new KubeConfig();
-    kubeConfig.loadFromFile(path);
-    return { username, token, kubeConfig, kubeconfigPath: path };
-  };
-  const admin = user('admin', adminToken, 'kubeconfig');
-  const nonAdmin = user('vmcp-watcher', userToken, 'kubeconfig-non-admin');
-
-  const crds =
-    options.crds === 'none'
-      ? []
-      : options.crds === undefined || options.crds === 'toolhive'
-        ? toolhiveCrdPaths
-        : options.crds;
-  if (crds.length > 0) {
-    try {
-      await installCrds(connection, crds, Math.max(5000, deadline - Date.now()));
-    } catch (error) {
-      return fail(`installing CRDs failed: ${(error as Error).message}`);
-    }
-  }
-
+  const dir = mkdtempSync(join(tmpdir(), 'vmcp-envtest-'));
+  const credentials = writeCredentials(dir);
+  const etcd = await Etcd.launch(binaries.etcd, dir);
+  const apiServer = await ApiServer.create({
+    binary: binaries.apiServer,
+    dir,
+    etcdUrl: etcd.url,
+    authArgs: credentials.apiServerArgs,
+    adminToken: credentials.admin.token,
+    watchCache: options.watchCache !== false,
+  });
+  let stopped = false;
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
-    await stopChild(apiProcess);
-    await stopChild(etcdProcess);
+    await apiServer.stop();
+    await etcd.stop();
     rmSync(dir, { recursive: true, force: true });
   };
+  try {
+    await etcd.waitHealthy(deadline);
+    apiServer.start();
+    await apiServer.waitReady(deadline);
+    await installRequestedCrds(apiServer.connection, crdPaths(options.crds), deadline);
+  } catch (error) {
+    const startupLogs = logs(apiServer, etcd, 30, 15);
+    await stop();
+    throw new Error(`envtest: ${(error as Error).message}\n${startupLogs}`);
+  }
+  const cluster = { server: apiServer.url, ca: apiServer.connection.ca };
+  const users = {
+    admin: writeUser(dir, 'kubeconfig', cluster, credentials.admin),
+    nonAdmin: writeUser(dir, 'kubeconfig-non-admin', cluster, credentials.user),
+  };
+  return envOf({ apiServer, etcd, ...users, restartTimeoutMs: timeoutMs, stop });
+}
 
+/** The handle of a started environment. */
+function envOf(parts: {
+  apiServer: ApiServer;
+  etcd: Etcd;
+  admin: EnvUser;
+  nonAdmin: EnvUser;
+  restartTimeoutMs: number;
+  stop: () => Promise<void>;
+}): Env {
+  const { apiServer, etcd, admin, nonAdmin, stop } = parts;
   return {
-    server,
-    etcdUrl,
+    server: apiServer.url,
+    etcdUrl: etcd.url,
     kubeConfig: admin.kubeConfig,
     kubeconfigPath: admin.kubeconfigPath,
     admin,
     nonAdmin,
     get connection() {
-      return connection;
+      return apiServer.connection;
     },
     get apiServerPid() {
-      return apiProcess?.pid;
+      return apiServer.pid;
     },
     get etcdPid() {
-      return etcdProcess.pid;
+      return etcd.pid;
     },
-    pause() {
-      if (apiProcess?.pid === undefined) return;
-      apiProcess.kill('SIGSTOP');
-      waitStopped(apiProcess.pid);
-    },
-    resume() {
-      apiProcess?.kill('SIGCONT');
-    },
-    async restart(options = {}) {
-      await stopChild(apiProcess);
-      if (options.downMs !== undefined && options.downMs > 0) {
-        await new Promise((resolve) => setTimeout(resolve, options.downMs));
-      }
-      apiProcess = launch(apiServer, apiArgs, apiLog);
-      await waitReady(Date.now() + timeoutMs);
-    },
-    async compact() {
-      const range = await fetch(`${etcdUrl}/v3/kv/range`, {
-        method: 'POST',
-        body: JSON.stringify({ key: Buffer.from('/').toString('base64') }),
-      });
-      const revision = Number(
-        ((await range.json()) as { header: { revision: string } }).header.revision,
-      );
-      const compaction = await fetch(`${etcdUrl}/v3/kv/compaction`, {
-        method: 'POST',
-        body: JSON.stringify({ revision, physical: true }),
-      });
-      if (!compaction.ok && compaction.status !== 400) {
-        throw new Error(`etcd compaction failed: HTTP ${compaction.status}`);
-      }
-      return revision;
-    },
-    logs(lines = 50) {
-      return `--- kube-apiserver ---\n${tail(apiLog, lines)}\n--- etcd ---\n${tail(etcdLog, lines)}`;
-    },
+    pause: () => apiServer.pause(),
+    resume: () => apiServer.resume(),
+    restart: ({ downMs = 0 } = {}) => apiServer.restart(parts.restartTimeoutMs, downMs),
+    compact: () => etcd.compact(),
+    logs: (lines = 50) => logs(apiServer, etcd, lines, lines),
     stop,
     [Symbol.asyncDispose]: stop,
   };
+}
+
+async function installRequestedCrds(
+  connection: ApiConnection,
+  paths: readonly string[],
+  deadline: number,
+): Promise<void> {
+  if (paths.length === 0) return;
+  try {
+    await installCrds(connection, paths, Math.max(5000, deadline - Date.now()));
+  } catch (error) {
+    throw new Error(`installing CRDs failed: ${(error as Error).message}`);
+  }
 }

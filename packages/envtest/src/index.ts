@@ -1,5 +1,8 @@
-export { downgradeCrd, installCrds, toolhiveCrdDirectory, toolhiveCrdPaths } from './crds.js';
-export type { Env, EnvUser, StartEnvOptions } from './env.js';
-export { apiServerBinary, etcdBinary, KUBERNETES_SOURCE_VERSION, startEnv } from './env.js';
+export { apiServerBinary, KUBERNETES_SOURCE_VERSION } from './apiserver.js';
+export type { EnvUser } from './auth.js';
+export { installCrds } from './crds.js';
+export type { Env, StartEnvOptions } from './env.js';
+export { startEnv } from './env.js';
+export { etcdBinary } from './etcd.js';
 export type { ApiConnection } from './http.js';
 export { apiRequest } from './http.js';

@@ -3,8 +3,9 @@ import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { eventually } from '@vmcp/test-support';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { apiRequest, downgradeCrd, type Env, startEnv } from '../src/index.js';
+import { apiRequest, type Env, startEnv } from '../src/index.js';
 
 const servers = '/apis/toolhive.stacklok.dev/v1beta1/namespaces/default/mcpservers';
 const server = (name: string) => ({
@@ -133,19 +134,16 @@ describe('envtest', () => {
 
   it('stays down for downMs on a restart: its port refuses connections meanwhile', async () => {
     const restarting = env.restart({ downMs: 1_500 });
-    const refused = await (async () => {
-      const deadline = Date.now() + 30_000;
-      while (Date.now() < deadline) {
+    await eventually(
+      async () => {
         const error = await apiRequest(env.connection, 'GET', '/version').then(
           () => undefined,
           (e: unknown) => e as { code?: string },
         );
-        if (error?.code === 'ECONNREFUSED') return true;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      return false;
-    })();
-    expect(refused).toBe(true);
+        return error?.code === 'ECONNREFUSED';
+      },
+      { what: 'a refused connection while the API server is down' },
+    );
     await restarting;
     const { status } = await apiRequest(env.connection, 'GET', `${servers}/before-restart`);
     expect(status).toBe(200);
@@ -249,17 +247,5 @@ describe('envtest lifecycle', () => {
     for (const pid of pids) expect(alive(pid)).toBe(true);
     await Promise.all([a.stop(), b.stop()]);
     for (const pid of pids) expect(alive(pid)).toBe(false);
-  });
-});
-
-describe('downgradeCrd', () => {
-  it('drops CEL validations and empty-string defaults only', () => {
-    expect(
-      downgradeCrd({
-        a: { 'x-kubernetes-validations': [{ rule: 'x' }], type: 'object', default: '' },
-        b: { default: 'keep' },
-        c: [{ default: '' }],
-      }),
-    ).toEqual({ a: { type: 'object' }, b: { default: 'keep' }, c: [{}] });
   });
 });

@@ -4,8 +4,9 @@
  * Goals: every operation faster on the fake; a list of 5000 at most 0.3x envtest's
  * `resourceVersion=0` list.
  */
-import { startEnv, toolhiveCrdPaths } from '@vmcp/envtest';
+import { startEnv } from '@vmcp/envtest';
 import { KubeClient, type KubeObject, ResourceClient, type ResourceRef } from '@vmcp/kube-runtime';
+import { toolhiveCrdPaths } from '@vmcp/toolhive-crds';
 import { startFakeApiServer } from '../src/index.js';
 
 const COUNT = Number(process.env.VMCP_BENCH_OBJECTS ?? 5000);

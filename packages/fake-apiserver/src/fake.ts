@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { parseAllDocuments, stringify } from 'yaml';
-import { FakeApi, type FaultControls } from './server.js';
+import type { FaultControls } from './faults.js';
+import { FakeApi } from './server.js';
 import type { KubeObject } from './types.js';
 
 /** Options of {@link startFakeApiServer}. */

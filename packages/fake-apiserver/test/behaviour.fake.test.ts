@@ -1,4 +1,4 @@
-import { downgradeCrd, toolhiveCrdPaths } from '@vmcp/envtest';
+import { downgradeCrd, toolhiveCrdPaths } from '@vmcp/toolhive-crds';
 import { readYamlObjects } from '../src/fake.js';
 import { startFakeApiServer } from '../src/index.js';
 import { behaviourSuite } from './behaviour.js';

@@ -1,4 +1,3 @@
-import { toolhiveCrdPaths } from '@vmcp/envtest';
 import {
   createInformer,
   KubeClient,
@@ -6,6 +5,8 @@ import {
   ResourceClient,
   type ResourceRef,
 } from '@vmcp/kube-runtime';
+import { eventually } from '@vmcp/test-support';
+import { toolhiveCrdPaths } from '@vmcp/toolhive-crds';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeApiServer, startFakeApiServer } from '../src/index.js';
 
@@ -37,14 +38,6 @@ const configMap = (name: string, labels: Record<string, string>) =>
     metadata: { name, labels },
     data: { v: name },
   }) as KubeObject;
-
-async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** An informer over ConfigMaps with one label, counting what the watch went through. */
 function informer(label: string) {
@@ -90,11 +83,11 @@ describe('fault controls, seen by the kube-runtime informer', () => {
     const inf = informer('drop');
     try {
       expect(await inf.handle.waitForSync()).toBe(true);
-      await until(() => fake.faults.openWatches() === 1);
+      await eventually(() => fake.faults.openWatches() === 1);
       const relistsBefore = inf.relists();
       fake.faults.dropWatches();
       await configMaps.create(configMap('drop-b', { suite: 'drop' }));
-      await until(() => inf.names().includes('drop-b'));
+      await eventually(() => inf.names().includes('drop-b'));
       expect(inf.restarts.length).toBeGreaterThan(0);
       expect(inf.relists()).toBe(relistsBefore);
     } finally {
@@ -108,14 +101,14 @@ describe('fault controls, seen by the kube-runtime informer', () => {
     const inf = informer('gone');
     try {
       expect(await inf.handle.waitForSync()).toBe(true);
-      await until(() => fake.faults.openWatches() === 1);
+      await eventually(() => fake.faults.openWatches() === 1);
       // While the informer's watch is down, one object goes away and the history is compacted.
       fake.faults.stall(true);
       fake.faults.dropWatches();
       fake.faults.stall(false);
       await configMaps.delete('gone-a');
       fake.faults.compact();
-      await until(() => !inf.names().includes('gone-a'));
+      await eventually(() => !inf.names().includes('gone-a'));
       expect(inf.names()).toEqual(['gone-b']);
       expect(inf.restarts).toContain('gone');
     } finally {
@@ -142,12 +135,12 @@ describe('fault controls, seen by the kube-runtime informer', () => {
     const inf = informer('stall');
     try {
       expect(await inf.handle.waitForSync()).toBe(true);
-      await until(() => fake.faults.openWatches() === 1);
+      await eventually(() => fake.faults.openWatches() === 1);
       fake.faults.stall(true);
-      await until(() => inf.restarts.includes('stalled'), 10_000);
+      await eventually(() => inf.restarts.includes('stalled'));
       fake.faults.stall(false);
       await configMaps.create(configMap('stall-a', { suite: 'stall' }));
-      await until(() => inf.names().includes('stall-a'));
+      await eventually(() => inf.names().includes('stall-a'));
     } finally {
       fake.faults.stall(false);
       await inf.stop();
@@ -204,7 +197,7 @@ describe('what only the fake does on demand', () => {
     expect(await handle.waitForSync(AbortSignal.timeout(10_000))).toBe(true);
     expect(handle.store.list().map((o) => o.metadata.name)).toEqual(['wl-informer']);
     await configMaps.create(configMap('wl-later', { suite: 'wl-informer' }));
-    await until(() => handle.store.list().length === 2);
+    await eventually(() => handle.store.list().length === 2);
     stop.abort();
     await running;
   });

@@ -2,8 +2,9 @@
  * Where the fake serves what newer kube-apiservers serve and 1.20 (envtest's) does not: these
  * cannot be in the shared behaviour suite.
  */
-import { toolhiveCrdPaths } from '@vmcp/envtest';
+
 import { KubeClient, type KubeObject, ResourceClient } from '@vmcp/kube-runtime';
+import { toolhiveCrdPaths } from '@vmcp/toolhive-crds';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeApiServer, startFakeApiServer } from '../src/index.js';
 

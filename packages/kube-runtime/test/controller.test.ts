@@ -1,3 +1,4 @@
+import { eventually } from '@vmcp/test-support';
 import { describe, expect, it } from 'vitest';
 import { Controller, type Reconciler, TerminalError } from '../src/controller.js';
 import { ItemExponentialFailureRateLimiter } from '../src/ratelimiter.js';
@@ -9,18 +10,6 @@ const byName = (o: KubeObject): ObjectKey[] => [
 ];
 const inGroup = (group: string) => (o: KubeObject) =>
   (o.spec as { group?: string }).group === group ? byName(o) : [];
-
-function until(predicate: () => boolean, timeoutMs = 2000): Promise<void> {
-  const start = Date.now();
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      if (predicate()) resolve();
-      else if (Date.now() - start > timeoutMs) reject(new Error('condition not met in time'));
-      else setTimeout(check, 2);
-    };
-    check();
-  });
-}
 
 function setup(reconcile: Reconciler, options: { workers?: number } = {}) {
   const informer = new FakeInformer();
@@ -47,7 +36,7 @@ describe('Controller', () => {
     await new Promise((r) => setTimeout(r, 20));
     expect(seen).toEqual([]);
     informer.sync([object('a')]);
-    await until(() => seen.length === 2);
+    await eventually(() => seen.length === 2);
     expect(seen.sort()).toEqual(['a', 'early']);
     stop.abort();
     await running;
@@ -61,10 +50,10 @@ describe('Controller', () => {
     controller.watches(informer, inGroup('mine'));
     informer.sync([object('moving', { group: 'mine' })]);
     const running = controller.start(stop.signal);
-    await until(() => seen.length === 1);
+    await eventually(() => seen.length === 1);
     // Moves out of the group: only the old object matches the filter, and it still enqueues.
     informer.update(object('moving', { group: 'other' }));
-    await until(() => seen.length === 2);
+    await eventually(() => seen.length === 2);
     // Further changes in the other group enqueue nothing.
     informer.update(object('moving', { group: 'other', x: 1 }));
     await new Promise((r) => setTimeout(r, 20));
@@ -82,7 +71,7 @@ describe('Controller', () => {
     informer.sync();
     const running = controller.start(stop.signal);
     informer.remove(object('gone'));
-    await until(() => seen.includes('gone'));
+    await eventually(() => seen.includes('gone'));
     stop.abort();
     await running;
   });
@@ -95,7 +84,7 @@ describe('Controller', () => {
     controller.watches(informer, (o) => [{ namespace: '', name: o.metadata.name as string }]);
     informer.sync([object('global')]);
     const running = controller.start(stop.signal);
-    await until(() => seen.length === 1);
+    await eventually(() => seen.length === 1);
     expect(seen).toEqual([{ namespace: '', name: 'global' }]);
     stop.abort();
     await running;
@@ -110,7 +99,7 @@ describe('Controller', () => {
     controller.watches(informer, byName);
     informer.sync([object('a')]);
     const running = controller.start(stop.signal);
-    await until(() => calls === 2);
+    await eventually(() => calls === 2);
     stop.abort();
     await running;
   });
@@ -124,8 +113,8 @@ describe('Controller', () => {
     controller.watches(informer, byName);
     informer.sync([object('a')]);
     const running = controller.start(stop.signal);
-    await until(() => calls === 4);
-    await until(() => controller.queue.numRequeues('default/a') === 0);
+    await eventually(() => calls === 4);
+    await eventually(() => controller.queue.numRequeues('default/a') === 0);
     stop.abort();
     await running;
   });
@@ -139,7 +128,7 @@ describe('Controller', () => {
     controller.watches(informer, byName);
     informer.sync([object('a')]);
     const running = controller.start(stop.signal);
-    await until(() => calls === 1);
+    await eventually(() => calls === 1);
     await new Promise((r) => setTimeout(r, 50));
     expect(calls).toBe(1);
     stop.abort();
@@ -173,7 +162,7 @@ describe('Controller', () => {
       for (let i = 0; i < 10; i++) informer.update(object(`k${i}`, { round }));
       await new Promise((r) => setTimeout(r, 1));
     }
-    await until(() => controller.queue.len() === 0 && running === 0);
+    await eventually(() => controller.queue.len() === 0 && running === 0);
     expect(overlaps).toBe(0);
     expect(peak).toBeLessThanOrEqual(3);
     expect(peak).toBeGreaterThan(1);
@@ -193,7 +182,7 @@ describe('Controller', () => {
     controller.watches(informer, byName);
     informer.sync([object('a')]);
     const running = controller.start(stop.signal);
-    await until(() => started);
+    await eventually(() => started);
     stop.abort();
     await running;
     expect(finished).toBe(true);
@@ -212,7 +201,7 @@ describe('Controller', () => {
     controller.watches(informer, byName);
     informer.sync([object('a')]);
     const running = controller.start(stop.signal);
-    await until(() => controller.queue.processingCount === 1);
+    await eventually(() => controller.queue.processingCount === 1);
     stop.abort();
     await running;
     expect(sawAbort).toBe(true);
@@ -229,7 +218,7 @@ describe('Controller', () => {
     });
     informer.sync([object('bad'), object('good')]);
     const running = controller.start(stop.signal);
-    await until(() => seen.includes('good'));
+    await eventually(() => seen.includes('good'));
     stop.abort();
     await running;
   });

@@ -1,4 +1,5 @@
 import { type Env, startEnv } from '@vmcp/envtest';
+import { eventually } from '@vmcp/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KubeClient, ResourceClient } from '../src/client.js';
 import { Controller } from '../src/controller.js';
@@ -29,19 +30,6 @@ const server = (name: string, image = 'ghcr.io/example/fetch:1'): KubeObject => 
   metadata: { name, namespace: 'default' },
   spec: { image, transport: 'streamable-http' },
 });
-
-function until(predicate: () => boolean, timeoutMs = 20_000, what = 'condition'): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const check = () =>
-      predicate()
-        ? resolve()
-        : Date.now() - started > timeoutMs
-          ? reject(new Error(`${what} not met in time`))
-          : setTimeout(check, 20);
-    check();
-  });
-}
 
 describe('informer on a real API server', () => {
   let env: Env;
@@ -80,7 +68,7 @@ describe('informer on a real API server', () => {
     });
     const stop = new AbortController();
     const running = informer.run(stop.signal);
-    expect(await informer.waitForSync(AbortSignal.timeout(20_000))).toBe(true);
+    expect(await informer.waitForSync(AbortSignal.timeout(60_000))).toBe(true);
     expect(names(informer)).toContain('wl-a');
     expect(messages).toContain('watch-list not supported by the server; listing then watching');
     stop.abort();
@@ -103,11 +91,11 @@ describe('informer on a real API server', () => {
     });
     const stop = new AbortController();
     const running = informer.run(stop.signal);
-    expect(await informer.waitForSync(AbortSignal.timeout(20_000))).toBe(true);
+    expect(await informer.waitForSync(AbortSignal.timeout(60_000))).toBe(true);
     await admin.create(server('w-b'));
     await admin.patch('w-b', { spec: { image: 'ghcr.io/example/fetch:2' } });
     await admin.delete('w-a');
-    await until(() => seen.includes('delete:w-a'));
+    await eventually(() => seen.includes('delete:w-a'));
     expect(seen.filter((s) => s.includes('w-'))).toEqual([
       'add:w-a',
       'add:w-b',
@@ -161,10 +149,10 @@ describe('informer on a real API server', () => {
     });
     const stop = new AbortController();
     const running = informer.run(stop.signal);
-    await informer.waitForSync(AbortSignal.timeout(20_000));
+    await informer.waitForSync(AbortSignal.timeout(60_000));
     const synced = informer.lastSyncResourceVersion;
     // RBAC can take a moment to see the binding: wait until the informer really synced.
-    await until(() => names(informer).includes('r-gone'));
+    await eventually(() => names(informer).includes('r-gone'));
 
     await bindingClient.delete('reader');
     await env.restart();
@@ -175,8 +163,10 @@ describe('informer on a real API server', () => {
     await env.compact();
     await bindingClient.create(binding);
 
-    await until(() => deletes.includes('r-gone:true'), 30_000, 'the delete seen by the relist');
-    await until(() => names(informer).includes('r-new'), 30_000, 'the new object');
+    await eventually(() => deletes.includes('r-gone:true'), {
+      what: 'the delete seen by the relist',
+    });
+    await eventually(() => names(informer).includes('r-new'), { what: 'the new object' });
     const truth = (await admin.list()).items.map((o) => o.metadata.name).sort();
     expect(names(informer)).toEqual(truth);
     expect(informer.lastSyncResourceVersion).not.toBe(synced);
@@ -199,17 +189,15 @@ describe('informer on a real API server', () => {
     });
     const stop = new AbortController();
     const running = informer.run(stop.signal);
-    await informer.waitForSync(AbortSignal.timeout(20_000));
+    await informer.waitForSync(AbortSignal.timeout(60_000));
     env.pause();
     await new Promise((resolve) => setTimeout(resolve, 2500));
     env.resume();
-    await until(() => restarts.includes('stalled'), 20_000, 'a stall restart');
+    await eventually(() => restarts.includes('stalled'), { what: 'a stall restart' });
     await admin.create(server('after-pause'));
-    await until(
-      () => names(informer).includes('after-pause'),
-      20_000,
-      'the object created after the pause',
-    );
+    await eventually(() => names(informer).includes('after-pause'), {
+      what: 'the object created after the pause',
+    });
     stop.abort();
     await running;
   });
@@ -223,14 +211,12 @@ describe('informer on a real API server', () => {
     });
     const stop = new AbortController();
     const running = informer.run(stop.signal);
-    await informer.waitForSync(AbortSignal.timeout(20_000));
+    await informer.waitForSync(AbortSignal.timeout(60_000));
     await env.restart();
     await admin.create(server('after-restart'));
-    await until(
-      () => names(informer).includes('after-restart'),
-      30_000,
-      'the object created after the restart',
-    );
+    await eventually(() => names(informer).includes('after-restart'), {
+      what: 'the object created after the restart',
+    });
     stop.abort();
     await running;
   });
@@ -264,7 +250,7 @@ describe('informer on a real API server', () => {
     const stop = new AbortController();
     const running = informer.run(stop.signal);
     const controlling = controller.start(stop.signal);
-    await informer.waitForSync(AbortSignal.timeout(20_000));
+    await informer.waitForSync(AbortSignal.timeout(60_000));
     await Promise.all(
       Array.from({ length: 10 }, async (_, i) => {
         for (let round = 0; round < 8; round++) {
@@ -272,8 +258,8 @@ describe('informer on a real API server', () => {
         }
       }),
     );
-    await until(() => informer.store.get(`default/storm-9`)?.metadata.labels?.round === '7');
-    await until(() => controller.queue.len() === 0 && controller.queue.processingCount === 0);
+    await eventually(() => informer.store.get(`default/storm-9`)?.metadata.labels?.round === '7');
+    await eventually(() => controller.queue.len() === 0 && controller.queue.processingCount === 0);
     expect(overlaps).toBe(0);
     expect(reconciles).toBeGreaterThanOrEqual(10);
     stop.abort();

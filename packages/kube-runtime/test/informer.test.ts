@@ -1,3 +1,4 @@
+import { eventually } from '@vmcp/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KubeClient } from '../src/client.js';
 import { createInformer, InformerFactory } from '../src/informer.js';
@@ -11,19 +12,6 @@ afterEach(async () => {
   stop?.abort();
   await server?.close();
 });
-
-function until(predicate: () => boolean): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const check = () =>
-      predicate()
-        ? resolve()
-        : Date.now() - started > 5000
-          ? reject(new Error('timeout'))
-          : setTimeout(check, 5);
-    check();
-  });
-}
 
 describe('informer', () => {
   it('syncs, delivers events in order, and turns a relist into deletes for vanished objects', async () => {
@@ -51,7 +39,7 @@ describe('informer', () => {
     stop = new AbortController();
     const running = informer.run(stop.signal);
     expect(await informer.waitForSync(stop.signal)).toBe(true);
-    await until(() => seen.includes('add:d:initial'));
+    await eventually(() => seen.includes('add:d:initial'));
     expect(seen).toEqual([
       'add:a:initial',
       'add:b:initial',
@@ -89,7 +77,7 @@ describe('informer', () => {
     informer.addEventHandler({ onAdd: (o) => seen.push(o.metadata.name as string) });
     stop = new AbortController();
     const running = informer.run(stop.signal);
-    await until(() => seen.length === 2);
+    await eventually(() => seen.length === 2);
     expect(seen).toEqual(['a', 'b']);
     expect(informer.handlerErrors).toBe(2);
     stop.abort();
@@ -123,7 +111,7 @@ describe('informer', () => {
     });
     stop = new AbortController();
     const running = informer.run(stop.signal);
-    await until(() => informer.store.size === 2);
+    await eventually(() => informer.store.size === 2);
     expect(informer.indexErrors).toBe(1);
     expect(informer.store.byIndex('byName', 'a')).toHaveLength(1);
     expect(informer.store.byIndex('byName', 'b')).toEqual([]);
@@ -179,7 +167,7 @@ describe('informer', () => {
     informer.addEventHandler({ onAdd: (o) => seen.push(o.metadata.name as string) });
     stop = new AbortController();
     const running = informer.run(stop.signal);
-    await until(() => seen.includes('b'));
+    await eventually(() => seen.includes('b'));
     expect(seen).toEqual(['a', 'b']);
     expect(informer.store.keys().sort()).toEqual(['default/a', 'default/b']);
     expect(informer.skippedObjects).toBe(3);
@@ -268,7 +256,7 @@ describe('informer', () => {
     stop = new AbortController();
     const running = informer.run(stop.signal);
     await informer.waitForSync(stop.signal);
-    await until(
+    await eventually(
       () =>
         informer.store.get({ namespace: 'default', name: 'a' })?.metadata.resourceVersion === '2',
     );

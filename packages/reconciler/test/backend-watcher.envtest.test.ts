@@ -1,6 +1,7 @@
 import { type Env, startEnv } from '@vmcp/envtest';
 import { KubeClient, type KubeObject, ResourceClient } from '@vmcp/kube-runtime';
 import { createDynamicRegistry, type DynamicRegistry } from '@vmcp/registry';
+import { eventually } from '@vmcp/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackendWatcher, RESOURCES } from '../src/index.js';
 
@@ -45,24 +46,8 @@ async function startWatcher(
   });
   const stop = new AbortController();
   watchers.push({ stop, done: watcher.start(stop.signal) });
-  expect(await watcher.waitForCacheSync({ timeoutMs: 30_000 })).toBe(true);
+  expect(await watcher.waitForCacheSync({ timeoutMs: 60_000 })).toBe(true);
   return { registry, watcher };
-}
-
-function eventually(check: () => void, timeoutMs = 20_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const attempt = () => {
-      try {
-        check();
-        resolve();
-      } catch (error) {
-        if (Date.now() - started > timeoutMs) reject(error);
-        else setTimeout(attempt, 25);
-      }
-    };
-    attempt();
-  });
 }
 
 async function create(
@@ -313,15 +298,13 @@ describe('BackendWatcher under faults', () => {
       status: { url: 'http://moved.example:9090' },
     });
     await env.compact();
-    await eventually(
-      () =>
-        expect(registry.list().map((b) => `${b.id}=${b.baseUrl}`)).toEqual([
-          'chaos-2=http://moved.example:9090',
-          'chaos-3=http://chaos-3.default.svc.cluster.local:8080',
-          'chaos-4=http://chaos-4.default.svc.cluster.local:8080',
-          'chaos-new=http://chaos-new.default.svc.cluster.local:8080',
-        ]),
-      30_000,
+    await eventually(() =>
+      expect(registry.list().map((b) => `${b.id}=${b.baseUrl}`)).toEqual([
+        'chaos-2=http://moved.example:9090',
+        'chaos-3=http://chaos-3.default.svc.cluster.local:8080',
+        'chaos-4=http://chaos-4.default.svc.cluster.local:8080',
+        'chaos-new=http://chaos-new.default.svc.cluster.local:8080',
+      ]),
     );
   });
 });

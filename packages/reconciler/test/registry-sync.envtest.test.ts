@@ -38,7 +38,7 @@ it('reports registry sync only once every pre-existing workload was reconciled',
   const stop = new AbortController();
   const done = watcher.start(stop.signal);
   try {
-    expect(await watcher.waitForRegistrySync({ timeoutMs: 30_000 })).toBe(true);
+    expect(await watcher.waitForRegistrySync({ timeoutMs: 60_000 })).toBe(true);
     // No polling: at the moment it reports synced, the registry holds every backend.
     expect(registry.list().map((b) => b.id)).toEqual([...names].sort());
     expect(watcher.hasSynced()).toBe(true);

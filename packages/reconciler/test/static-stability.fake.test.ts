@@ -6,11 +6,11 @@
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
-import { toolhiveCrdPaths } from '@vmcp/envtest';
 import { type FakeApiServer, startFakeApiServer } from '@vmcp/fake-apiserver';
 import type { KubeObject } from '@vmcp/kube-runtime';
 import { FakeClock } from '@vmcp/kube-runtime/testing';
 import { createDynamicRegistry, type DynamicRegistry } from '@vmcp/registry';
+import { toolhiveCrdPaths } from '@vmcp/toolhive-crds';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BackendWatcher, type BackendWatcherOptions, jitteredResyncMs } from '../src/index.js';

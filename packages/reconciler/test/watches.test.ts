@@ -1,6 +1,6 @@
-import { toolhiveCrdPaths } from '@vmcp/envtest';
 import { startFakeApiServer } from '@vmcp/fake-apiserver';
 import { createDynamicRegistry } from '@vmcp/registry';
+import { toolhiveCrdPaths } from '@vmcp/toolhive-crds';
 import { expect, it } from 'vitest';
 import { BackendWatcher, RESOURCES } from '../src/index.js';
 

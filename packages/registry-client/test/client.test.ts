@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { FakeClock } from '@vmcp/kube-runtime/testing';
 import { memoByVersion, REDACTED, type RegistryChange } from '@vmcp/registry';
+import { eventually } from '@vmcp/test-support';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectRegistry, type RegistryClient, RegistryClientError } from '../src/index.js';
@@ -37,13 +38,6 @@ async function caughtUp(registry: RegistryClient, api: InProcessSidecar): Promis
 }
 /** Lets pending I/O callbacks and promise continuations run. */
 const settled = () => new Promise((resolve) => setTimeout(resolve, 20));
-async function until(check: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await settled();
-  }
-}
 async function take(feed: AsyncIterator<RegistryChange>, count: number) {
   const out: RegistryChange[] = [];
   while (out.length < count) {
@@ -208,7 +202,7 @@ describe('connectRegistry: faults', () => {
     await settled();
     expect(registry.status().phase).toBe('streaming');
     clock.advance(1_000);
-    await until(() => registry.status().phase === 'backingOff');
+    await eventually(() => registry.status().phase === 'backingOff');
     expect(registry.status().reconnects).toEqual({ stall: 1 });
     api.registry.upsert(backend('late'));
     clock.advance(200);

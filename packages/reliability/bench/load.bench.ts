@@ -13,9 +13,9 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { startSidecar } from '@vmcp/backend-watcher';
-import { toolhiveCrdPaths } from '@vmcp/envtest';
 import { startFakeApiServer } from '@vmcp/fake-apiserver';
 import { KubeClient, type KubeObject, ResourceClient } from '@vmcp/kube-runtime';
+import { toolhiveCrdPaths } from '@vmcp/toolhive-crds';
 
 const COUNT = Number(process.env.VMCP_BENCH_OBJECTS ?? 5000);
 const CLIENTS = Number(process.env.VMCP_BENCH_CLIENTS ?? 500);

@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { createLogger, type Sidecar, startSidecar } from '@vmcp/backend-watcher';
 import { type Env, startEnv } from '@vmcp/envtest';
 import { KubeClient, type KubeObject } from '@vmcp/kube-runtime';
+import { eventually } from '@vmcp/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resourceClients } from '../src/chaos.js';
 
@@ -48,20 +49,12 @@ beforeAll(async () => {
     listen: '127.0.0.1:0',
     logger: createLogger('debug', sink),
   });
-  expect(await sidecar.watcher.waitForRegistrySync({ timeoutMs: 30_000 })).toBe(true);
+  expect(await sidecar.watcher.waitForRegistrySync({ timeoutMs: 60_000 })).toBe(true);
 });
 afterAll(async () => {
   await sidecar?.close();
   await env?.stop();
 });
-
-const until = async (check: () => boolean, timeoutMs = 20_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-};
 
 /** Objects the CRD schema lets through, each with the reason it must be skipped for. */
 const corpus: { name: string; reason: string; apply: () => Promise<void> }[] = [
@@ -229,16 +222,18 @@ describe('malformed input while valid backends keep flowing', () => {
       await createServer(`good-${good}`, `http://good-${good}:8080`);
       good++;
     }
-    await until(() =>
+    await eventually(() =>
       Array.from({ length: good }, (_, i) => `good-${i}`).every((id) => sidecar.registry.get(id)),
     );
-    await until(() => oddButValid.every((item) => sidecar.registry.get(item.name) !== undefined));
+    await eventually(() =>
+      oddButValid.every((item) => sidecar.registry.get(item.name) !== undefined),
+    );
     for (const item of oddButValid) item.check();
     for (const item of corpus) {
       // (An object created before its status is first skipped for having no URL yet.)
       const matches = (l: Record<string, unknown>) =>
         l.msg === 'not a backend' && l.name === item.name && l.reason === item.reason;
-      await until(() => logs.some(matches));
+      await eventually(() => logs.some(matches));
       const line = logs.find(matches);
       expect(String(line?.detail)).not.toBe('');
       expect(sidecar.registry.get(item.name), item.name).toBeUndefined();

@@ -1,5 +1,5 @@
-import { toolhiveCrdPaths } from '@vmcp/envtest';
 import { type FakeApiServer, startFakeApiServer } from '@vmcp/fake-apiserver';
+import { toolhiveCrdPaths } from '@vmcp/toolhive-crds';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runChaos } from '../src/chaos.js';
 import { chaosSettings, formatReport } from '../src/report.js';

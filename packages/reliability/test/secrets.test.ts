@@ -4,9 +4,9 @@ import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createLogger, formatExplanation, type Sidecar, startSidecar } from '@vmcp/backend-watcher';
-import { toolhiveCrdPaths } from '@vmcp/envtest';
 import { type FakeApiServer, startFakeApiServer } from '@vmcp/fake-apiserver';
 import type { KubeObject } from '@vmcp/kube-runtime';
+import { toolhiveCrdPaths } from '@vmcp/toolhive-crds';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);

@@ -1,3 +1,5 @@
+import { EVENTUALLY_TIMEOUT_MS, eventually } from '@vmcp/test-support';
+
 /** One Server-Sent Event as a client sees it. */
 export interface SseEvent {
   event: string;
@@ -72,8 +74,8 @@ export class SseClient {
     for (const wake of this.#waiters) wake();
   }
 
-  /** Resolves once `count` events arrived; rejects if the stream ends first or after 10 s. */
-  async waitFor(count: number, timeoutMs = 10_000): Promise<SseEvent[]> {
+  /** Resolves once `count` events arrived; rejects if the stream ends first or at the ceiling. */
+  async waitFor(count: number, timeoutMs = EVENTUALLY_TIMEOUT_MS): Promise<SseEvent[]> {
     const deadline = Date.now() + timeoutMs;
     while (this.events.length < count) {
       if (this.ended) throw new Error(`stream ended after ${this.events.length} events`);
@@ -93,12 +95,8 @@ export class SseClient {
   }
 
   /** Resolves once the server ended the stream. */
-  async waitForEnd(timeoutMs = 10_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!this.ended) {
-      if (Date.now() > deadline) throw new Error('stream did not end');
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+  async waitForEnd(timeoutMs = EVENTUALLY_TIMEOUT_MS): Promise<void> {
+    await eventually(() => this.ended, { timeoutMs, what: 'the end of the stream' });
   }
 
   close(): void {

@@ -1,12 +1,13 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { toolhiveCrdPaths } from '@vmcp/envtest';
 import { type FakeApiServer, startFakeApiServer } from '@vmcp/fake-apiserver';
 import { KubeClient, type KubeObject, ResourceClient, type ResourceRef } from '@vmcp/kube-runtime';
 import type { Backend } from '@vmcp/registry';
+import { eventually } from '@vmcp/test-support';
+import { toolhiveCrdPaths } from '@vmcp/toolhive-crds';
 // The sidecar app's own helpers for its built binary (a devDependency: tests only).
-import { CliProcess, eventually } from '../../../../apps/backend-watcher/test/support/process.js';
+import { CliProcess } from '../../../../apps/backend-watcher/test/support/process.js';
 
 export { eventually };
 

@@ -1,0 +1,2 @@
+export type { EventuallyOptions } from './eventually.js';
+export { EVENTUALLY_TIMEOUT_MS, eventually, NotMetError } from './eventually.js';

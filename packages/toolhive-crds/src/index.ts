@@ -1,0 +1,2 @@
+export { downgradeCrd } from './downgrade.js';
+export { toolhiveCrdDirectory, toolhiveCrdPaths } from './paths.js';

@@ -1,0 +1,75 @@
+// Every workspace package declares every package its code imports: sources, tests, benchmarks,
+// scripts, examples and config files alike (a test that imports fast-check declares fast-check).
+// Run by `pnpm verify`. Imports are read with TypeScript's own pre-processor, so dynamic
+// `import('...')` and `import type` count too.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const FOLDERS = ['src', 'test', 'bench', 'scripts', 'examples'];
+const SKIP = new Set(['node_modules', 'dist', 'generated']);
+const CODE = /\.(ts|mts|cts|js|mjs|cjs)$/;
+
+/** The code files of a package: its folders above, and config files at its root. */
+function codeFiles(dir) {
+  const files = readdirSync(dir)
+    .filter((name) => CODE.test(name))
+    .map((name) => join(dir, name));
+  const walk = (folder) => {
+    for (const name of readdirSync(folder)) {
+      const path = join(folder, name);
+      if (statSync(path).isDirectory()) {
+        if (!SKIP.has(name)) walk(path);
+      } else if (CODE.test(name)) files.push(path);
+    }
+  };
+  for (const folder of FOLDERS) {
+    const path = join(dir, folder);
+    if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) walk(path);
+  }
+  return files;
+}
+
+/** `@scope/name` or `name` of a bare specifier; undefined for relative, absolute and built-in ones. */
+function packageOf(specifier) {
+  if (/^[./]/.test(specifier) || /^[a-z]+:/.test(specifier)) return undefined;
+  const name = specifier
+    .split('/')
+    .slice(0, specifier.startsWith('@') ? 2 : 1)
+    .join('/');
+  return builtinModules.includes(name) ? undefined : name;
+}
+
+const packageDirs = ['packages', 'apps', 'examples'].flatMap((group) =>
+  readdirSync(join(root, group)).map((name) => join(root, group, name)),
+);
+const problems = [];
+for (const dir of packageDirs) {
+  const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+  const declared = new Set([
+    manifest.name,
+    ...Object.keys(manifest.dependencies ?? {}),
+    ...Object.keys(manifest.devDependencies ?? {}),
+    ...Object.keys(manifest.peerDependencies ?? {}),
+    ...Object.keys(manifest.optionalDependencies ?? {}),
+  ]);
+  for (const file of codeFiles(dir)) {
+    const { importedFiles } = ts.preProcessFile(readFileSync(file, 'utf8'), true, true);
+    for (const { fileName } of importedFiles) {
+      const name = packageOf(fileName);
+      if (name !== undefined && !declared.has(name)) {
+        problems.push(
+          `${relative(root, file)} imports ${name}, which ${manifest.name} does not declare`,
+        );
+      }
+    }
+  }
+}
+if (problems.length > 0) {
+  console.error(`check-imports: ${problems.length} undeclared imports:\n${problems.join('\n')}`);
+  process.exit(1);
+}
+console.log(`check-imports: every import of ${packageDirs.length} packages is declared`);
