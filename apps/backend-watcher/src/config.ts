@@ -117,31 +117,21 @@ const OPTIONS = {
   version: { type: 'boolean', short: 'v' },
 } as const;
 
+type ParsedArgs = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
+/** A setting: the flag, else its environment variable (empty counts as unset). */
+type Setting = (flag: keyof typeof OPTIONS, variable: string) => string | undefined;
+
 /** Parses argv (without node and the script) and the environment into a command. */
 export function parseCommand(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): Command {
-  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
-  try {
-    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (error) {
-    const option = /'([^' ]+)/.exec(firstLine(error))?.[1];
-    const code = (error as { code?: string }).code;
-    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option) {
-      throw new UsageError(`unknown option ${option}`);
-    }
-    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option) {
-      throw new UsageError(`option ${option} needs a value`);
-    }
-    throw new UsageError(firstLine(error));
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseFlags(argv);
   if (values.help) return { command: 'help' };
   if (values.version) return { command: 'version' };
 
   const [subcommand, ...rest] = positionals;
-  const setting = (flag: keyof typeof OPTIONS, variable: string): string | undefined => {
+  const setting: Setting = (flag, variable) => {
     const value = values[flag] ?? nonEmpty(env[variable]);
     return typeof value === 'string' ? value : undefined;
   };
@@ -155,12 +145,53 @@ export function parseCommand(
       config: { listen, logLevel, examples: values.examples, once: values.once === true },
     };
   }
+  checkCommandOptions(values, subcommand);
+  const config = runConfig(setting, env, { listen, logLevel, sidecarUrl: values.sidecar });
+  if (subcommand === 'explain') {
+    const [name, ...extra] = rest;
+    if (name === undefined) throw new UsageError('explain needs a resource name');
+    if (extra.length > 0) throw new UsageError(`explain takes one name, got "${rest.join(' ')}"`);
+    return { command: 'explain', config, name };
+  }
+  if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
+  return { command: 'run', config };
+}
+
+/** Refuses the options of other commands, and commands that do not exist. */
+function checkCommandOptions(values: ParsedArgs['values'], subcommand: string | undefined): void {
   if (values.examples !== undefined) throw new UsageError('--examples is a demo option');
   if (values.once !== undefined) throw new UsageError('--once is a demo option');
   if (subcommand !== undefined && subcommand !== 'explain') {
     throw new UsageError(`unknown command "${subcommand}" (commands: explain, demo; see --help)`);
   }
+  if (values.sidecar !== undefined && subcommand !== 'explain') {
+    throw new UsageError('--sidecar is an explain option');
+  }
+}
 
+/** The flags and positionals; a mistake in them is one clear {@link UsageError}. */
+function parseFlags(argv: readonly string[]): ParsedArgs {
+  try {
+    return parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    const option = /'([^' ]+)/.exec(firstLine(error))?.[1];
+    const code = (error as { code?: string }).code;
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option) {
+      throw new UsageError(`unknown option ${option}`);
+    }
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option) {
+      throw new UsageError(`option ${option} needs a value`);
+    }
+    throw new UsageError(firstLine(error));
+  }
+}
+
+/** The settings of `run` and `explain`, each from its flag or variable, checked. */
+function runConfig(
+  setting: Setting,
+  env: Readonly<Record<string, string | undefined>>,
+  parsed: Pick<RunConfig, 'listen' | 'logLevel' | 'sidecarUrl'>,
+): RunConfig {
   const group = setting('group', 'VMCP_GROUP');
   if (group === undefined) throw new UsageError('--group (or VMCP_GROUP) is required');
   if (!/^([a-z0-9][a-z0-9.-]*\/)?[a-z0-9][a-z0-9.-]*$/.test(group) || group.length > 253 + 64) {
@@ -170,46 +201,32 @@ export function parseCommand(
   if (namespace !== undefined && !isDnsLabel(namespace)) {
     throw new UsageError(`namespace "${namespace}" is not a valid namespace name`);
   }
-  const resync = setting('resync-period', 'VMCP_RESYNC_PERIOD');
-  const readTimeout = setting('read-timeout', 'VMCP_READ_TIMEOUT');
+  const url = parsed.sidecarUrl;
+  if (url !== undefined && (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol))) {
+    throw new UsageError(`--sidecar "${url}" is not an http(s) URL`);
+  }
+  const duration = (
+    flag: keyof typeof OPTIONS,
+    variable: string,
+    fallback: number,
+    zero = false,
+  ) => {
+    const value = setting(flag, variable);
+    return value === undefined ? fallback : parseDuration(value, `--${flag}`, { zero });
+  };
   const workers = setting('workers', 'VMCP_WORKERS');
-  const grace = setting('grace-period', 'VMCP_GRACE_PERIOD');
-  const heartbeat = setting('heartbeat-interval', 'VMCP_HEARTBEAT_INTERVAL');
-  const config: RunConfig = {
+  return {
+    ...parsed,
     group,
     namespace,
     kubeconfig: setting('kubeconfig', 'KUBECONFIG'),
-    listen,
     apiTokenFile: setting('api-token-file', 'VMCP_API_TOKEN_FILE'),
-    logLevel,
-    resyncPeriodMs:
-      resync === undefined
-        ? DEFAULT_RESYNC_PERIOD_MS
-        : parseDuration(resync, '--resync-period', { zero: true }),
-    readTimeoutMs:
-      readTimeout === undefined
-        ? DEFAULT_READ_TIMEOUT_MS
-        : parseDuration(readTimeout, '--read-timeout'),
+    resyncPeriodMs: duration('resync-period', 'VMCP_RESYNC_PERIOD', DEFAULT_RESYNC_PERIOD_MS, true),
+    readTimeoutMs: duration('read-timeout', 'VMCP_READ_TIMEOUT', DEFAULT_READ_TIMEOUT_MS),
     workers: workers === undefined ? DEFAULT_WORKERS : parseCount(workers, '--workers'),
-    gracePeriodMs: grace === undefined ? 10_000 : parseDuration(grace, '--grace-period'),
-    sidecarUrl: values.sidecar,
-    heartbeatMs:
-      heartbeat === undefined ? 15_000 : parseDuration(heartbeat, '--heartbeat-interval'),
+    gracePeriodMs: duration('grace-period', 'VMCP_GRACE_PERIOD', 10_000),
+    heartbeatMs: duration('heartbeat-interval', 'VMCP_HEARTBEAT_INTERVAL', 15_000),
   };
-  if (values.sidecar !== undefined) {
-    if (subcommand !== 'explain') throw new UsageError('--sidecar is an explain option');
-    if (!URL.canParse(values.sidecar) || !/^https?:$/.test(new URL(values.sidecar).protocol)) {
-      throw new UsageError(`--sidecar "${values.sidecar}" is not an http(s) URL`);
-    }
-  }
-  if (subcommand === 'explain') {
-    const [name, ...extra] = rest;
-    if (name === undefined) throw new UsageError('explain needs a resource name');
-    if (extra.length > 0) throw new UsageError(`explain takes one name, got "${rest.join(' ')}"`);
-    return { command: 'explain', config, name };
-  }
-  if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
-  return { command: 'run', config };
 }
 
 /** `HOST:PORT`, `[v6]:PORT` or `:PORT` (all interfaces). */

@@ -166,55 +166,8 @@ export function isBackend(explanation: Explanation): boolean {
 /** Human-readable lines for the terminal. */
 export function formatExplanation(e: Explanation): string {
   const d = e.decision;
-  const where = `${e.namespace}/${e.name}`;
-  const lines: string[] = [];
   const kind = 'kind' in d ? d.kind : undefined;
-  if (d.action === 'remove' && d.reason === 'not-found') {
-    lines.push(
-      `${where}: not a backend: no MCPServer, MCPRemoteProxy or MCPServerEntry has this name`,
-    );
-  } else if (d.action === 'remove' && d.reason === 'other-group') {
-    lines.push(
-      `${kind} ${where}: not a backend of group "${e.group}": it belongs to ${
-        d.group === undefined ? 'no group' : `group "${d.group}"`
-      }`,
-    );
-  } else if (d.action === 'remove' && d.reason === 'skipped') {
-    lines.push(
-      `${kind} ${where}: not a backend (${d.outcome.reason}): ${e.detail ?? d.outcome.message}`,
-    );
-  } else if (d.action === 'remove-and-retry') {
-    lines.push(
-      `${kind} ${where}: not a backend now (lookup failed, the watcher retries): ${e.detail ?? ''}`,
-    );
-  } else if (d.action === 'keep-and-retry') {
-    lines.push(
-      `${kind ?? 'workload'} ${where}: cannot be resolved now (a read fails for a transient reason; the watcher keeps what it serves and retries): ${e.detail ?? ''}`,
-    );
-    if (e.failing === undefined) {
-      lines.push(
-        '  a running watcher serves the backend it last resolved, if any: ask it with --sidecar URL',
-      );
-    }
-  } else if (e.backend !== undefined) {
-    lines.push(`${kind} ${where}: a backend of group "${e.group}"`);
-  } else {
-    lines.push(`${kind} ${where}: not a backend: ${e.detail ?? 'no backend produced'}`);
-  }
-  const failing = e.failing;
-  if (failing?.served) {
-    const resolved =
-      failing.lastResolvedAt === undefined
-        ? 'before this process started'
-        : new Date(failing.lastResolvedAt).toISOString();
-    lines.push(
-      `  kept: last resolved at ${resolved}, read failing: ${failing.cause} (since ${new Date(failing.failingSince).toISOString()}, ${failing.attempts} ${failing.attempts === 1 ? 'attempt' : 'attempts'})`,
-    );
-  } else if (failing !== undefined) {
-    lines.push(
-      `  not served: read failing since ${new Date(failing.failingSince).toISOString()}: ${failing.cause}`,
-    );
-  }
+  const lines = [headline(e), ...failingLines(e)];
   if ('shadowed' in d && d.shadowed.length > 0) {
     lines.push(
       `  shadowed: ${d.shadowed.join(', ')} named "${e.name}" ${
@@ -227,6 +180,66 @@ export function formatExplanation(e: Explanation): string {
     for (const line of JSON.stringify(e.backend, null, 2).split('\n')) lines.push(`    ${line}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** The first line: what the decision means for the name. */
+function headline(e: Explanation): string {
+  const d = e.decision;
+  const where = `${e.namespace}/${e.name}`;
+  const kind = 'kind' in d ? d.kind : undefined;
+  switch (d.action) {
+    case 'remove':
+      return removedHeadline(e, d, `${kind} ${where}`);
+    case 'remove-and-retry':
+      return `${kind} ${where}: not a backend now (lookup failed, the watcher retries): ${e.detail ?? ''}`;
+    case 'keep-and-retry':
+      return `${kind ?? 'workload'} ${where}: cannot be resolved now (a read fails for a transient reason; the watcher keeps what it serves and retries): ${e.detail ?? ''}`;
+    default:
+      return e.backend !== undefined
+        ? `${kind} ${where}: a backend of group "${e.group}"`
+        : `${kind} ${where}: not a backend: ${e.detail ?? 'no backend produced'}`;
+  }
+}
+
+/** The first line for a name that is not a backend; `what` is its kind and place. */
+function removedHeadline(
+  e: Explanation,
+  d: Extract<Explanation['decision'], { action: 'remove' }>,
+  what: string,
+): string {
+  const where = `${e.namespace}/${e.name}`;
+  if (d.reason === 'not-found') {
+    return `${where}: not a backend: no MCPServer, MCPRemoteProxy or MCPServerEntry has this name`;
+  }
+  if (d.reason === 'other-group') {
+    const owner = d.group === undefined ? 'no group' : `group "${d.group}"`;
+    return `${what}: not a backend of group "${e.group}": it belongs to ${owner}`;
+  }
+  return `${what}: not a backend (${d.outcome.reason}): ${e.detail ?? d.outcome.message}`;
+}
+
+/** What the running watcher keeps while the name's reads fail, or where to ask it. */
+function failingLines(e: Explanation): string[] {
+  const failing = e.failing;
+  const at = (ms: number) => new Date(ms).toISOString();
+  if (failing === undefined) {
+    return e.decision.action === 'keep-and-retry'
+      ? [
+          '  a running watcher serves the backend it last resolved, if any: ask it with --sidecar URL',
+        ]
+      : [];
+  }
+  if (!failing.served) {
+    return [`  not served: read failing since ${at(failing.failingSince)}: ${failing.cause}`];
+  }
+  const resolved =
+    failing.lastResolvedAt === undefined
+      ? 'before this process started'
+      : at(failing.lastResolvedAt);
+  const attempts = `${failing.attempts} ${failing.attempts === 1 ? 'attempt' : 'attempts'}`;
+  return [
+    `  kept: last resolved at ${resolved}, read failing: ${failing.cause} (since ${at(failing.failingSince)}, ${attempts})`,
+  ];
 }
 
 /**

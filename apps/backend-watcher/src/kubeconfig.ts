@@ -18,24 +18,9 @@ export async function loadKubeConfig(
   const kubeConfig = new KubeConfig();
   const paths = path?.split(delimiter).filter(Boolean) ?? [];
   try {
-    if (paths.length > 0) {
-      for (const file of paths) {
-        try {
-          accessSync(file, constants.R_OK);
-        } catch (error) {
-          throw new UsageError(`cannot read kubeconfig ${file}: ${errorCode(error)}`);
-        }
-      }
-      const [first, ...rest] = paths as [string, ...string[]];
-      kubeConfig.loadFromFile(first);
-      for (const file of rest) {
-        const other = new KubeConfig();
-        other.loadFromFile(file);
-        kubeConfig.mergeConfig(other, true);
-      }
-    } else if (env.KUBERNETES_SERVICE_HOST) {
-      kubeConfig.loadFromCluster();
-    } else {
+    if (paths.length > 0) loadFiles(kubeConfig, paths, () => new KubeConfig());
+    else if (env.KUBERNETES_SERVICE_HOST) kubeConfig.loadFromCluster();
+    else {
       const file = join(env.HOME ?? homedir(), '.kube', 'config');
       if (!existsSync(file)) {
         throw new UsageError(
@@ -54,6 +39,24 @@ export async function loadKubeConfig(
     );
   }
   return kubeConfig;
+}
+
+/** Loads a `KUBECONFIG` list: the first file, then each other merged in, as kubectl does. */
+function loadFiles(kubeConfig: KubeConfig, paths: readonly string[], create: () => KubeConfig) {
+  for (const file of paths) {
+    try {
+      accessSync(file, constants.R_OK);
+    } catch (error) {
+      throw new UsageError(`cannot read kubeconfig ${file}: ${errorCode(error)}`);
+    }
+  }
+  const [first, ...rest] = paths as [string, ...string[]];
+  kubeConfig.loadFromFile(first);
+  for (const file of rest) {
+    const other = create();
+    other.loadFromFile(file);
+    kubeConfig.mergeConfig(other, true);
+  }
 }
 
 /** The namespace of the kubeconfig's current context, if it names one. */

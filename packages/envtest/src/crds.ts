@@ -18,59 +18,68 @@ export async function installCrds(
   paths: readonly string[],
   timeoutMs = 30_000,
 ): Promise<void> {
-  const base = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
-  const names: string[] = [];
-  for (const path of paths) {
-    const crd = downgradeCrd(parse(readFileSync(path, 'utf8')) as Crd);
-    names.push(crd.metadata.name);
-    const created = await apiRequest(connection, 'POST', base, crd);
-    if (created.status === 409) {
-      const current = await apiRequest(connection, 'GET', `${base}/${crd.metadata.name}`);
-      const resourceVersion = (current.body as { metadata: { resourceVersion: string } }).metadata
-        .resourceVersion;
-      const replaced = await apiRequest(connection, 'PUT', `${base}/${crd.metadata.name}`, {
-        ...crd,
-        metadata: { ...crd.metadata, resourceVersion },
-      });
-      if (replaced.status >= 300)
-        throw new Error(`replacing CRD ${crd.metadata.name}: HTTP ${replaced.status}`);
-    } else if (created.status >= 300) {
-      throw new Error(
-        `installing CRD ${crd.metadata.name}: HTTP ${created.status} ${JSON.stringify(created.body)}`,
-      );
-    }
-  }
   const deadline = Date.now() + timeoutMs;
-  for (const name of names) {
-    for (;;) {
-      const { body } = await apiRequest(connection, 'GET', `${base}/${name}`);
-      const conditions = (body as Crd).status?.conditions ?? [];
-      if (conditions.some((c) => c.type === 'Established' && c.status === 'True')) break;
-      if (Date.now() > deadline)
-        throw new Error(`CRD ${name} not Established within ${timeoutMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+  const crds = paths.map((path) => parse(readFileSync(path, 'utf8')) as ServedCrd);
+  for (const crd of crds) await createOrReplace(connection, downgradeCrd(crd));
+  for (const crd of crds) {
+    await until(
+      deadline,
+      `CRD ${crd.metadata.name} not Established within ${timeoutMs} ms`,
+      async () => {
+        const { body } = await apiRequest(connection, 'GET', `${CRDS}/${crd.metadata.name}`);
+        const conditions = (body as Crd).status?.conditions ?? [];
+        return conditions.some((c) => c.type === 'Established' && c.status === 'True');
+      },
+    );
   }
   // Established CRDs are served a moment later by discovery; wait for each plural to answer.
-  for (const path of paths) {
-    const crd = parse(readFileSync(path, 'utf8')) as {
-      spec: {
-        group: string;
-        names: { plural: string };
-        versions: { name: string; storage?: boolean }[];
-      };
-    };
+  for (const crd of crds) {
     const version = crd.spec.versions.find((v) => v.storage)?.name ?? crd.spec.versions[0]?.name;
-    for (;;) {
-      const { status } = await apiRequest(
-        connection,
-        'GET',
-        `/apis/${crd.spec.group}/${version}/${crd.spec.names.plural}?limit=1`,
-      );
-      if (status === 200) break;
-      if (Date.now() > deadline)
-        throw new Error(`${crd.spec.names.plural} not served within ${timeoutMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    const path = `/apis/${crd.spec.group}/${version}/${crd.spec.names.plural}?limit=1`;
+    await until(
+      deadline,
+      `${crd.spec.names.plural} not served within ${timeoutMs} ms`,
+      async () => {
+        return (await apiRequest(connection, 'GET', path)).status === 200;
+      },
+    );
+  }
+}
+
+const CRDS = '/apis/apiextensions.k8s.io/v1/customresourcedefinitions';
+
+interface ServedCrd extends Crd {
+  spec: {
+    group: string;
+    names: { plural: string };
+    versions: { name: string; storage?: boolean }[];
+  };
+}
+
+/** Creates the CRD, or replaces the one installed under its name. */
+async function createOrReplace(connection: ApiConnection, crd: Crd): Promise<void> {
+  const created = await apiRequest(connection, 'POST', CRDS, crd);
+  if (created.status === 409) {
+    const current = await apiRequest(connection, 'GET', `${CRDS}/${crd.metadata.name}`);
+    const resourceVersion = (current.body as { metadata: { resourceVersion: string } }).metadata
+      .resourceVersion;
+    const replaced = await apiRequest(connection, 'PUT', `${CRDS}/${crd.metadata.name}`, {
+      ...crd,
+      metadata: { ...crd.metadata, resourceVersion },
+    });
+    if (replaced.status >= 300)
+      throw new Error(`replacing CRD ${crd.metadata.name}: HTTP ${replaced.status}`);
+  } else if (created.status >= 300) {
+    throw new Error(
+      `installing CRD ${crd.metadata.name}: HTTP ${created.status} ${JSON.stringify(created.body)}`,
+    );
+  }
+}
+
+/** Polls `check` every 100 ms until it is true; past the deadline, fails with `message`. */
+async function until(deadline: number, message: string, check: () => Promise<boolean>) {
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(message);
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

@@ -62,6 +62,14 @@ export function readYamlObjects(path: string): KubeObject[] {
     );
 }
 
+/** Loads the CRD files, then the manifests into `namespace`. */
+function loadFiles(api: FakeApi, options: FakeApiServerOptions, namespace: string): void {
+  for (const file of options.crds ?? []) for (const crd of readYamlObjects(file)) api.load(crd);
+  for (const file of options.manifests ?? []) {
+    for (const object of readYamlObjects(file)) api.load(object, namespace);
+  }
+}
+
 /**
  * Starts an in-process Kubernetes API server on loopback: discovery, OpenAPI, Namespaces,
  * ConfigMaps, Secrets, CRDs and their custom resources, list/watch with the real server's
@@ -72,6 +80,7 @@ export async function startFakeApiServer(
 ): Promise<FakeApiServer> {
   const dir = mkdtempSync(join(tmpdir(), 'vmcp-fake-apiserver-'));
   const tokens = options.tokens?.length ? options.tokens : [randomBytes(16).toString('hex')];
+  const namespace = options.namespace ?? 'default';
   let address = '127.0.0.1:0';
   const api = new FakeApi({
     tokens,
@@ -79,89 +88,25 @@ export async function startFakeApiServer(
     bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,
     address: () => address,
   });
+  const https = options.https ?? true;
+  let served: { server: Server; ca: string | undefined };
   try {
-    for (const file of options.crds ?? []) for (const crd of readYamlObjects(file)) api.load(crd);
-    for (const file of options.manifests ?? []) {
-      for (const object of readYamlObjects(file)) api.load(object, options.namespace ?? 'default');
-    }
+    loadFiles(api, options, namespace);
+    served = createServer(api, https ? dir : undefined);
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
-
-  let server: Server;
-  let ca: string | undefined;
-  const https = options.https ?? true;
-  if (https) {
-    const keyPath = join(dir, 'tls.key');
-    const certPath = join(dir, 'tls.crt');
-    try {
-      execFileSync(
-        'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'ec',
-          '-pkeyopt',
-          'ec_paramgen_curve:prime256v1',
-          '-nodes',
-          '-keyout',
-          keyPath,
-          '-out',
-          certPath,
-          '-days',
-          '2',
-          '-subj',
-          '/CN=vmcp-fake-apiserver',
-          '-addext',
-          'subjectAltName=IP:127.0.0.1,DNS:localhost',
-        ],
-        { stdio: 'ignore' },
-      );
-    } catch (error) {
-      rmSync(dir, { recursive: true, force: true });
-      throw new Error(
-        `https needs openssl to make a self-signed certificate: ${(error as Error).message}`,
-      );
-    }
-    ca = readFileSync(certPath, 'utf8');
-    server = createHttpsServer({ key: readFileSync(keyPath), cert: ca }, (req, res) =>
-      api.handle(req, res),
-    );
-  } else {
-    server = createHttpServer((req, res) => api.handle(req, res));
-  }
+  const { server, ca } = served;
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host: '127.0.0.1', port: options.port ?? 0 }, () => resolve());
   });
-  const { port } = server.address() as AddressInfo;
-  address = `127.0.0.1:${port}`;
+  address = `127.0.0.1:${(server.address() as AddressInfo).port}`;
   const url = `${https ? 'https' : 'http'}://${address}`;
   const token = tokens[0] as string;
-  const kubeconfigText = stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [
-      {
-        name: 'fake',
-        cluster: {
-          server: url,
-          ...(ca ? { 'certificate-authority-data': Buffer.from(ca).toString('base64') } : {}),
-        },
-      },
-    ],
-    users: [{ name: 'fake', user: { token } }],
-    contexts: [
-      {
-        name: 'fake',
-        context: { cluster: 'fake', user: 'fake', namespace: options.namespace ?? 'default' },
-      },
-    ],
-    'current-context': 'fake',
-  });
+  const kubeconfigText = kubeconfigFor(url, ca, token, namespace);
   const kubeconfigPath = join(dir, 'kubeconfig');
   writeFileSync(kubeconfigPath, kubeconfigText, { mode: 0o600 });
   const kubeConfig = new KubeConfig();
@@ -184,9 +129,80 @@ export async function startFakeApiServer(
     token,
     faults: api,
     load: (objects) => {
-      for (const object of objects) api.load(object, options.namespace ?? 'default');
+      for (const object of objects) api.load(object, namespace);
     },
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+/**
+ * The server for the handler: HTTPS with a fresh self-signed certificate made in `tlsDirectory`
+ * (with `openssl`), or plain HTTP without one.
+ */
+function createServer(api: FakeApi, tlsDirectory: string | undefined) {
+  if (tlsDirectory === undefined) {
+    return { server: createHttpServer((req, res) => api.handle(req, res)), ca: undefined };
+  }
+  const keyPath = join(tlsDirectory, 'tls.key');
+  const certPath = join(tlsDirectory, 'tls.crt');
+  try {
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        keyPath,
+        '-out',
+        certPath,
+        '-days',
+        '2',
+        '-subj',
+        '/CN=vmcp-fake-apiserver',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      ],
+      { stdio: 'ignore' },
+    );
+  } catch (error) {
+    throw new Error(
+      `https needs openssl to make a self-signed certificate: ${(error as Error).message}`,
+    );
+  }
+  const ca = readFileSync(certPath, 'utf8');
+  const server: Server = createHttpsServer({ key: readFileSync(keyPath), cert: ca }, (req, res) =>
+    api.handle(req, res),
+  );
+  return { server, ca };
+}
+
+/** A kubeconfig (YAML) for the server's URL, its CA and one token. */
+function kubeconfigFor(
+  url: string,
+  ca: string | undefined,
+  token: string,
+  namespace: string,
+): string {
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [
+      {
+        name: 'fake',
+        cluster: {
+          server: url,
+          ...(ca ? { 'certificate-authority-data': Buffer.from(ca).toString('base64') } : {}),
+        },
+      },
+    ],
+    users: [{ name: 'fake', user: { token } }],
+    contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'fake', namespace } }],
+    'current-context': 'fake',
+  });
 }

@@ -24,34 +24,41 @@ const META_VERSIONS = new Set(['v1', 'v1beta1']);
 export function negotiate(accept: string | undefined, shape: Shape): Media {
   if (accept === undefined || accept.trim() === '') return WHOLE;
   for (const range of accept.split(',')) {
-    const [type = '', ...parameters] = range.split(';').map((part) => part.trim());
-    if (type !== 'application/json' && type !== '*/*' && type !== 'application/*') continue;
-    const params = new Map<string, string>();
-    for (const parameter of parameters) {
-      const equals = parameter.indexOf('=');
-      if (equals > 0)
-        params.set(parameter.slice(0, equals).trim(), parameter.slice(equals + 1).trim());
-    }
-    const as = params.get('as');
-    if (as === undefined) return WHOLE;
-    const version = params.get('v') ?? '';
-    if (params.get('g') !== 'meta.k8s.io' || !META_VERSIONS.has(version)) continue;
-    if (as === 'PartialObjectMetadata') {
-      if (shape === 'list')
-        throw notAcceptable('PartialObjectMetadata, but the requested object is a list');
-      return { metadataOnly: true, version };
-    }
-    if (as === 'PartialObjectMetadataList') {
-      if (shape !== 'list')
-        throw notAcceptable('PartialObjectMetadataList, but the requested object is not a list');
-      return { metadataOnly: true, version };
-    }
+    const media = served(range, shape);
+    if (media !== undefined) return media;
   }
   throw new ApiFailure(
     406,
     'NotAcceptable',
     'only the following media types are accepted: application/json, application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1, application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1',
   );
+}
+
+/** What one media range of an `Accept` header is served as; undefined when it is not served. */
+function served(range: string, shape: Shape): Media | undefined {
+  const [type = '', ...parameters] = range.split(';').map((part) => part.trim());
+  if (type !== 'application/json' && type !== '*/*' && type !== 'application/*') return undefined;
+  const params = new Map<string, string>();
+  for (const parameter of parameters) {
+    const equals = parameter.indexOf('=');
+    if (equals > 0)
+      params.set(parameter.slice(0, equals).trim(), parameter.slice(equals + 1).trim());
+  }
+  const as = params.get('as');
+  if (as === undefined) return WHOLE;
+  const version = params.get('v') ?? '';
+  if (params.get('g') !== 'meta.k8s.io' || !META_VERSIONS.has(version)) return undefined;
+  if (as === 'PartialObjectMetadata') {
+    if (shape === 'list')
+      throw notAcceptable('PartialObjectMetadata, but the requested object is a list');
+    return { metadataOnly: true, version };
+  }
+  if (as === 'PartialObjectMetadataList') {
+    if (shape !== 'list')
+      throw notAcceptable('PartialObjectMetadataList, but the requested object is not a list');
+    return { metadataOnly: true, version };
+  }
+  return undefined;
 }
 
 function notAcceptable(what: string): ApiFailure {

@@ -47,111 +47,133 @@ function typeOf(value: unknown): string {
 }
 
 function check(value: unknown, schema: JsonSchema, path: string, errors: FieldError[]): void {
-  if (value === null) {
-    if (!schema.nullable && schema.type !== undefined) {
-      errors.push({
-        field: path,
-        reason: 'FieldValueInvalid',
-        message: `Invalid value: "null": ${path} in body must be of type ${schema.type}: "null"`,
-      });
-    }
+  const typeError = wrongType(value, schema, path);
+  if (typeError !== undefined || value === null || schema['x-kubernetes-int-or-string']) {
+    if (typeError !== undefined) errors.push(typeError);
     return;
+  }
+  const notSupported = notInEnum(value, schema, path);
+  if (notSupported !== undefined) errors.push(notSupported);
+  if (typeof value === 'string') checkString(value, schema, path, errors);
+  else if (typeof value === 'number') checkNumber(value, schema, path, errors);
+  else if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) {
+      if (schema.items) check(item, schema.items, `${path}[${i}]`, errors);
+    }
+  } else if (typeof value === 'object' && !schema['x-kubernetes-embedded-resource']) {
+    checkObject(value as Record<string, unknown>, schema, path, errors);
+  }
+}
+
+/** The error of a value that the schema's enum does not list, if it has one. */
+function notInEnum(value: unknown, schema: JsonSchema, path: string): FieldError | undefined {
+  if (schema.enum === undefined || schema.enum.some((allowed) => allowed === value)) {
+    return undefined;
+  }
+  const supported = schema.enum.map((v) => JSON.stringify(v)).join(', ');
+  return {
+    field: path,
+    reason: 'FieldValueNotSupported',
+    message: `Unsupported value: ${JSON.stringify(value)}: supported values: ${supported}`,
+  };
+}
+
+/**
+ * The error of a value whose type the schema does not allow (null unless nullable or untyped,
+ * int-or-string, a number where an integer is asked), or undefined when the type fits.
+ */
+function wrongType(value: unknown, schema: JsonSchema, path: string): FieldError | undefined {
+  if (value === null) {
+    if (schema.nullable || schema.type === undefined) return undefined;
+    return {
+      field: path,
+      reason: 'FieldValueInvalid',
+      message: `Invalid value: "null": ${path} in body must be of type ${schema.type}: "null"`,
+    };
   }
   const actual = typeOf(value);
   if (schema['x-kubernetes-int-or-string']) {
-    if (actual !== 'integer' && actual !== 'string') {
-      errors.push(invalid(path, value, `must be of type integer or string: "${actual}"`));
-    }
-    return;
+    return actual === 'integer' || actual === 'string'
+      ? undefined
+      : invalid(path, value, `must be of type integer or string: "${actual}"`);
   }
   const expected = schema.type;
-  if (expected !== undefined) {
-    const ok =
-      expected === actual ||
-      (expected === 'number' && actual === 'integer') ||
-      (expected === 'object' && actual === 'object');
-    if (!ok) {
-      errors.push(invalid(path, value, `in body must be of type ${expected}: "${actual}"`));
-      return;
-    }
+  if (expected === undefined || expected === actual) return undefined;
+  if (expected === 'number' && actual === 'integer') return undefined;
+  return invalid(path, value, `in body must be of type ${expected}: "${actual}"`);
+}
+
+function checkString(value: string, schema: JsonSchema, path: string, errors: FieldError[]): void {
+  if (schema.minLength !== undefined && value.length < schema.minLength) {
+    errors.push(invalid(path, value, `in body should be at least ${schema.minLength} chars long`));
   }
-  if (schema.enum !== undefined && !schema.enum.some((allowed) => allowed === value)) {
-    errors.push({
-      field: path,
-      reason: 'FieldValueNotSupported',
-      message: `Unsupported value: ${JSON.stringify(value)}: supported values: ${schema.enum.map((v) => JSON.stringify(v)).join(', ')}`,
-    });
+  if (schema.maxLength !== undefined && value.length > schema.maxLength) {
+    errors.push(invalid(path, value, `in body may not be longer than ${schema.maxLength}`));
   }
-  if (typeof value === 'string') {
-    if (schema.minLength !== undefined && value.length < schema.minLength) {
-      errors.push(
-        invalid(path, value, `in body should be at least ${schema.minLength} chars long`),
-      );
-    }
-    if (schema.maxLength !== undefined && value.length > schema.maxLength) {
-      errors.push(invalid(path, value, `in body may not be longer than ${schema.maxLength}`));
-    }
-    if (schema.pattern !== undefined && !safeRegExp(schema.pattern)?.test(value)) {
-      errors.push(invalid(path, value, `in body should match '${schema.pattern}'`));
-    }
+  if (schema.pattern !== undefined && !safeRegExp(schema.pattern)?.test(value)) {
+    errors.push(invalid(path, value, `in body should match '${schema.pattern}'`));
   }
-  if (typeof value === 'number') {
-    if (schema.minimum !== undefined && value < schema.minimum) {
-      errors.push(
-        invalid(path, value, `in body should be greater than or equal to ${schema.minimum}`),
-      );
-    }
-    if (schema.maximum !== undefined && value > schema.maximum) {
-      errors.push(
-        invalid(path, value, `in body should be less than or equal to ${schema.maximum}`),
-      );
-    }
+}
+
+function checkNumber(value: number, schema: JsonSchema, path: string, errors: FieldError[]): void {
+  if (schema.minimum !== undefined && value < schema.minimum) {
+    errors.push(
+      invalid(path, value, `in body should be greater than or equal to ${schema.minimum}`),
+    );
   }
-  if (Array.isArray(value)) {
-    const items = schema.items;
-    if (items) for (const [i, item] of value.entries()) check(item, items, `${path}[${i}]`, errors);
-    return;
+  if (schema.maximum !== undefined && value > schema.maximum) {
+    errors.push(invalid(path, value, `in body should be less than or equal to ${schema.maximum}`));
   }
-  if (actual !== 'object') return;
-  const object = value as Record<string, unknown>;
-  const preserve = schema['x-kubernetes-preserve-unknown-fields'] === true;
-  if (schema['x-kubernetes-embedded-resource']) return;
+}
+
+/** Defaults, then checks or prunes every field, then the required ones. */
+function checkObject(
+  object: Record<string, unknown>,
+  schema: JsonSchema,
+  path: string,
+  errors: FieldError[],
+): void {
   // Structural defaulting, before validation, as the API server does.
-  for (const [key, property] of Object.entries(schema.properties ?? {})) {
-    if (!Object.hasOwn(object, key) && property.default !== undefined) {
-      object[key] = JSON.parse(JSON.stringify(property.default));
-    }
-  }
+  applyDefaults(object, schema.properties ?? {});
+  const prunes = prunesUnknownFields(schema);
   for (const key of Object.keys(object)) {
     const property = ownValue(schema.properties, key);
     if (property !== undefined) check(object[key], property, `${path}.${key}`, errors);
     else if (typeof schema.additionalProperties === 'object') {
       check(object[key], schema.additionalProperties, `${path}.${key}`, errors);
-    } else if (
-      !preserve &&
-      schema.additionalProperties !== true &&
-      schema.properties !== undefined
-    ) {
-      delete object[key];
-    } else if (
-      !preserve &&
-      schema.additionalProperties === undefined &&
-      schema.properties === undefined &&
-      schema.type === 'object'
-    ) {
-      // An object schema with neither properties nor additionalProperties prunes everything.
-      delete object[key];
-    }
+    } else if (prunes) delete object[key];
   }
   for (const key of schema.required ?? []) {
-    if (!Object.hasOwn(object, key)) {
-      errors.push({
-        field: `${path}.${key}`,
-        reason: 'FieldValueRequired',
-        message: 'Required value',
-      });
+    if (!Object.hasOwn(object, key)) errors.push(required(`${path}.${key}`));
+  }
+}
+
+/** Sets each absent property that has a default to a copy of it. */
+export function applyDefaults(
+  object: Record<string, unknown>,
+  properties: Record<string, JsonSchema>,
+): void {
+  for (const [key, property] of Object.entries(properties)) {
+    if (!Object.hasOwn(object, key) && property.default !== undefined) {
+      object[key] = JSON.parse(JSON.stringify(property.default));
     }
   }
+}
+
+/** The error of a required field that is absent. */
+export function required(field: string): FieldError {
+  return { field, reason: 'FieldValueRequired', message: 'Required value' };
+}
+
+/**
+ * Whether a field the schema does not name is dropped: unless the schema preserves unknown
+ * fields or allows any, it is when the schema names properties, and when it is an object schema
+ * with neither properties nor additionalProperties (which prunes everything).
+ */
+function prunesUnknownFields(schema: JsonSchema): boolean {
+  if (schema['x-kubernetes-preserve-unknown-fields'] === true) return false;
+  if (schema.properties !== undefined) return schema.additionalProperties !== true;
+  return schema.additionalProperties === undefined && schema.type === 'object';
 }
 
 function invalid(path: string, value: unknown, detail: string): FieldError {

@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { ownValue, setOwn } from './own.js';
 import { clone } from './patch.js';
-import { type FieldError, type JsonSchema, validateAndPrune } from './schema.js';
+import {
+  applyDefaults,
+  type FieldError,
+  type JsonSchema,
+  required,
+  validateAndPrune,
+} from './schema.js';
 import type { Selector } from './selectors.js';
 import { ApiFailure } from './status.js';
 import type { KubeObject } from './types.js';
@@ -200,49 +206,11 @@ export class ObjectStore {
     const current = this.get(type, namespace, name);
     const incoming = clone(input);
     incoming.metadata ??= {};
-    if (incoming.metadata.name !== undefined && incoming.metadata.name !== name) {
-      throw ApiFailure.badRequest(
-        `the name of the object (${incoming.metadata.name}) does not match the name on the URL (${name})`,
-      );
-    }
-    const expected = incoming.metadata.resourceVersion;
-    if (expected === undefined || expected === '') {
-      if (options.requireResourceVersion ?? !type.builtin) {
-        throw ApiFailure.invalid(type.kind, type.group, name, [
-          {
-            field: 'metadata.resourceVersion',
-            reason: 'FieldValueInvalid',
-            message: 'Invalid value: 0x0: must be specified for an update',
-          },
-        ]);
-      }
-    } else if (expected !== current.metadata.resourceVersion) {
-      throw ApiFailure.conflict(type.plural, type.group, name);
-    }
-    let next: KubeObject;
-    if (options.subresource === 'status') {
-      next = clone(current);
-      if (incoming.status === undefined) delete next.status;
-      else next.status = incoming.status;
-    } else {
-      next = incoming;
-      if (type.statusSubresource) {
-        if (current.status === undefined) delete next.status;
-        else next.status = clone(current.status);
-      }
-      // System-owned metadata stays as it was.
-      next.metadata = {
-        ...next.metadata,
-        name,
-        uid: current.metadata.uid,
-        creationTimestamp: current.metadata.creationTimestamp,
-        generation: current.metadata.generation,
-        ...(type.namespaced ? { namespace: current.metadata.namespace } : {}),
-      };
-      if (current.metadata.deletionTimestamp) {
-        next.metadata.deletionTimestamp = current.metadata.deletionTimestamp;
-      }
-    }
+    checkUpdate(type, name, current, incoming, options.requireResourceVersion);
+    const next =
+      options.subresource === 'status'
+        ? withStatusOf(current, incoming)
+        : withSystemFieldsOf(type, name, current, incoming);
     this.#normalise(type, next, options);
     next.metadata.resourceVersion = current.metadata.resourceVersion;
     if (JSON.stringify(next) === JSON.stringify(current)) return current;
@@ -386,76 +354,148 @@ export class ObjectStore {
     const version = options.version ?? type.versions[0] ?? 'v1';
     object.apiVersion = type.group ? `${type.group}/${version}` : version;
     object.kind = type.kind;
-    const name = object.metadata.name ?? '';
-    if (type.kind === 'Secret') {
-      const stringData = object.stringData as Record<string, unknown> | undefined;
-      if (stringData && typeof stringData === 'object') {
-        const data = { ...((object.data as Record<string, string>) ?? {}) };
-        for (const [k, v] of Object.entries(stringData))
-          setOwn(data, k, Buffer.from(String(v)).toString('base64'));
-        object.data = data;
-      }
-      delete object.stringData;
-      object.type ??= 'Opaque';
-    }
+    if (type.kind === 'Secret') normaliseSecret(object);
     if (type.kind === 'Namespace') {
       object.spec = { finalizers: ['kubernetes'] };
       object.status = { phase: 'Active' };
     }
-    const errors: FieldError[] = [];
-    if (object.metadata.labels !== undefined && !isStringMap(object.metadata.labels)) {
-      errors.push({
-        field: 'metadata.labels',
-        reason: 'FieldValueInvalid',
-        message: 'Invalid value: labels must be strings',
-      });
-    }
-    if (object.metadata.annotations !== undefined && !isStringMap(object.metadata.annotations)) {
-      errors.push({
-        field: 'metadata.annotations',
-        reason: 'FieldValueInvalid',
-        message: 'Invalid value: annotations must be strings',
-      });
-    }
+    const errors = metadataErrors(object);
     const schema = type.schemas.get(version);
     if (schema?.properties) {
-      const pruned: string[] = [];
-      for (const [key, property] of Object.entries(schema.properties)) {
-        if (!Object.hasOwn(object, key) && property.default !== undefined)
-          object[key] = clone(property.default);
-      }
-      for (const key of Object.keys(object)) {
-        if (key === 'apiVersion' || key === 'kind' || key === 'metadata') continue;
-        const property = ownValue(schema.properties, key);
-        if (property === undefined) {
-          if (schema['x-kubernetes-preserve-unknown-fields'] !== true) {
-            pruned.push(key);
-            delete object[key];
-          }
-          continue;
-        }
-        errors.push(...validateAndPrune(object[key], property, key));
-      }
-      for (const key of schema.required ?? []) {
-        if (
-          key !== 'metadata' &&
-          key !== 'apiVersion' &&
-          key !== 'kind' &&
-          !Object.hasOwn(object, key)
-        ) {
-          errors.push({ field: key, reason: 'FieldValueRequired', message: 'Required value' });
-        }
-      }
-      if (options.strict && pruned.length > 0) {
-        throw new ApiFailure(
-          400,
-          'BadRequest',
-          `strict decoding error: ${pruned.map((p) => `unknown field "${p}"`).join(', ')}`,
-        );
-      }
+      errors.push(...validateTopLevel(object, schema, schema.properties, options.strict));
     }
-    if (errors.length > 0) throw ApiFailure.invalid(type.kind, type.group, name, errors);
+    if (errors.length > 0) {
+      throw ApiFailure.invalid(type.kind, type.group, object.metadata.name ?? '', errors);
+    }
   }
+}
+
+/** `stringData` merged into `data` (base64), as the real server stores a Secret. */
+function normaliseSecret(object: KubeObject): void {
+  const stringData = object.stringData as Record<string, unknown> | undefined;
+  if (stringData && typeof stringData === 'object') {
+    const data = { ...((object.data as Record<string, string>) ?? {}) };
+    for (const [k, v] of Object.entries(stringData))
+      setOwn(data, k, Buffer.from(String(v)).toString('base64'));
+    object.data = data;
+  }
+  delete object.stringData;
+  object.type ??= 'Opaque';
+}
+
+function metadataErrors(object: KubeObject): FieldError[] {
+  const errors: FieldError[] = [];
+  for (const field of ['labels', 'annotations'] as const) {
+    const value = object.metadata[field];
+    if (value !== undefined && !isStringMap(value)) {
+      errors.push({
+        field: `metadata.${field}`,
+        reason: 'FieldValueInvalid',
+        message: `Invalid value: ${field} must be strings`,
+      });
+    }
+  }
+  return errors;
+}
+
+const TOP_LEVEL = new Set(['apiVersion', 'kind', 'metadata']);
+
+/**
+ * The top level of a custom resource against its schema: defaults, pruning of unknown fields
+ * (an error under `strict`, as `fieldValidation=Strict`), each field's validation, required ones.
+ */
+function validateTopLevel(
+  object: KubeObject,
+  schema: JsonSchema,
+  properties: Record<string, JsonSchema>,
+  strict: boolean | undefined,
+): FieldError[] {
+  const errors: FieldError[] = [];
+  const pruned: string[] = [];
+  applyDefaults(object, properties);
+  for (const key of Object.keys(object)) {
+    if (TOP_LEVEL.has(key)) continue;
+    const property = ownValue(properties, key);
+    if (property !== undefined) errors.push(...validateAndPrune(object[key], property, key));
+    else if (schema['x-kubernetes-preserve-unknown-fields'] !== true) {
+      pruned.push(key);
+      delete object[key];
+    }
+  }
+  for (const key of schema.required ?? []) {
+    if (!TOP_LEVEL.has(key) && !Object.hasOwn(object, key)) errors.push(required(key));
+  }
+  if (strict && pruned.length > 0) {
+    throw new ApiFailure(
+      400,
+      'BadRequest',
+      `strict decoding error: ${pruned.map((p) => `unknown field "${p}"`).join(', ')}`,
+    );
+  }
+  return errors;
+}
+
+/** The name must match and the resourceVersion be current (required for custom resources). */
+function checkUpdate(
+  type: ResourceType,
+  name: string,
+  current: KubeObject,
+  incoming: KubeObject,
+  requireResourceVersion: boolean | undefined,
+): void {
+  if (incoming.metadata.name !== undefined && incoming.metadata.name !== name) {
+    throw ApiFailure.badRequest(
+      `the name of the object (${incoming.metadata.name}) does not match the name on the URL (${name})`,
+    );
+  }
+  const expected = incoming.metadata.resourceVersion;
+  if (expected === undefined || expected === '') {
+    if (requireResourceVersion ?? !type.builtin) {
+      throw ApiFailure.invalid(type.kind, type.group, name, [
+        {
+          field: 'metadata.resourceVersion',
+          reason: 'FieldValueInvalid',
+          message: 'Invalid value: 0x0: must be specified for an update',
+        },
+      ]);
+    }
+  } else if (expected !== current.metadata.resourceVersion) {
+    throw ApiFailure.conflict(type.plural, type.group, name);
+  }
+}
+
+/** A status write: the current object with the incoming status, nothing else. */
+function withStatusOf(current: KubeObject, incoming: KubeObject): KubeObject {
+  const next = clone(current);
+  if (incoming.status === undefined) delete next.status;
+  else next.status = incoming.status;
+  return next;
+}
+
+/** A main-resource write: the incoming object, with the status and system metadata kept. */
+function withSystemFieldsOf(
+  type: ResourceType,
+  name: string,
+  current: KubeObject,
+  incoming: KubeObject,
+): KubeObject {
+  const next = incoming;
+  if (type.statusSubresource) {
+    if (current.status === undefined) delete next.status;
+    else next.status = clone(current.status);
+  }
+  next.metadata = {
+    ...next.metadata,
+    name,
+    uid: current.metadata.uid,
+    creationTimestamp: current.metadata.creationTimestamp,
+    generation: current.metadata.generation,
+    ...(type.namespaced ? { namespace: current.metadata.namespace } : {}),
+  };
+  if (current.metadata.deletionTimestamp) {
+    next.metadata.deletionTimestamp = current.metadata.deletionTimestamp;
+  }
+  return next;
 }
 
 function isStringMap(value: unknown): boolean {

@@ -230,28 +230,10 @@ export class BackendReconciler {
 
   /** Decides (and applies an upsert) for one name. Removes are applied by {@link reconcile}. */
   async decide(name: string, options: { dryRun?: boolean } = {}): Promise<Decision> {
-    const { namespace, group, reader, registry, cachedWorkload } = this.#options;
-    let winner: { kind: WorkloadKind; object: KubeObjectLike } | undefined;
-    const shadowed: WorkloadKind[] = [];
-    for (const kind of WORKLOAD_KINDS) {
-      let object: KubeObjectLike | undefined;
-      try {
-        object = cachedWorkload
-          ? cachedWorkload(kind, namespace, name)
-          : await reader.getWorkload(kind, namespace, name);
-      } catch (error) {
-        // Only a reader that goes to the API server (explain's) can fail here.
-        const failure = new Error(`${kind} ${namespace}/${name} could not be read`, {
-          cause: error,
-        });
-        return classifyReadFailure(error) === 'transient'
-          ? { action: 'keep-and-retry', kind: undefined, error: failure, shadowed }
-          : { action: 'remove-and-retry', kind, error: failure, shadowed };
-      }
-      if (object === undefined) continue;
-      if (winner === undefined) winner = { kind, object };
-      else shadowed.push(kind);
-    }
+    const { group, reader, registry } = this.#options;
+    const found = await this.#find(name);
+    if ('action' in found) return found;
+    const { winner, shadowed } = found;
     if (winner === undefined) return { action: 'remove', reason: 'not-found' };
     if (shadowed.length > 0) {
       this.#logger.warn(
@@ -288,6 +270,42 @@ export class BackendReconciler {
     if (outcome.kind === 'unavailable')
       return { action: 'keep-and-retry', kind: winner.kind, error: outcome.error, shadowed };
     return { action: 'remove-and-retry', kind: winner.kind, error: outcome.error, shadowed };
+  }
+
+  /**
+   * The workload a name resolves to, in upstream's precedence (MCPServer, MCPRemoteProxy,
+   * MCPServerEntry), with the kinds it shadows; a decision when reading a workload failed.
+   */
+  async #find(name: string): Promise<
+    | {
+        winner: { kind: WorkloadKind; object: KubeObjectLike } | undefined;
+        shadowed: WorkloadKind[];
+      }
+    | Decision
+  > {
+    const { namespace, reader, cachedWorkload } = this.#options;
+    let winner: { kind: WorkloadKind; object: KubeObjectLike } | undefined;
+    const shadowed: WorkloadKind[] = [];
+    for (const kind of WORKLOAD_KINDS) {
+      let object: KubeObjectLike | undefined;
+      try {
+        object = cachedWorkload
+          ? cachedWorkload(kind, namespace, name)
+          : await reader.getWorkload(kind, namespace, name);
+      } catch (error) {
+        // Only a reader that goes to the API server (explain's) can fail here.
+        const failure = new Error(`${kind} ${namespace}/${name} could not be read`, {
+          cause: error,
+        });
+        return classifyReadFailure(error) === 'transient'
+          ? { action: 'keep-and-retry', kind: undefined, error: failure, shadowed }
+          : { action: 'remove-and-retry', kind, error: failure, shadowed };
+      }
+      if (object === undefined) continue;
+      if (winner === undefined) winner = { kind, object };
+      else shadowed.push(kind);
+    }
+    return { winner, shadowed };
   }
 
   /**

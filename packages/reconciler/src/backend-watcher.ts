@@ -65,6 +65,12 @@ export function jitteredResyncMs(periodMs: number, random: () => number = Math.r
   return Math.round(periodMs * (0.9 + 0.2 * random()));
 }
 
+/** The informers of one watcher, by the kind they watch. */
+type Informers = Record<
+  WorkloadKind | 'MCPExternalAuthConfig' | 'ConfigMap',
+  ListWatchInformerHandle<KubeObject>
+>;
+
 /** Options of {@link BackendWatcher}. */
 export interface BackendWatcherOptions {
   kubeConfig: KubeConfig;
@@ -242,6 +248,48 @@ export class BackendWatcher {
     if (this.#started) throw new Error('watcher already started');
     this.#started = true;
     const client = new KubeClient(this.#options.kubeConfig);
+    const informers = this.#informers(client);
+    // Reads in flight at stop get the grace period (as the reconciles that make them), then end.
+    // Real time, as the controller's grace period: `clock` drives the resync only.
+    const reads = new AbortController();
+    const endReads = (): void => {
+      systemClock.setTimer(this.#options.gracefulShutdownTimeoutMs ?? 30_000, () => reads.abort());
+    };
+    if (signal.aborted) endReads();
+    else signal.addEventListener('abort', endReads, { once: true });
+    const reconciler = this.#createReconciler(client, informers, reads.signal);
+    const controller = this.manager.createController({
+      name: 'vmcp-backends',
+      reconcile: (request) => reconciler.reconcile(request),
+      maxConcurrentReconciles: Math.max(1, this.#options.workers ?? DEFAULT_WORKERS),
+    });
+    this.#controller = controller;
+    this.#watch(controller, informers);
+    const stopResync = this.#scheduleResync(() => this.#resyncAll(controller, informers));
+
+    this.#running = true;
+    this.#logger.info(
+      {
+        workers: Math.max(1, this.#options.workers ?? DEFAULT_WORKERS),
+        readTimeoutMs: this.#options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS,
+        resyncPeriodMs: this.#options.resyncPeriodMs ?? DEFAULT_RESYNC_PERIOD_MS,
+      },
+      'backend watcher starting',
+    );
+    try {
+      await this.manager.start(signal);
+    } finally {
+      this.#running = false;
+      stopResync();
+      signal.removeEventListener('abort', endReads);
+      reads.abort();
+      await client.close();
+      this.#logger.info('backend watcher stopped');
+    }
+  }
+
+  /** The informers the watcher reads, registered with the manager. */
+  #informers(client: KubeClient): Informers {
     const factory = new InformerFactory({
       client,
       // Nothing here reads apply bookkeeping; the last-applied annotation alone can double what a
@@ -252,7 +300,7 @@ export class BackendWatcher {
       ...(this.manager.metrics ? { metrics: this.manager.metrics.watch } : {}),
       ...(this.#options.watcher ? { watcher: this.#options.watcher } : {}),
     });
-    const informers = {
+    const informers: Informers = {
       MCPServer: factory.informerFor(RESOURCES.MCPServer),
       MCPRemoteProxy: factory.informerFor(RESOURCES.MCPRemoteProxy),
       MCPServerEntry: factory.informerFor(RESOURCES.MCPServerEntry),
@@ -263,27 +311,23 @@ export class BackendWatcher {
     };
     informers.MCPServerEntry.addIndex(CA_BUNDLE_INDEX, caBundleIndex);
     for (const informer of Object.values(informers)) this.manager.addInformer(informer);
+    return informers;
+  }
 
+  /** The reconciler, reading workloads from the caches and Secrets and CA data by bounded GETs. */
+  #createReconciler(
+    client: KubeClient,
+    informers: Informers,
+    signal: AbortSignal,
+  ): BackendReconciler {
     const direct = { getTimeoutMs: this.#options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS };
     const secrets = new ResourceClient(client, RESOURCES.Secret, this.namespace, direct);
     const configMaps = new ResourceClient(client, RESOURCES.ConfigMap, this.namespace, direct);
-    // Reads in flight at stop get the grace period (as the reconciles that make them), then end.
-    // Real time, as the controller's grace period: `clock` drives the resync only.
-    const reads = new AbortController();
-    const endReads = (): void => {
-      systemClock.setTimer(this.#options.gracefulShutdownTimeoutMs ?? 30_000, () => reads.abort());
-    };
-    if (signal.aborted) endReads();
-    else signal.addEventListener('abort', endReads, { once: true });
     // Workloads are read from the caches synchronously by the reconciler, and through the reader
     // (the same lookup) by the discoverer.
     const cachedWorkload = (kind: WorkloadKind, namespace: string, name: string) =>
       informers[kind].store.get({ namespace, name }) as KubeObjectLike | undefined;
-    const reader = this.#reader(
-      informers,
-      { secrets, configMaps, signal: reads.signal },
-      cachedWorkload,
-    );
+    const reader = this.#reader(informers, { secrets, configMaps, signal }, cachedWorkload);
     this.#reconciler = new BackendReconciler({
       namespace: this.namespace,
       group: this.group,
@@ -294,14 +338,11 @@ export class BackendWatcher {
       observer: { decided: (name, decision) => this.#observe(name, decision) },
       ...(this.#options.now ? { now: this.#options.now } : {}),
     });
-    const reconciler = this.#reconciler;
-    const controller = this.manager.createController({
-      name: 'vmcp-backends',
-      reconcile: (request) => reconciler.reconcile(request),
-      maxConcurrentReconciles: Math.max(1, this.#options.workers ?? DEFAULT_WORKERS),
-    });
-    this.#controller = controller;
+    return this.#reconciler;
+  }
 
+  /** What each informer's events enqueue, with the group filter applied first. */
+  #watch(controller: Controller, informers: Informers): void {
     // Workloads: enqueued only when in our group. The controller maps the old and the new object
     // of an update, so a workload moving out of the group is still enqueued (and removed).
     for (const kind of WORKLOAD_KINDS) {
@@ -322,38 +363,18 @@ export class BackendWatcher {
       informers.ConfigMap,
       configMapToRequests(informers.MCPServerEntry.store, this.group, this.namespace),
     );
-    const inGroup = (kind: WorkloadKind) => workloadToRequests(kind, this.group, this.namespace);
+  }
 
-    const resyncAll = (): void => {
-      const names = new Set(this.registry.list().map((b) => b.id));
-      for (const kind of WORKLOAD_KINDS) {
-        for (const workload of informers[kind].store.list()) {
-          if (inGroup(kind)(workload).length > 0) names.add(workload.metadata.name as string);
-        }
+  /** Enqueues every served backend and every workload of the group (the resync). */
+  #resyncAll(controller: Controller, informers: Informers): void {
+    const names = new Set(this.registry.list().map((b) => b.id));
+    for (const kind of WORKLOAD_KINDS) {
+      const inGroup = workloadToRequests(kind, this.group, this.namespace);
+      for (const workload of informers[kind].store.list()) {
+        if (inGroup(workload).length > 0) names.add(workload.metadata.name as string);
       }
-      for (const name of names) controller.enqueue({ namespace: this.namespace, name });
-    };
-    const stopResync = this.#scheduleResync(resyncAll);
-
-    this.#running = true;
-    this.#logger.info(
-      {
-        workers: Math.max(1, this.#options.workers ?? DEFAULT_WORKERS),
-        readTimeoutMs: direct.getTimeoutMs,
-        resyncPeriodMs: this.#options.resyncPeriodMs ?? DEFAULT_RESYNC_PERIOD_MS,
-      },
-      'backend watcher starting',
-    );
-    try {
-      await this.manager.start(signal);
-    } finally {
-      this.#running = false;
-      stopResync();
-      signal.removeEventListener('abort', endReads);
-      reads.abort();
-      await client.close();
-      this.#logger.info('backend watcher stopped');
     }
+    for (const name of names) controller.enqueue({ namespace: this.namespace, name });
   }
 
   /** Calls `resyncAll` every jittered resync period until the returned function is called. */
@@ -434,10 +455,7 @@ export class BackendWatcher {
   }
 
   #reader(
-    informers: Record<
-      WorkloadKind | 'MCPExternalAuthConfig' | 'ConfigMap',
-      ListWatchInformerHandle<KubeObject>
-    >,
+    informers: Informers,
     direct: { secrets: ResourceClient; configMaps: ResourceClient; signal: AbortSignal },
     cachedWorkload: (
       kind: WorkloadKind,

@@ -362,24 +362,37 @@ async function sampleSentinels(
   signal: AbortSignal,
   report: ChaosReport,
 ): Promise<void> {
-  const expected = sentinels.map((backends) => backends.map((b) => [b.id, canonicalJson(b)]));
+  const expected = sentinels.map((backends) =>
+    backends.map((b) => [b.id, canonicalJson(b)] as const),
+  );
   while (!signal.aborted) {
     for (const [i, sidecar] of sidecars.entries()) {
       report.samples++;
-      const { version } = sidecar.registry.snapshot();
-      for (const [id, json] of expected[i] ?? []) {
-        report.sentinelChecks++;
-        const served = sidecar.registry.get(id as string);
-        if (served !== undefined && canonicalJson(served) === json) continue;
-        report.violations++;
-        if (report.violationDetails.length < 20) {
-          report.violationDetails.push(
-            `${new Date().toISOString()} sidecar ${i} version ${version}: sentinel ${id} ${served === undefined ? 'missing' : `differs: ${canonicalJson(served)}`}`,
-          );
-        }
-      }
+      checkSentinels(i, sidecar, expected[i] ?? [], report);
     }
     await sleep(intervalMs);
+  }
+}
+
+/** One sample of one sidecar: every sentinel present and equal, or a violation recorded. */
+function checkSentinels(
+  index: number,
+  sidecar: Sidecar,
+  expected: readonly (readonly [string, string])[],
+  report: ChaosReport,
+): void {
+  const { version } = sidecar.registry.snapshot();
+  for (const [id, json] of expected) {
+    report.sentinelChecks++;
+    const served = sidecar.registry.get(id);
+    if (served !== undefined && canonicalJson(served) === json) continue;
+    report.violations++;
+    if (report.violationDetails.length < 20) {
+      const what = served === undefined ? 'missing' : `differs: ${canonicalJson(served)}`;
+      report.violationDetails.push(
+        `${new Date().toISOString()} sidecar ${index} version ${version}: sentinel ${id} ${what}`,
+      );
+    }
   }
 }
 
@@ -391,35 +404,49 @@ async function converge(
   token: string,
 ): Promise<string[]> {
   const deadline = Date.now() + (options.convergeTimeoutMs ?? 60_000);
-  let diffs: string[] = [];
   for (;;) {
-    diffs = [];
     const state = await readState(clients, options.namespace).catch(() => undefined);
+    const late = Date.now() > deadline;
+    const diffs: string[] = [];
     if (state) {
       for (const [i, sidecar] of sidecars.entries()) {
-        const group = options.groups[i] as string;
-        const response = await fetch(`${sidecar.url}/v1/backends`, {
-          headers: { authorization: `Bearer ${token}` },
-        }).catch(() => undefined);
-        if (!response?.ok) {
-          diffs.push(`group ${group}: /v1/backends answered ${response?.status ?? 'nothing'}`);
-          continue;
-        }
-        const served = ((await response.json()) as { backends: Backend[] }).backends;
-        // A backend of another group would show here as stale: group isolation is part of it.
-        for (const diff of diffBackends(served, expectedBackends(state, group))) {
-          diffs.push(`${group}: ${diff}`);
-          if (Date.now() > deadline) {
-            diffs.push(`  watcher says: ${await explainDiff(sidecar, diff)}`);
-            diffs.push(`  cluster holds: ${describeName(state, diff)}`);
-          }
-        }
+        diffs.push(
+          ...(await diffSidecar(sidecar, options.groups[i] as string, state, token, late)),
+        );
       }
       if (diffs.length === 0) return [];
     }
-    if (Date.now() > deadline) return diffs.length ? diffs : ['the API server could not be read'];
+    if (late) return diffs.length ? diffs : ['the API server could not be read'];
     await sleep(200);
   }
+}
+
+/**
+ * What one sidecar serves against what the oracle expects of its group (a backend of another
+ * group shows as stale: group isolation is part of it); `late` adds the explanations.
+ */
+async function diffSidecar(
+  sidecar: Sidecar,
+  group: string,
+  state: ClusterState,
+  token: string,
+  late: boolean,
+): Promise<string[]> {
+  const response = await fetch(`${sidecar.url}/v1/backends`, {
+    headers: { authorization: `Bearer ${token}` },
+  }).catch(() => undefined);
+  if (!response?.ok)
+    return [`group ${group}: /v1/backends answered ${response?.status ?? 'nothing'}`];
+  const served = ((await response.json()) as { backends: Backend[] }).backends;
+  const diffs: string[] = [];
+  for (const diff of diffBackends(served, expectedBackends(state, group))) {
+    diffs.push(`${group}: ${diff}`);
+    if (late) {
+      diffs.push(`  watcher says: ${await explainDiff(sidecar, diff)}`);
+      diffs.push(`  cluster holds: ${describeName(state, diff)}`);
+    }
+  }
+  return diffs;
 }
 
 /** The objects of that name and what they reference, as the oracle read them. */

@@ -150,36 +150,13 @@ function backendOf(
   group: string,
 ): Backend | undefined {
   if (groupOf(object) !== group) return undefined;
+  return kind === 'MCPServerEntry' ? entryOf(state, object) : workloadOf(state, kind, object);
+}
+
+/** An MCPServer or MCPRemoteProxy: URL from status, auth from its ref. */
+function workloadOf(state: ClusterState, kind: string, object: Obj): Backend | undefined {
   const name = object.metadata.name ?? '';
   const phase = str(object.status?.phase);
-  const health = own(own(HEALTH, kind), phase) ?? 'unknown';
-  if (kind === 'MCPServerEntry') {
-    if (phase !== 'Valid') return undefined;
-    const url = str(object.spec?.remoteUrl);
-    if (!isHttpUrl(url)) return undefined;
-    let caBundleData: string | undefined;
-    // `caBundleRef: {}` fetches no CA, as upstream; a configMapRef must resolve.
-    if (get(object.spec, 'caBundleRef.configMapRef') != null) {
-      const cmName = str(get(object.spec, 'caBundleRef.configMapRef.name'));
-      const key = str(get(object.spec, 'caBundleRef.configMapRef.key')) || 'ca.crt';
-      const configMap = state.ConfigMap.find((c) => cmName !== '' && c.metadata.name === cmName);
-      caBundleData = own(configMap?.data, key);
-      if (caBundleData === undefined) return undefined;
-    }
-    const auth = authOf(state, object);
-    if (auth === null) return undefined;
-    return {
-      id: name,
-      name,
-      baseUrl: url,
-      transportType: transportOf(kind, object),
-      type: 'entry',
-      ...(caBundleData === undefined ? {} : { caBundleData }),
-      healthStatus: health,
-      ...auth,
-      metadata: metadataOf(object, state.namespace, 'server_entry', phase, { remote_url: url }),
-    };
-  }
   const url = str(object.status?.url);
   if (!isHttpUrl(url)) return undefined;
   const auth = authOf(state, object);
@@ -189,7 +166,7 @@ function backendOf(
     name,
     baseUrl: url,
     transportType: transportOf(kind, object),
-    healthStatus: health,
+    healthStatus: own(own(HEALTH, kind), phase) ?? 'unknown',
     ...auth,
     metadata:
       kind === 'MCPServer'
@@ -198,6 +175,39 @@ function backendOf(
             remote_url: str(object.spec?.remoteUrl),
           }),
   };
+}
+
+/** An MCPServerEntry: only when Valid, URL from spec, its CA bundle and auth resolved. */
+function entryOf(state: ClusterState, object: Obj): Backend | undefined {
+  const name = object.metadata.name ?? '';
+  const phase = str(object.status?.phase);
+  if (phase !== 'Valid') return undefined;
+  const url = str(object.spec?.remoteUrl);
+  if (!isHttpUrl(url)) return undefined;
+  const caBundleData = caBundleOf(state, object);
+  if (caBundleData === null) return undefined;
+  const auth = authOf(state, object);
+  if (auth === null) return undefined;
+  return {
+    id: name,
+    name,
+    baseUrl: url,
+    transportType: transportOf('MCPServerEntry', object),
+    type: 'entry',
+    ...(caBundleData === undefined ? {} : { caBundleData }),
+    healthStatus: own(HEALTH.MCPServerEntry, phase) ?? 'unknown',
+    ...auth,
+    metadata: metadataOf(object, state.namespace, 'server_entry', phase, { remote_url: url }),
+  };
+}
+
+/** An entry's CA: none without a configMapRef (`caBundleRef: {}`, as upstream); null if unresolved. */
+function caBundleOf(state: ClusterState, object: Obj): string | undefined | null {
+  if (get(object.spec, 'caBundleRef.configMapRef') == null) return undefined;
+  const cmName = str(get(object.spec, 'caBundleRef.configMapRef.name'));
+  const key = str(get(object.spec, 'caBundleRef.configMapRef.key')) || 'ca.crt';
+  const configMap = state.ConfigMap.find((c) => cmName !== '' && c.metadata.name === cmName);
+  return own(configMap?.data, key) ?? null;
 }
 
 /** The backends of `group`, sorted by id: MCPServer wins a shared name, then MCPRemoteProxy. */

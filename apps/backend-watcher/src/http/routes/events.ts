@@ -96,23 +96,35 @@ async function streamEvents(request: Request, options: StreamOptions): Promise<v
   heartbeats.unref();
   try {
     for await (const change of changes) {
-      if (res.destroyed) break;
-      if (res.write(bodies.change(change, access))) continue;
-      if (!(await drained(res, options.slowClientTimeoutMs))) {
-        if (!res.destroyed) {
-          options.logger.warn(
-            { buffered: res.writableLength, version: change.version },
-            'event stream client too slow; dropped (it can resume with Last-Event-ID)',
-          );
-          res.destroy();
-        }
-        break;
-      }
+      if (!(await written(res, bodies.change(change, access), change.version, options))) break;
     }
   } finally {
     clearInterval(heartbeats);
     if (!res.destroyed) res.end();
   }
+}
+
+/**
+ * Writes one event; waits for a full buffer to drain, and drops a client that reads nothing for
+ * `slowClientTimeoutMs` (it resumes with Last-Event-ID). False when the stream is over.
+ */
+async function written(
+  res: ServerResponse,
+  event: string | Buffer,
+  version: number,
+  options: StreamOptions,
+): Promise<boolean> {
+  if (res.destroyed) return false;
+  if (res.write(event)) return true;
+  if (await drained(res, options.slowClientTimeoutMs)) return true;
+  if (!res.destroyed) {
+    options.logger.warn(
+      { buffered: res.writableLength, version },
+      'event stream client too slow; dropped (it can resume with Last-Event-ID)',
+    );
+    res.destroy();
+  }
+  return false;
 }
 
 /** Resolves true once the response's buffer drained, false on close or after `timeoutMs`. */
