@@ -16,16 +16,19 @@ export interface RegistryChange {
   readonly reset?: boolean;
 }
 
+/** Wakes a reader waiting for the link after the one it holds. */
+type Waiter = () => void;
+
 /** A link of the change log: the change that produced `version` and a pointer to the next one. */
 interface Link {
   readonly version: number;
   readonly change: RegistryChange | undefined;
   next: Link | undefined;
   /**
-   * Wake-ups of readers waiting for `next`; a reader that gives up removes its own. Created by the
-   * first waiter: most links are never waited on, and the history keeps many of them alive.
+   * Readers waiting for `next`: none, one (the usual case for a replica, which has one reader),
+   * or a set once several wait. A reader that gives up removes its own.
    */
-  waiters: Set<() => void> | undefined;
+  waiters: Waiter | Set<Waiter> | undefined;
 }
 
 function newLink(version: number, change: RegistryChange | undefined): Link {
@@ -80,7 +83,8 @@ export class ChangeLog {
     const waiters = previous.waiters;
     if (waiters !== undefined) {
       previous.waiters = undefined;
-      for (const wake of waiters) wake();
+      if (typeof waiters === 'function') waiters();
+      else for (const wake of waiters) wake();
     }
     return link;
   }
@@ -105,6 +109,24 @@ export class ChangeLog {
   }
 
   /**
+   * Calls `wake` once, when the link after `cursor` exists (which it must not yet), unless
+   * {@link unwait} removes it first. No timer, no listener: the caller decides when to give up.
+   */
+  wait(cursor: Link, wake: Waiter): void {
+    const waiters = cursor.waiters;
+    if (waiters === undefined) cursor.waiters = wake;
+    else if (typeof waiters === 'function') cursor.waiters = new Set([waiters, wake]);
+    else waiters.add(wake);
+  }
+
+  /** Takes back a {@link wait} that has not been woken; does nothing once it has. */
+  unwait(cursor: Link, wake: Waiter): void {
+    const waiters = cursor.waiters;
+    if (waiters === wake) cursor.waiters = undefined;
+    else if (typeof waiters === 'object') waiters.delete(wake);
+  }
+
+  /**
    * Resolves with the link after `cursor` once it exists; resolves undefined when the signal
    * aborts or the timeout passes first. Never rejects.
    */
@@ -114,15 +136,14 @@ export class ChangeLog {
     return new Promise((resolve) => {
       let timer: NodeJS.Timeout | undefined;
       const finish = (link: Link | undefined): void => {
-        cursor.waiters?.delete(wake);
+        this.unwait(cursor, wake);
         signal?.removeEventListener('abort', onAbort);
         if (timer !== undefined) clearTimeout(timer);
         resolve(link);
       };
       const wake = (): void => finish(cursor.next);
       const onAbort = (): void => finish(undefined);
-      cursor.waiters ??= new Set();
-      cursor.waiters.add(wake);
+      this.wait(cursor, wake);
       signal?.addEventListener('abort', onAbort, { once: true });
       if (timeoutMs !== undefined) {
         timer = setTimeout(() => finish(undefined), timeoutMs);
