@@ -1,7 +1,6 @@
 import type { ChangeLog, ChangeLogCursor, RegistryChange } from './change-log.js';
 import type { ChangesOptions, RegistrySnapshot, WaitOptions } from './registry.js';
-
-const NONE: readonly never[] = Object.freeze([]);
+import { NONE } from './values.js';
 
 /**
  * The change feed of a registry whose changes are appended to `log`: what `changes()` returns,
