@@ -274,13 +274,16 @@ class Client implements RegistryClient {
         ? { signal, sinceVersion: options.sinceVersion }
         : { signal },
     );
+    // A feed ended by the client's failure throws its error, unless the caller's signal ended it.
+    const settled = (next: IteratorResult<RegistryChange>): IteratorResult<RegistryChange> => {
+      if (next.done && this.#error !== undefined && !options.signal?.aborted) throw this.#error;
+      return next;
+    };
     const iterator: AsyncIterableIterator<RegistryChange> = {
       [Symbol.asyncIterator]: () => iterator,
-      next: async () => {
-        const next = await inner.next();
-        if (next.done && this.#error !== undefined && !options.signal?.aborted) throw this.#error;
-        return next;
-      },
+      // Not an async function: this runs once per change on every feed, and one `then` costs
+      // a fraction of what an async function's promise and await do.
+      next: () => inner.next().then(settled),
       return: () => inner.return?.() ?? Promise.resolve({ done: true, value: undefined }),
     };
     return iterator;
