@@ -67,7 +67,8 @@ async function run(mode: 'client' | 'raw', count: number): Promise<Result> {
     out += text;
     if (out.includes('ready\n')) ready();
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // 'close', not 'exit': the child's output may still be arriving when it has exited.
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
   await isReady;
   for (let i = 0; i < CHANGES; i++) {
     await new Promise((resolve) => setTimeout(resolve, 100));
