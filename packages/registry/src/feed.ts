@@ -1,4 +1,4 @@
-import type { ChangeLog, ChangeLogCursor, RegistryChange } from './change-log.js';
+import type { ChangeLog, ChangeLogPosition, RegistryChange } from './change-log.js';
 import type { ChangesOptions, RegistrySnapshot, WaitOptions } from './registry.js';
 import { NONE } from './values.js';
 
@@ -11,9 +11,9 @@ export function changeFeed(
   snapshot: () => RegistrySnapshot,
   options: ChangesOptions = {},
 ): AsyncIterableIterator<RegistryChange> {
-  if (options.sinceVersion === undefined) return new ChangeFeed(log, log.cursor, options.signal);
-  const cursor = log.cursorAt(options.sinceVersion);
-  if (cursor !== undefined) return new ChangeFeed(log, cursor, options.signal);
+  if (options.sinceVersion === undefined) return new ChangeFeed(log, log.end(), options.signal);
+  const position = log.positionAfter(options.sinceVersion);
+  if (position !== undefined) return new ChangeFeed(log, position, options.signal);
   const current = snapshot();
   const reset: RegistryChange = Object.freeze({
     version: current.version,
@@ -21,7 +21,7 @@ export function changeFeed(
     removed: NONE,
     reset: true,
   });
-  return new ChangeFeed(log, log.cursor, options.signal, reset);
+  return new ChangeFeed(log, log.end(), options.signal, reset);
 }
 
 /**
@@ -39,31 +39,30 @@ const dropped = new FinalizationRegistry<() => void>((unlisten) => unlisten());
 class ChangeFeed implements AsyncIterableIterator<RegistryChange> {
   readonly #log: ChangeLog;
   readonly #signal: AbortSignal | undefined;
-  /** The link last read; undefined once the feed has ended. */
-  #cursor: ChangeLogCursor | undefined;
+  /** Where the feed has read to; undefined once it has ended. */
+  #position: ChangeLogPosition | undefined;
   #pendingReset: RegistryChange | undefined;
-  /** The `next()` waiting for the link after #cursor, and how to settle it. */
+  /** The `next()` waiting for the next change, and how to settle it. */
   #waiting: Promise<IteratorResult<RegistryChange>> | undefined;
   #settle: ((result: IteratorResult<RegistryChange>) => void) | undefined;
   /** Removes the signal's listener; set once the feed first waits. */
   #unlisten: (() => void) | undefined;
   readonly #wake = (): void => {
     const settle = this.#settle as (result: IteratorResult<RegistryChange>) => void;
-    const link = (this.#cursor as ChangeLogCursor).next as ChangeLogCursor;
+    const change = this.#log.read(this.#position as ChangeLogPosition) as RegistryChange;
     this.#settle = undefined;
     this.#waiting = undefined;
-    this.#cursor = link;
-    settle({ done: false, value: link.change as RegistryChange });
+    settle({ done: false, value: change });
   };
 
   constructor(
     log: ChangeLog,
-    cursor: ChangeLogCursor,
+    position: ChangeLogPosition,
     signal: AbortSignal | undefined,
     reset?: RegistryChange,
   ) {
     this.#log = log;
-    this.#cursor = cursor;
+    this.#position = position;
     this.#signal = signal;
     this.#pendingReset = reset;
   }
@@ -75,23 +74,20 @@ class ChangeFeed implements AsyncIterableIterator<RegistryChange> {
   next(): Promise<IteratorResult<RegistryChange>> {
     // A next() while one waits: after it, in order.
     if (this.#waiting !== undefined) return this.#waiting.then(() => this.next());
-    const cursor = this.#cursor;
-    if (cursor === undefined || this.#signal?.aborted) return Promise.resolve(this.#end());
+    const position = this.#position;
+    if (position === undefined || this.#signal?.aborted) return Promise.resolve(this.#end());
     const reset = this.#pendingReset;
     if (reset !== undefined) {
       this.#pendingReset = undefined;
       return Promise.resolve({ done: false, value: reset });
     }
-    const link = cursor.next;
-    if (link !== undefined) {
-      this.#cursor = link;
-      return Promise.resolve({ done: false, value: link.change as RegistryChange });
-    }
+    const change = this.#log.read(position);
+    if (change !== undefined) return Promise.resolve({ done: false, value: change });
     if (this.#signal !== undefined && this.#unlisten === undefined) this.#listen(this.#signal);
     this.#waiting = new Promise((resolve) => {
       this.#settle = resolve;
     });
-    this.#log.wait(cursor, this.#wake);
+    this.#log.wait(this.#wake);
     return this.#waiting;
   }
 
@@ -102,14 +98,13 @@ class ChangeFeed implements AsyncIterableIterator<RegistryChange> {
   /** Ends the feed: a waiting next() and every later one are done; nothing is held any more. */
   #end(): IteratorResult<RegistryChange> {
     const done: IteratorResult<RegistryChange> = { done: true, value: undefined };
-    const cursor = this.#cursor;
     const settle = this.#settle;
-    this.#cursor = undefined;
+    this.#position = undefined;
     this.#pendingReset = undefined;
     this.#settle = undefined;
     this.#waiting = undefined;
-    if (cursor !== undefined && settle !== undefined) {
-      this.#log.unwait(cursor, this.#wake);
+    if (settle !== undefined) {
+      this.#log.unwait(this.#wake);
       settle(done);
     }
     if (this.#unlisten !== undefined) {
@@ -140,7 +135,7 @@ export async function waitForLogChange(
   const { signal, timeoutMs } = options;
   signal?.throwIfAborted();
   if (log.version !== sinceVersion) return { changed: true, version: log.version };
-  const link = await log.next(log.cursor, signal, timeoutMs);
+  const changed = await log.nextChange(signal, timeoutMs);
   signal?.throwIfAborted();
-  return { changed: link !== undefined, version: log.version };
+  return { changed, version: log.version };
 }

@@ -176,6 +176,33 @@ describe('changes', () => {
     expect((await take(feed, 1))[0]).toEqual({ version: 5, upserted: [], removed: ['a'] });
   });
 
+  it.each([1, 2, 63, 64, 65, 127, 128, 129, 200])(
+    'resumes after exactly the last %i versions, change after change',
+    async (historyLimit) => {
+      const registry = createDynamicRegistry([], { historyLimit });
+      for (let last = 1; last <= 300; last++) {
+        registry.upsert(backend(`b${last}`));
+        for (const since of [
+          last - historyLimit - 1,
+          last - historyLimit,
+          last - historyLimit + 1,
+          last - 1,
+        ]) {
+          if (since < 0 || since >= last) continue;
+          const [first] = await take(registry.changes({ sinceVersion: since }), 1);
+          if (since < last - historyLimit)
+            expect(first).toMatchObject({ reset: true, version: last });
+          else
+            expect(first).toEqual({
+              version: since + 1,
+              upserted: [backend(`b${since + 1}`)],
+              removed: [],
+            });
+        }
+      }
+    },
+  );
+
   it('treats a version the registry never had as too old', async () => {
     const registry = createDynamicRegistry([backend('a')]);
     const [first] = await take(registry.changes({ sinceVersion: 99 }), 1);
