@@ -20,7 +20,8 @@ export class SseParser {
   #buffer = '';
   #skipLf = false;
   #type = '';
-  #data: string[] = [];
+  /** The event's data lines joined by newlines; undefined before its first. */
+  #data: string | undefined;
   #id: string | undefined;
 
   constructor(dispatch: (event: SseEvent) => void) {
@@ -37,10 +38,11 @@ export class SseParser {
       this.#skipLf = lines.endsWith('\r');
       lines = lines.replace(/\r\n?/g, '\n');
     }
-    const buffer = this.#buffer + lines;
+    const buffer = this.#buffer === '' ? lines : this.#buffer + lines;
     let start = 0;
+    // Lines are read where they lie in the buffer: only field values are cut out of it.
     for (let end = buffer.indexOf('\n'); end !== -1; end = buffer.indexOf('\n', start)) {
-      this.#line(buffer.slice(start, end));
+      this.#line(buffer, start, end);
       start = end + 1;
     }
     this.#buffer = start === 0 ? buffer : buffer.slice(start);
@@ -53,31 +55,50 @@ export class SseParser {
     this.#reset();
   }
 
-  #line(line: string): void {
-    if (line === '') {
-      if (this.#data.length > 0) {
-        this.#dispatch({
-          type: this.#type || 'message',
-          data: this.#data.join('\n'),
-          id: this.#id,
-        });
+  /** The line of `buffer` from `start` to `end` (its LF). */
+  #line(buffer: string, start: number, end: number): void {
+    if (start === end) {
+      if (this.#data !== undefined) {
+        this.#dispatch({ type: this.#type || 'message', data: this.#data, id: this.#id });
       }
       this.#reset();
       return;
     }
-    const colon = line.indexOf(':');
-    if (colon === 0) return; // a comment
-    const field = colon === -1 ? line : line.slice(0, colon);
-    let value = colon === -1 ? '' : line.slice(colon + 1);
-    if (value.startsWith(' ')) value = value.slice(1);
-    if (field === 'data') this.#data.push(value);
-    else if (field === 'event') this.#type = value;
-    else if (field === 'id' && !value.includes('\0')) this.#id = value;
+    // Comments (a leading colon), `retry` and unknown fields match none of these.
+    const data = fieldValue(buffer, start, end, 'data');
+    if (data !== undefined) {
+      this.#data = this.#data === undefined ? data : `${this.#data}\n${data}`;
+      return;
+    }
+    const type = fieldValue(buffer, start, end, 'event');
+    if (type !== undefined) {
+      this.#type = type;
+      return;
+    }
+    const id = fieldValue(buffer, start, end, 'id');
+    if (id !== undefined && !id.includes('\0')) this.#id = id;
   }
 
   #reset(): void {
     this.#type = '';
-    this.#data = [];
+    this.#data = undefined;
     this.#id = undefined;
   }
+}
+
+const COLON = 0x3a;
+const SPACE = 0x20;
+
+/**
+ * The value of the line of `buffer` from `start` to `end` when that line is the field `name`
+ * (the name, then a colon or the end of the line), without the one space after the colon;
+ * undefined when it is another line.
+ */
+function fieldValue(buffer: string, start: number, end: number, name: string): string | undefined {
+  const after = start + name.length;
+  if (after > end || !buffer.startsWith(name, start)) return undefined;
+  if (after === end) return '';
+  if (buffer.charCodeAt(after) !== COLON) return undefined;
+  const from = after + 1 < end && buffer.charCodeAt(after + 1) === SPACE ? after + 2 : after + 1;
+  return buffer.slice(from, end);
 }

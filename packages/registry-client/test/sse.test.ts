@@ -31,6 +31,16 @@ describe('SseParser', () => {
     ]);
   });
 
+  it('reads a field only by its exact name, with or without a colon and value', () => {
+    expect(parse('datum: x\neventful: y\nidx: 9\ndata\n\n')).toEqual([
+      { type: 'message', id: undefined, data: '' },
+    ]);
+    expect(parse('event\nid\ndata:  two spaces\n\n')).toEqual([
+      { type: 'message', id: '', data: ' two spaces' },
+    ]);
+    expect(parse('id: 1\0\ndata: a\n\n')).toEqual([{ type: 'message', id: undefined, data: 'a' }]);
+  });
+
   it('never dispatches an event cut before its blank line', () => {
     expect(parse('event: change\ndata: {"version":1}\n')).toEqual([]);
     expect(parse('event: change\ndata: {"vers')).toEqual([]);

@@ -16,49 +16,81 @@ export interface RegistryChange {
   readonly reset?: boolean;
 }
 
-/** A link of the change log: the change that produced `version` and a pointer to the next one. */
-interface Link {
-  readonly version: number;
-  readonly change: RegistryChange | undefined;
-  next: Link | undefined;
-  /**
-   * Wake-ups of readers waiting for `next`; a reader that gives up removes its own. Created by the
-   * first waiter: most links are never waited on, and the history keeps many of them alive.
-   */
-  waiters: Set<() => void> | undefined;
+/** Wakes a reader waiting for the next change. */
+type Waiter = () => void;
+
+/**
+ * A run of consecutive changes of the log: `changes[i]` has version `first + i`. Every segment
+ * but the newest holds {@link SEGMENT_SIZE} changes, unless a restart ended it early.
+ */
+export interface Segment {
+  readonly first: number;
+  readonly changes: RegistryChange[];
+  next: Segment | undefined;
 }
 
-function newLink(version: number, change: RegistryChange | undefined): Link {
-  return { version, change, next: undefined, waiters: undefined };
+/** A reader's place in the log: it has read `segment.changes` up to `index` (excluded). */
+export interface ChangeLogPosition {
+  segment: Segment;
+  index: number;
 }
 
 /**
- * An append-only singly linked list of changes shared by every reader. Publishing costs the same
- * whatever the number of readers (each waiting reader is woken once); each reader walks the list
- * at its own pace, so a slow one loses nothing and holds on only to the links it has not read.
- * The last `historyLimit` links stay reachable so that a reader can resume from a version.
+ * Changes per segment. A change then costs its reader-visible object and a slot in an array
+ * rather than a link object of its own: a replica in every client of a sidecar keeps up to
+ * `historyLimit` of them, and each is copied by the young-generation collector until it is old.
+ */
+const SEGMENT_SIZE = 64;
+
+function newSegment(first: number, change: RegistryChange | undefined): Segment {
+  return { first, changes: change === undefined ? [] : [change], next: undefined };
+}
+
+/**
+ * An append-only list of changes shared by every reader, kept as a linked list of segments.
+ * Publishing costs the same whatever the number of readers (each waiting reader is woken once);
+ * each reader walks the list at its own pace, so a slow one loses nothing and holds on only to
+ * the segments it has not finished. The last `historyLimit` changes can be resumed after (up to
+ * a segment more of them stays in memory).
  */
 export class ChangeLog {
-  #last: Link;
-  readonly #history: Link[] = [];
+  #version: number;
+  /** The oldest version a reader can resume after. */
+  #floor: number;
   readonly #historyLimit: number;
+  /** The segments holding resumable positions, oldest first; the last one is the newest. */
+  readonly #segments: Segment[];
+  /** Readers waiting for the next change: none, one, or a set once several wait. */
+  #waiters: Waiter | Set<Waiter> | undefined;
 
   constructor(initialVersion: number, historyLimit: number) {
-    this.#last = newLink(initialVersion, undefined);
-    this.#history.push(this.#last);
-    // The newest `historyLimit` changes plus the link they follow.
-    this.#historyLimit = historyLimit + 1;
+    this.#version = initialVersion;
+    this.#floor = initialVersion;
+    this.#historyLimit = historyLimit;
+    this.#segments = [newSegment(initialVersion + 1, undefined)];
   }
 
   /** The version of the newest change, or the initial version. */
   get version(): number {
-    return this.#last.version;
+    return this.#version;
   }
 
+  /** Appends the change after the newest one (its version is the next one). */
   append(change: RegistryChange): void {
-    const link = this.#link(change);
-    this.#history.push(link);
-    if (this.#history.length > this.#historyLimit) this.#history.shift();
+    const segments = this.#segments;
+    const last = segments[segments.length - 1] as Segment;
+    if (last.changes.length < SEGMENT_SIZE) last.changes.push(change);
+    else {
+      last.next = newSegment(change.version, change);
+      segments.push(last.next);
+    }
+    this.#version = change.version;
+    this.#floor = Math.max(this.#floor, change.version - this.#historyLimit);
+    // Segments whose every position is older than the floor are no longer resumable.
+    while (segments.length > 1 && (segments[1] as Segment).first <= this.#floor + 1) {
+      segments.shift();
+    }
+    this.#wake();
   }
 
   /**
@@ -66,70 +98,95 @@ export class ChangeLog {
    * the list reach it as usual, but versions before it can no longer be resumed from.
    */
   restart(change: RegistryChange): void {
-    const link = this.#link(change);
-    this.#history.length = 0;
-    this.#history.push(link);
+    const segments = this.#segments;
+    const next = newSegment(change.version, change);
+    (segments[segments.length - 1] as Segment).next = next;
+    segments.length = 0;
+    segments.push(next);
+    this.#version = change.version;
+    this.#floor = change.version;
+    this.#wake();
   }
 
-  /** Links the change after the newest one and wakes the readers waiting for it. */
-  #link(change: RegistryChange): Link {
-    const link = newLink(change.version, change);
-    const previous = this.#last;
-    previous.next = link;
-    this.#last = link;
-    const waiters = previous.waiters;
-    if (waiters !== undefined) {
-      previous.waiters = undefined;
-      for (const wake of waiters) wake();
+  #wake(): void {
+    const waiters = this.#waiters;
+    if (waiters === undefined) return;
+    this.#waiters = undefined;
+    if (typeof waiters === 'function') waiters();
+    else for (const wake of waiters) wake();
+  }
+
+  /**
+   * The position after `version` (its reader reads the changes that followed it), or undefined
+   * when that version is older than the retained history or not one this log has produced.
+   */
+  positionAfter(version: number): ChangeLogPosition | undefined {
+    if (version === this.#version) return this.end();
+    if (version < this.#floor || version > this.#version) return undefined;
+    const first = this.#segments[0] as Segment;
+    const segment = this.#segments[Math.floor((version + 1 - first.first) / SEGMENT_SIZE)];
+    return segment && { segment, index: version + 1 - segment.first };
+  }
+
+  /** The position after the newest change: reading from it yields only changes to come. */
+  end(): ChangeLogPosition {
+    const segment = this.#segments[this.#segments.length - 1] as Segment;
+    return { segment, index: segment.changes.length };
+  }
+
+  /** The change after `position`, moving it past that change; undefined when there is none yet. */
+  read(position: ChangeLogPosition): RegistryChange | undefined {
+    let { segment, index } = position;
+    while (index === segment.changes.length) {
+      if (segment.next === undefined) return undefined;
+      segment = segment.next;
+      index = 0;
     }
-    return link;
+    position.segment = segment;
+    position.index = index + 1;
+    return segment.changes[index];
   }
 
   /**
-   * The link whose successors are the changes after `version`, or undefined when that version is
-   * older than the retained history (or not a version this log has produced).
+   * Calls `wake` once, at the next change, unless {@link unwait} takes it back first. No timer,
+   * no listener: the caller decides when to give up.
    */
-  cursorAt(version: number): Link | undefined {
-    if (version === this.#last.version) return this.#last;
-    const first = this.#history[0];
-    if (first === undefined) return undefined;
-    const index = version - first.version;
-    // The link for `version` is the one whose change produced it; readers continue after it.
-    if (index < 0 || index >= this.#history.length) return undefined;
-    return this.#history[index];
+  wait(wake: Waiter): void {
+    const waiters = this.#waiters;
+    if (waiters === undefined) this.#waiters = wake;
+    else if (typeof waiters === 'function') this.#waiters = new Set([waiters, wake]);
+    else waiters.add(wake);
   }
 
-  /** The newest link: reading from it yields only changes that happen from now on. */
-  get cursor(): Link {
-    return this.#last;
+  /** Takes back a {@link wait} that has not been woken; does nothing once it has. */
+  unwait(wake: Waiter): void {
+    const waiters = this.#waiters;
+    if (waiters === wake) this.#waiters = undefined;
+    else if (typeof waiters === 'object') waiters.delete(wake);
   }
 
   /**
-   * Resolves with the link after `cursor` once it exists; resolves undefined when the signal
-   * aborts or the timeout passes first. Never rejects.
+   * Resolves true at the next change, false when the signal aborts or the timeout passes first.
+   * Never rejects.
    */
-  next(cursor: Link, signal?: AbortSignal, timeoutMs?: number): Promise<Link | undefined> {
-    if (cursor.next !== undefined) return Promise.resolve(cursor.next);
-    if (signal?.aborted) return Promise.resolve(undefined);
+  nextChange(signal?: AbortSignal, timeoutMs?: number): Promise<boolean> {
+    if (signal?.aborted) return Promise.resolve(false);
     return new Promise((resolve) => {
       let timer: NodeJS.Timeout | undefined;
-      const finish = (link: Link | undefined): void => {
-        cursor.waiters?.delete(wake);
+      const finish = (changed: boolean): void => {
+        this.unwait(wake);
         signal?.removeEventListener('abort', onAbort);
         if (timer !== undefined) clearTimeout(timer);
-        resolve(link);
+        resolve(changed);
       };
-      const wake = (): void => finish(cursor.next);
-      const onAbort = (): void => finish(undefined);
-      cursor.waiters ??= new Set();
-      cursor.waiters.add(wake);
+      const wake = (): void => finish(true);
+      const onAbort = (): void => finish(false);
+      this.wait(wake);
       signal?.addEventListener('abort', onAbort, { once: true });
       if (timeoutMs !== undefined) {
-        timer = setTimeout(() => finish(undefined), timeoutMs);
+        timer = setTimeout(() => finish(false), timeoutMs);
         timer.unref();
       }
     });
   }
 }
-
-export type { Link as ChangeLogCursor };

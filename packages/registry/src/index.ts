@@ -34,7 +34,11 @@ export type {
   WaitOptions,
 } from './registry.js';
 export { createDynamicRegistry, createImmutableRegistry } from './registry.js';
-export type { RegistryReplica, RegistryReplicaOptions } from './replica.js';
+export type {
+  RegistryReplica,
+  RegistryReplicaOptions,
+  ReplicaUpdateOptions,
+} from './replica.js';
 export { createRegistryReplica } from './replica.js';
 export { deepEqual } from './values.js';
 export type { Versioned } from './versioned-cache.js';

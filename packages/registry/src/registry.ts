@@ -2,7 +2,7 @@ import type { Backend } from './backend.js';
 import { ChangeLog, type RegistryChange } from './change-log.js';
 import { assertStorable } from './errors.js';
 import { changeFeed, waitForLogChange } from './feed.js';
-import { deepEqual, frozenCopy } from './values.js';
+import { deepEqual, frozenCopy, NONE } from './values.js';
 
 /** Version and content read together: nothing can change between the two. Frozen. */
 export interface RegistrySnapshot {
@@ -104,8 +104,6 @@ export interface DynamicRegistryOptions {
    */
   initialVersion?: number;
 }
-
-const NONE: readonly never[] = Object.freeze([]);
 
 export const byId = (a: Backend, b: Backend): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 

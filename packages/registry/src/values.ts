@@ -5,6 +5,9 @@
 
 type Plain = Record<string, unknown>;
 
+/** The empty list every change without upserts or removals shares. */
+export const NONE: readonly never[] = Object.freeze([]);
+
 function isPlainObject(value: unknown): value is Plain {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -53,4 +56,36 @@ export function frozenCopy<T>(value: T): T {
     } else copy[key] = frozenCopy(field);
   }
   return Object.freeze(copy) as T;
+}
+
+/**
+ * `value` itself frozen at every level, for JSON-like data that nothing else holds (what
+ * `JSON.parse` just returned): the same content as {@link frozenCopy} gives, without the copy.
+ * What is not plain data (an object with another prototype, an `undefined` property to drop,
+ * something already frozen that holds such a thing) is copied as {@link frozenCopy} copies it.
+ */
+export function frozenInPlace<T>(value: T): T {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      const frozen = frozenInPlace(item);
+      if (frozen === item) continue;
+      if (Object.isFrozen(value)) return frozenCopy(value);
+      value[i] = frozen;
+    }
+    return Object.freeze(value);
+  }
+  if (Object.getPrototypeOf(value) !== Object.prototype) return frozenCopy(value);
+  const data = value as Plain;
+  for (const key in data) {
+    const field = data[key];
+    if (field === undefined) return frozenCopy(value);
+    const frozen = frozenInPlace(field);
+    if (frozen === field) continue;
+    if (Object.isFrozen(data)) return frozenCopy(value);
+    // Assignment updates an own `__proto__` data property (JSON.parse makes one) like any other.
+    data[key] = frozen;
+  }
+  return Object.freeze(value);
 }

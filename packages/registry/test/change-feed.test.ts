@@ -1,4 +1,6 @@
 import { getEventListeners } from 'node:events';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { createDynamicRegistry, type RegistryChange } from '../src/index.js';
 import { backend } from './fixtures.js';
@@ -71,6 +73,66 @@ describe('changes', () => {
     expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 
+  it('listens to its signal once for its whole life, not once per wait', async () => {
+    const registry = createDynamicRegistry();
+    const controller = new AbortController();
+    const feed = registry.changes({ signal: controller.signal });
+    const listeners = (): number => getEventListeners(controller.signal, 'abort').length;
+    for (let i = 0; i < 5; i++) {
+      const pending = feed.next();
+      expect(listeners()).toBe(1);
+      registry.upsert(backend(`b${i}`));
+      expect((await pending).value).toMatchObject({ version: i + 1 });
+      expect(listeners()).toBe(1);
+    }
+    await feed.return?.();
+    expect(listeners()).toBe(0);
+  });
+
+  it('answers a next() called while another waits with the change after it', async () => {
+    const registry = createDynamicRegistry();
+    const feed = registry.changes();
+    const first = feed.next();
+    const second = feed.next();
+    registry.upsert(backend('a'));
+    registry.upsert(backend('b'));
+    expect((await first).value).toMatchObject({ version: 1 });
+    expect((await second).value).toMatchObject({ version: 2 });
+  });
+
+  it('ends a waiting next() at once when the consumer returns', async () => {
+    const registry = createDynamicRegistry();
+    const feed = registry.changes();
+    const pending = feed.next();
+    await feed.return?.();
+    expect(await pending).toEqual({ done: true, value: undefined });
+    registry.upsert(backend('a'));
+    expect(await feed.next()).toEqual({ done: true, value: undefined });
+  });
+
+  it('is collected when dropped without being ended, and its listener goes with it', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const registry = createDynamicRegistry();
+    const controller = new AbortController();
+    let feed: AsyncIterator<RegistryChange> | undefined = registry.changes({
+      signal: controller.signal,
+    });
+    const pending = feed.next();
+    registry.upsert(backend('a'));
+    await pending;
+    const collected = new WeakRef(feed);
+    feed = undefined;
+    // The signal outlives the feed (a client's, a server's): it must not keep the feed, nor
+    // through it every change published after its position.
+    for (let i = 0; i < 100 && getEventListeners(controller.signal, 'abort').length > 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      gc();
+    }
+    expect(collected.deref()).toBeUndefined();
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+  });
+
   it('ends after the consumer breaks out of the loop', async () => {
     const registry = createDynamicRegistry();
     const feed = registry.changes();
@@ -113,6 +175,33 @@ describe('changes', () => {
     registry.remove('a');
     expect((await take(feed, 1))[0]).toEqual({ version: 5, upserted: [], removed: ['a'] });
   });
+
+  it.each([1, 2, 63, 64, 65, 127, 128, 129, 200])(
+    'resumes after exactly the last %i versions, change after change',
+    async (historyLimit) => {
+      const registry = createDynamicRegistry([], { historyLimit });
+      for (let last = 1; last <= 300; last++) {
+        registry.upsert(backend(`b${last}`));
+        for (const since of [
+          last - historyLimit - 1,
+          last - historyLimit,
+          last - historyLimit + 1,
+          last - 1,
+        ]) {
+          if (since < 0 || since >= last) continue;
+          const [first] = await take(registry.changes({ sinceVersion: since }), 1);
+          if (since < last - historyLimit)
+            expect(first).toMatchObject({ reset: true, version: last });
+          else
+            expect(first).toEqual({
+              version: since + 1,
+              upserted: [backend(`b${since + 1}`)],
+              removed: [],
+            });
+        }
+      }
+    },
+  );
 
   it('treats a version the registry never had as too old', async () => {
     const registry = createDynamicRegistry([backend('a')]);

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   type Backend,
   createDynamicRegistry,
+  createRegistryReplica,
   deepEqual,
   type RegistryChange,
   type RegistryOperation,
@@ -81,6 +82,46 @@ describe('dynamic registry against a Map model', () => {
         },
       ),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe('change feed resumption against a model', () => {
+  it('replays exactly the retained changes after any version, across runs and restarts', async () => {
+    const stepsArb = fc.array(
+      fc.oneof({ arbitrary: fc.constant('change'), weight: 150 }, fc.constant('reset')),
+      { maxLength: 200, size: 'max' },
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 150 }), stepsArb, async (historyLimit, steps) => {
+        const replica = createRegistryReplica({ historyLimit, initialVersion: 10 });
+        // The changes of the current line of versions, and where that line starts.
+        let line: RegistryChange[] = [];
+        let lineStart = 10;
+        let n = 0;
+        for (const step of steps) {
+          const upserted = [backend(`b${n++}`)];
+          if (step === 'reset') {
+            line = [replica.reset(replica.version + 1000, upserted)];
+            lineStart = replica.version;
+          } else
+            line.push(replica.applyChange({ version: replica.version + 1, upserted, removed: [] }));
+        }
+        const last = replica.version;
+        for (let since = lineStart - 2; since <= last + 1; since++) {
+          const feed = replica.changes({ sinceVersion: since });
+          const resumable = since >= Math.max(lineStart, last - historyLimit) && since <= last;
+          const expected = resumable
+            ? line.filter((change) => change.version > since)
+            : [{ version: last, upserted: replica.list(), removed: [], reset: true }];
+          const seen: RegistryChange[] = [];
+          for (let i = 0; i < expected.length; i++)
+            seen.push((await feed.next()).value as RegistryChange);
+          await feed.return?.();
+          expect(seen).toEqual(expected);
+        }
+      }),
+      { numRuns: 60 },
     );
   });
 });

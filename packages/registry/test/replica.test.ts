@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { createRegistryReplica, InvalidBackendError, type RegistryChange } from '../src/index.js';
+import {
+  type Backend,
+  createRegistryReplica,
+  InvalidBackendError,
+  type RegistryChange,
+} from '../src/index.js';
 import { backend } from './fixtures.js';
 
 async function take(feed: AsyncIterator<RegistryChange>, count: number) {
@@ -73,5 +78,78 @@ describe('createRegistryReplica', () => {
       [11, false],
       [900, true],
     ]);
+  });
+
+  describe('adopt', () => {
+    /** A backend as JSON.parse gives it: nothing else holds it. */
+    const parsed = (id: string, extra = ''): Backend =>
+      JSON.parse(
+        `{"id":"${id}","name":"${id}","baseUrl":"http://${id}:8080/mcp","transportType":"sse","healthStatus":"healthy","metadata":{"__proto__":"p","k":"v"${extra}},"authConfig":{"type":"aws_sts","region":"r","roleMappings":[{"roleArn":"a"}]}}`,
+      );
+
+    it('keeps handed-over backends frozen in place instead of copying them', async () => {
+      const replica = createRegistryReplica();
+      const feed = replica.changes();
+      const [a, b] = [parsed('a'), parsed('b')];
+      replica.reset(1, [a], { adopt: true });
+      const change = { version: 2, upserted: [b], removed: ['a'] };
+      const published = replica.applyChange(change, { adopt: true });
+      expect(replica.get('b')).toBe(b);
+      expect(published.upserted).toBe(change.upserted);
+      expect(published.removed).toBe(change.removed);
+      for (const value of [a, b, b.metadata, b.authConfig, change.upserted, change.removed]) {
+        expect(Object.isFrozen(value)).toBe(true);
+      }
+      expect(Object.isFrozen((b.authConfig as { roleMappings: object[] }).roleMappings[0])).toBe(
+        true,
+      );
+      expect(Object.keys(b.metadata)).toEqual(['__proto__', 'k']);
+      expect((await take(feed, 2)).map((c) => c.upserted[0])).toEqual([a, b]);
+    });
+
+    it('gives the same content and feed as copying', () => {
+      const copying = createRegistryReplica();
+      const adopting = createRegistryReplica();
+      copying.reset(1, [parsed('b'), parsed('a')]);
+      adopting.reset(1, [parsed('b'), parsed('a')], { adopt: true });
+      const change = () => ({
+        version: 2,
+        upserted: [parsed('d'), parsed('c')],
+        removed: ['b', 'a'],
+      });
+      expect(adopting.applyChange(change(), { adopt: true })).toEqual(
+        copying.applyChange(change()),
+      );
+      expect(adopting.snapshot()).toEqual(copying.snapshot());
+    });
+
+    it('copies what is not plain data, and arrays that are frozen already', () => {
+      const replica = createRegistryReplica();
+      replica.reset(1, []);
+      class Metadata {
+        k = 'v';
+      }
+      const odd = {
+        ...parsed('a'),
+        metadata: new Metadata(),
+        caBundlePath: undefined,
+      } as unknown as Backend;
+      const upserted = Object.freeze([odd]);
+      replica.applyChange({ version: 2, upserted, removed: [] }, { adopt: true });
+      const held = replica.get('a');
+      expect(held).not.toBe(odd);
+      expect(Object.getPrototypeOf(held?.metadata)).toBe(Object.prototype);
+      expect(held?.metadata).toEqual({ k: 'v' });
+      expect(held && 'caBundlePath' in held).toBe(false);
+      expect(Object.isFrozen(held)).toBe(true);
+    });
+
+    it("leaves the caller's objects alone without it", () => {
+      const replica = createRegistryReplica();
+      const a = parsed('a');
+      replica.reset(1, [a]);
+      expect(replica.get('a')).not.toBe(a);
+      expect(Object.isFrozen(a)).toBe(false);
+    });
   });
 });
