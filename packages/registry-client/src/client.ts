@@ -143,6 +143,24 @@ export interface RegistryClient extends RegistryReader, AsyncDisposable {
   close(): Promise<void>;
 }
 
+/** The state of one event stream while it is read. */
+interface StreamSession {
+  /** Whether its first heartbeat came (from a ready sidecar). */
+  live: boolean;
+  /** How long it may stay silent: the connect timeout, then the idle timeout once live. */
+  limit: number;
+  lastEventAt: number;
+  settled: boolean;
+  /** Ends the stream with what happened; only the first call counts. */
+  finish(input: ConnectionInput): void;
+}
+
+/** Probes for a stream while long-polling: `held` aborts once one was held. */
+interface StreamProbes {
+  held: AbortSignal;
+  stop(): void;
+}
+
 const CLOSE: ConnectionInput = { type: 'close' };
 const ACCESS = new Set(['secrets', 'redacted']);
 /** The replica takes what was parsed from an answer instead of copying it. */
@@ -541,66 +559,83 @@ class Client implements RegistryClient {
       return { type: 'streamNotHeld' };
     }
     this.#takeAccess(response);
+    return this.#read(response, attempt);
+  }
+
+  /** Reads an event stream until it ends, stalls or says something malformed. */
+  #read(response: IncomingMessage, attempt: AbortController): Promise<ConnectionInput> {
     return new Promise<ConnectionInput>((resolve) => {
-      let live = false;
-      let limit = this.#timing.connectTimeoutMs;
-      let lastEventAt = this.#clock.now();
-      let cancelTimer = (): void => undefined;
-      let settled = false;
-      const finish = (input: ConnectionInput): void => {
-        if (settled) return;
-        settled = true;
-        cancelTimer();
-        parser.end();
-        attempt.abort();
-        response.destroy();
-        resolve(this.#stop.signal.aborted ? CLOSE : input);
+      const stream: StreamSession = {
+        live: false,
+        limit: this.#timing.connectTimeoutMs,
+        lastEventAt: this.#clock.now(),
+        settled: false,
+        finish: (input) => {
+          if (stream.settled) return;
+          stream.settled = true;
+          cancelTimer();
+          parser.end();
+          attempt.abort();
+          response.destroy();
+          resolve(this.#stop.signal.aborted ? CLOSE : input);
+        },
       };
+      let cancelTimer = (): void => undefined;
       // One timer, re-armed for what is left when it fires: cheap whatever the event rate.
       const watch = (): void => {
-        const idle = this.#clock.now() - lastEventAt;
-        if (idle < limit) {
-          cancelTimer = this.#clock.setTimer(limit - idle, watch);
+        const idle = this.#clock.now() - stream.lastEventAt;
+        if (idle < stream.limit) {
+          cancelTimer = this.#clock.setTimer(stream.limit - idle, watch);
           return;
         }
         this.#logger?.debug({ url: this.url, idleMs: idle }, 'event stream silent; dropping it');
-        finish(live ? { type: 'dropped', reason: 'stall' } : { type: 'streamNotHeld' });
+        stream.finish(
+          stream.live ? { type: 'dropped', reason: 'stall' } : { type: 'streamNotHeld' },
+        );
       };
-      cancelTimer = this.#clock.setTimer(limit, watch);
-      const parser = new SseParser((event) => {
-        if (settled) return;
-        lastEventAt = this.#clock.now();
-        try {
-          if (event.type === 'heartbeat') {
-            const heartbeat = parseHeartbeat(event.data);
-            this.#announced = Math.max(this.#announced, heartbeat.version);
-            if (live) return;
-            if (!heartbeat.ready) {
-              finish({ type: 'notReady' });
-              return;
-            }
-            live = true;
-            limit = this.#timing.idleTimeoutMs ?? Math.max(3 * heartbeat.intervalMs, 1000);
-            this.#apply({ type: 'streamLive' });
-            return;
-          }
-          if (event.type !== 'snapshot' && event.type !== 'change') return;
-          if (!live) throw new ProtocolError(`a ${event.type} before the first heartbeat`);
-          if (event.type === 'snapshot') this.#takeSnapshot(parseList(event.data, 'snapshot'));
-          else this.#takeChange(parseChange(event.data));
-        } catch (error) {
-          this.#malformed(error, event);
-          finish({ type: 'dropped', reason: 'malformed' });
-        }
-      });
+      cancelTimer = this.#clock.setTimer(stream.limit, watch);
+      const parser = new SseParser((event) => this.#onEvent(stream, event));
       response.setEncoding('utf8');
       response.on('data', (text: string) => parser.push(text));
       const ended = (): void =>
-        finish(live ? { type: 'dropped', reason: 'ended' } : { type: 'streamNotHeld' });
+        stream.finish(
+          stream.live ? { type: 'dropped', reason: 'ended' } : { type: 'streamNotHeld' },
+        );
       response.once('end', ended);
       response.once('close', ended);
       response.once('error', ended);
     });
+  }
+
+  /** One event of a stream: a heartbeat (the first one makes it live), a snapshot or a change. */
+  #onEvent(stream: StreamSession, event: SseEvent): void {
+    if (stream.settled) return;
+    stream.lastEventAt = this.#clock.now();
+    try {
+      if (event.type === 'heartbeat') {
+        this.#onHeartbeat(stream, parseHeartbeat(event.data));
+        return;
+      }
+      if (event.type !== 'snapshot' && event.type !== 'change') return;
+      if (!stream.live) throw new ProtocolError(`a ${event.type} before the first heartbeat`);
+      if (event.type === 'snapshot') this.#takeSnapshot(parseList(event.data, 'snapshot'));
+      else this.#takeChange(parseChange(event.data));
+    } catch (error) {
+      this.#malformed(error, event);
+      stream.finish({ type: 'dropped', reason: 'malformed' });
+    }
+  }
+
+  #onHeartbeat(stream: StreamSession, heartbeat: ReturnType<typeof parseHeartbeat>): void {
+    this.#announced = Math.max(this.#announced, heartbeat.version);
+    if (stream.live) return;
+    if (!heartbeat.ready) {
+      stream.finish({ type: 'notReady' });
+      return;
+    }
+    stream.live = true;
+    stream.limit = this.#timing.idleTimeoutMs ?? Math.max(3 * heartbeat.intervalMs, 1000);
+    this.#apply({ type: 'streamLive' });
   }
 
   #malformed(error: unknown, event?: SseEvent): void {
@@ -625,48 +660,56 @@ class Client implements RegistryClient {
     const probes = this.#policy.mode === 'auto' ? this.#probeStreams() : undefined;
     try {
       for (;;) {
-        const held = this.#sidecarVersion();
-        const path =
-          held === undefined
-            ? 'v1/backends'
-            : `v1/backends?watch=${held}&timeoutSeconds=${this.#timing.pollSeconds}`;
-        const signal = probes
-          ? AbortSignal.any([this.#stop.signal, probes.held])
-          : this.#stop.signal;
-        let list: BackendList | undefined;
-        try {
-          const response = await send(this.#endpoint(path), {
-            headers: { ...this.#auth, 'accept-encoding': 'gzip' },
-            signal,
-            timeoutMs: this.#timing.pollSeconds * 1000 + this.#timing.connectTimeoutMs,
-            clock: this.#clock,
-          });
-          if (response.statusCode === 304) discard(response);
-          else {
-            const refused = this.#refusal(response, '/v1/backends');
-            if (refused !== undefined) return refused;
-            this.#takeAccess(response);
-            list = parseList(await readBody(response), 'list');
-          }
-        } catch (error) {
-          if (probes?.held.aborted && !this.#stop.signal.aborted)
-            return { type: 'streamAvailable' };
-          if (error instanceof ProtocolError) {
-            this.#malformed(error);
-            return { type: 'dropped', reason: 'malformed' };
-          }
-          return this.#noAnswer(error);
-        }
-        if (list !== undefined) {
-          this.#announced = Math.max(this.#announced, list.version);
-          this.#takeList(list);
-        }
-        if (this.#state.phase !== 'polling') this.#apply({ type: 'pollAnswered' });
-        if (probes?.held.aborted) return { type: 'streamAvailable' };
+        const ended = await this.#pollOnce(probes);
+        if (ended !== undefined) return ended;
       }
     } finally {
       probes?.stop();
     }
+  }
+
+  /** One long-poll: undefined when polling goes on, else what ended it. */
+  async #pollOnce(probes: StreamProbes | undefined): Promise<ConnectionInput | undefined> {
+    const held = this.#sidecarVersion();
+    const path =
+      held === undefined
+        ? 'v1/backends'
+        : `v1/backends?watch=${held}&timeoutSeconds=${this.#timing.pollSeconds}`;
+    const signal = probes ? AbortSignal.any([this.#stop.signal, probes.held]) : this.#stop.signal;
+    let list: BackendList | undefined;
+    try {
+      const response = await send(this.#endpoint(path), {
+        headers: { ...this.#auth, 'accept-encoding': 'gzip' },
+        signal,
+        timeoutMs: this.#timing.pollSeconds * 1000 + this.#timing.connectTimeoutMs,
+        clock: this.#clock,
+      });
+      if (response.statusCode === 304) discard(response);
+      else {
+        const refused = this.#refusal(response, '/v1/backends');
+        if (refused !== undefined) return refused;
+        this.#takeAccess(response);
+        list = parseList(await readBody(response), 'list');
+      }
+    } catch (error) {
+      return this.#pollFailed(error, probes);
+    }
+    if (list !== undefined) {
+      this.#announced = Math.max(this.#announced, list.version);
+      this.#takeList(list);
+    }
+    if (this.#state.phase !== 'polling') this.#apply({ type: 'pollAnswered' });
+    return probes?.held.aborted ? { type: 'streamAvailable' } : undefined;
+  }
+
+  /** What a failed long-poll means: a stream held again, a malformed answer, or no answer. */
+  #pollFailed(error: unknown, probes: StreamProbes | undefined): ConnectionInput {
+    if (probes?.held.aborted && !this.#stop.signal.aborted) return { type: 'streamAvailable' };
+    if (error instanceof ProtocolError) {
+      this.#malformed(error);
+      return { type: 'dropped', reason: 'malformed' };
+    }
+    return this.#noAnswer(error);
   }
 
   /** `/readyz` before the first long-poll of a run: a sidecar that is not ready is not taken. */
@@ -687,7 +730,7 @@ class Client implements RegistryClient {
   }
 
   /** Every `streamRetryMs`, tries whether a stream is held; `held` aborts when one was. */
-  #probeStreams(): { held: AbortSignal; stop(): void } {
+  #probeStreams(): StreamProbes {
     const held = new AbortController();
     const stop = new AbortController();
     const signal = AbortSignal.any([this.#stop.signal, stop.signal]);

@@ -201,17 +201,9 @@ class MutableRegistry extends LoggedRegistry implements DynamicRegistry {
   }
 
   apply(operations: Iterable<RegistryOperation>): RegistryChange | undefined {
-    const steps = [...operations];
-    for (const step of steps) if (step.op === 'upsert') assertStorable(step.backend, 'upsert');
-    // The net effect per id: the final backend, or null for a removal.
-    const net = new Map<string, Backend | null>();
-    for (const step of steps) {
-      if (step.op === 'upsert') net.set(step.backend.id, step.backend);
-      else net.set(step.id, null);
-    }
     const upserted: Backend[] = [];
     const removed: string[] = [];
-    for (const [id, next] of net) {
+    for (const [id, next] of netEffect(operations)) {
       if (next === null) {
         if (this.backends.has(id)) removed.push(id);
       } else {
@@ -240,6 +232,21 @@ class MutableRegistry extends LoggedRegistry implements DynamicRegistry {
     this.log.append(change);
     return change;
   }
+}
+
+/**
+ * The net effect of operations per id: the final backend, or null for a removal. Checks every
+ * upserted backend first, so that a bad one changes nothing.
+ */
+function netEffect(operations: Iterable<RegistryOperation>): Map<string, Backend | null> {
+  const steps = [...operations];
+  for (const step of steps) if (step.op === 'upsert') assertStorable(step.backend, 'upsert');
+  const net = new Map<string, Backend | null>();
+  for (const step of steps) {
+    if (step.op === 'upsert') net.set(step.backend.id, step.backend);
+    else net.set(step.id, null);
+  }
+  return net;
 }
 
 /**

@@ -15,12 +15,18 @@ function isPlainObject(value: unknown): value is Plain {
 /** True when the two JSON-like values are structurally equal. */
 export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!deepEqual(a[i], b[i])) return false;
-    return true;
-  }
-  if (!isPlainObject(a) || !isPlainObject(b)) return false;
+  if (Array.isArray(a)) return Array.isArray(b) && arraysEqual(a, b);
+  return isPlainObject(a) && isPlainObject(b) && objectsEqual(a, b);
+}
+
+function arraysEqual(a: unknown[], b: unknown[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!deepEqual(a[i], b[i])) return false;
+  return true;
+}
+
+/** Same defined properties, deep-equal values; an `undefined` property counts as absent. */
+function objectsEqual(a: Plain, b: Plain): boolean {
   let definedInA = 0;
   for (const key in a) {
     const value = a[key];
@@ -66,26 +72,31 @@ export function frozenCopy<T>(value: T): T {
  */
 export function frozenInPlace<T>(value: T): T {
   if (typeof value !== 'object' || value === null) return value;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const item: unknown = value[i];
-      const frozen = frozenInPlace(item);
-      if (frozen === item) continue;
-      if (Object.isFrozen(value)) return frozenCopy(value);
-      value[i] = frozen;
-    }
-    return Object.freeze(value);
-  }
+  if (Array.isArray(value)) return arrayInPlace(value) as T;
   if (Object.getPrototypeOf(value) !== Object.prototype) return frozenCopy(value);
-  const data = value as Plain;
+  return objectInPlace(value as Plain) as T;
+}
+
+function arrayInPlace(value: unknown[]): readonly unknown[] {
+  for (let i = 0; i < value.length; i++) {
+    const item: unknown = value[i];
+    const frozen = frozenInPlace(item);
+    if (frozen === item) continue;
+    if (Object.isFrozen(value)) return frozenCopy(value);
+    value[i] = frozen;
+  }
+  return Object.freeze(value);
+}
+
+function objectInPlace(data: Plain): Plain {
   for (const key in data) {
     const field = data[key];
-    if (field === undefined) return frozenCopy(value);
+    if (field === undefined) return frozenCopy(data);
     const frozen = frozenInPlace(field);
     if (frozen === field) continue;
-    if (Object.isFrozen(data)) return frozenCopy(value);
+    if (Object.isFrozen(data)) return frozenCopy(data);
     // Assignment updates an own `__proto__` data property (JSON.parse makes one) like any other.
     data[key] = frozen;
   }
-  return Object.freeze(value);
+  return Object.freeze(data);
 }
