@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { eventually } from '@vmcp/test-support';
@@ -221,7 +222,7 @@ describe('envtest lifecycle', () => {
     const script = `
       const { startEnv } = await import(${JSON.stringify(new URL('../src/index.ts', import.meta.url).href)});
       const env = await startEnv({ crds: 'none' });
-      console.log(JSON.stringify([env.apiServerPid, env.etcdPid]));
+      console.log(JSON.stringify([env.apiServerPid, env.etcdPid, env.kubeconfigPath]));
       setInterval(() => {}, 60_000);
     `;
     const child = spawn(
@@ -230,13 +231,17 @@ describe('envtest lifecycle', () => {
       { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: ['ignore', 'pipe', 'inherit'] },
     );
     const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
-    const pids = JSON.parse(line) as number[];
+    const [apiServerPid, etcdPid, kubeconfigPath] = JSON.parse(line) as [number, number, string];
+    const pids = [apiServerPid, etcdPid];
     try {
       expect(pids.filter(alive)).toHaveLength(2);
       child.kill('SIGKILL');
       await expect.poll(() => pids.filter(alive), { timeout: 10_000 }).toEqual([]);
     } finally {
       for (const pid of pids.filter(alive)) process.kill(pid, 'SIGKILL');
+      // The killed process could not remove its folder (etcd's data, ~120 MB): this test does.
+      const dir = dirname(kubeconfigPath);
+      if (basename(dir).startsWith('vmcp-envtest-')) rmSync(dir, { recursive: true, force: true });
     }
   });
 
