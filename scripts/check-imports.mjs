@@ -1,10 +1,11 @@
 // Every workspace package declares every package its code imports: sources, tests, benchmarks,
-// scripts, examples and config files alike (a test that imports fast-check declares fast-check).
+// scripts, examples and config files alike (a test that imports fast-check declares fast-check);
+// and no relative import leaves its package (another package is reached through its name).
 // Run by `pnpm verify`. Imports are read with TypeScript's own pre-processor, so dynamic
 // `import('...')` and `import type` count too.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
-import { join, relative } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
@@ -46,6 +47,8 @@ function packageOf(specifier) {
 const packageDirs = ['packages', 'apps', 'examples'].flatMap((group) =>
   readdirSync(join(root, group)).map((name) => join(root, group, name)),
 );
+/** The workspace package a path lies in; undefined for the workspace's own files. */
+const packageAt = (path) => packageDirs.find((dir) => path.startsWith(dir + sep));
 const problems = [];
 for (const dir of packageDirs) {
   const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
@@ -59,6 +62,15 @@ for (const dir of packageDirs) {
   for (const file of codeFiles(dir)) {
     const { importedFiles } = ts.preProcessFile(readFileSync(file, 'utf8'), true, true);
     for (const { fileName } of importedFiles) {
+      const other = fileName.startsWith('.')
+        ? packageAt(resolve(dirname(file), fileName))
+        : undefined;
+      if (other !== undefined && other !== dir) {
+        problems.push(
+          `${relative(root, file)} imports ${fileName}, a file of ${relative(root, other)}: import it by its package name`,
+        );
+        continue;
+      }
       const name = packageOf(fileName);
       if (name !== undefined && !declared.has(name)) {
         problems.push(
@@ -69,7 +81,9 @@ for (const dir of packageDirs) {
   }
 }
 if (problems.length > 0) {
-  console.error(`check-imports: ${problems.length} undeclared imports:\n${problems.join('\n')}`);
+  console.error(`check-imports: ${problems.length} problems:\n${problems.join('\n')}`);
   process.exit(1);
 }
-console.log(`check-imports: every import of ${packageDirs.length} packages is declared`);
+console.log(
+  `check-imports: every import of ${packageDirs.length} packages is declared and inside its package`,
+);

@@ -2,10 +2,7 @@
  * The RegistryReader contract (the suite `@vmcp/registry` runs on its own registries) on the
  * client, against the built `vmcp-backend-watcher` binary with the fake API server behind it.
  */
-import {
-  type ContractSubject,
-  describeRegistryReaderContract,
-} from '../../registry/test/contract.js';
+import { type ContractSubject, describeRegistryReaderContract } from '@vmcp/registry/testing';
 import { connectRegistry } from '../src/index.js';
 import { SidecarCluster, TOKEN } from './support/sidecar.js';
 

@@ -5,7 +5,7 @@ import {
   type DynamicRegistry,
   type RegistryOperation,
 } from '../src/index.js';
-import { type ContractSubject, describeRegistryReaderContract } from './contract.js';
+import { type ContractSubject, describeRegistryReaderContract } from '../src/testing.js';
 import { backend } from './fixtures.js';
 
 /** Applies a contract step to an in-process registry: each upsert is a new revision. */

@@ -1,2 +1,4 @@
 export type { EventuallyOptions } from './eventually.js';
 export { EVENTUALLY_TIMEOUT_MS, eventually, NotMetError } from './eventually.js';
+export type { CliSpawnOptions } from './process.js';
+export { CliProcess, PROCESS_READY_TIMEOUT_MS } from './process.js';

@@ -1,15 +1,21 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { type FakeApiServer, startFakeApiServer } from '@vmcp/fake-apiserver';
 import { KubeClient, type KubeObject, ResourceClient, type ResourceRef } from '@vmcp/kube-runtime';
 import type { Backend } from '@vmcp/registry';
-import { eventually } from '@vmcp/test-support';
+import { CliProcess, eventually, PROCESS_READY_TIMEOUT_MS } from '@vmcp/test-support';
 import { toolhiveCrdPaths } from '@vmcp/toolhive-crds';
-// The sidecar app's own helpers for its built binary (a devDependency: tests only).
-import { CliProcess } from '../../../../apps/backend-watcher/test/support/process.js';
 
 export { eventually };
+
+/** The sidecar's built binary, from its package (a devDependency: `pnpm test` builds it first). */
+const SIDECAR_CLI = join(
+  dirname(createRequire(import.meta.url).resolve('@vmcp/backend-watcher/package.json')),
+  'dist',
+  'cli.js',
+);
 
 export const TOKEN = 'registry-client-e2e-token';
 export const GROUP = 'engineering';
@@ -85,7 +91,7 @@ export class SidecarCluster implements AsyncDisposable {
    * Heartbeats every 300 ms, so that a stalled stream is noticed in about a second.
    */
   async startSidecar(port = 0): Promise<SidecarProcess> {
-    const cli = new CliProcess([
+    const args = [
       '--group',
       GROUP,
       '--namespace',
@@ -100,12 +106,13 @@ export class SidecarCluster implements AsyncDisposable {
       '1s',
       '--heartbeat-interval',
       '300ms',
-    ]);
+    ];
+    const cli = new CliProcess(args, {}, { cli: SIDECAR_CLI });
     this.#processes.push(cli);
-    const url = (await cli.waitForLog('serving', 60_000)).url as string;
+    const url = (await cli.waitForLog('serving')).url as string;
     await eventually(async () => {
       if ((await fetch(`${url}/readyz`)).status !== 200) throw new Error('not ready');
-    }, 60_000);
+    }, PROCESS_READY_TIMEOUT_MS);
     return new SidecarProcess(cli, url);
   }
 
