@@ -3,7 +3,7 @@
 // and no relative import leaves its package (another package is reached through its name).
 // Run by `pnpm verify`. Imports are read with TypeScript's own pre-processor, so dynamic
 // `import('...')` and `import type` count too.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,8 +44,11 @@ function packageOf(specifier) {
   return builtinModules.includes(name) ? undefined : name;
 }
 
+// A folder without a package.json is not a package (a tool's leftovers, an editor's folder).
 const packageDirs = ['packages', 'apps', 'examples'].flatMap((group) =>
-  readdirSync(join(root, group)).map((name) => join(root, group, name)),
+  readdirSync(join(root, group))
+    .map((name) => join(root, group, name))
+    .filter((dir) => existsSync(join(dir, 'package.json'))),
 );
 /** The workspace package a path lies in; undefined for the workspace's own files. */
 const packageAt = (path) => packageDirs.find((dir) => path.startsWith(dir + sep));

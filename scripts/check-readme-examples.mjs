@@ -19,8 +19,11 @@ function tsBlocks(readme) {
   return [...readme.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((match) => match[1].trim());
 }
 
+// A folder without a package.json is not a package (a tool's leftovers, an editor's folder).
 const packageDirs = ['packages', 'apps', 'examples'].flatMap((group) =>
-  readdirSync(join(root, group)).map((name) => join(root, group, name)),
+  readdirSync(join(root, group))
+    .map((name) => join(root, group, name))
+    .filter((dir) => existsSync(join(dir, 'package.json'))),
 );
 const problems = [];
 let checked = 0;

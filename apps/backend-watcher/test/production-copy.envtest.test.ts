@@ -3,13 +3,15 @@ import {
   chmodSync,
   chownSync,
   copyFileSync,
+  existsSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
+  rmdirSync,
   rmSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { type Env, startEnv } from '@vmcp/envtest';
@@ -29,6 +31,7 @@ import {
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const APP = fileURLToPath(new URL('../', import.meta.url));
 const DOCKERFILE = readFileSync(new URL('../deploy/Dockerfile', import.meta.url), 'utf8');
 /** `pnpm deploy --prod` took 6 to 12 s here beside other test runs: ten times that. */
 const DEPLOY_TIMEOUT_MS = 120_000;
@@ -66,6 +69,16 @@ function dockerfileDeploy(): string[] {
   if (step === undefined)
     throw new Error('deploy/Dockerfile has no `npx pnpm ... deploy ... /out` step');
   return step.slice(1, -1);
+}
+
+/**
+ * Where `pnpm deploy` (10.34) also writes bin shims of the copy's dependencies when the copy is
+ * outside the workspace: the copy's path relative to the app, taken from the app's
+ * `node_modules/.bin`, which lands inside the workspace (`<root>/tmp/…` here, `apps/…` for a
+ * clone in /tmp, where the next `pnpm test` then took it for a package). Removed with the copy.
+ */
+function strayShims(work: string): string {
+  return resolve(APP, 'node_modules', '.bin', relative(APP, work));
 }
 
 /** Package names in a pnpm `node_modules/.pnpm` folder (`@scope+name@version_peers`). */
@@ -139,7 +152,17 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await env?.stop();
-  if (work) rmSync(work, { recursive: true, force: true });
+  if (!work) return;
+  rmSync(work, { recursive: true, force: true });
+  const stray = strayShims(work);
+  if (!stray.startsWith(ROOT) || basename(stray) !== basename(work)) return;
+  rmSync(stray, { recursive: true, force: true });
+  // And the folders pnpm made to hold it, while they are empty (`<root>/tmp`).
+  for (let dir = dirname(stray); dir.startsWith(ROOT) && dir.length > ROOT.length; ) {
+    if (!existsSync(dir) || readdirSync(dir).length > 0) break;
+    rmdirSync(dir);
+    dir = dirname(dir);
+  }
 });
 
 describe('the production copy (pnpm deploy --prod, as deploy/Dockerfile makes it)', () => {

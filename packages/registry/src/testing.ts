@@ -2,10 +2,11 @@
  * `@vmcp/registry/testing`: the contract of a {@link RegistryReader} as a vitest suite, for every
  * implementation: this package runs it on the in-process dynamic registry and on a replica,
  * `@vmcp/registry-client` on its client against the built sidecar binary, and an implementation
- * of your own can run it too (vitest is then a peer dependency). Each test works on ids of its
- * own, so one subject serves the whole suite whatever the source held before.
+ * of your own can run it too. The suite is handed vitest's functions rather than importing
+ * vitest, so that this package never depends on it (not even as a peer, which `pnpm deploy
+ * --prod` would carry into a production copy). Each test works on ids of its own, so one subject
+ * serves the whole suite whatever the source held before.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Backend,
   memoByVersion,
@@ -27,6 +28,12 @@ export interface ContractSubject {
   source(): Promise<RegistrySnapshot>;
   close(): Promise<void>;
 }
+
+/** The vitest functions the suite declares its tests with: `import * as vitest from 'vitest'`. */
+export type TestApi = Pick<
+  typeof import('vitest'),
+  'afterAll' | 'beforeAll' | 'describe' | 'expect' | 'it'
+>;
 
 /** Options of {@link describeRegistryReaderContract}. */
 export interface ContractOptions {
@@ -74,7 +81,11 @@ async function readUntil(
 }
 
 /** Every change follows the one before by exactly one version, unless it is a reset. */
-function expectNoGap(start: number, changes: readonly RegistryChange[]): void {
+function expectNoGap(
+  expect: TestApi['expect'],
+  start: number,
+  changes: readonly RegistryChange[],
+): void {
   let previous = start;
   for (const change of changes) {
     if (!change.reset) expect(change.version).toBe(previous + 1);
@@ -84,10 +95,12 @@ function expectNoGap(start: number, changes: readonly RegistryChange[]): void {
 }
 
 /**
- * Declares the contract's tests (vitest) for the reader `start` gives: it is started once for
+ * Declares the contract's tests with `test` (vitest's functions) for the reader `start` gives: it is started once for
  * the suite and closed after it. `catchUpMs` bounds how long the reader may lag its source.
  *
  * @example
+ * import * as vitest from 'vitest';
+ *
  * describeRegistryReaderContract('my reader', async () => {
  *   const source = createDynamicRegistry();
  *   const reader = myReaderOf(source);
@@ -97,16 +110,18 @@ function expectNoGap(start: number, changes: readonly RegistryChange[]): void {
  *     source: async () => source.snapshot(),
  *     close: async () => reader.close(),
  *   };
- * });
+ * }, vitest);
  */
 export function describeRegistryReaderContract(
   name: string,
   start: () => Promise<ContractSubject>,
+  test: TestApi,
   options: ContractOptions = {},
 ): void {
+  const { afterAll, beforeAll, describe } = test;
   describe(`RegistryReader contract: ${name}`, () => {
     let subject: ContractSubject | undefined;
-    let test = 0;
+    let count = 0;
     // Ids of the running test: `c<test>-<name>`, valid Kubernetes names.
     let prefix = 'c0';
     beforeAll(async () => {
@@ -116,10 +131,11 @@ export function describeRegistryReaderContract(
       await subject?.close();
     });
     const ctx: ContractContext = {
+      test,
       catchUpMs: options.catchUpMs ?? 20_000,
       subject: () => subject as ContractSubject,
       prepare: () => {
-        prefix = `c${++test}`;
+        prefix = `c${++count}`;
       },
       ids: (id) => `${prefix}-${id}`,
       change: async (step) => {
@@ -138,6 +154,7 @@ export function describeRegistryReaderContract(
 
 /** What the tests of the contract share. */
 interface ContractContext {
+  readonly test: TestApi;
   readonly catchUpMs: number;
   subject(): ContractSubject;
   /** Starts a test: its ids get a prefix of their own. */
@@ -150,6 +167,7 @@ interface ContractContext {
 
 /** Reads: snapshot, list, get, count, and what they hand out. */
 function describeReads(ctx: ContractContext): void {
+  const { expect, it } = ctx.test;
   it('holds what its source holds: snapshot, list, get and count agree', async () => {
     ctx.prepare();
     await ctx.change({ upsert: ['a', 'b', 'c'] });
@@ -194,6 +212,7 @@ function describeReads(ctx: ContractContext): void {
 
 /** The change feed: every version in order, resumption, resets. */
 function describeFeed(ctx: ContractContext): void {
+  const { expect, it } = ctx.test;
   it('publishes every version in order, and its feed replays to the source content', async () => {
     ctx.prepare();
     const { reader } = ctx.subject();
@@ -204,7 +223,7 @@ function describeFeed(ctx: ContractContext): void {
     await ctx.change({ remove: ['x'] });
     const seen = await readUntil(feed, reader.version);
     await feed.return?.();
-    expectNoGap(before.version, seen);
+    expectNoGap(expect, before.version, seen);
     expect(seen.length).toBeGreaterThanOrEqual(3);
     for (const step of seen) {
       expect(Object.isFrozen(step)).toBe(true);
@@ -223,7 +242,7 @@ function describeFeed(ctx: ContractContext): void {
     const seen = await readUntil(feed, reader.version);
     await feed.return?.();
     expect(seen.some((step) => step.reset)).toBe(false);
-    expectNoGap(from.version, seen);
+    expectNoGap(expect, from.version, seen);
     expect(replay(from.backends, seen)).toEqual(reader.list());
   });
 
@@ -245,6 +264,7 @@ function describeFeed(ctx: ContractContext): void {
 
 /** Waiting for changes, ending feeds, and memoByVersion on top. */
 function describeWaits(ctx: ContractContext): void {
+  const { expect, it } = ctx.test;
   it('waits for a change: at once when behind, on the next change, false on timeout', async () => {
     ctx.prepare();
     const { reader } = ctx.subject();

@@ -1,3 +1,4 @@
+import * as vitest from 'vitest';
 import {
   type Backend,
   createDynamicRegistry,
@@ -24,40 +25,48 @@ function applier(registry: DynamicRegistry): ContractSubject['change'] {
   };
 }
 
-describeRegistryReaderContract('createDynamicRegistry', async () => {
-  const registry = createDynamicRegistry([backend('seed')], { initialVersion: 7 });
-  return {
-    reader: registry,
-    change: applier(registry),
-    source: async () => registry.snapshot(),
-    close: async () => undefined,
-  };
-});
+describeRegistryReaderContract(
+  'createDynamicRegistry',
+  async () => {
+    const registry = createDynamicRegistry([backend('seed')], { initialVersion: 7 });
+    return {
+      reader: registry,
+      change: applier(registry),
+      source: async () => registry.snapshot(),
+      close: async () => undefined,
+    };
+  },
+  vitest,
+);
 
-describeRegistryReaderContract('createRegistryReplica following a registry', async () => {
-  const source = createDynamicRegistry([backend('seed')], { initialVersion: 40 });
-  const replica = createRegistryReplica();
-  const stop = new AbortController();
-  // What a client across a process boundary does: a snapshot, then the source's changes.
-  const first = source.snapshot();
-  replica.reset(first.version, first.backends);
-  const following = (async () => {
-    for await (const change of source.changes({
-      sinceVersion: first.version,
-      signal: stop.signal,
-    })) {
-      // Hand it on a tick later, as a transport would.
-      await new Promise((resolve) => setImmediate(resolve));
-      replica.applyChange(change);
-    }
-  })();
-  return {
-    reader: replica,
-    change: applier(source),
-    source: async () => source.snapshot(),
-    close: async () => {
-      stop.abort();
-      await following;
-    },
-  };
-});
+describeRegistryReaderContract(
+  'createRegistryReplica following a registry',
+  async () => {
+    const source = createDynamicRegistry([backend('seed')], { initialVersion: 40 });
+    const replica = createRegistryReplica();
+    const stop = new AbortController();
+    // What a client across a process boundary does: a snapshot, then the source's changes.
+    const first = source.snapshot();
+    replica.reset(first.version, first.backends);
+    const following = (async () => {
+      for await (const change of source.changes({
+        sinceVersion: first.version,
+        signal: stop.signal,
+      })) {
+        // Hand it on a tick later, as a transport would.
+        await new Promise((resolve) => setImmediate(resolve));
+        replica.applyChange(change);
+      }
+    })();
+    return {
+      reader: replica,
+      change: applier(source),
+      source: async () => source.snapshot(),
+      close: async () => {
+        stop.abort();
+        await following;
+      },
+    };
+  },
+  vitest,
+);
