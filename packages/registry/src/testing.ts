@@ -95,8 +95,9 @@ function expectNoGap(
 }
 
 /**
- * Declares the contract's tests with `test` (vitest's functions) for the reader `start` gives: it is started once for
- * the suite and closed after it. `catchUpMs` bounds how long the reader may lag its source.
+ * Declares the contract's tests with `test` (vitest's functions) for the reader `start` gives:
+ * it is started once for the suite and closed after it. `catchUpMs` bounds how long the reader
+ * may lag its source.
  *
  * @example
  * import * as vitest from 'vitest';
