@@ -63,7 +63,17 @@ for (const dir of packageDirs) {
     ...Object.keys(manifest.optionalDependencies ?? {}),
   ]);
   for (const file of codeFiles(dir)) {
-    const { importedFiles } = ts.preProcessFile(readFileSync(file, 'utf8'), true, true);
+    const text = readFileSync(file, 'utf8');
+    // Files reached as `new URL('../…', import.meta.url)` (data, a built binary) count too.
+    for (const [, path] of text.matchAll(/new URL\(\s*'(\.\.?\/[^']*)',\s*import\.meta\.url/g)) {
+      const other = packageAt(resolve(dirname(file), path));
+      if (other !== undefined && other !== dir) {
+        problems.push(
+          `${relative(root, file)} reads ${path}, a file of ${relative(root, other)}: resolve it through its package`,
+        );
+      }
+    }
+    const { importedFiles } = ts.preProcessFile(text, true, true);
     for (const { fileName } of importedFiles) {
       const other = fileName.startsWith('.')
         ? packageAt(resolve(dirname(file), fileName))

@@ -9,7 +9,9 @@ import { parse } from 'yaml';
 import { type FakeApiServer, startFakeApiServer } from '../src/index.js';
 
 const run = promisify(execFile);
-const EXAMPLES = fileURLToPath(new URL('../../../apps/backend-watcher/examples', import.meta.url));
+// A copy of the sidecar app's examples (a package reads no other package's files): every kind
+// the watcher serves, with the Secrets, auth configs and CA bundle they refer to.
+const EXAMPLES = fileURLToPath(new URL('./fixtures/examples', import.meta.url));
 let fake: FakeApiServer;
 
 async function kubectl(...args: string[]): Promise<string> {

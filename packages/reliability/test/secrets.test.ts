@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createLogger, formatExplanation, type Sidecar, startSidecar } from '@vmcp/backend-watcher';
 import { type FakeApiServer, startFakeApiServer } from '@vmcp/fake-apiserver';
@@ -10,7 +11,12 @@ import { toolhiveCrdPaths } from '@vmcp/toolhive-crds';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
-const CLI = fileURLToPath(new URL('../../../apps/backend-watcher/dist/cli.js', import.meta.url));
+/** The sidecar's built binary, found through its package (`pnpm test` builds it first). */
+const CLI = join(
+  dirname(createRequire(import.meta.url).resolve('@vmcp/backend-watcher/package.json')),
+  'dist',
+  'cli.js',
+);
 const API = 'toolhive.stacklok.dev/v1beta1';
 const TOKEN = 'api-token-for-the-secrets-test';
 
