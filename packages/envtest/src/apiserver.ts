@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { type ApiConnection, apiRequest } from './http.js';
-import { freePort, launch, sleep, stopChild, waitStopped } from './process.js';
+import { freePort, hasExited, launch, sleep, stopChild, waitStopped } from './process.js';
 
 /** The Debian source package the cached kube-apiserver is built from. */
 export const KUBERNETES_SOURCE_VERSION = '1.20.5+really1.20.2';
@@ -88,10 +88,7 @@ export class ApiServer {
   /** Resolves once `/readyz` answers 200; fails if the process exits first or `deadline` passes. */
   async waitReady(deadline: number): Promise<void> {
     for (;;) {
-      const exitCode = this.#process?.exitCode;
-      if (exitCode !== null && exitCode !== undefined) {
-        throw new Error('kube-apiserver exited during startup');
-      }
+      if (hasExited(this.#process)) throw new Error('kube-apiserver exited during startup');
       if ((await this.#readyz()) === 200) return;
       if (Date.now() > deadline) throw new Error('kube-apiserver did not become ready in time');
       await sleep(200);

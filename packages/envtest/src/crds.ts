@@ -3,6 +3,7 @@ import { downgradeCrd } from '@vmcp/toolhive-crds';
 import { parse } from 'yaml';
 import type { ApiConnection } from './http.js';
 import { apiRequest } from './http.js';
+import { sleep } from './process.js';
 
 interface Crd {
   metadata: { name: string };
@@ -80,6 +81,6 @@ async function createOrReplace(connection: ApiConnection, crd: Crd): Promise<voi
 async function until(deadline: number, message: string, check: () => Promise<boolean>) {
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(message);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sleep(100);
   }
 }
