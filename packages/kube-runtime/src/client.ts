@@ -413,11 +413,7 @@ export function apiErrorOf(
 }
 
 /** The URL path of a resource collection, or of one object with `name`. */
-export function resourcePath(
-  resource: ResourceRef,
-  namespace: string | undefined,
-  name?: string,
-): string {
+function resourcePath(resource: ResourceRef, namespace: string | undefined, name?: string): string {
   const base =
     resource.group === ''
       ? `/api/${resource.version}`

@@ -11,7 +11,7 @@ import type {
   ReadonlyStore,
   ResourceRef,
 } from './types.js';
-import { silentLogger } from './types.js';
+import { describeError, silentLogger } from './types.js';
 import { runWatcher, type WatchEvent, type WatcherOptions, type WatchObserver } from './watcher.js';
 
 /** Options of {@link createInformer}. */
@@ -244,7 +244,7 @@ class ListWatchInformer<T extends KubeObject> implements Informer<T> {
     this.#skippedObjects++;
     this.#options.metrics?.skipped?.(this.resource.plural);
     this.#logger.warn(
-      { err: describe(error), ...nameOf(object) },
+      { err: describeError(error), ...nameOf(object) },
       'object skipped: the cache cannot take it',
     );
   }
@@ -253,7 +253,7 @@ class ListWatchInformer<T extends KubeObject> implements Informer<T> {
   #indexFailed(indexName: string, object: T, error: unknown): void {
     this.#indexErrors++;
     this.#logger.error(
-      { index: indexName, err: describe(error), ...nameOf(object) },
+      { index: indexName, err: describeError(error), ...nameOf(object) },
       'index function threw; object not indexed',
     );
   }
@@ -271,7 +271,7 @@ class ListWatchInformer<T extends KubeObject> implements Informer<T> {
         else handler.onDelete?.(change.object, change.finalStateUnknown);
       } catch (error) {
         this.#handlerErrors++;
-        this.#logger.error({ err: describe(error) }, 'event handler threw; continuing');
+        this.#logger.error({ err: describeError(error) }, 'event handler threw; continuing');
       }
     }
   }
@@ -295,10 +295,6 @@ function metadataOnlyTransform<T extends KubeObject>(
     }
     return transform(kept);
   };
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** An object's namespace and name for a log line, when they are strings (never its data). */

@@ -9,7 +9,7 @@ const NEWLINE = 10;
  * decoded once, straight from its chunk (pieces are joined only for a line that spans chunks).
  * Blank lines are skipped.
  */
-export class LineSplitter {
+class LineSplitter {
   /** Pieces of a line that spans chunks (no newline in them). */
   #pending: Buffer[] = [];
   #chunk: Buffer | undefined;

@@ -1,7 +1,7 @@
 import { type KubeObject, metaNamespaceKey, type ObjectKey, type ReadonlyStore } from './types.js';
 
 /** The key of an object in the store: `namespace/name`, or `name` when cluster-scoped. */
-export const keyOf = (object: KubeObject): string => metaNamespaceKey(object.metadata);
+const keyOf = (object: KubeObject): string => metaNamespaceKey(object.metadata);
 
 /** Told when an index function throws for an object; the object is then not in that index. */
 export type IndexErrorHandler<T> = (indexName: string, object: T, error: unknown) => void;

@@ -150,3 +150,8 @@ export const silentLogger: Logger = Object.freeze({
   error: noop,
   child: () => silentLogger,
 });
+
+/** An error's message for a log line (never its stack or its fields). */
+export function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

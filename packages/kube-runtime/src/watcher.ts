@@ -5,7 +5,7 @@ import type { LineResult } from './line-stream.js';
 import { type ListMetadata, ListScanner } from './list-scanner.js';
 import { deliver, SinkError, type WatchEvent, type WatchSink } from './sink.js';
 import type { KubeObject, Logger } from './types.js';
-import { silentLogger } from './types.js';
+import { describeError, silentLogger } from './types.js';
 import { WatchStream } from './watch-stream.js';
 
 export type { WatchEvent, WatchSink } from './sink.js';
@@ -404,7 +404,7 @@ class WatchRun<T extends KubeObject> {
     const apiError = error instanceof ApiError ? error : undefined;
     const delayMs = this.backoff.next(apiError?.retryAfterSeconds);
     const code = apiError?.code;
-    const fields = { err: describe(error), code, delayMs: Math.round(delayMs) };
+    const fields = { err: describeError(error), code, delayMs: Math.round(delayMs) };
     if (code === 401 || code === 403)
       this.logger.error(fields, `${what} not allowed: check credentials and RBAC; retrying`);
     else this.logger.warn(fields, `${what} failed; retrying`);
@@ -724,7 +724,7 @@ function watchFailureInput<T extends KubeObject>(
       // The server does not know watch-list (or has it turned off): list then watch from now on.
       run.learnWatchList(false);
       run.logger.info(
-        { code: (error as ApiError).code, err: describe(error) },
+        { code: (error as ApiError).code, err: describeError(error) },
         'watch-list not supported by the server; listing then watching',
       );
       return { type: 'watchListRefused' };
@@ -817,8 +817,4 @@ export async function* watch<T extends KubeObject>(
     releaseWatcher?.();
     await running;
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -257,11 +257,13 @@ export class BackendWatcher {
     };
     if (signal.aborted) endReads();
     else signal.addEventListener('abort', endReads, { once: true });
-    const reconciler = this.#createReconciler(client, informers, reads.signal);
+    const workers = Math.max(1, this.#options.workers ?? DEFAULT_WORKERS);
+    const readTimeoutMs = this.#options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS;
+    const reconciler = this.#createReconciler(client, informers, reads.signal, readTimeoutMs);
     const controller = this.manager.createController({
       name: 'vmcp-backends',
       reconcile: (request) => reconciler.reconcile(request),
-      maxConcurrentReconciles: Math.max(1, this.#options.workers ?? DEFAULT_WORKERS),
+      maxConcurrentReconciles: workers,
     });
     this.#controller = controller;
     this.#watch(controller, informers);
@@ -270,8 +272,8 @@ export class BackendWatcher {
     this.#running = true;
     this.#logger.info(
       {
-        workers: Math.max(1, this.#options.workers ?? DEFAULT_WORKERS),
-        readTimeoutMs: this.#options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS,
+        workers,
+        readTimeoutMs,
         resyncPeriodMs: this.#options.resyncPeriodMs ?? DEFAULT_RESYNC_PERIOD_MS,
       },
       'backend watcher starting',
@@ -319,8 +321,9 @@ export class BackendWatcher {
     client: KubeClient,
     informers: Informers,
     signal: AbortSignal,
+    readTimeoutMs: number,
   ): BackendReconciler {
-    const direct = { getTimeoutMs: this.#options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS };
+    const direct = { getTimeoutMs: readTimeoutMs };
     const secrets = new ResourceClient(client, RESOURCES.Secret, this.namespace, direct);
     const configMaps = new ResourceClient(client, RESOURCES.ConfigMap, this.namespace, direct);
     // Workloads are read from the caches synchronously by the reconciler, and through the reader
