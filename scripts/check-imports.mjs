@@ -3,11 +3,12 @@
 // and no relative import leaves its package (another package is reached through its name).
 // Run by `pnpm verify`. Imports are read with TypeScript's own pre-processor, so dynamic
 // `import('...')` and `import type` count too.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
+import { workspacePackageDirs } from './workspace-packages.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const FOLDERS = ['src', 'test', 'bench', 'scripts', 'examples'];
@@ -44,12 +45,7 @@ function packageOf(specifier) {
   return builtinModules.includes(name) ? undefined : name;
 }
 
-// A folder without a package.json is not a package (a tool's leftovers, an editor's folder).
-const packageDirs = ['packages', 'apps', 'examples'].flatMap((group) =>
-  readdirSync(join(root, group))
-    .map((name) => join(root, group, name))
-    .filter((dir) => existsSync(join(dir, 'package.json'))),
-);
+const packageDirs = workspacePackageDirs(root);
 /** The workspace package a path lies in; undefined for the workspace's own files. */
 const packageAt = (path) => packageDirs.find((dir) => path.startsWith(dir + sep));
 const problems = [];

@@ -6,6 +6,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { workspacePackageDirs } from './workspace-packages.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const REGION = /^\/\/ #region readme\n([\s\S]*?)^\/\/ #endregion readme$/m;
@@ -19,12 +20,7 @@ function tsBlocks(readme) {
   return [...readme.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((match) => match[1].trim());
 }
 
-// A folder without a package.json is not a package (a tool's leftovers, an editor's folder).
-const packageDirs = ['packages', 'apps', 'examples'].flatMap((group) =>
-  readdirSync(join(root, group))
-    .map((name) => join(root, group, name))
-    .filter((dir) => existsSync(join(dir, 'package.json'))),
-);
+const packageDirs = workspacePackageDirs(root);
 const problems = [];
 let checked = 0;
 for (const dir of packageDirs) {

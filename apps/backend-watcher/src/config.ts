@@ -5,6 +5,7 @@ import {
   DEFAULT_RESYNC_PERIOD_MS,
   DEFAULT_WORKERS,
 } from '@vmcp/reconciler';
+import { DEFAULT_HEARTBEAT_MS } from './http.js';
 
 /** A mistake in the command line or the environment: one clear line, exit code 2. */
 export class UsageError extends Error {
@@ -225,7 +226,7 @@ function runConfig(
     readTimeoutMs: duration('read-timeout', 'VMCP_READ_TIMEOUT', DEFAULT_READ_TIMEOUT_MS),
     workers: workers === undefined ? DEFAULT_WORKERS : parseCount(workers, '--workers'),
     gracePeriodMs: duration('grace-period', 'VMCP_GRACE_PERIOD', 10_000),
-    heartbeatMs: duration('heartbeat-interval', 'VMCP_HEARTBEAT_INTERVAL', 15_000),
+    heartbeatMs: duration('heartbeat-interval', 'VMCP_HEARTBEAT_INTERVAL', DEFAULT_HEARTBEAT_MS),
   };
 }
 

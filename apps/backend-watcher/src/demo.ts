@@ -27,10 +27,10 @@ const GROUP = 'engineering';
  * production install (`pnpm deploy --prod`, the image) leaves them out, so the sidecar that
  * people deploy carries no Kubernetes API server implementation.
  */
-export const DEMO_PACKAGES = ['@vmcp/fake-apiserver', '@vmcp/toolhive-crds'] as const;
+const DEMO_PACKAGES = ['@vmcp/fake-apiserver', '@vmcp/toolhive-crds'] as const;
 
 /** `demo` was run where its optional packages are not installed. */
-export class DemoUnavailableError extends Error {
+class DemoUnavailableError extends Error {
   constructor(missing: string) {
     super(
       `demo needs ${DEMO_PACKAGES.join(' and ')}, optional peer dependencies that production installs leave out (${missing} is missing): install them beside @vmcp/backend-watcher (npm install ${DEMO_PACKAGES.join(' ')}), or run \`pnpm demo\` in the vmcp-k8s repository`,
@@ -78,7 +78,7 @@ type Out = (line?: string) => void;
  * `demo | tee demo.log` the reader of the pipe is gone and every write fails with EPIPE; with no
  * listener, that stream error would end the process before it removed what it started.
  */
-export function pipeSafeOutput(stream: NodeJS.WritableStream = process.stdout): {
+function pipeSafeOutput(stream: NodeJS.WritableStream = process.stdout): {
   out: Out;
   close(): void;
 } {

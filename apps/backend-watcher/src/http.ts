@@ -20,6 +20,9 @@ export { acceptsGzip } from './http/request.js';
 // answered through http/request.ts, bodies from the shared cache (http/body-cache.ts), metrics
 // (http/metrics.ts), and the long-lived answers that shutdown ends (http/long-lived.ts).
 
+/** How often an event stream carries a heartbeat, unless told otherwise: 15 s. */
+export const DEFAULT_HEARTBEAT_MS = 15_000;
+
 /** Options of {@link createApiServer}. */
 export interface ApiServerOptions {
   registry: DynamicRegistry;
@@ -114,7 +117,7 @@ function routeTable(
       registry,
       bodies,
       longLived,
-      heartbeatMs: options.heartbeatMs ?? 15_000,
+      heartbeatMs: options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
       slowClientTimeoutMs: options.slowClientTimeoutMs ?? 30_000,
       logger,
       ready: () => options.ready(),

@@ -1,4 +1,5 @@
 import { ownValue } from './own.js';
+import { clone } from './patch.js';
 
 /** The part of a CRD's OpenAPI v3 schema that structural validation and pruning use. */
 export interface JsonSchema {
@@ -155,7 +156,7 @@ export function applyDefaults(
 ): void {
   for (const [key, property] of Object.entries(properties)) {
     if (!Object.hasOwn(object, key) && property.default !== undefined) {
-      object[key] = JSON.parse(JSON.stringify(property.default));
+      object[key] = clone(property.default);
     }
   }
 }

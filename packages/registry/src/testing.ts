@@ -14,6 +14,7 @@ import {
   type RegistryReader,
   type RegistrySnapshot,
 } from './index.js';
+import { byId } from './registry.js';
 
 /** One implementation under test, with a way to change the content of its source. */
 export interface ContractSubject {
@@ -63,7 +64,7 @@ function replay(start: readonly Backend[], changes: readonly RegistryChange[]): 
     for (const id of change.removed) held.delete(id);
     for (const backend of change.upserted) held.set(backend.id, backend);
   }
-  return [...held.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return [...held.values()].sort(byId);
 }
 
 /** Reads the feed until it yields `version`. */

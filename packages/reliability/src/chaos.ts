@@ -381,7 +381,7 @@ function checkSentinels(
   expected: readonly (readonly [string, string])[],
   report: ChaosReport,
 ): void {
-  const { version } = sidecar.registry.snapshot();
+  const { version } = sidecar.registry;
   for (const [id, json] of expected) {
     report.sentinelChecks++;
     const served = sidecar.registry.get(id);
