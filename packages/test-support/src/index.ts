@@ -1,3 +1,4 @@
+export { CommandError, runCommand } from './command.js';
 export type { EventuallyOptions } from './eventually.js';
 export { EVENTUALLY_TIMEOUT_MS, eventually, NotMetError } from './eventually.js';
 export type { CliSpawnOptions } from './process.js';
