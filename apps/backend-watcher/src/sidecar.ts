@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger, WatcherOptions } from '@vmcp/kube-runtime';
-import { silentLogger } from '@vmcp/kube-runtime';
+import { childLogger, silentLogger } from '@vmcp/kube-runtime';
 import { BackendWatcher } from '@vmcp/reconciler';
 import { createDynamicRegistry, type DynamicRegistry } from '@vmcp/registry';
 import { Registry } from 'prom-client';
@@ -100,7 +100,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     ready: () => watcher.hasSynced(),
     explain: (name) => explainWithWatcher(watcher, name),
     metricsRegistry,
-    logger: logger.child({ component: 'http' }),
+    logger: childLogger(logger, { component: 'http' }),
     ...(options.heartbeatMs !== undefined ? { heartbeatMs: options.heartbeatMs } : {}),
   });
   const { host, port } = parseListen(options.listen ?? '127.0.0.1:8080');

@@ -2,13 +2,13 @@ import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
 import type { RateLimiter } from './ratelimiter.js';
 import {
+  childLogger,
   type Informer,
   type KubeObject,
   type Logger,
   metaNamespaceKey,
   type ObjectKey,
   type ResourceRef,
-  silentLogger,
   splitMetaNamespaceKey,
 } from './types.js';
 import { WorkQueue, type WorkQueueMetrics } from './workqueue.js';
@@ -96,7 +96,7 @@ export class Controller {
     this.name = options.name;
     this.#reconcile = options.reconcile;
     this.#concurrency = Math.max(1, options.maxConcurrentReconciles ?? 1);
-    this.#logger = (options.logger ?? silentLogger).child({ controller: options.name });
+    this.#logger = childLogger(options.logger, { controller: options.name });
     this.#metrics = options.metrics ?? {};
     this.#clock = options.clock ?? systemClock;
     this.#graceMs = options.gracefulShutdownTimeoutMs ?? 30_000;

@@ -11,7 +11,7 @@ import type {
   ReadonlyStore,
   ResourceRef,
 } from './types.js';
-import { describeError, silentLogger } from './types.js';
+import { childLogger, describeError } from './types.js';
 import { runWatcher, type WatchEvent, type WatcherOptions, type WatchObserver } from './watcher.js';
 
 /** Options of {@link createInformer}. */
@@ -78,7 +78,7 @@ class ListWatchInformer<T extends KubeObject> implements Informer<T> {
     );
     this.store = this.#store.reader();
     this.#options = options;
-    this.#logger = (options.logger ?? silentLogger).child({
+    this.#logger = childLogger(options.logger, {
       informer: options.resource.plural,
       ...(options.namespace ? { namespace: options.namespace } : {}),
     });

@@ -10,7 +10,7 @@ import {
   workloadGroup,
 } from '@vmcp/discoverer';
 import type { Logger, ObjectKey, RateLimiter, ReconcileResult } from '@vmcp/kube-runtime';
-import { defaultControllerRateLimiter, silentLogger } from '@vmcp/kube-runtime';
+import { childLogger, defaultControllerRateLimiter } from '@vmcp/kube-runtime';
 import type { DynamicRegistry } from '@vmcp/registry';
 
 /** What the reconciler decided for one workload name: for logs, metrics and `explain`. */
@@ -120,7 +120,7 @@ export class BackendReconciler {
   constructor(options: BackendReconcilerOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
-    this.#logger = (options.logger ?? silentLogger).child({
+    this.#logger = childLogger(options.logger, {
       component: 'backend-reconciler',
       group: options.group,
     });

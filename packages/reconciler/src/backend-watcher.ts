@@ -9,6 +9,7 @@ import {
 import {
   type Clock,
   type Controller,
+  childLogger,
   dropApplyMetadata,
   InformerFactory,
   isNotFound,
@@ -19,7 +20,6 @@ import {
   Manager,
   ResourceClient,
   type ResourceRef,
-  silentLogger,
   systemClock,
 } from '@vmcp/kube-runtime';
 import { type DynamicRegistry, redactBackend } from '@vmcp/registry';
@@ -170,7 +170,7 @@ export class BackendWatcher {
     this.group = parseGroupRef(options.groupRef, options.namespace);
     this.registry = options.registry;
     this.#options = options;
-    this.#logger = (options.logger ?? silentLogger).child({
+    this.#logger = childLogger(options.logger, {
       namespace: this.namespace,
       group: this.group,
     });

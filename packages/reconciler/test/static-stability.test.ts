@@ -65,7 +65,6 @@ function recordingLogger(lines: string[]): Logger {
       lines.push(`${level} ${String(message ?? '')} ${JSON.stringify(first)}`);
     };
   const logger: Logger = {
-    trace: at('trace'),
     debug: at('debug'),
     info: at('info'),
     warn: at('warn'),

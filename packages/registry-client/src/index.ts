@@ -1,5 +1,7 @@
 export type {
+  LogFn,
   Logger,
+  MetricsRegistry,
   RegistryClient,
   RegistryClientOptions,
   RegistryClientStatus,
