@@ -138,7 +138,7 @@ export function parseGroupRef(groupRef: string, namespace: string): string {
  * const registry = createDynamicRegistry();
  * const watcher = new BackendWatcher({ kubeConfig, namespace: 'tools', groupRef: 'engineering', registry });
  * const done = watcher.start(signal);
- * if (await watcher.waitForCacheSync()) console.log(registry.list());
+ * if (await watcher.waitForRegistrySync()) console.log(registry.list());
  */
 export class BackendWatcher {
   readonly namespace: string;
