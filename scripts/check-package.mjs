@@ -6,6 +6,8 @@
 //   shipped: the workspace's exports keep it for its tests and typecheck, publishConfig.exports
 //   leaves it out).
 // - repository (with its folder), homepage, bugs and engines are set.
+// - The README, as npm's page shows it: right after its title, an install line naming the
+//   package and every required peer; every link absolute (a relative one breaks there).
 // - publint --strict, and arethetypeswrong with the node16 profile (import and require, not
 //   esm-only) less its rule `cjs-resolves-to-esm`: attw's TypeScript (5.6) predates require() of
 //   ES modules, which Node 22.12+ does and TypeScript 5.8+ types under `nodenext`, and which
@@ -15,7 +17,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { pack, tarballFiles, tarballManifest } from './pack.mjs';
+import { pack, tarballFile, tarballFiles, tarballManifest } from './pack.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = (name) => join(root, 'node_modules', '.bin', name);
@@ -71,6 +73,29 @@ export function manifestProblems(manifest, files, folder) {
   return problems;
 }
 
+/** What is wrong with a packed README, as sentences. */
+export function readmeProblems(readme, manifest) {
+  const problems = [];
+  const first = /^# [^\n]+\n+```sh\n([\s\S]*?)```/.exec(readme);
+  const install = first?.[1] ?? '';
+  const optional = manifest.peerDependenciesMeta ?? {};
+  const needed = [
+    manifest.name,
+    ...Object.keys(manifest.peerDependencies ?? {}).filter((name) => !optional[name]?.optional),
+  ];
+  if (!/^npm install /m.test(install))
+    problems.push('README: no `npm install` block right after the title');
+  for (const name of needed) {
+    if (!new RegExp(`^npm install .*(?<=\\s)${name.replace('/', '\\/')}(\\s|$)`, 'm').test(install))
+      problems.push(`README: the install line does not name ${name}`);
+  }
+  for (const [, target] of readme.matchAll(/\]\(([^)\s]+)[^)]*\)/g)) {
+    if (!/^(https:|#|mailto:)/.test(target))
+      problems.push(`README: the link ${target} is relative (it breaks on the registry's page)`);
+  }
+  return problems;
+}
+
 function run(command, args) {
   try {
     execFileSync(command, args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
@@ -85,11 +110,11 @@ const { name } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
 const destination = mkdtempSync(join(tmpdir(), 'vmcp-pack-'));
 try {
   const tarball = await pack(dir, destination);
-  const problems = manifestProblems(
-    tarballManifest(tarball),
-    tarballFiles(tarball),
-    relative(root, dir),
-  );
+  const manifest = tarballManifest(tarball);
+  const problems = [
+    ...manifestProblems(manifest, tarballFiles(tarball), relative(root, dir)),
+    ...readmeProblems(tarballFile(tarball, 'README.md'), manifest),
+  ];
   const lint = run(bin('publint'), ['run', tarball, '--strict']);
   const types = run(bin('attw'), [
     tarball,
@@ -105,7 +130,9 @@ try {
     console.error(`check-package: ${name}:\n${problems.join('\n')}`);
     process.exitCode = 1;
   } else {
-    console.log(`check-package: ${name}'s tarball: paths, fields, publint, attw (node16) all good`);
+    console.log(
+      `check-package: ${name}'s tarball: paths, fields, README, publint, attw (node16) all good`,
+    );
   }
 } finally {
   rmSync(destination, { recursive: true, force: true });

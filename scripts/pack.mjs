@@ -21,9 +21,12 @@ export function tarballFiles(tarball) {
     .map((path) => path.replace(/^package\//, ''));
 }
 
+/** The text of a file inside a tarball (`README.md`). */
+export function tarballFile(tarball, path) {
+  return execFileSync('tar', ['-xzOf', tarball, `package/${path}`], { encoding: 'utf8' });
+}
+
 /** The package.json inside a tarball. */
 export function tarballManifest(tarball) {
-  return JSON.parse(
-    execFileSync('tar', ['-xzOf', tarball, 'package/package.json'], { encoding: 'utf8' }),
-  );
+  return JSON.parse(tarballFile(tarball, 'package.json'));
 }
