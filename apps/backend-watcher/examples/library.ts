@@ -12,9 +12,7 @@ const sidecar = await startSidecar({
   listen: '127.0.0.1:0',
 }); // serving (/readyz says 503 until the registry synced)
 await sidecar.watcher.waitForRegistrySync(); // every backend of the group is in
-console.log(
-  sidecar.url,
-  sidecar.registry.list().map((backend) => backend.id),
-); // http://127.0.0.1:PORT [ 'fetch', 'github' ]
+const ids = sidecar.registry.list().map((backend) => backend.id);
+console.log(sidecar.url, ids); // http://127.0.0.1:PORT [ 'bedrock', 'docs', … ] with examples/
 await sidecar.close();
 // #endregion readme

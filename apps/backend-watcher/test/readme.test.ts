@@ -1,26 +1,19 @@
-import { type FakeApiServer, startFakeApiServer } from '@vmcp/fake-apiserver';
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { type FakeApiServer, readYamlObjects, startFakeApiServer } from '@vmcp/fake-apiserver';
 import { runExample } from '@vmcp/test-support';
 import { toolhiveCrdPaths } from '@vmcp/toolhive-crds';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const API = 'toolhive.stacklok.dev/v1beta1';
-const server = (name: string) => ({
-  apiVersion: API,
-  kind: 'MCPServer',
-  metadata: { name, namespace: 'tools' },
-  spec: { image: 'example/mcp:1', transport: 'streamable-http', groupRef: { name: 'engineering' } },
-  status: { phase: 'Ready', url: `http://${name}.tools:8080` },
-});
+const EXAMPLES = fileURLToPath(new URL('../examples/', import.meta.url));
 
 let fake: FakeApiServer;
 beforeAll(async () => {
-  fake = await startFakeApiServer({ crds: toolhiveCrdPaths });
-  fake.load([
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'tools' } },
-    { apiVersion: API, kind: 'MCPGroup', metadata: { name: 'engineering', namespace: 'tools' } },
-    server('fetch'),
-    server('github'),
-  ]);
+  // The package's example manifests (what `demo` applies), in the example's namespace.
+  fake = await startFakeApiServer({ crds: toolhiveCrdPaths, namespace: 'tools' });
+  fake.load([{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'tools' } }]);
+  for (const name of readdirSync(EXAMPLES).filter((file) => file.endsWith('.yaml')))
+    fake.load(readYamlObjects(`${EXAMPLES}${name}`));
 });
 afterAll(async () => {
   await fake?.close();
@@ -32,6 +25,8 @@ describe('the README library example, run', () => {
       KUBECONFIG: fake.kubeconfigPath,
     });
     expect(await example.exited).toEqual({ code: 0, signal: null });
-    expect(example.stdout).toMatch(/^http:\/\/127\.0\.0\.1:\d+ \[ 'fetch', 'github' \]\n$/);
+    expect(example.stdout).toMatch(
+      /^http:\/\/127\.0\.0\.1:\d+ \[ 'bedrock', 'docs', 'fetch', 'github', 'jira', 'wiki' \]\n$/,
+    );
   });
 });

@@ -6,7 +6,9 @@
  * server, which validates custom resources against their CRD schema), so the document holds
  * `swagger` (field 1) and `info` (field 2: `title` 1, `version` 2), as gnostic defines them.
  */
-export const OPENAPI_V2_PROTOBUF = 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf';
+import { lengthDelimited, textField } from './wire.js';
+
+const OPENAPI_V2_PROTOBUF = 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf';
 
 /** Whether an `Accept` header asks for the protobuf document first. */
 export function wantsProtobufOpenApi(accept: string | undefined): boolean {
@@ -19,23 +21,9 @@ export function encodeOpenApiV2(document: {
   swagger: string;
   info: { title: string; version: string };
 }): Buffer {
-  const info = Buffer.concat([text(1, document.info.title), text(2, document.info.version)]);
-  return Buffer.concat([text(1, document.swagger), lengthDelimited(2, info)]);
-}
-
-const text = (field: number, value: string) => lengthDelimited(field, Buffer.from(value, 'utf8'));
-
-function lengthDelimited(field: number, bytes: Buffer): Buffer {
-  return Buffer.concat([varint((field << 3) | 2), varint(bytes.length), bytes]);
-}
-
-function varint(value: number): Buffer {
-  const bytes: number[] = [];
-  let rest = value;
-  while (rest > 0x7f) {
-    bytes.push((rest & 0x7f) | 0x80);
-    rest >>>= 7;
-  }
-  bytes.push(rest);
-  return Buffer.from(bytes);
+  const info = Buffer.concat([
+    textField(1, document.info.title),
+    textField(2, document.info.version),
+  ]);
+  return Buffer.concat([textField(1, document.swagger), lengthDelimited(2, info)]);
 }

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeProtobufObject } from '../src/protobuf.js';
 import { ApiFailure } from '../src/status.js';
+import { lengthDelimited, textField } from '../src/wire.js';
 
 /** Request bodies kubectl 1.32 sent, captured from the wire (hex). */
 const SENT = {
@@ -130,24 +131,14 @@ describe('decodeProtobufObject', () => {
 
 /** The protobuf body of a ConfigMap, as kubectl writes one (for the round trip above). */
 function configMap(name: string, data: Record<string, string>): Buffer {
-  const field = (number: number, bytes: Buffer) =>
-    Buffer.concat([varint((number << 3) | 2), varint(bytes.length), bytes]);
-  const text = (number: number, value: string) => field(number, Buffer.from(value, 'utf8'));
   const entries = Object.entries(data).map(([key, value]) =>
-    field(2, Buffer.concat([text(1, key), text(2, value)])),
+    lengthDelimited(2, Buffer.concat([textField(1, key), textField(2, value)])),
   );
-  const raw = Buffer.concat([field(1, text(1, name)), ...entries]);
-  const typeMeta = Buffer.concat([text(1, 'v1'), text(2, 'ConfigMap')]);
-  return Buffer.concat([Buffer.from('k8s\0', 'latin1'), field(1, typeMeta), field(2, raw)]);
-}
-
-function varint(value: number): Buffer {
-  const bytes: number[] = [];
-  let rest = value;
-  while (rest > 0x7f) {
-    bytes.push((rest & 0x7f) | 0x80);
-    rest >>>= 7;
-  }
-  bytes.push(rest);
-  return Buffer.from(bytes);
+  const raw = Buffer.concat([lengthDelimited(1, textField(1, name)), ...entries]);
+  const typeMeta = Buffer.concat([textField(1, 'v1'), textField(2, 'ConfigMap')]);
+  return Buffer.concat([
+    Buffer.from('k8s\0', 'latin1'),
+    lengthDelimited(1, typeMeta),
+    lengthDelimited(2, raw),
+  ]);
 }
