@@ -286,6 +286,7 @@ async function closeQuietly(
   client: Client | undefined,
   transport: BackendTransport | undefined,
 ): Promise<void> {
+  await transport?.endSession?.().catch(() => {});
   try {
     await client?.close();
   } catch {

@@ -46,6 +46,8 @@ export interface ExampleServer extends AsyncDisposable {
   readonly port: number;
   /** Values of the required header seen on requests, in order (for tests of rotation). */
   readonly headerValues: readonly string[];
+  /** Clients' sessions open now. */
+  readonly sessionCount: number;
   /** Adds a tool to every session and to later ones: clients get `tools/list_changed`. */
   addTool(tool: ExampleTool): void;
   /** Stops listening and drops every connection and session. */
@@ -97,6 +99,9 @@ export async function startExampleServer(options: ExampleServerOptions): Promise
     url: `${base}${options.transport === 'sse' ? '/sse' : '/mcp'}`,
     port,
     headerValues,
+    get sessionCount() {
+      return sessions.size;
+    },
     addTool(tool) {
       tools.push(tool);
       for (const { mcp } of sessions.values()) register(mcp, tool); // each sends list_changed

@@ -16,12 +16,20 @@ import type { FetchLike, Transport } from '@modelcontextprotocol/sdk/shared/tran
 import { Agent, fetch as undiciFetch } from 'undici';
 import type { ConnectionSettings } from './backend-settings.js';
 
-/** A transport for the SDK `Client`, and the connection pool to release after it closed. */
+/** A transport for the SDK `Client`, and what to do when the client is done with it. */
 export interface BackendTransport {
   readonly transport: Transport;
+  /**
+   * Ends the session on the backend (Streamable HTTP's `DELETE`), bounded by a second. Call
+   * before the client closes; a backend that is gone just does not answer.
+   */
+  endSession?(): Promise<void>;
   /** Destroys the pool's sockets. Call after the client closed. */
   release(): Promise<void>;
 }
+
+/** How long a backend gets to acknowledge the end of a session before the client closes anyway. */
+const END_SESSION_TIMEOUT_MS = 1000;
 
 /** Opens the transport a backend's settings ask for (the client starts it on `connect`). */
 export type OpenTransport = (settings: ConnectionSettings) => Promise<BackendTransport>;
@@ -35,11 +43,27 @@ export const openHttpTransport: OpenTransport = async (settings) => {
     undiciFetch(url, { ...(init as object), dispatcher: agent }) as unknown as Promise<Response>;
   const requestInit: RequestInit = { headers: { ...settings.headers } };
   const url = new URL(settings.url);
-  const transport =
-    settings.transport === 'sse'
-      ? new SSEClientTransport(url, { requestInit, fetch: fetchThroughAgent })
-      : new StreamableHTTPClientTransport(url, { requestInit, fetch: fetchThroughAgent });
-  return { transport, release: () => agent.destroy() };
+  const release = (): Promise<void> => agent.destroy();
+  if (settings.transport === 'sse') {
+    // Closing the client closes the event stream: that ends an SSE session.
+    return {
+      transport: new SSEClientTransport(url, { requestInit, fetch: fetchThroughAgent }),
+      release,
+    };
+  }
+  const transport = new StreamableHTTPClientTransport(url, {
+    requestInit,
+    fetch: fetchThroughAgent,
+  });
+  const endSession = async (): Promise<void> => {
+    if (transport.sessionId === undefined) return;
+    const timeout = AbortSignal.timeout(END_SESSION_TIMEOUT_MS);
+    await Promise.race([
+      transport.terminateSession().catch(() => {}),
+      new Promise((resolve) => timeout.addEventListener('abort', resolve, { once: true })),
+    ]);
+  };
+  return { transport, endSession, release };
 };
 
 /** The PEM text to trust, for an https URL with a CA bundle; undefined otherwise. */
