@@ -20,7 +20,6 @@ const SIDECAR_CLI = join(
 export const SECRET_REFRESH_FLAGS = ['--resync-period', '500ms'] as const;
 
 export const GROUP = 'engineering';
-export const NAMESPACE = 'default';
 
 const toolhive = (plural: string, kind: string): ResourceRef => ({
   group: 'toolhive.stacklok.dev',
@@ -36,6 +35,12 @@ const CONFIG_MAP: ResourceRef = {
   version: 'v1',
   plural: 'configmaps',
   kind: 'ConfigMap',
+};
+const NAMESPACE_RESOURCE: ResourceRef = {
+  group: '',
+  version: 'v1',
+  plural: 'namespaces',
+  kind: 'Namespace',
 };
 
 /** An API server to declare backends on: the fake one or envtest's. */
@@ -63,9 +68,21 @@ export class BackendCluster implements AsyncDisposable {
   /** The sidecar's API token file: with it the gateway receives secret values. */
   readonly tokenFile = join(this.#dir, 'token');
 
-  constructor(readonly api: ApiServer) {
+  constructor(
+    readonly api: ApiServer,
+    readonly namespace = 'default',
+  ) {
     this.#kube = new KubeClient(api.kubeConfig);
     writeFileSync(this.tokenFile, 'gateway-e2e-sidecar-token\n');
+  }
+
+  /** Creates the namespace (a real API server has only `default` and the system ones). */
+  async createNamespace(): Promise<void> {
+    await new ResourceClient(this.#kube, NAMESPACE_RESOURCE).create({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: this.namespace },
+    });
   }
 
   /** Starts the built sidecar on a free port; resolves with its URL once `/readyz` is 200. */
@@ -75,7 +92,7 @@ export class BackendCluster implements AsyncDisposable {
         '--group',
         GROUP,
         '--namespace',
-        NAMESPACE,
+        this.namespace,
         '--kubeconfig',
         this.api.kubeconfigPath,
         '--listen',
@@ -171,7 +188,7 @@ export class BackendCluster implements AsyncDisposable {
   }
 
   #client(ref: ResourceRef): ResourceClient {
-    return new ResourceClient(this.#kube, ref, NAMESPACE);
+    return new ResourceClient(this.#kube, ref, this.namespace);
   }
 
   /** Creates the object, or replaces it (with its current resourceVersion) when it exists. */
