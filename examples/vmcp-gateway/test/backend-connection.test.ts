@@ -5,7 +5,7 @@ import { FakeClock } from '@vmcp/kube-runtime/testing';
 import { eventually } from '@vmcp/test-support';
 import { describe, expect, it } from 'vitest';
 import { BackendConnection, BackendUnavailableError } from '../src/backend-connection.js';
-import type { ConnectionSettings } from '../src/backend-settings.js';
+import type { ConnectionSettings, SettingsResult } from '../src/backend-settings.js';
 import { DEFAULT_RETRY_POLICY } from '../src/backoff.js';
 import { silentLogger } from '../src/log.js';
 import type { BackendTransport } from '../src/transport.js';
@@ -59,24 +59,33 @@ class FakeBackend {
   }
 }
 
-function connect(backend: FakeBackend, clock: FakeClock, settings = SETTINGS) {
+function connect(
+  backend: FakeBackend,
+  clock: FakeClock,
+  settings: SettingsResult = { ok: true, settings: SETTINGS },
+) {
   let changes = 0;
-  const connection = new BackendConnection(
-    'alpha',
-    { ok: true, settings },
-    {
-      openTransport: backend.open,
-      clock,
-      random: () => 0.5, // no jitter: delays are 500, 1000, 2000 ms
-      retry: DEFAULT_RETRY_POLICY,
-      healthCheckIntervalMs: 10_000,
-      requestTimeoutMs: 300,
-      logger: silentLogger,
-      onChange: () => changes++,
-    },
-  );
+  const connection = new BackendConnection('alpha', settings, {
+    openTransport: backend.open,
+    clock,
+    random: () => 0.5, // no jitter: delays are 500, 1000, 2000 ms
+    retry: DEFAULT_RETRY_POLICY,
+    healthCheckIntervalMs: 10_000,
+    requestTimeoutMs: 300,
+    logger: silentLogger,
+    onChange: () => changes++,
+  });
   connection.start();
   return { connection, changes: () => changes };
+}
+
+/** A connection to a backend that refuses it, once its first attempt failed. */
+async function refusedConnection(): Promise<BackendConnection> {
+  const backend = new FakeBackend();
+  backend.mode = 'refuse';
+  const { connection } = connect(backend, new FakeClock());
+  await eventually(() => connection.state.phase === 'failed');
+  return connection;
 }
 
 describe('BackendConnection', () => {
@@ -113,10 +122,7 @@ describe('BackendConnection', () => {
   });
 
   it('keeps secret values out of the failure reason', async () => {
-    const backend = new FakeBackend();
-    backend.mode = 'refuse';
-    const { connection } = connect(backend, new FakeClock());
-    await eventually(() => connection.state.phase === 'failed');
+    const connection = await refusedConnection();
     expect(connection.state).toMatchObject({
       reason: 'fetch failed: connect ECONNREFUSED [REDACTED]',
     });
@@ -176,10 +182,7 @@ describe('BackendConnection', () => {
   });
 
   it('answers a call only while connected', async () => {
-    const backend = new FakeBackend();
-    backend.mode = 'refuse';
-    const { connection } = connect(backend, new FakeClock());
-    await eventually(() => connection.state.phase === 'failed');
+    const connection = await refusedConnection();
     await expect(connection.callTool('echo', {}, new AbortController().signal)).rejects.toThrow(
       BackendUnavailableError,
     );
@@ -208,21 +211,10 @@ describe('BackendConnection', () => {
 
   it('never opens a transport for an excluded backend', async () => {
     const backend = new FakeBackend();
-    const connection = new BackendConnection(
-      'beta',
-      { ok: false, reason: 'token_exchange' },
-      {
-        openTransport: backend.open,
-        clock: new FakeClock(),
-        random: Math.random,
-        retry: DEFAULT_RETRY_POLICY,
-        healthCheckIntervalMs: 1000,
-        requestTimeoutMs: 1000,
-        logger: silentLogger,
-        onChange: () => {},
-      },
-    );
-    connection.start();
+    const { connection } = connect(backend, new FakeClock(), {
+      ok: false,
+      reason: 'token_exchange',
+    });
     expect(connection.state).toEqual({ phase: 'excluded', reason: 'token_exchange' });
     expect(backend.opened).toBe(0);
     await connection.close();

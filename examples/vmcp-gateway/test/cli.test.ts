@@ -6,8 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { startExampleServer } from '../src/example-server.js';
 import type { GatewayStatus } from '../src/status.js';
 import { BackendCluster } from './support/cluster.js';
+import { toolsOf } from './support/fixtures.js';
 import { GatewayClient } from './support/gateway-client.js';
-import { runGateway } from './support/gateway-process.js';
+import { runGateway, startGatewayProcess } from './support/gateway-process.js';
 
 /** `vmcp-gateway` as a process: exit codes, one-line errors, and the sidecar form end to end. */
 describe('vmcp-gateway (the command)', () => {
@@ -77,7 +78,7 @@ describe('vmcp-gateway (the command)', () => {
     await using alpha = await startExampleServer({ name: 'alpha', transport: 'streamable-http' });
     await cluster.putEntry('alpha', { url: alpha.url });
     const sidecar = await cluster.startSidecar();
-    const gateway = runGateway([
+    const { gateway, url } = await startGatewayProcess([
       '--registry',
       sidecar.url,
       '--token-file',
@@ -86,11 +87,8 @@ describe('vmcp-gateway (the command)', () => {
       '127.0.0.1:0',
     ]);
     try {
-      const url = (await gateway.waitForLog('serving')).url as string;
       await using client = await GatewayClient.connect(url);
-      await eventually(async () =>
-        expect(await client.toolNames()).toEqual(['alpha_echo', 'alpha_whoami']),
-      );
+      await eventually(async () => expect(await client.toolNames()).toEqual(toolsOf('alpha')));
       const status = (await (await fetch(`${url}/status`)).json()) as GatewayStatus;
       expect(status).toMatchObject({
         registry: { source: 'sidecar', synced: true },

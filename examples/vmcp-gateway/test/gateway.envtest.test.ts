@@ -4,8 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startExampleServer } from '../src/example-server.js';
 import type { GatewayStatus } from '../src/status.js';
 import { BackendCluster, GROUP } from './support/cluster.js';
+import { toolsOf } from './support/fixtures.js';
 import { GatewayClient } from './support/gateway-client.js';
-import { runGateway } from './support/gateway-process.js';
+import { startGatewayProcess } from './support/gateway-process.js';
 import { describeGatewayEndToEnd } from './support/scenarios.js';
 
 /** One real kube-apiserver for the file: the sidecar scenarios, then the in-process watcher. */
@@ -45,7 +46,7 @@ describe('vmcp-gateway --kubeconfig (a BackendWatcher in the gateway), on envtes
     await cluster.putHeaderAuth('weather-auth', 'Authorization', 'weather-token', 'token');
     await cluster.putEntry('weather', { url: weather.url, authConfig: 'weather-auth' });
 
-    const gateway = runGateway([
+    const { gateway, url } = await startGatewayProcess([
       '--kubeconfig',
       env.kubeconfigPath,
       '--group',
@@ -56,11 +57,8 @@ describe('vmcp-gateway --kubeconfig (a BackendWatcher in the gateway), on envtes
       '127.0.0.1:0',
     ]);
     try {
-      const url = (await gateway.waitForLog('serving')).url as string;
       await using client = await GatewayClient.connect(url);
-      await eventually(async () =>
-        expect(await client.toolNames()).toEqual(['weather_echo', 'weather_whoami']),
-      );
+      await eventually(async () => expect(await client.toolNames()).toEqual(toolsOf('weather')));
       expect(await client.call('weather_echo', 'rain?')).toBe('weather: rain?');
       const status = (await (await fetch(`${url}/status`)).json()) as GatewayStatus;
       expect(status.registry).toMatchObject({ source: 'kubernetes', synced: true });

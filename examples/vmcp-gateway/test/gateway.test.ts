@@ -7,7 +7,7 @@ import { type ExampleServer, startExampleServer } from '../src/example-server.js
 import { type Gateway, startGateway } from '../src/gateway.js';
 import { inProcessSource } from '../src/registry-source.js';
 import type { GatewayStatus } from '../src/status.js';
-import { backendAt, capturingLogger, FAST_RETRY } from './support/fixtures.js';
+import { backendAt, capturingLogger, FAST_RETRY, toolsOf } from './support/fixtures.js';
 import { GatewayClient } from './support/gateway-client.js';
 
 /**
@@ -69,12 +69,7 @@ describe('gateway (in-process registry)', () => {
     registry.upsert(backendAt('alpha', alpha.url));
     registry.upsert(backendAt('beta', beta.url));
     await eventually(async () =>
-      expect(await client.toolNames()).toEqual([
-        'alpha_echo',
-        'alpha_whoami',
-        'beta_echo',
-        'beta_whoami',
-      ]),
+      expect(await client.toolNames()).toEqual(toolsOf('alpha', 'beta')),
     );
     expect(await client.call('alpha_echo', 'hello')).toBe('alpha: hello');
     expect(await client.call('beta_whoami')).toBe('beta');
@@ -90,9 +85,7 @@ describe('gateway (in-process registry)', () => {
     const alpha = await server('alpha');
     const beta = await server('beta');
     registry.upsert(backendAt('alpha', alpha.url));
-    await eventually(async () =>
-      expect(await client.toolNames()).toEqual(['alpha_echo', 'alpha_whoami']),
-    );
+    await eventually(async () => expect(await client.toolNames()).toEqual(toolsOf('alpha')));
     const notified = client.listChanged;
 
     registry.upsert(backendAt('beta', beta.url));
@@ -102,7 +95,7 @@ describe('gateway (in-process registry)', () => {
     const before = client.listChanged;
     registry.remove('alpha');
     await eventually(() => client.listChanged > before);
-    expect(await client.toolNames()).toEqual(['beta_echo', 'beta_whoami']);
+    expect(await client.toolNames()).toEqual(toolsOf('beta'));
     await eventually(() => alpha.sessionCount === 0); // its session was ended: the client is closed
   });
 
@@ -126,9 +119,7 @@ describe('gateway (in-process registry)', () => {
 
     const port = beta.port;
     await beta.close();
-    await eventually(async () =>
-      expect(await client.toolNames()).toEqual(['alpha_echo', 'alpha_whoami']),
-    );
+    await eventually(async () => expect(await client.toolNames()).toEqual(toolsOf('alpha')));
     expect(await stateOf('beta')).toMatchObject({
       state: expect.stringMatching(/failed|connecting/),
       tools: 0,

@@ -21,27 +21,16 @@ export const SECRET_REFRESH_FLAGS = ['--resync-period', '500ms'] as const;
 
 export const GROUP = 'engineering';
 
-const toolhive = (plural: string, kind: string): ResourceRef => ({
-  group: 'toolhive.stacklok.dev',
-  version: 'v1beta1',
-  plural,
-  kind,
-});
+const resources =
+  (group: string, version: string) =>
+  (plural: string, kind: string): ResourceRef => ({ group, version, plural, kind });
+const toolhive = resources('toolhive.stacklok.dev', 'v1beta1');
+const core = resources('', 'v1');
 const ENTRY = toolhive('mcpserverentries', 'MCPServerEntry');
 const AUTH_CONFIG = toolhive('mcpexternalauthconfigs', 'MCPExternalAuthConfig');
-const SECRET: ResourceRef = { group: '', version: 'v1', plural: 'secrets', kind: 'Secret' };
-const CONFIG_MAP: ResourceRef = {
-  group: '',
-  version: 'v1',
-  plural: 'configmaps',
-  kind: 'ConfigMap',
-};
-const NAMESPACE_RESOURCE: ResourceRef = {
-  group: '',
-  version: 'v1',
-  plural: 'namespaces',
-  kind: 'Namespace',
-};
+const SECRET = core('secrets', 'Secret');
+const CONFIG_MAP = core('configmaps', 'ConfigMap');
+const NAMESPACE_RESOURCE = core('namespaces', 'Namespace');
 
 /** An API server to declare backends on: the fake one or envtest's. */
 export interface ApiServer {

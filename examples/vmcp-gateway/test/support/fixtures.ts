@@ -26,3 +26,8 @@ export function capturingLogger(): { logger: Logger; text(): string } {
 
 /** Retries fast, so that a test of a backend coming back does not wait 30 s between attempts. */
 export const FAST_RETRY = { initialMs: 50, maxMs: 500 } as const;
+
+/** The catalog names of example servers with the default tools (`echo`, `whoami`), sorted. */
+export function toolsOf(...ids: string[]): string[] {
+  return ids.flatMap((id) => [`${id}_echo`, `${id}_whoami`]).sort();
+}

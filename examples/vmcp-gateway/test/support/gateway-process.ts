@@ -14,3 +14,12 @@ export function runGateway(args: readonly string[], env: Record<string, string> 
     { cli: fileURLToPath(new URL('../../src/cli.ts', import.meta.url)), cwd: PACKAGE_DIR },
   );
 }
+
+/** Runs the gateway and resolves with it and its URL once it logs that it is serving. */
+export async function startGatewayProcess(
+  args: readonly string[],
+): Promise<{ gateway: CliProcess; url: string }> {
+  const gateway = runGateway(args);
+  const url = (await gateway.waitForLog('serving')).url as string;
+  return { gateway, url };
+}
