@@ -19,7 +19,7 @@ describe('retryDelayMs', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 1000 }),
-        fc.double({ min: 0, max: 1, maxExcluded: true }),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
         (failures, random) => {
           const base = Math.min(30_000, 500 * 2 ** (failures - 1));
           const delay = retryDelayMs(failures, DEFAULT_RETRY_POLICY, () => random);
