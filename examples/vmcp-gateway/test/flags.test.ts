@@ -1,8 +1,8 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parseCommand, readSecretFile, UsageError } from '../src/flags.js';
 
 const LISTEN = ['--listen', '127.0.0.1:0'];
@@ -167,6 +167,7 @@ describe('parseCommand', () => {
 
 describe('readSecretFile', () => {
   const dir = mkdtempSync(join(tmpdir(), 'vmcp-gateway-flags-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const file = (name: string, content: string): string => {
     const path = join(dir, name);
     writeFileSync(path, content);
