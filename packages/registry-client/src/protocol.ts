@@ -9,6 +9,14 @@ export class ProtocolError extends Error {
   override readonly name = 'ProtocolError';
 }
 
+/**
+ * The sidecar's long-poll (`GET /v1/backends?watch=N&timeoutSeconds=S`): `S` is an integer
+ * from `min` to `max` seconds, `default` when absent. The sidecar refuses anything else with a
+ * 400, so the client refuses it at `connectRegistry`. Its `maxTimeoutSeconds` default and its
+ * OpenAPI document state the same bounds; a test of this package pins them together.
+ */
+export const LONG_POLL_TIMEOUT_SECONDS = Object.freeze({ min: 1, max: 300, default: 30 });
+
 export interface Heartbeat {
   version: number;
   ready: boolean;

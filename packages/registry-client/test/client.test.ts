@@ -1,12 +1,12 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FakeClock } from '@vmcp/kube-runtime/testing';
-import { memoByVersion, REDACTED, type RegistryChange } from '@vmcp/registry';
+import { memoByVersion, REDACTED } from '@vmcp/registry';
 import { eventually } from '@vmcp/test-support';
 import { Registry } from 'prom-client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connectRegistry, type RegistryClient, RegistryClientError } from '../src/index.js';
-import { backend, type InProcessSidecar, startApi } from './support/api.js';
+import { backend } from './support/api.js';
+import { caughtUp, client, scriptedServer, settled, sidecar, take } from './support/harness.js';
 import { FaultProxy } from './support/proxy.js';
 
 const TOKEN = 'client-test-token-3c9f';
@@ -15,38 +15,6 @@ const withSecret = (id: string) =>
   backend(id, {
     authConfig: { type: 'header_injection', headerName: 'X-Key', headerValue: SECRET },
   });
-
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-async function sidecar(options: Parameters<typeof startApi>[0] = {}): Promise<InProcessSidecar> {
-  const api = await startApi(options);
-  cleanups.push(() => api.close());
-  return api;
-}
-function client(options: Parameters<typeof connectRegistry>[0]): RegistryClient {
-  const registry = connectRegistry(options);
-  cleanups.push(() => registry.close());
-  return registry;
-}
-/** Resolves once the client holds the sidecar's version. */
-async function caughtUp(registry: RegistryClient, api: InProcessSidecar): Promise<void> {
-  while (registry.status().sidecarVersion !== api.registry.version) {
-    await registry.waitForChange(registry.version, { timeoutMs: 200 });
-  }
-}
-/** Lets pending I/O callbacks and promise continuations run. */
-const settled = () => new Promise((resolve) => setTimeout(resolve, 20));
-async function take(feed: AsyncIterator<RegistryChange>, count: number) {
-  const out: RegistryChange[] = [];
-  while (out.length < count) {
-    const next = await feed.next();
-    if (next.done) break;
-    out.push(next.value);
-  }
-  return out;
-}
 
 describe('connectRegistry: readiness', () => {
   it('says clearly that nothing is held before the first snapshot of a ready sidecar', async () => {
@@ -295,7 +263,7 @@ describe('connectRegistry: faults', () => {
 
   it('drops a stream that sends something malformed, says why, and carries on', async () => {
     let requests = 0;
-    const server = createServer((_req: IncomingMessage, res: ServerResponse) => {
+    const url = await scriptedServer((_req: IncomingMessage, res: ServerResponse) => {
       requests++;
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write('event: heartbeat\ndata: {"version":1,"ready":true,"intervalMs":60000}\n\n');
@@ -305,15 +273,10 @@ describe('connectRegistry: faults', () => {
           : 'event: snapshot\nid: 1\ndata: {"version":1,"backends":[]}\n\n',
       );
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    cleanups.push(async () => {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    });
     const warnings: string[] = [];
     const ignore = () => undefined;
     const registry = client({
-      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      url,
       backoff: { initialMs: 10, maxMs: 20 },
       logger: {
         debug: ignore,
