@@ -228,7 +228,8 @@ describe('connectRegistry: faults', () => {
     proxy.retarget(second.url);
     await registry.waitForChange(2, { timeoutMs: 20_000 });
     expect(registry.version).toBe(3);
-    expect(registry.status().sidecarVersion).toBe(1);
+    // The lag counts from what this sidecar announced, not from the first one's version 2.
+    expect(registry.status()).toMatchObject({ sidecarVersion: 1, versionLag: 0, resets: 1 });
     expect(await ids()).toEqual(['x']);
     // Its version 2 is not the content the client held at 2: ours is 4.
     second.registry.upsert(backend('y'));
@@ -253,6 +254,13 @@ describe('connectRegistry: faults', () => {
     api.registry.upsert(backend('a'));
     await caughtUp(registry, api);
     expect(registry.list()).toEqual([backend('a')]);
+    // The probes resume from the version held: the sidecar sends them no snapshot.
+    const probesFrom = proxy.streams.length;
+    await eventually(() => proxy.streams.length >= probesFrom + 2);
+    const held = String(registry.status().sidecarVersion);
+    for (const probe of proxy.streams.slice(probesFrom)) {
+      expect(probe).toEqual({ lastEventId: held, snapshot: false });
+    }
     proxy.bufferStreams = false;
     while (registry.status().phase !== 'streaming')
       await registry.waitForChange(registry.version, { timeoutMs: 100 });

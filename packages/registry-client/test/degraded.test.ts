@@ -157,47 +157,6 @@ describe('waitForSync while unsynced', () => {
   });
 });
 
-describe('versionLag after a sidecar restart', () => {
-  it('is 0 once resynced with a restarted sidecar whose versions start lower', async () => {
-    const first = await sidecar({ initialVersion: 1_000 });
-    first.registry.upsert(backend('a'));
-    first.registry.upsert(backend('b'));
-    await using proxy = await FaultProxy.start(first.url);
-    const registry = client({ url: proxy.url, backoff: { initialMs: 50, maxMs: 200 } });
-    await registry.ready;
-    await first.close();
-    proxy.dropAll();
-    const second = await sidecar({ initialVersion: 0 });
-    second.registry.upsert(backend('x'));
-    proxy.retarget(second.url);
-    await caughtUp(registry, second);
-    expect(registry.status()).toMatchObject({ sidecarVersion: 1, versionLag: 0, resets: 1 });
-  });
-});
-
-describe('stream probes while long-polling', () => {
-  it('resume with Last-Event-ID from the version held and pull no snapshot', async () => {
-    const api = await sidecar({ initialVersion: 70 });
-    api.registry.upsert(backend('a'));
-    await using proxy = await FaultProxy.start(api.url);
-    proxy.bufferStreams = true;
-    const registry = client({
-      url: proxy.url,
-      connectTimeoutMs: 300,
-      streamRetryMs: 300,
-      backoff: { initialMs: 20, maxMs: 50 },
-    });
-    await registry.ready;
-    expect(registry.status().transport).toBe('long-poll');
-    const probesFrom = proxy.streams.length;
-    await eventually(() => proxy.streams.length >= probesFrom + 2);
-    const held = String(registry.status().sidecarVersion);
-    for (const probe of proxy.streams.slice(probesFrom)) {
-      expect(probe).toEqual({ lastEventId: held, snapshot: false });
-    }
-  });
-});
-
 describe('the idle timer of a live stream', () => {
   it('counts the bytes of an unfinished event: a large event arriving slowly is no stall', async () => {
     const clock = new FakeClock();
