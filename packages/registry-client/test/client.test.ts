@@ -6,7 +6,15 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { connectRegistry, type RegistryClient, RegistryClientError } from '../src/index.js';
 import { backend } from './support/api.js';
-import { caughtUp, client, scriptedServer, settled, sidecar, take } from './support/harness.js';
+import {
+  caughtUp,
+  client,
+  scriptedServer,
+  settled,
+  sidecar,
+  stillHeld,
+  take,
+} from './support/harness.js';
 import { FaultProxy } from './support/proxy.js';
 
 const TOKEN = 'client-test-token-3c9f';
@@ -320,6 +328,27 @@ describe('connectRegistry: lifecycle', () => {
     expect(registry.list()).toEqual([backend('a')]);
     const after = process.getActiveResourcesInfo().filter((r) => !before.has(r));
     expect(after.filter((r) => r === 'Timeout' || r === 'TCPSocketWrap')).toEqual([]);
+  });
+
+  it('keeps nothing of a waitForChange that ended, its timeout on the injected clock', async () => {
+    const api = await sidecar();
+    const clock = new FakeClock();
+    const registry = client({ url: api.url, clock });
+    await registry.ready;
+    const wait = async (): Promise<WeakRef<AbortSignal>> => {
+      const controller = new AbortController();
+      const waiting = registry.waitForChange(registry.version, {
+        signal: controller.signal,
+        timeoutMs: 5,
+      });
+      await settled();
+      clock.advance(5);
+      expect(await waiting).toEqual({ changed: false, version: registry.version });
+      return new WeakRef(controller.signal);
+    };
+    const signals: WeakRef<AbortSignal>[] = [];
+    for (let i = 0; i < 20; i++) signals.push(await wait());
+    expect(await stillHeld(signals)).toBe(0);
   });
 
   it('closes at the end of an `await using` scope, and rejects ready if it never synced', async () => {

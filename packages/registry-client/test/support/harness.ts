@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { RegistryChange } from '@vmcp/registry';
 import { afterEach } from 'vitest';
 import {
@@ -72,4 +74,20 @@ export function recordingLogger(): Logger & { lines: { message: string; fields: 
   const lines: { message: string; fields: object }[] = [];
   const log = (fields: object, message: string) => lines.push({ fields, message });
   return { lines, debug: log, info: log, warn: log, error: log };
+}
+
+/**
+ * How many of `refs` still reach their object after full garbage collections: what some code
+ * kept (0 when nothing did). Collects until none is left, five times at most.
+ */
+export async function stillHeld(refs: readonly WeakRef<object>[]): Promise<number> {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const alive = () => refs.filter((ref) => ref.deref() !== undefined).length;
+  for (let i = 0; i < 5 && alive() > 0; i++) {
+    // A WeakRef read in this turn keeps its object until the turn ends.
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+  }
+  return alive();
 }
