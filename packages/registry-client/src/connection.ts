@@ -13,6 +13,7 @@ export type Transport = 'events' | 'long-poll';
 /** `auto`: the event stream, falling back to the long-poll when the stream cannot be held. */
 export type TransportMode = Transport | 'auto';
 
+/** Where the connection is: `status().phase`, and the `state` label of the metrics. */
 export type ConnectionPhase =
   /** An attempt is under way: connecting, or a stream waiting for its first heartbeat. */
   | 'connecting'
@@ -26,6 +27,7 @@ export type ConnectionPhase =
   | 'failed'
   | 'closed';
 
+/** The connection's state: what {@link transition} reads and returns. */
 export interface ConnectionState {
   readonly phase: ConnectionPhase;
   /** The transport of the current or next attempt. */
@@ -40,6 +42,7 @@ export interface ConnectionState {
   readonly error?: RegistryClientError;
 }
 
+/** What happened: reported by a transport session, or what ended it. */
 export type ConnectionInput =
   /** A stream delivered its first heartbeat, from a ready sidecar. */
   | { readonly type: 'streamLive' }

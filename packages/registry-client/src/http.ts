@@ -7,6 +7,7 @@ export class NoAnswerError extends Error {
   override readonly name = 'NoAnswerError';
 }
 
+/** Options of {@link send}. */
 export interface SendOptions {
   headers: Record<string, string>;
   signal: AbortSignal;

@@ -19,6 +19,7 @@ export interface Session {
   report(input: ConnectionInput): void;
 }
 
+/** The input that ends every session once the client closes. */
 export const CLOSE: ConnectionInput = Object.freeze({ type: 'close' });
 
 /** A GET of `path` (relative to the sidecar's URL) whose headers must arrive in `timeoutMs`. */
