@@ -9,8 +9,8 @@ import {
   type WorkloadKind,
   workloadGroup,
 } from '@vmcp/discoverer';
-import type { Logger, ObjectKey, RateLimiter, ReconcileResult } from '@vmcp/kube-runtime';
-import { defaultControllerRateLimiter, silentLogger } from '@vmcp/kube-runtime';
+import type { Logger, ObjectKey, ReconcileResult } from '@vmcp/kube-runtime';
+import { silentLogger } from '@vmcp/kube-runtime';
 import type { DynamicRegistry } from '@vmcp/registry';
 
 /** What the reconciler decided for one workload name: for logs, metrics and `explain`. */
@@ -110,12 +110,6 @@ export class BackendReconciler {
   readonly #resolvedAt = new Map<string, number>();
   /** Names whose last reconcile failed to read for a transient reason. */
   readonly #failing = new Map<string, FailingRead>();
-  /**
-   * How long a name whose read failed waits before its next try: the controller's own policy
-   * (per name 5 ms doubling to 1000 s, 10/s with a burst of 100 overall), kept here because a
-   * transient read failure is not a failed reconcile and is not reported as one.
-   */
-  readonly #retries: RateLimiter<string> = defaultControllerRateLimiter<string>();
 
   constructor(options: BackendReconcilerOptions) {
     this.#options = options;
@@ -128,8 +122,10 @@ export class BackendReconciler {
 
   /**
    * Reconciles one name. Throws (after removing the backend) when a definitive failure needs a
-   * retry; asks to run again after a rate-limited delay (`requeueAfterMs`), leaving the registry
-   * as it is, when a read failed for a transient reason.
+   * retry; asks the controller to run it again after its rate limiter's delay (`requeue`: per name
+   * 5 ms doubling to 1000 s, 10/s with a burst of 100 overall, on the controller's clock),
+   * leaving the registry as it is, when a read failed for a transient reason. That is not a
+   * failed reconcile, and the controller does not report it as one.
    */
   async reconcile(request: ObjectKey): Promise<ReconcileResult | undefined> {
     const decision = await this.decide(request.name);
@@ -138,7 +134,7 @@ export class BackendReconciler {
     this.#options.observer?.decided?.(name, decision);
     if (decision.action === 'keep-and-retry') {
       this.#readFailed(name, decision.error);
-      return { requeueAfterMs: this.#retries.when(name) };
+      return { requeue: true };
     }
     this.#readRecovered(name, decision);
     if (decision.action === 'upsert') {
@@ -218,7 +214,6 @@ export class BackendReconciler {
 
   /** Ends a failing read once a reconcile of the name decided on content again. */
   #readRecovered(name: string, decision: Decision): void {
-    this.#retries.forget(name);
     const failing = this.#failing.get(name);
     if (failing === undefined) return;
     this.#failing.delete(name);

@@ -102,7 +102,10 @@ export interface BackendWatcherOptions {
    * hung on a sick API server hold up other names for at most `readTimeoutMs`. Upstream runs 1.
    */
   workers?: number;
-  /** Timers of the resync. Default the system clock. */
+  /**
+   * Timers of the resync and of the controller (the retry delays of its rate limiter). Default
+   * the system clock. Each read's bound and the grace period at stop stay on real time.
+   */
   clock?: Clock;
   /** Random source of the resync jitter, in [0, 1). Default `Math.random`. */
   random?: () => number;
@@ -250,7 +253,7 @@ export class BackendWatcher {
     const client = new KubeClient(this.#options.kubeConfig);
     const informers = this.#informers(client);
     // Reads in flight at stop get the grace period (as the reconciles that make them), then end.
-    // Real time, as the controller's grace period: `clock` drives the resync only.
+    // Real time, as each read's own bound: a stop ends them even when `clock` is a test's clock.
     const reads = new AbortController();
     const endReads = (): void => {
       systemClock.setTimer(this.#options.gracefulShutdownTimeoutMs ?? 30_000, () => reads.abort());
@@ -264,6 +267,8 @@ export class BackendWatcher {
       name: 'vmcp-backends',
       reconcile: (request) => reconciler.reconcile(request),
       maxConcurrentReconciles: workers,
+      // Retry delays (the rate limiter's backoff) run on the watcher's clock.
+      ...(this.#options.clock ? { clock: this.#options.clock } : {}),
     });
     this.#controller = controller;
     this.#watch(controller, informers);

@@ -3,8 +3,10 @@
  * fails for a transient reason leaves the registry exactly as it is (issue: static stability).
  */
 import { createObjectReader, type DiscoveryReader, type KubeObjectLike } from '@vmcp/discoverer';
-import type { Logger } from '@vmcp/kube-runtime';
+import { Controller, type Logger } from '@vmcp/kube-runtime';
+import { FakeClock } from '@vmcp/kube-runtime/testing';
 import { createDynamicRegistry } from '@vmcp/registry';
+import { eventually } from '@vmcp/test-support';
 import { describe, expect, it } from 'vitest';
 import { BackendReconciler, type Decision } from '../src/index.js';
 
@@ -145,7 +147,7 @@ describe('a read that fails for a transient reason', () => {
       (reader as unknown as Record<string, () => Promise<never>>)[method] = async () => {
         throw error();
       };
-      expect(await reconciler.reconcile(request(name))).toEqual({ requeueAfterMs: 5 });
+      expect(await reconciler.reconcile(request(name))).toEqual({ requeue: true });
       expect(registry.get(name)).toEqual(served);
       expect(registry.version).toBe(version);
       expect(decisions.at(-1)).toMatchObject({ action: 'keep-and-retry' });
@@ -160,7 +162,7 @@ describe('a read that fails for a transient reason', () => {
       (reader as unknown as Record<string, () => Promise<never>>)[method] = async () => {
         throw error();
       };
-      expect(await reconciler.reconcile(request(name))).toEqual({ requeueAfterMs: 5 });
+      expect(await reconciler.reconcile(request(name))).toEqual({ requeue: true });
       expect(registry.get(name)).toBeUndefined();
       expect(registry.version).toBe(0);
       expect(reconciler.failingRead(name)).toMatchObject({
@@ -170,21 +172,51 @@ describe('a read that fails for a transient reason', () => {
     },
   );
 
-  it('is retried after a delay that doubles per failure, and starts over once the read recovered', async () => {
+  it('is retried by the controller after a delay that doubles per failure, on its clock, and starts over once the read recovered', async () => {
     const { reader, reconciler } = setup();
+    const clock = new FakeClock();
+    let calls = 0;
+    const controller = new Controller({
+      name: 'backends',
+      clock,
+      reconcile: async (key) => {
+        try {
+          return await reconciler.reconcile(key);
+        } finally {
+          calls++;
+        }
+      },
+    });
+    const stop = new AbortController();
+    const running = controller.start(stop.signal);
+    const settled = (count: number) =>
+      eventually(() => calls === count && controller.queue.processingCount === 0);
     const getSecret = reader.getSecret;
     reader.getSecret = async () => {
       throw Object.assign(new Error('refused'), { code: 'ECONNREFUSED' });
     };
-    const delays = [];
-    for (let i = 0; i < 3; i++) delays.push(await reconciler.reconcile(request('s')));
-    expect(delays).toEqual([{ requeueAfterMs: 5 }, { requeueAfterMs: 10 }, { requeueAfterMs: 20 }]);
-    reader.getSecret = getSecret;
-    expect(await reconciler.reconcile(request('s'))).toBeUndefined();
+    controller.enqueue(request('s'));
+    for (const [index, delay] of [5, 10, 20].entries()) {
+      await settled(index + 1);
+      expect(clock.timersDueIn()).toEqual([delay]);
+      // One count of failures: the controller's backoff and the failing read's attempts.
+      expect(reconciler.failingRead('s')?.attempts).toBe(index + 1);
+      expect(controller.queue.numRequeues('tools/s')).toBe(index + 1);
+      reader.getSecret = index === 2 ? getSecret : reader.getSecret;
+      clock.advance(delay);
+    }
+    await settled(4);
+    expect(reconciler.failingRead('s')).toBeUndefined();
+    expect(controller.queue.numRequeues('tools/s')).toBe(0);
+    expect(clock.pendingTimers).toBe(0);
     reader.getSecret = async () => {
       throw Object.assign(new Error('refused'), { code: 'ECONNREFUSED' });
     };
-    expect(await reconciler.reconcile(request('s'))).toEqual({ requeueAfterMs: 5 });
+    controller.enqueue(request('s'));
+    await settled(5);
+    expect(clock.timersDueIn()).toEqual([5]);
+    stop.abort();
+    await running;
   });
 
   it('is logged once per name, not per retry, and says when the backend was last resolved', async () => {
