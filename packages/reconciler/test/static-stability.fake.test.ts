@@ -126,6 +126,7 @@ function start(options: Partial<BackendWatcherOptions> = {}) {
     groupRef: GROUP,
     registry,
     resyncPeriodMs: 0,
+    secretRefreshPeriodMs: 0,
     ...options,
   });
   const stop = new AbortController();

@@ -237,6 +237,7 @@ describe('a read that fails for a transient reason', () => {
       lastResolvedAt: resolvedAt,
       failingSince: resolvedAt + 60_000,
       cause: 'MCPExternalAuthConfig tools/auth: Secret tools/key could not be read (ECONNREFUSED)',
+      reason: 'unavailable',
       attempts: 5,
     });
   });
@@ -273,10 +274,82 @@ describe('a read that fails for a transient reason', () => {
   });
 });
 
+describe("a read refused to the watcher's own credentials or permission (401, 403)", () => {
+  const REFUSALS = [
+    ['401', 401, 'Unauthorized', 'unauthorized'],
+    ['403', 403, 'Forbidden', 'forbidden'],
+  ] as const;
+  const refused = (code: number, reason: string) => async () => {
+    throw Object.assign(new Error(`${reason} ${SECRET}`), { code, reason });
+  };
+
+  it.each(
+    REFUSALS.flatMap((refusal) =>
+      READS.map(([read, name, method]) => [...refusal, read, name, method] as const),
+    ),
+  )(
+    '(%s) of %s keeps the served backend, retries, and says why once, as a warning',
+    async (_label, code, reason, why, _read, name, method) => {
+      const { registry, reader, reconciler, lines, decisions } = setup();
+      await reconciler.reconcile(request(name));
+      const served = registry.get(name);
+      const version = registry.version;
+      (reader as unknown as Record<string, () => Promise<never>>)[method] = refused(code, reason);
+      for (let i = 0; i < 3; i++) {
+        expect(await reconciler.reconcile(request(name))).toEqual({ requeue: true });
+      }
+      expect(registry.get(name)).toEqual(served);
+      expect(registry.version).toBe(version);
+      expect(decisions.at(-1)).toMatchObject({ action: 'keep-and-retry' });
+      expect(reconciler.failingRead(name)).toMatchObject({
+        served: true,
+        reason: why,
+        attempts: 3,
+        cause: expect.stringContaining(`(${code} ${reason})`),
+      });
+      const warnings = lines.filter((line) => line.startsWith('warn read failing'));
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toContain(`"reason":"${why}"`);
+      expect(JSON.stringify([lines, reconciler.failingReads()])).not.toContain(SECRET);
+    },
+  );
+
+  it.each(REFUSALS)(
+    '(%s) keeps a name not yet served absent, with a warning',
+    async (_label, code, reason, why) => {
+      const { registry, reader, reconciler, lines } = setup();
+      reader.getSecret = refused(code, reason);
+      expect(await reconciler.reconcile(request('s'))).toEqual({ requeue: true });
+      expect(registry.get('s')).toBeUndefined();
+      expect(registry.version).toBe(0);
+      expect(reconciler.failingRead('s')).toMatchObject({ served: false, reason: why });
+      expect(lines.filter((line) => line.startsWith('warn read failing'))).toHaveLength(1);
+    },
+  );
+
+  it('is logged again when the reason changes (an outage, then a refusal)', async () => {
+    const { reader, reconciler, lines } = setup();
+    await reconciler.reconcile(request('s'));
+    reader.getSecret = async () => {
+      throw Object.assign(new Error('down'), { code: 503 });
+    };
+    await reconciler.reconcile(request('s'));
+    reader.getSecret = refused(403, 'Forbidden');
+    await reconciler.reconcile(request('s'));
+    await reconciler.reconcile(request('s'));
+    const kept = lines.filter((line) => line.includes('keeping the backend as last resolved'));
+    expect(kept.map((line) => /"reason":"(\w+)"/.exec(line)?.[1])).toEqual([
+      'unavailable',
+      'forbidden',
+    ]);
+    expect(reconciler.failingRead('s')).toMatchObject({ attempts: 3, reason: 'forbidden' });
+  });
+});
+
 describe('a read that fails for a definitive reason', () => {
   it.each([
-    ['401', 401, 'Unauthorized'],
-    ['403', 403, 'Forbidden'],
+    ['400', 400, 'BadRequest'],
+    ['422', 422, 'Invalid'],
   ])('(%s) removes the served backend and throws to retry', async (_label, code, reason) => {
     const { registry, reader, reconciler } = setup();
     await reconciler.reconcile(request('s'));
