@@ -590,9 +590,9 @@ export class BackendWatcher {
   }
 
   #observe(name: string, decision: Decision): void {
-    if (decision.action !== 'keep-and-retry' && !this.#initialSync.ready) {
-      this.#initialSync.decided(name);
-      if (this.#initialSync.ready) this.#cancelInitialSyncBound();
+    // Decisions count until every initial name was decided, past the bound too (pending names).
+    if (decision.action !== 'keep-and-retry' && this.#initialSync.decided(name)) {
+      this.#cancelInitialSyncBound();
     }
     if ('shadowed' in decision) {
       for (const kind of decision.shadowed) this.#metrics?.shadowed.inc({ kind });

@@ -41,14 +41,16 @@ export class InitialSync {
     this.#state = this.#pending.size === 0 ? 'ready' : 'deciding';
   }
 
-  /** A reconcile of `name` decided on content. */
-  decided(name: string): void {
+  /** A reconcile of `name` decided on content. True when that made every initial name decided. */
+  decided(name: string): boolean {
     if (this.#state === 'listing') {
       this.#decidedEarly.add(name);
-      return;
+      return false;
     }
-    if (this.#state === 'ready' || !this.#pending.delete(name)) return;
-    if (this.#pending.size === 0) this.#state = 'ready';
+    if (this.#state === 'ready' || !this.#pending.delete(name)) return false;
+    if (this.#pending.size > 0) return false;
+    this.#state = 'ready';
+    return true;
   }
 
   /** The bound passed: ready, with whatever is still pending listed. */

@@ -92,3 +92,14 @@ describe('InitialSync', () => {
     expect(sync.pending()).toEqual(pending);
   });
 });
+
+it('says which decision completed the initial sync', () => {
+  const sync = new InitialSync();
+  sync.listed(['a', 'b']);
+  expect([sync.decided('a'), sync.decided('x'), sync.decided('b'), sync.decided('b')]).toEqual([
+    false,
+    false,
+    true,
+    false,
+  ]);
+});
