@@ -11,14 +11,19 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Env, startEnv } from '@vmcp/envtest';
 import { KubeClient, type KubeObject, ResourceClient, type ResourceRef } from '@vmcp/kube-runtime';
-import { RESOURCES } from '@vmcp/reconciler';
 import type { Backend } from '@vmcp/registry';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
+import {
+  API,
+  type Clients,
+  clientsFor,
+  createSecretServer,
+  createServer,
+} from './support/cluster.js';
 import { CliProcess } from './support/process.js';
 
 const NS = 'default';
-const API = 'toolhive.stacklok.dev/v1beta1';
 const TOKEN = 'issue-24-api-token';
 const KUBERNETES = fileURLToPath(new URL('../deploy/kubernetes', import.meta.url));
 /** A ceiling for anything that waits on real processes: generous for a busy machine. */
@@ -35,7 +40,7 @@ const shippedRole = parse(readFileSync(`${KUBERNETES}/role.yaml`, 'utf8')) as Ku
 };
 
 let env: Env;
-let clients: Record<keyof typeof RESOURCES, ResourceClient>;
+let clients: Clients;
 let roles: ResourceClient;
 let tokenFile: string;
 const sidecars: CliProcess[] = [];
@@ -98,39 +103,9 @@ async function explain(url: string, name: string): Promise<Record<string, unknow
   return (await response.json()) as Record<string, unknown>;
 }
 
-async function secretServer(name: string, group: string, value: string): Promise<void> {
-  await clients.Secret.create({
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name: `${name}-key` },
-    data: { value: Buffer.from(value).toString('base64') },
-  } as KubeObject);
-  await clients.MCPExternalAuthConfig.create({
-    apiVersion: API,
-    kind: 'MCPExternalAuthConfig',
-    metadata: { name: `${name}-auth` },
-    spec: {
-      type: 'headerInjection',
-      headerInjection: {
-        headerName: 'X-Key',
-        valueSecretRef: { name: `${name}-key`, key: 'value' },
-      },
-    },
-  } as KubeObject);
-  await server(name, group, { externalAuthConfigRef: { name: `${name}-auth` } });
-}
-
-async function server(name: string, group: string, spec: object = {}): Promise<void> {
-  await clients.MCPServer.create({
-    apiVersion: API,
-    kind: 'MCPServer',
-    metadata: { name },
-    spec: { image: 'ghcr.io/example/mcp:1', groupRef: { name: group }, ...spec },
-  } as KubeObject);
-  await clients.MCPServer.patchStatus(name, {
-    status: { phase: 'Ready', url: `http://${name}.${group}.svc:8080` },
-  });
-}
+const secretServer = (name: string, group: string, value: string) =>
+  createSecretServer(clients, name, group, value);
+const server = (name: string, group: string) => createServer(clients, name, group);
 
 async function entry(name: string, group: string): Promise<void> {
   await clients.MCPServerEntry.create({
@@ -149,12 +124,7 @@ async function entry(name: string, group: string): Promise<void> {
 beforeAll(async () => {
   env = await startEnv({ timeoutMs: 120_000 });
   const admin = new KubeClient(env.kubeConfig);
-  clients = Object.fromEntries(
-    Object.entries(RESOURCES).map(([kind, resource]) => [
-      kind,
-      new ResourceClient(admin, resource, NS),
-    ]),
-  ) as typeof clients;
+  clients = clientsFor(admin, NS);
   roles = new ResourceClient(admin, ROLE, NS);
   await roles.create({ ...shippedRole, metadata: { name: 'vmcp-backend-watcher' } } as KubeObject);
   const binding = parse(readFileSync(`${KUBERNETES}/rolebinding.yaml`, 'utf8')) as KubeObject;
@@ -189,7 +159,7 @@ describe('the built sidecar', () => {
       async () => expect(headerValue(await served(url, 'rotating'))).toBe('before'),
       PATIENCE,
     );
-    await clients.Secret.patch('rotating-key', {
+    await clients.Secret.patch('key-rotating', {
       data: { value: Buffer.from('after').toString('base64') },
     });
     // The period jittered (2.2 s at most) plus one reconcile; the rest is margin for a busy machine.

@@ -4,7 +4,6 @@
  * re-reconciles exactly the names resolved from another one; a failed read changes nothing.
  */
 import { createObjectReader, type KubeObjectLike } from '@vmcp/discoverer';
-import type { Logger } from '@vmcp/kube-runtime';
 import { FakeClock } from '@vmcp/kube-runtime/testing';
 import { createDynamicRegistry } from '@vmcp/registry';
 import { eventually } from '@vmcp/test-support';
@@ -13,24 +12,11 @@ import { BackendReconciler } from '../src/index.js';
 import { jitteredResyncMs } from '../src/periodic.js';
 import { SecretDependencies } from '../src/secret-dependencies.js';
 import { type SecretRefreshResult, startSecretRefresh } from '../src/secret-refresh.js';
+import { recordingLogger } from './support/recording-logger.js';
 
 const PERIOD = 60_000;
 /** With `random` 0.5 the jitter is ×1: every round lands on a multiple of the period. */
 const random = () => 0.5;
-
-function recordingLogger(lines: string[]): Logger {
-  const at = (level: string) => (fields: unknown, message?: unknown) =>
-    lines.push(`${level} ${String(message ?? '')} ${JSON.stringify(fields)}`);
-  const logger: Logger = {
-    trace: at('trace'),
-    debug: at('debug'),
-    info: at('info'),
-    warn: at('warn'),
-    error: at('error'),
-    child: () => logger,
-  };
-  return logger;
-}
 
 /** Names a, b, c, d: a and b use s1, b and c use s2, d waits for s3 (missing). */
 function setup(options: { concurrency?: number } = {}) {
@@ -54,7 +40,7 @@ function setup(options: { concurrency?: number } = {}) {
   const reads: string[] = [];
   const enqueued: string[] = [];
   const results: SecretRefreshResult[] = [];
-  const lines: string[] = [];
+  const { logger, lines } = recordingLogger();
   const failing = new Set<string>();
   let inFlight = 0;
   let peak = 0;
@@ -74,7 +60,7 @@ function setup(options: { concurrency?: number } = {}) {
     concurrency: options.concurrency ?? 4,
     clock,
     random,
-    logger: recordingLogger(lines),
+    logger,
     observe: (result) => results.push(result),
   });
   /** Moves to the next round and waits until it has read every Secret. */
@@ -194,7 +180,7 @@ describe('the secret refresh', () => {
       concurrency: 1,
       clock,
       random: () => 0,
-      logger: recordingLogger([]),
+      logger: recordingLogger().logger,
     });
     const jittered = jitteredResyncMs(PERIOD, () => 0);
     expect(clock.timersDueIn()).toEqual([jittered]);
@@ -221,7 +207,7 @@ describe('the secret refresh', () => {
       enqueue: () => undefined,
       concurrency: 1,
       clock,
-      logger: recordingLogger([]),
+      logger: recordingLogger().logger,
     });
     expect(clock.pendingTimers).toBe(0);
     stop();

@@ -3,12 +3,13 @@
  * fails for a transient reason leaves the registry exactly as it is (issue: static stability).
  */
 import { createObjectReader, type DiscoveryReader, type KubeObjectLike } from '@vmcp/discoverer';
-import { Controller, type Logger } from '@vmcp/kube-runtime';
+import { Controller } from '@vmcp/kube-runtime';
 import { FakeClock } from '@vmcp/kube-runtime/testing';
 import { createDynamicRegistry } from '@vmcp/registry';
 import { eventually } from '@vmcp/test-support';
 import { describe, expect, it } from 'vitest';
 import { BackendReconciler, type Decision } from '../src/index.js';
+import { recordingLogger } from './support/recording-logger.js';
 
 const NS = 'tools';
 const GROUP = 'engineering';
@@ -59,35 +60,17 @@ const OBJECTS: KubeObjectLike[] = [
   },
 ];
 
-/** A logger that records every line (for the once-per-name rule and the secret check). */
-function recordingLogger(lines: string[]): Logger {
-  const at =
-    (level: string) =>
-    (first: unknown, message?: unknown): void => {
-      lines.push(`${level} ${String(message ?? '')} ${JSON.stringify(first)}`);
-    };
-  const logger: Logger = {
-    trace: at('trace'),
-    debug: at('debug'),
-    info: at('info'),
-    warn: at('warn'),
-    error: at('error'),
-    child: () => logger,
-  };
-  return logger;
-}
-
 function setup(now = { value: 1_000_000 }) {
   const registry = createDynamicRegistry();
   const reader: DiscoveryReader = createObjectReader(OBJECTS);
-  const lines: string[] = [];
+  const { logger, lines } = recordingLogger();
   const decisions: Decision[] = [];
   const reconciler = new BackendReconciler({
     namespace: NS,
     group: GROUP,
     registry,
     reader,
-    logger: recordingLogger(lines),
+    logger,
     observer: { decided: (_name, decision) => decisions.push(decision) },
     now: () => now.value,
   });

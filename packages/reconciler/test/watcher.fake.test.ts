@@ -3,7 +3,6 @@
  * readiness) and to static stability for its own credentials, against the in-process API server
  * with a proxy in front, on a fake clock where timing is the subject.
  */
-import type { Logger } from '@vmcp/kube-runtime';
 import { FakeClock } from '@vmcp/kube-runtime/testing';
 import { Registry } from 'prom-client';
 import { describe, expect, it, vi } from 'vitest';
@@ -18,6 +17,7 @@ import {
   useFakeCluster,
   WAIT,
 } from './support/fake-cluster.js';
+import { recordingLogger } from './support/recording-logger.js';
 
 const cluster = useFakeCluster();
 const PERIOD = 60_000;
@@ -290,20 +290,6 @@ describe('a name clash across groups', () => {
 });
 
 describe("the watcher's own credentials", () => {
-  function recordingLogger(lines: Record<string, unknown>[]): Logger {
-    const at = (level: string) => (fields: unknown, msg?: unknown) =>
-      lines.push({ level, msg, ...(fields as object) });
-    const logger: Logger = {
-      trace: () => undefined,
-      debug: () => undefined,
-      info: at('info'),
-      warn: at('warn'),
-      error: at('error'),
-      child: () => logger,
-    };
-    return logger;
-  }
-
   it.each([
     [401, 'Unauthorized', 'unauthorized'],
     [403, 'Forbidden', 'forbidden'],
@@ -313,13 +299,13 @@ describe("the watcher's own credentials", () => {
       cluster.load(secretBackend('kept'));
       const clock = new FakeClock();
       const metrics = new Registry();
-      const lines: Record<string, unknown>[] = [];
+      const { logger, entries: lines } = recordingLogger();
       const { registry, watcher } = cluster.start({
         clock,
         random,
         resyncPeriodMs: PERIOD,
         metricsRegistry: metrics,
-        logger: recordingLogger(lines),
+        logger,
       });
       await vi.waitFor(() => expect(registry.get('kept')).toBeDefined(), WAIT);
       const served = registry.snapshot();
