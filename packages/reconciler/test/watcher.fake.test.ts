@@ -144,6 +144,34 @@ describe('the secret refresh', () => {
     expect(registry.list().map((b) => b.id)).toEqual(['a', 'b']);
   });
 
+  it('ends a hung refresh read at the read bound, as a failed read that changes nothing', async () => {
+    cluster.load(secretBackend('slow'));
+    const clock = new FakeClock();
+    const metrics = new Registry();
+    const { registry, watcher } = cluster.start({
+      clock,
+      random,
+      secretRefreshPeriodMs: PERIOD,
+      readTimeoutMs: 300,
+      metricsRegistry: metrics,
+    });
+    await vi.waitFor(() => expect(registry.get('slow')).toBeDefined(), WAIT);
+    const before = await settled(watcher, metrics);
+    cluster.proxy.hung.add(secretPath('secret-slow'));
+    clock.advance(PERIOD);
+    await vi.waitFor(
+      async () =>
+        expect(await metricSum(metrics, 'vmcp_secret_refresh_reads_total', 'result="failed"')).toBe(
+          1,
+        ),
+      WAIT,
+    );
+    expect(await settled(watcher, metrics)).toBe(before);
+    expect(registry.get('slow')).toBeDefined();
+    // The round is over: the next one is scheduled.
+    await vi.waitFor(() => expect(clock.timersDueIn()).toContain(PERIOD), WAIT);
+  });
+
   it('serves a backend within a period once the Secret it waits for is created', async () => {
     const objects = secretBackend('late');
     cluster.load(objects.slice(1)); // no Secret yet
