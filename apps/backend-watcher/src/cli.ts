@@ -45,6 +45,8 @@ async function run(config: RunConfig): Promise<number> {
     resyncPeriodMs: config.resyncPeriodMs,
     readTimeoutMs: config.readTimeoutMs,
     workers: config.workers,
+    secretRefreshPeriodMs: config.secretRefreshPeriodMs,
+    initialSyncTimeoutMs: config.initialSyncTimeoutMs,
   });
   return new Promise<number>((resolve) => {
     let stopping = false;

@@ -33,6 +33,11 @@ export interface ApiServerOptions {
   /** True once the caches synced. */
   ready(): boolean;
   /**
+   * The names of the initial lists not decided yet (their reads fail for now), which `/readyz`
+   * lists: while it is not ready, and once it turned ready at its bound without them.
+   */
+  pending?: () => readonly string[];
+  /**
    * Why a name is or is not served, from the running watcher (its kept-stale state included),
    * as `GET /v1/explain/{name}` answers it. Without it the route is 404.
    */

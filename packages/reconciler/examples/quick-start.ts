@@ -16,9 +16,10 @@ const watcher = new BackendWatcher({
 const stop = new AbortController(); // runs until Ctrl-C or SIGTERM
 for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => stop.abort());
 const done = watcher.start(stop.signal);
-// The readiness gate: the caches synced *and* every object they listed reconciled once into the
-// registry (waitForCacheSync() alone can still see an empty registry). False on timeout (30 s).
+// The readiness gate: the caches synced and every name they listed decided once (see Readiness
+// below; waitForCacheSync() alone can still see an empty registry).
 const ready = await watcher.waitForRegistrySync();
 console.log(ready ? `${registry.count()} backends` : 'not synced yet'); // 2 backends
+console.log(watcher.pendingInitialNames()); // initial names whose reads still fail: []
 await done;
 // #endregion readme
