@@ -98,7 +98,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     apiToken: options.apiToken,
     alive: () => watcher.isAlive(),
     ready: () => watcher.hasSynced(),
-    explain: (name) => explainWithWatcher(watcher, name),
+    explain: (name, explainOptions) => explainWithWatcher(watcher, name, explainOptions),
     metricsRegistry,
     logger: logger.child({ component: 'http' }),
     ...(options.heartbeatMs !== undefined ? { heartbeatMs: options.heartbeatMs } : {}),

@@ -111,6 +111,12 @@ export class BackendReconciler {
   /** Names whose last reconcile failed to read for a transient reason. */
   readonly #failing = new Map<string, FailingRead>();
   /**
+   * The last decision of each name whose workload is of the group, and when it was made: what a
+   * held explain answers. A name found nowhere or in another group is forgotten (the caches say
+   * as much for free), so this holds no more names than the group has workloads.
+   */
+  readonly #decided = new Map<string, DecisionRecord>();
+  /**
    * How long a name whose read failed waits before its next try: the controller's own policy
    * (per name 5 ms doubling to 1000 s, 10/s with a burst of 100 overall), kept here because a
    * transient read failure is not a failed reconcile and is not reported as one.
@@ -135,6 +141,7 @@ export class BackendReconciler {
     const decision = await this.decide(request.name);
     const { registry } = this.#options;
     const name = request.name;
+    this.#record(name, decision);
     this.#options.observer?.decided?.(name, decision);
     if (decision.action === 'keep-and-retry') {
       this.#readFailed(name, decision.error);
@@ -166,6 +173,20 @@ export class BackendReconciler {
       );
     }
     return undefined;
+  }
+
+  /** Keeps the last decision of a name of the group; forgets one that is not (any more). */
+  #record(name: string, decision: Decision): void {
+    if (decision.action === 'remove' && decision.reason !== 'skipped') this.#decided.delete(name);
+    else this.#decided.set(name, { decision, decidedAt: this.#now() });
+  }
+
+  /**
+   * The last decision a reconcile made for `name` and when (epoch ms), if the name's workload
+   * was of the group then: no read, nothing decided anew.
+   */
+  lastDecision(name: string): DecisionRecord | undefined {
+    return this.#decided.get(name);
   }
 
   /** The names whose reads fail for a transient reason now, served (kept) ones included. */
@@ -228,10 +249,17 @@ export class BackendReconciler {
     );
   }
 
-  /** Decides (and applies an upsert) for one name. Removes are applied by {@link reconcile}. */
-  async decide(name: string, options: { dryRun?: boolean } = {}): Promise<Decision> {
-    const { group, reader, registry } = this.#options;
-    const found = await this.#find(name);
+  /**
+   * Decides (and applies an upsert) for one name. Removes are applied by {@link reconcile}.
+   * `reader` replaces the reconciler's own for this decision (explain's, bounded by its signal).
+   */
+  async decide(
+    name: string,
+    options: { dryRun?: boolean; reader?: DiscoveryReader } = {},
+  ): Promise<Decision> {
+    const { group, registry } = this.#options;
+    const reader = options.reader ?? this.#options.reader;
+    const found = await this.#find(name, reader);
     if ('action' in found) return found;
     const { winner, shadowed } = found;
     if (winner === undefined) return { action: 'remove', reason: 'not-found' };
@@ -276,14 +304,17 @@ export class BackendReconciler {
    * The workload a name resolves to, in upstream's precedence (MCPServer, MCPRemoteProxy,
    * MCPServerEntry), with the kinds it shadows; a decision when reading a workload failed.
    */
-  async #find(name: string): Promise<
+  async #find(
+    name: string,
+    reader: DiscoveryReader,
+  ): Promise<
     | {
         winner: { kind: WorkloadKind; object: KubeObjectLike } | undefined;
         shadowed: WorkloadKind[];
       }
     | Decision
   > {
-    const { namespace, reader, cachedWorkload } = this.#options;
+    const { namespace, cachedWorkload } = this.#options;
     let winner: { kind: WorkloadKind; object: KubeObjectLike } | undefined;
     const shadowed: WorkloadKind[] = [];
     for (const kind of WORKLOAD_KINDS) {
@@ -311,16 +342,19 @@ export class BackendReconciler {
   /**
    * The outcome for one name without changing the registry: what `explain` prints. `failing`
    * is the name's failing read when its last reconcile could not read for a transient reason
-   * (the backend served meanwhile is the one last resolved).
+   * (the backend served meanwhile is the one last resolved). `reader` replaces the reconciler's
+   * own; each object is read at most once per explain.
    */
   async explain(
     name: string,
+    options: { reader?: DiscoveryReader } = {},
   ): Promise<{ decision: Decision; outcome?: ConversionOutcome; failing?: FailingRead }> {
-    const decision = await this.decide(name, { dryRun: true });
+    const reader = readOnce(options.reader ?? this.#options.reader);
+    const decision = await this.decide(name, { dryRun: true, reader });
     const failing = this.failingRead(name);
     const withFailing = failing === undefined ? {} : { failing };
     if (decision.action !== 'upsert') return { decision, ...withFailing };
-    const { namespace, group, reader } = this.#options;
+    const { namespace, group } = this.#options;
     const object = await reader.getWorkload(decision.kind, namespace, name);
     return {
       decision,
@@ -328,4 +362,38 @@ export class BackendReconciler {
       ...withFailing,
     };
   }
+}
+
+/** A decision as the reconciler keeps it: what it was and when it was made (epoch ms). */
+export interface DecisionRecord {
+  decision: Decision;
+  decidedAt: number;
+}
+
+/**
+ * `reader`, with each object read at most once (a failed read is not kept): an explain decides
+ * and then converts, and the two must not read the same Secret twice.
+ */
+function readOnce(reader: DiscoveryReader): DiscoveryReader {
+  const reads = new Map<string, Promise<unknown>>();
+  const once = <T>(key: string, read: () => Promise<T>): Promise<T> => {
+    let pending = reads.get(key) as Promise<T> | undefined;
+    if (pending === undefined) {
+      pending = read();
+      reads.set(key, pending);
+      pending.catch(() => reads.delete(key));
+    }
+    return pending;
+  };
+  return {
+    getWorkload: (kind, namespace, name) =>
+      once(`${kind}/${namespace}/${name}`, () => reader.getWorkload(kind, namespace, name)),
+    listWorkloads: (kind, namespace) => reader.listWorkloads(kind, namespace),
+    getExternalAuthConfig: (namespace, name) =>
+      once(`auth/${namespace}/${name}`, () => reader.getExternalAuthConfig(namespace, name)),
+    getConfigMap: (namespace, name) =>
+      once(`configmap/${namespace}/${name}`, () => reader.getConfigMap(namespace, name)),
+    getSecret: (namespace, name) =>
+      once(`secret/${namespace}/${name}`, () => reader.getSecret(namespace, name)),
+  };
 }
