@@ -245,12 +245,20 @@ async function answer(routes: readonly Route[], request: Request, draining: bool
   return dispatch(routes, request, draining);
 }
 
+/** The status counted for a request whose client went away before its answer (nginx's). */
+const CLIENT_CLOSED = 499;
+
 /**
  * Answers a failed request with a JSON error; returns the status. Anything but an
- * {@link HttpError} is a bug: a 500, logged and counted.
+ * {@link HttpError} is a bug: a 500, logged and counted; unless the client went away first
+ * (the route's work was cancelled with it), which is no error at all.
  */
 function answerError(request: Request, error: unknown, lastResort: LastResort): number {
   const { res } = request;
+  if (request.closed.aborted && !res.writableEnded) {
+    res.destroy();
+    return CLIENT_CLOSED;
+  }
   const expected = error instanceof HttpError;
   const status = expected ? error.status : 500;
   if (!expected) lastResort.record('route', error, { path: request.target });

@@ -54,6 +54,8 @@ describe('command line', () => {
         '20s',
         '--heartbeat-interval',
         '500ms',
+        '--max-streams',
+        '50',
       ]),
     ).toEqual({
       group: 'engineering',
@@ -68,6 +70,7 @@ describe('command line', () => {
       gracePeriodMs: 20_000,
       sidecarUrl: undefined,
       heartbeatMs: 500,
+      maxStreams: 50,
     });
   });
 
@@ -84,6 +87,7 @@ describe('command line', () => {
         VMCP_READ_TIMEOUT: '1500ms',
         VMCP_WORKERS: '2',
         VMCP_HEARTBEAT_INTERVAL: '2s',
+        VMCP_MAX_STREAMS: '100000',
       }),
     ).toMatchObject({
       readTimeoutMs: 1_500,
@@ -96,6 +100,7 @@ describe('command line', () => {
       logLevel: 'warn',
       resyncPeriodMs: 90_000,
       heartbeatMs: 2_000,
+      maxStreams: 100_000,
     });
   });
 
@@ -111,8 +116,15 @@ describe('command line', () => {
       readTimeoutMs: 5_000,
       workers: 4,
       heartbeatMs: 15_000,
+      maxStreams: 1000,
       namespace: undefined,
     });
+  });
+
+  it('refuses a VMCP_MAX_STREAMS that is not a whole number from 1 to 100000', () => {
+    expect(usageError(['--group', 'g'], { VMCP_MAX_STREAMS: '-5' })).toMatch(
+      /^--max-streams "-5" is not a whole number from 1 to 100000$/,
+    );
   });
 
   it('turns the resync off with --resync-period 0', () => {
@@ -161,6 +173,15 @@ describe('command line', () => {
     [['--group', 'g', '--read-timeout', '0s'], /must be a positive duration/],
     [['--group', 'g', '--workers', '0'], /--workers "0" is not a whole number from 1 to 64/],
     [['--group', 'g', '--workers', 'many'], /is not a whole number from 1 to 64/],
+    [
+      ['--group', 'g', '--max-streams', '0'],
+      /--max-streams "0" is not a whole number from 1 to 100000/,
+    ],
+    [
+      ['--group', 'g', '--max-streams', '100001'],
+      /--max-streams "100001" is not a whole number from 1 to 100000/,
+    ],
+    [['--group', 'g', '--max-streams', '1e3'], /--max-streams "1e3" is not a whole number/],
     [['--group', 'g', '--sidecar', 'http://x'], /--sidecar is an explain option/],
     [['explain', 'x', '--group', 'g', '--sidecar', 'ftp://x'], /is not an http\(s\) URL/],
     [['frobnicate', '--group', 'g'], /unknown command "frobnicate"/],
