@@ -180,11 +180,30 @@ describe('requests nobody should send', () => {
     await stillServes();
   });
 
-  it('answers what it parsed of a batch and closes at the first malformed request', async () => {
-    const reply = await rawExchange(h.port, `${request('GET /readyz HTTP/1.1')}GARBAGE\r\n\r\n`);
-    expect(reply.statuses[0]).toBe(200);
+  it('answers the requests of a batch before a malformed one, then the malformed one, and closes', async () => {
+    const batch = `${request('GET /readyz HTTP/1.1')}${request('GET /v1~ HTTP/1.1')}GARBAGE\r\n\r\n`;
+    const reply = await rawExchange(h.port, batch);
+    expect(reply.statuses).toEqual([200, 404, 400]);
     expect(reply.closed).toBe(true);
     await stillServes();
+  });
+
+  it('sends an answer still being made before the error of a later request', async () => {
+    await h.close();
+    h = await startApi({
+      explain: (name) => new Promise((resolve) => setTimeout(() => resolve({ name }), 100)),
+    });
+    const bytes = `${request('GET /v1/explain/a HTTP/1.1')}\u0002junk`;
+    const reply = await rawExchange(h.port, bytes, 10_000, false);
+    expect(reply.statuses).toEqual([200, 400]);
+    expect(reply.text).toContain('{"name":"a"}');
+  });
+
+  it('ignores bytes after a Connection: close request, and answers that request', async () => {
+    const closing = request('GET /readyz HTTP/1.1', 'Host: x\r\nConnection: close\r\n');
+    const reply = await rawExchange(h.port, `${closing}${request('GET /healthz HTTP/1.1')}`);
+    expect(reply.statuses).toEqual([200]);
+    expect(reply.closed).toBe(true);
   });
 
   it('counts what the parser refused by status', async () => {

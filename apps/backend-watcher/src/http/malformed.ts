@@ -99,15 +99,19 @@ const MESSAGES: Record<number, string> = {
 /**
  * Answers what never becomes a request: what Node's parser refuses (`clientError`) and CONNECT
  * (`connect`), on the raw socket, with the same JSON error body as any other 4xx, then closes
- * the connection. Never throws: a failure here is recorded and the socket destroyed.
+ * the connection. Responses already in flight on that connection (pipelined requests before the
+ * bad one) are sent first; the error answer follows them. Bytes after a `Connection: close`
+ * request are ignored. Never throws: a failure here is recorded and the socket destroyed.
  */
 export class MalformedRequests {
   readonly #lastResort: LastResort;
   readonly #clock: Clock;
   readonly #served: (route: string, status: number) => void;
-  /** Sockets with a response in flight: an error answer there would corrupt it. */
+  /** Responses in flight per socket: an error answer waits for them. */
   readonly #responding = new WeakMap<Socket, number>();
-  /** Sockets already answered: the parser may report more errors on them. */
+  /** What to do once a socket's responses in flight are all sent. */
+  readonly #afterResponses = new WeakMap<Socket, () => void>();
+  /** Sockets already answered (or left to close): the parser may report more errors on them. */
   readonly #answered = new WeakSet<Socket>();
 
   constructor(options: {
@@ -126,8 +130,14 @@ export class MalformedRequests {
     this.#responding.set(socket, (this.#responding.get(socket) ?? 0) + 1);
     res.once('close', () => {
       const open = (this.#responding.get(socket) ?? 1) - 1;
-      if (open > 0) this.#responding.set(socket, open);
-      else this.#responding.delete(socket);
+      if (open > 0) {
+        this.#responding.set(socket, open);
+        return;
+      }
+      this.#responding.delete(socket);
+      const then = this.#afterResponses.get(socket);
+      this.#afterResponses.delete(socket);
+      if (then) this.#lastResort.guard('malformed', then, () => socket.destroy())();
     });
   }
 
@@ -135,14 +145,21 @@ export class MalformedRequests {
   readonly clientError = (error: ParserError, socket: Socket): void => {
     try {
       if (this.#answered.has(socket)) return;
+      this.#answered.add(socket);
       const status = malformedStatus(error);
-      if (status === undefined || !socket.writable || this.#responding.has(socket)) {
+      const responding = this.#responding.has(socket);
+      if (status === undefined || (error.code === 'HPE_CLOSED_CONNECTION' && !responding)) {
         socket.destroy();
         return;
       }
+      // The request before said Connection: close; Node closes once its answer is sent.
+      if (error.code === 'HPE_CLOSED_CONNECTION') return;
       const detail = status === 400 && error.code ? `: ${error.code}` : '';
       const headers: Record<string, string> = status === 405 ? { allow: ALLOWED_METHODS } : {};
-      this.#answer(socket, 'malformed', status, `${MESSAGES[status]}${detail}`, headers);
+      const answer = () =>
+        this.#answer(socket, 'malformed', status, `${MESSAGES[status]}${detail}`, headers);
+      if (responding) this.#afterResponses.set(socket, answer);
+      else answer();
     } catch (failure) {
       this.#lastResort.record('malformed', failure);
       socket.destroy();
@@ -152,6 +169,7 @@ export class MalformedRequests {
   /** The `connect` listener: CONNECT is a proxy's method, not this server's. */
   readonly connect = (req: IncomingMessage, socket: Socket): void => {
     try {
+      this.#answered.add(socket);
       this.#answer(socket, 'connect', 405, `method ${req.method} is not allowed`, {
         allow: ALLOWED_METHODS,
       });
@@ -169,10 +187,13 @@ export class MalformedRequests {
     message: string,
     headers: Record<string, string>,
   ): void {
-    this.#answered.add(socket);
-    this.#served(route, status);
     // Errors of a connection being closed (a reset while the answer goes out) end it, no more.
     socket.on('error', () => socket.destroy());
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    this.#served(route, status);
     const cancel = this.#clock.setTimer(LINGER_MS, () => socket.destroy());
     socket.once('close', cancel);
     socket.end(rawErrorResponse(status, message, headers));

@@ -66,13 +66,15 @@ export interface RawReply {
 }
 
 /**
- * Sends `bytes` on a new connection, half-closes it, and collects the answer until the server
- * closes the connection or `timeoutMs` passes.
+ * Sends `bytes` on a new connection, half-closes it (unless `halfClose` is false: Node's server
+ * then ends the connection at once, before answers still being made), and collects the answer
+ * until the server closes the connection or `timeoutMs` passes.
  */
 export function rawExchange(
   port: number,
   bytes: string | Buffer,
   timeoutMs = 10_000,
+  halfClose = true,
 ): Promise<RawReply> {
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
@@ -88,7 +90,8 @@ export function rawExchange(
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
     socket.on('close', () => finish(true));
     socket.on('error', () => finish(true));
-    socket.end(bytes);
+    if (halfClose) socket.end(bytes);
+    else socket.write(bytes);
   });
 }
 
