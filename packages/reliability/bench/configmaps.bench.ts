@@ -7,12 +7,12 @@
  * the metadata-only watch), measured the same way. Real kube-apiserver (envtest).
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startEnv } from '@vmcp/envtest';
 import { KubeClient, type KubeObject, ResourceClient } from '@vmcp/kube-runtime';
+import { readRss } from './rss.js';
 
 const CONFIGMAPS = Number(process.env.VMCP_BENCH_CONFIGMAPS ?? 200);
 const SIZE = Number(process.env.VMCP_BENCH_CONFIGMAP_BYTES ?? 100_000);
@@ -74,12 +74,6 @@ async function fill(namespace: string, configMaps: number): Promise<void> {
   }
 }
 
-/** Peak RSS in MB of a child process, from /proc (VmHWM). */
-function peakRssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/^VmHWM:\s+(\d+) kB$/m.exec(status)?.[1] ?? Number.NaN) / 1024;
-}
-
 /** Starts a process, waits for `ready(output)`, lets it settle, and returns its peak RSS. */
 async function measure(args: string[], ready: (output: string) => Promise<boolean> | boolean) {
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -96,7 +90,7 @@ async function measure(args: string[], ready: (output: string) => Promise<boolea
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   await new Promise((resolve) => setTimeout(resolve, 3_000));
-  const mb = peakRssMb(child.pid as number);
+  const mb = readRss(child.pid as number).peakMb;
   child.kill('SIGTERM');
   await new Promise((resolve) => child.once('exit', resolve));
   return mb;
