@@ -7,11 +7,10 @@
  * the metadata-only watch), measured the same way. Real kube-apiserver (envtest).
  */
 import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startEnv } from '@vmcp/envtest';
 import { KubeClient, type KubeObject, ResourceClient } from '@vmcp/kube-runtime';
+import { SIDECAR_CLI } from '../src/fixtures.js';
 import { readRss } from './rss.js';
 
 const CONFIGMAPS = Number(process.env.VMCP_BENCH_CONFIGMAPS ?? 200);
@@ -20,11 +19,6 @@ const WORKLOADS = 50;
 const RUNS = Number(process.env.VMCP_BENCH_RUNS ?? 3);
 const GOAL_MB = 5;
 
-const require = createRequire(import.meta.url);
-const sidecarCli = join(
-  dirname(require.resolve('@vmcp/backend-watcher/package.json')),
-  'dist/cli.js',
-);
 const informerScript = fileURLToPath(new URL('./configmap-informer.mjs', import.meta.url));
 
 const env = await startEnv({ timeoutMs: 120_000 });
@@ -100,7 +94,7 @@ function sidecar(namespace: string): Promise<number> {
   let url: string | undefined;
   return measure(
     [
-      sidecarCli,
+      SIDECAR_CLI,
       '--group',
       'g',
       '--namespace',

@@ -9,12 +9,11 @@
  * all 100 streams still held.
  */
 import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { connect, type Socket } from 'node:net';
-import { dirname, join } from 'node:path';
 import { startFakeApiServer } from '@vmcp/fake-apiserver';
-import { KubeClient, type KubeObject, ResourceClient } from '@vmcp/kube-runtime';
+import { KubeClient, ResourceClient } from '@vmcp/kube-runtime';
 import { toolhiveCrdPaths } from '@vmcp/toolhive-crds';
+import { clusterArgs, readyServers, SIDECAR_CLI } from '../src/fixtures.js';
 import { RssSampler, readRss } from './rss.js';
 
 const BACKENDS = Number(process.env.VMCP_BENCH_BACKENDS ?? 1200);
@@ -31,42 +30,15 @@ const ANNOTATION_BYTES = 4_000;
  */
 const BOUND_MB = 64;
 
-const sidecarCli = join(
-  dirname(createRequire(import.meta.url).resolve('@vmcp/backend-watcher/package.json')),
-  'dist',
-  'cli.js',
-);
-
 const fake = await startFakeApiServer({ crds: toolhiveCrdPaths });
 fake.load(
-  Array.from(
-    { length: BACKENDS },
-    (_, i) =>
-      ({
-        apiVersion: 'toolhive.stacklok.dev/v1beta1',
-        kind: 'MCPServer',
-        metadata: {
-          name: `s${i}`,
-          annotations: { 'example.com/description': `${i} `.padEnd(ANNOTATION_BYTES, 'x') },
-        },
-        spec: { image: 'example/mcp:1', transport: 'sse', groupRef: { name: 'g' } },
-        status: { phase: 'Ready', url: `http://s${i}.default.svc:8080` },
-      }) as KubeObject,
-  ),
+  readyServers(BACKENDS, (i) => ({
+    'example.com/description': `${i} `.padEnd(ANNOTATION_BYTES, 'x'),
+  })),
 );
 const sidecar = spawn(
   process.execPath,
-  [
-    sidecarCli,
-    '--group',
-    'g',
-    '--namespace',
-    'default',
-    '--kubeconfig',
-    fake.kubeconfigPath,
-    '--listen',
-    '127.0.0.1:0',
-  ],
+  [SIDECAR_CLI, ...clusterArgs(fake.kubeconfigPath), '--listen', '127.0.0.1:0'],
   { stdio: ['ignore', 'pipe', 'inherit'] },
 );
 let output = '';

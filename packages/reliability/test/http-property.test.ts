@@ -5,26 +5,18 @@
  * header fields are closed at the server's `headersTimeout` while `/healthz` keeps answering.
  * `VMCP_HTTP_SEED` replays a run, `VMCP_HTTP_CASES` sets the number of cases (default 500).
  */
-import { createRequire } from 'node:module';
 import { connect } from 'node:net';
-import { dirname, join } from 'node:path';
 import { SERVER_LIMITS } from '@vmcp/backend-watcher';
 import { type FakeApiServer, startFakeApiServer } from '@vmcp/fake-apiserver';
-import type { KubeObject } from '@vmcp/kube-runtime';
 import { CliProcess, eventually } from '@vmcp/test-support';
 import { toolhiveCrdPaths } from '@vmcp/toolhive-crds';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clusterArgs, readyServers, SIDECAR_CLI } from '../src/fixtures.js';
 import { type HostileCase, hostileCase } from '../src/hostile-http.js';
 import { type RawAnswer, rawExchange } from '../src/raw-exchange.js';
 import { HttpRunStats, seedFromEnv } from '../src/report.js';
 
-/** The sidecar's built binary, found through its package (`pnpm test` builds it first). */
-const CLI = join(
-  dirname(createRequire(import.meta.url).resolve('@vmcp/backend-watcher/package.json')),
-  'dist',
-  'cli.js',
-);
 const CASES = Number(process.env.VMCP_HTTP_CASES ?? 500);
 const SEED = seedFromEnv('VMCP_HTTP_SEED');
 const BACKENDS = 20;
@@ -37,32 +29,13 @@ let baseline: string;
 
 beforeAll(async () => {
   fake = await startFakeApiServer({ crds: toolhiveCrdPaths });
-  fake.load(
-    Array.from(
-      { length: BACKENDS },
-      (_, i) =>
-        ({
-          apiVersion: 'toolhive.stacklok.dev/v1beta1',
-          kind: 'MCPServer',
-          metadata: { name: `s${i}` },
-          spec: { image: 'example/mcp:1', transport: 'sse', groupRef: { name: 'g' } },
-          status: { phase: 'Ready', url: `http://s${i}:8080` },
-        }) as KubeObject,
-    ),
-  );
+  fake.load(readyServers(BACKENDS));
   sidecar = new CliProcess(
-    [
-      '--group',
-      'g',
-      '--namespace',
-      'default',
-      '--kubeconfig',
-      fake.kubeconfigPath,
-      '--listen',
-      '127.0.0.1:0',
-    ],
+    [...clusterArgs(fake.kubeconfigPath), '--listen', '127.0.0.1:0'],
     {},
-    { cli: CLI },
+    {
+      cli: SIDECAR_CLI,
+    },
   );
   url = String((await sidecar.waitForLog('serving')).url);
   port = Number(new URL(url).port);
