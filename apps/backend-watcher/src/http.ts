@@ -72,7 +72,7 @@ export interface ApiServerOptions {
    * `maxFreshExplains` run at once (more get 503). Without it the route is 404.
    */
   explain?: Explain;
-  /** Fresh explains (of different names) in flight at once. Default 2. */
+  /** Fresh explains (of different names) in flight at once, a whole number from 1 to 64. Default 2. */
   maxFreshExplains?: number;
   /** Metrics served at /metrics; the server adds its own and the registry's to it. */
   metricsRegistry: Registry;
@@ -115,7 +115,13 @@ export interface ApiServer {
  * handled is logged and counted (`vmcp_http_request_errors_total`), costing that one request.
  */
 export function createApiServer(options: ApiServerOptions): ApiServer {
-  const maxStreams = checkedMaxStreams(options.maxStreams);
+  const maxStreams = wholeNumber(
+    'maxStreams',
+    options.maxStreams,
+    DEFAULT_MAX_STREAMS,
+    MAX_STREAMS_LIMIT,
+  );
+  const maxFreshExplains = wholeNumber('maxFreshExplains', options.maxFreshExplains, 2, 64);
   const clock = options.clock ?? systemClock;
   const metrics = new HttpMetrics(options.metricsRegistry, options.registry, maxStreams);
   const lastResort = new LastResort(metrics.requestErrors, options.logger);
@@ -126,7 +132,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   });
   let draining = false;
   const routes = routeTable(
-    { ...options, clock },
+    { ...options, clock, maxFreshExplains },
     { longLived, lastResort, metrics },
     () => draining,
   );
@@ -188,13 +194,16 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   };
 }
 
-/** `maxStreams`, checked: a whole number from 1 to {@link MAX_STREAMS_LIMIT}. */
-function checkedMaxStreams(value: number | undefined): number {
-  if (value === undefined) return DEFAULT_MAX_STREAMS;
-  if (!Number.isInteger(value) || value < 1 || value > MAX_STREAMS_LIMIT) {
-    throw new RangeError(
-      `maxStreams ${String(value)} is not a whole number from 1 to ${MAX_STREAMS_LIMIT}`,
-    );
+/** The option `name`, checked: a whole number from 1 to `max`; `fallback` when absent. */
+function wholeNumber(
+  name: string,
+  value: number | undefined,
+  fallback: number,
+  max: number,
+): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    throw new RangeError(`${name} ${String(value)} is not a whole number from 1 to ${max}`);
   }
   return value;
 }
@@ -208,7 +217,7 @@ interface Shared {
 
 /** Every route, in the order they are matched. */
 function routeTable(
-  options: ApiServerOptions & { clock: Clock },
+  options: ApiServerOptions & { clock: Clock; maxFreshExplains: number },
   { longLived, lastResort, metrics }: Shared,
   draining: () => boolean,
 ): Route[] {
@@ -223,7 +232,7 @@ function routeTable(
       maxTimeoutSeconds: options.maxTimeoutSeconds ?? 300,
     }),
     ...(options.explain
-      ? [explainRoute(options.explain, { maxFresh: options.maxFreshExplains ?? 2 })]
+      ? [explainRoute(options.explain, { maxFresh: options.maxFreshExplains })]
       : []),
     eventsRoute({
       registry,

@@ -128,6 +128,14 @@ describe('GET /v1/explain/{name}', () => {
     expect(text).not.toMatch(/^vmcp_http_request_errors_total\{/m);
   });
 
+  it('refuses a maxFreshExplains that is not a whole number from 1 to 64', async () => {
+    for (const maxFreshExplains of [0, 2.5, 65]) {
+      await expect(startApi({ maxFreshExplains })).rejects.toThrow(
+        `maxFreshExplains ${maxFreshExplains} is not a whole number from 1 to 64`,
+      );
+    }
+  });
+
   it('answers 503 with Retry-After beyond two names read at once', async () => {
     const { calls, explain } = controlledExplain();
     const server = await startApi({ apiToken: 'token', explain });
