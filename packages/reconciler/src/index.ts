@@ -1,6 +1,7 @@
 export type {
   BackendReconcilerOptions,
   Decision,
+  DecisionRecord,
   FailingRead,
   ReconcilerObserver,
 } from './backend-reconciler.js';
