@@ -41,6 +41,7 @@ async function run(config: RunConfig): Promise<number> {
     logger,
     gracePeriodMs: config.gracePeriodMs,
     heartbeatMs: config.heartbeatMs,
+    maxStreams: config.maxStreams,
     ...(apiToken !== undefined ? { apiToken } : {}),
     resyncPeriodMs: config.resyncPeriodMs,
     readTimeoutMs: config.readTimeoutMs,

@@ -9,7 +9,7 @@ import {
   DURATION_RANGES,
   formatMs,
 } from '@vmcp/reconciler';
-import { DEFAULT_HEARTBEAT_MS } from './http.js';
+import { DEFAULT_HEARTBEAT_MS, DEFAULT_MAX_STREAMS, MAX_STREAMS_LIMIT } from './http.js';
 
 /** A mistake in the command line or the environment: one clear line, exit code 2. */
 export class UsageError extends Error {
@@ -48,6 +48,8 @@ export interface RunConfig {
   sidecarUrl: string | undefined;
   /** How often event streams carry a heartbeat event. */
   heartbeatMs: number;
+  /** Long-polls and event streams open at once; more get 503. Default 1000. */
+  maxStreams: number;
 }
 
 /** Settings of `demo`. */
@@ -106,12 +108,15 @@ Options (each also read from the environment variable shown):
   --heartbeat-interval DURATION  a heartbeat event on every event stream this often
                             (default 15s; clients detect a stalled stream by it)
                                                                             VMCP_HEARTBEAT_INTERVAL
+  --max-streams N           long-polls and event streams open at once, 1 to 100000
+                            (default 1000; more get 503 with Retry-After)  VMCP_MAX_STREAMS
   --examples DIR            demo only: the manifests to apply (default: the bundled examples)
   --once                    demo only: print the registry once synced, then stop
   -h, --help                print this help
   -v, --version             print the version
 
 HTTP API: GET /healthz /readyz /metrics /v1/backends /v1/backends/{id} /v1/events
+/v1/explain/{name}
 (see the README and openapi.yaml).`;
 
 const OPTIONS = {
@@ -129,6 +134,7 @@ const OPTIONS = {
   sidecar: { type: 'string' },
   'grace-period': { type: 'string' },
   'heartbeat-interval': { type: 'string' },
+  'max-streams': { type: 'string' },
   examples: { type: 'string' },
   once: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -236,6 +242,7 @@ function runConfig(
     return range === undefined ? ms : withinRange(ms, `--${flag}`, value, range);
   };
   const workers = setting('workers', 'VMCP_WORKERS');
+  const maxStreams = setting('max-streams', 'VMCP_MAX_STREAMS');
   return {
     ...parsed,
     group,
@@ -261,6 +268,10 @@ function runConfig(
     ),
     gracePeriodMs: duration('grace-period', 'VMCP_GRACE_PERIOD', 10_000),
     heartbeatMs: duration('heartbeat-interval', 'VMCP_HEARTBEAT_INTERVAL', DEFAULT_HEARTBEAT_MS),
+    maxStreams:
+      maxStreams === undefined
+        ? DEFAULT_MAX_STREAMS
+        : parseCount(maxStreams, '--max-streams', MAX_STREAMS_LIMIT),
   };
 }
 
@@ -318,11 +329,11 @@ function withinRange(
   return ms;
 }
 
-/** A whole number from 1 to 64. */
-export function parseCount(value: string, flag: string): number {
-  const count = /^\d{1,3}$/.test(value) ? Number(value) : Number.NaN;
-  if (!(count >= 1 && count <= 64)) {
-    throw new UsageError(`${flag} "${value}" is not a whole number from 1 to 64`);
+/** A whole number from 1 to `max` (default 64). */
+export function parseCount(value: string, flag: string, max = 64): number {
+  const count = /^\d{1,9}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(count >= 1 && count <= max)) {
+    throw new UsageError(`${flag} "${value}" is not a whole number from 1 to ${max}`);
   }
   return count;
 }

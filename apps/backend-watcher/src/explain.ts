@@ -43,6 +43,15 @@ export interface Explanation {
    * it serves is kept as resolved at `lastResolvedAt` (epoch ms).
    */
   failing?: FailingRead;
+  /**
+   * How the answer was made. `fresh`: decided now, reading Secrets and CA ConfigMaps from the API
+   * server. `held`: from what the running sidecar holds, with no read (a request without the
+   * API token): its last decision for the name, made at `decidedAt`, or, for a name it has not
+   * decided yet, a decision from its caches alone.
+   */
+  source?: 'fresh' | 'held';
+  /** With `held`: when the sidecar made the decision (epoch ms). */
+  decidedAt?: number;
 }
 
 /** A {@link Decision} as JSON: `error` becomes `{ message }`. */
@@ -56,14 +65,20 @@ interface Explained {
   decision: Decision;
   outcome?: ConversionOutcome;
   failing?: FailingRead;
+  decidedAt?: number;
 }
 
 /** The explanation of one name from a reconciler's answer. */
 function explanationOf(
-  base: { name: string; namespace: string; group: string },
-  { decision, outcome, failing }: Explained,
+  base: { name: string; namespace: string; group: string; source: 'fresh' | 'held' },
+  { decision, outcome, failing, decidedAt }: Explained,
 ): Explanation {
-  const json = { ...base, decision: jsonDecision(decision), ...(failing ? { failing } : {}) };
+  const json = {
+    ...base,
+    decision: jsonDecision(decision),
+    ...(failing ? { failing } : {}),
+    ...(decidedAt !== undefined ? { decidedAt } : {}),
+  };
   if (outcome?.kind === 'backend') {
     return { ...json, backend: { ...redactBackend(outcome.backend) } };
   }
@@ -86,13 +101,18 @@ function jsonDecision(decision: Decision): JsonDecision {
     : decision;
 }
 
-/** Explains one name through a running watcher: the sidecar's `GET /v1/explain/{name}`. */
+/**
+ * Explains one name through a running watcher: the sidecar's `GET /v1/explain/{name}`. `fresh`
+ * reads the cluster (bounded by `signal`); otherwise nothing is read.
+ */
 export async function explainWithWatcher(
   watcher: BackendWatcher,
   name: string,
+  options: { fresh: boolean; signal: AbortSignal },
 ): Promise<Explanation> {
-  const base = { name, namespace: watcher.namespace, group: watcher.group };
-  return explanationOf(base, await watcher.explain(name));
+  const source = options.fresh ? 'fresh' : 'held';
+  const base = { name, namespace: watcher.namespace, group: watcher.group, source } as const;
+  return explanationOf(base, await watcher.explain(name, options));
 }
 
 /**
@@ -148,7 +168,12 @@ export async function explain(options: {
       reader: directReader(client, options.namespace, options.readTimeoutMs),
       ...(options.logger ? { logger: options.logger } : {}),
     });
-    const base = { name: options.name, namespace: options.namespace, group };
+    const base = {
+      name: options.name,
+      namespace: options.namespace,
+      group,
+      source: 'fresh' as const,
+    };
     return explanationOf(base, await reconciler.explain(options.name));
   } finally {
     await client.close();
@@ -167,7 +192,7 @@ export function isBackend(explanation: Explanation): boolean {
 export function formatExplanation(e: Explanation): string {
   const d = e.decision;
   const kind = 'kind' in d ? d.kind : undefined;
-  const lines = [headline(e), ...failingLines(e)];
+  const lines = [headline(e), ...failingLines(e), ...sourceLines(e)];
   if ('shadowed' in d && d.shadowed.length > 0) {
     lines.push(
       `  shadowed: ${d.shadowed.join(', ')} named "${e.name}" ${
@@ -235,6 +260,18 @@ function otherGroupLines(e: Explanation): string[] {
     `  other groups: ${others.join(', ')} named "${e.name}" ${
       others.length === 1 ? 'exists and is' : 'exist and are'
     } ignored; only workloads of group "${e.group}" count`,
+  ];
+}
+
+/** How a sidecar's answer was made, when it read nothing. */
+function sourceLines(e: Explanation): string[] {
+  if (e.source !== 'held') return [];
+  const how =
+    e.decidedAt === undefined
+      ? 'decided now from its caches, without reading Secrets or ConfigMaps'
+      : `its last decision, made at ${new Date(e.decidedAt).toISOString()}`;
+  return [
+    `  from what the sidecar holds (${how}); with the API token (--api-token-file) it decides afresh`,
   ];
 }
 

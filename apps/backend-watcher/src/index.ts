@@ -7,8 +7,8 @@
  */
 export type { Explanation } from './explain.js';
 export { explain, formatExplanation, isBackend } from './explain.js';
-export type { ApiServer, ApiServerOptions } from './http.js';
-export { createApiServer } from './http.js';
+export type { ApiServer, ApiServerOptions, Explain, ExplainOptions } from './http.js';
+export { createApiServer, SERVER_LIMITS } from './http.js';
 export { createLogger } from './logger.js';
 export type { Sidecar, SidecarOptions } from './sidecar.js';
 export { ListenError, restartSafeVersion, startSidecar } from './sidecar.js';

@@ -44,6 +44,11 @@ export interface SidecarOptions {
   gracePeriodMs?: number;
   /** How often event streams carry a heartbeat event. Default 15 s. */
   heartbeatMs?: number;
+  /**
+   * Long-polls and event streams open at once, a whole number from 1 to 100,000; more get 503
+   * with `Retry-After`. Default 1000.
+   */
+  maxStreams?: number;
   /** Watch options (stall timeout, backoff), mostly for tests. */
   watcher?: WatcherOptions;
   /** The registry to fill; default a new one starting at {@link restartSafeVersion}. */
@@ -115,10 +120,11 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     alive: () => watcher.isAlive(),
     ready: () => watcher.hasSynced(),
     pending: () => watcher.pendingInitialNames(),
-    explain: (name) => explainWithWatcher(watcher, name),
+    explain: (name, explainOptions) => explainWithWatcher(watcher, name, explainOptions),
     metricsRegistry,
     logger: logger.child({ component: 'http' }),
     ...(options.heartbeatMs !== undefined ? { heartbeatMs: options.heartbeatMs } : {}),
+    ...(options.maxStreams !== undefined ? { maxStreams: options.maxStreams } : {}),
   });
   const { host, port } = parseListen(options.listen ?? '127.0.0.1:8080');
   await new Promise<void>((resolve, reject) => {

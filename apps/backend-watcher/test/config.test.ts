@@ -58,6 +58,8 @@ describe('command line', () => {
         '2m',
         '--initial-sync-timeout',
         '45s',
+        '--max-streams',
+        '50',
       ]),
     ).toEqual({
       group: 'engineering',
@@ -74,6 +76,7 @@ describe('command line', () => {
       heartbeatMs: 500,
       secretRefreshPeriodMs: 120_000,
       initialSyncTimeoutMs: 45_000,
+      maxStreams: 50,
     });
   });
 
@@ -92,6 +95,7 @@ describe('command line', () => {
         VMCP_HEARTBEAT_INTERVAL: '2s',
         VMCP_SECRET_REFRESH_PERIOD: '30s',
         VMCP_INITIAL_SYNC_TIMEOUT: '10s',
+        VMCP_MAX_STREAMS: '100000',
       }),
     ).toMatchObject({
       secretRefreshPeriodMs: 30_000,
@@ -106,6 +110,7 @@ describe('command line', () => {
       logLevel: 'warn',
       resyncPeriodMs: 90_000,
       heartbeatMs: 2_000,
+      maxStreams: 100_000,
     });
   });
 
@@ -121,6 +126,7 @@ describe('command line', () => {
       readTimeoutMs: 5_000,
       workers: 4,
       heartbeatMs: 15_000,
+      maxStreams: 1000,
       namespace: undefined,
       secretRefreshPeriodMs: 60_000,
       initialSyncTimeoutMs: 30_000,
@@ -141,6 +147,12 @@ describe('command line', () => {
     expect(run(['--group', 'g', '--initial-sync-timeout', '1s']).initialSyncTimeoutMs).toBe(1_000);
     expect(run(['--group', 'g', '--initial-sync-timeout', '1h']).initialSyncTimeoutMs).toBe(
       3_600_000,
+    );
+  });
+
+  it('refuses a VMCP_MAX_STREAMS that is not a whole number from 1 to 100000', () => {
+    expect(usageError(['--group', 'g'], { VMCP_MAX_STREAMS: '-5' })).toMatch(
+      /^--max-streams "-5" is not a whole number from 1 to 100000$/,
     );
   });
 
@@ -190,6 +202,15 @@ describe('command line', () => {
     [['--group', 'g', '--read-timeout', '0s'], /must be a positive duration/],
     [['--group', 'g', '--workers', '0'], /--workers "0" is not a whole number from 1 to 64/],
     [['--group', 'g', '--workers', 'many'], /is not a whole number from 1 to 64/],
+    [
+      ['--group', 'g', '--max-streams', '0'],
+      /--max-streams "0" is not a whole number from 1 to 100000/,
+    ],
+    [
+      ['--group', 'g', '--max-streams', '100001'],
+      /--max-streams "100001" is not a whole number from 1 to 100000/,
+    ],
+    [['--group', 'g', '--max-streams', '1e3'], /--max-streams "1e3" is not a whole number/],
     [['--group', 'g', '--sidecar', 'http://x'], /--sidecar is an explain option/],
     [['explain', 'x', '--group', 'g', '--sidecar', 'ftp://x'], /is not an http\(s\) URL/],
     [['frobnicate', '--group', 'g'], /unknown command "frobnicate"/],

@@ -128,4 +128,27 @@ describe('formatExplanation', () => {
       'MCPServer tools/docs: not a backend of group "engineering": it belongs to group "sales"\n',
     );
   });
+
+  it('says when a sidecar answered from what it holds, and how to ask it afresh', () => {
+    const held: Explanation = {
+      ...base,
+      decision: {
+        action: 'upsert',
+        kind: 'MCPServer',
+        changed: false,
+        shadowed: [],
+        otherGroups: [],
+      },
+      source: 'held',
+      decidedAt: Date.UTC(2026, 10, 29, 18, 40, 12),
+    };
+    expect(formatExplanation(held)).toContain(
+      'from what the sidecar holds (its last decision, made at 2026-11-29T18:40:12.000Z); with the API token (--api-token-file) it decides afresh',
+    );
+    const { decidedAt: _, ...fromCaches } = held;
+    expect(formatExplanation(fromCaches)).toContain(
+      'decided now from its caches, without reading Secrets or ConfigMaps',
+    );
+    expect(formatExplanation({ ...held, source: 'fresh' })).not.toContain('sidecar holds');
+  });
 });

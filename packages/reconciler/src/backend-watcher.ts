@@ -189,6 +189,10 @@ export class BackendWatcher {
   /** Cancels the readiness bound's timer: once every initial name was decided, or at stop. */
   #cancelInitialSyncBound: () => void = () => undefined;
   #reconciler: BackendReconciler | undefined;
+  /** Readers for explain: one that reads afresh (bounded by a signal), one that never reads. */
+  #explainReaders:
+    | { fresh(signal: AbortSignal): DiscoveryReader; held: DiscoveryReader }
+    | undefined;
   #registrySynced = false;
   #started = false;
   #running = false;
@@ -349,6 +353,15 @@ export class BackendWatcher {
     const cachedWorkload = (kind: WorkloadKind, namespace: string, name: string) =>
       informers[kind].store.get({ namespace, name }) as KubeObjectLike | undefined;
     const reader = this.#reader(informers, { secrets, configMaps, signal }, cachedWorkload);
+    this.#explainReaders = {
+      fresh: (explainSignal) =>
+        this.#reader(
+          informers,
+          { secrets, configMaps, signal: AbortSignal.any([signal, explainSignal]) },
+          cachedWorkload,
+        ),
+      held: { ...reader, getConfigMap: notRead('ConfigMap'), getSecret: notRead('Secret') },
+    };
     this.#reconciler = new BackendReconciler({
       namespace: this.namespace,
       group: this.group,
@@ -547,14 +560,49 @@ export class BackendWatcher {
    * Why `name` is or is not a backend, through the same code path as the reconciles, with the
    * name's failing read when it has one (the backend then served is the one last resolved). A
    * backend in the answer has its secret values redacted: an explanation is made to be printed.
+   *
+   * `fresh` (the default) decides anew, reading Secrets and CA ConfigMaps from the API server
+   * (each at most once, each bounded by `readTimeoutMs`, all abandoned when `signal` aborts).
+   * `fresh: false` reads nothing: it answers with the last decision a reconcile made for the
+   * name (`decidedAt` says when) and the backend the registry serves for it, or, for a name
+   * not decided yet, decides from the caches alone (a Secret or CA it would need is then
+   * reported as not read).
    */
-  async explain(name: string): Promise<Awaited<ReturnType<BackendReconciler['explain']>>> {
-    if (this.#reconciler === undefined) throw new Error('explain needs a started watcher');
-    const explanation = await this.#reconciler.explain(name);
+  async explain(
+    name: string,
+    options: { fresh?: boolean; signal?: AbortSignal } = {},
+  ): Promise<Awaited<ReturnType<BackendReconciler['explain']>> & { decidedAt?: number }> {
+    const reconciler = this.#reconciler;
+    const readers = this.#explainReaders;
+    if (reconciler === undefined || readers === undefined) {
+      throw new Error('explain needs a started watcher');
+    }
+    options.signal?.throwIfAborted();
+    const explanation =
+      options.fresh === false
+        ? (this.#heldExplanation(reconciler, name) ??
+          (await reconciler.explain(name, { reader: readers.held })))
+        : await reconciler.explain(name, {
+            reader: readers.fresh(options.signal ?? new AbortController().signal),
+          });
     const outcome = explanation.outcome;
     return outcome?.kind === 'backend'
       ? { ...explanation, outcome: { kind: 'backend', backend: redactBackend(outcome.backend) } }
       : explanation;
+  }
+
+  /** The name's last decision with the backend served for it, if a reconcile decided it. */
+  #heldExplanation(reconciler: BackendReconciler, name: string) {
+    const last = reconciler.lastDecision(name);
+    if (last === undefined) return undefined;
+    const failing = reconciler.failingRead(name);
+    const served = last.decision.action === 'upsert' ? this.registry.get(name) : undefined;
+    return {
+      decision: last.decision,
+      decidedAt: last.decidedAt,
+      ...(served ? { outcome: { kind: 'backend' as const, backend: served } } : {}),
+      ...(failing ? { failing } : {}),
+    };
   }
 
   #reader(
@@ -634,5 +682,20 @@ function settingsOf(options: BackendWatcherOptions): Settings {
       DURATION_RANGES.initialSyncTimeoutMs,
     ),
     clock: options.clock ?? systemClock,
+  };
+}
+
+/**
+ * A read that a held explain does not make: a transient failure (so the decision is "cannot be
+ * resolved now", never a removal) that says why.
+ */
+function notRead(kind: string): () => Promise<never> {
+  return async () => {
+    throw Object.assign(
+      new Error(
+        `${kind} not read: an explain without the API token reads nothing from the cluster`,
+      ),
+      { name: 'NotReadError', code: 'NOT_READ', transient: true },
+    );
   };
 }

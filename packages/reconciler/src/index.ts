@@ -1,6 +1,7 @@
 export type {
   BackendReconcilerOptions,
   Decision,
+  DecisionRecord,
   OtherGroupWorkload,
   ReconcilerObserver,
 } from './backend-reconciler.js';

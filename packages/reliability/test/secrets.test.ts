@@ -1,7 +1,5 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { createLogger, formatExplanation, type Sidecar, startSidecar } from '@vmcp/backend-watcher';
@@ -9,14 +7,9 @@ import { type FakeApiServer, startFakeApiServer } from '@vmcp/fake-apiserver';
 import type { KubeObject } from '@vmcp/kube-runtime';
 import { toolhiveCrdPaths } from '@vmcp/toolhive-crds';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { clusterArgs, SIDECAR_CLI } from '../src/fixtures.js';
 
 const run = promisify(execFile);
-/** The sidecar's built binary, found through its package (`pnpm test` builds it first). */
-const CLI = join(
-  dirname(createRequire(import.meta.url).resolve('@vmcp/backend-watcher/package.json')),
-  'dist',
-  'cli.js',
-);
 const API = 'toolhive.stacklok.dev/v1beta1';
 const TOKEN = 'api-token-for-the-secrets-test';
 
@@ -178,15 +171,10 @@ describe('secret values never leave the sidecar without the token', () => {
       const explanation = await sidecar.watcher.explain(id);
       outputs.push(JSON.stringify(explanation));
       const cli = await run(process.execPath, [
-        CLI,
+        SIDECAR_CLI,
         'explain',
         id,
-        '--group',
-        'g',
-        '--namespace',
-        'default',
-        '--kubeconfig',
-        fake.kubeconfigPath,
+        ...clusterArgs(fake.kubeconfigPath),
       ]).catch((error: { stdout: string; stderr: string }) => error);
       outputs.push(cli.stdout, cli.stderr);
     }
