@@ -12,6 +12,8 @@ import {
 import type { Logger, ObjectKey, RateLimiter, ReconcileResult } from '@vmcp/kube-runtime';
 import { defaultControllerRateLimiter, silentLogger } from '@vmcp/kube-runtime';
 import type { DynamicRegistry } from '@vmcp/registry';
+import { withOutgoingAuth } from './auth-resolution.js';
+import type { OutgoingAuth } from './outgoing-auth.js';
 
 /** What the reconciler decided for one workload name: for logs, metrics and `explain`. */
 export type Decision =
@@ -89,6 +91,11 @@ export interface BackendReconcilerOptions {
   observer?: ReconcilerObserver;
   /** Wall-clock time (epoch ms) for `lastResolvedAt` and `failingSince`. Default `Date.now`. */
   now?: () => number;
+  /**
+   * The vMCP config's `outgoingAuth` now, read after each conversion and applied to its backend
+   * (see `withOutgoingAuth`). Absent or undefined: the discovered auth, as without a config.
+   */
+  outgoingAuth?: () => OutgoingAuth | undefined;
 }
 
 /**
@@ -256,11 +263,15 @@ export class BackendReconciler {
         shadowed,
       };
     }
-    const outcome = await toBackend(winner.kind, winner.object, {
-      reader,
-      group,
-      logger: this.#logger as DiscoveryLogger,
-    });
+    const outcome = this.#withOutgoingAuth(
+      name,
+      winner.kind,
+      await toBackend(winner.kind, winner.object, {
+        reader,
+        group,
+        logger: this.#logger as DiscoveryLogger,
+      }),
+    );
     if (outcome.kind === 'backend') {
       const changed = options.dryRun ? false : registry.upsert(outcome.backend);
       return { action: 'upsert', kind: winner.kind, changed, shadowed };
@@ -324,8 +335,22 @@ export class BackendReconciler {
     const object = await reader.getWorkload(decision.kind, namespace, name);
     return {
       decision,
-      outcome: await toBackend(decision.kind, object, { reader, group }),
+      outcome: this.#withOutgoingAuth(
+        name,
+        decision.kind,
+        await toBackend(decision.kind, object, { reader, group }),
+      ),
       ...withFailing,
     };
+  }
+
+  /** The outcome with the vMCP config's `outgoingAuth` as it is now (read after the await). */
+  #withOutgoingAuth(
+    name: string,
+    kind: WorkloadKind,
+    outcome: ConversionOutcome,
+  ): ConversionOutcome {
+    const where = `${kind} ${this.#options.namespace}/${name}`;
+    return withOutgoingAuth(outcome, this.#options.outgoingAuth?.(), where);
   }
 }

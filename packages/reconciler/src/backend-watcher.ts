@@ -32,6 +32,7 @@ import {
   configMapToRequests,
   workloadToRequests,
 } from './mappers.js';
+import { type OutgoingAuth, type OutgoingAuthConfig, toOutgoingAuth } from './outgoing-auth.js';
 
 const toolhive = (plural: string, kind: string): ResourceRef => ({
   group: 'toolhive.stacklok.dev',
@@ -112,6 +113,13 @@ export interface BackendWatcherOptions {
   gracefulShutdownTimeoutMs?: number;
   /** Options for every watch (stall timeout, backoff), mostly for tests. */
   watcher?: import('@vmcp/kube-runtime').WatcherOptions;
+  /**
+   * The vMCP config's `outgoingAuth` (as the file spells it, or checked by `parseOutgoingAuth`):
+   * applied to every backend before it is stored, as upstream applies it. The spelled form is
+   * checked here, its `...Env` fields read from `process.env`; a bad one throws
+   * `OutgoingAuthConfigError`. Replace it at run time with {@link BackendWatcher.setOutgoingAuth}.
+   */
+  outgoingAuth?: OutgoingAuthConfig | OutgoingAuth;
 }
 
 /** Parses `name` or `namespace/name`; the namespace must be the watcher's own. */
@@ -154,6 +162,9 @@ export class BackendWatcher {
   #registrySynced = false;
   #started = false;
   #running = false;
+  #outgoingAuth: OutgoingAuth | undefined;
+  /** Enqueues every name the watcher knows of; set while running. */
+  #enqueueAll: (() => void) | undefined;
 
   constructor(options: BackendWatcherOptions) {
     if (options === undefined || options === null)
@@ -174,6 +185,7 @@ export class BackendWatcher {
       namespace: this.namespace,
       group: this.group,
     });
+    this.#outgoingAuth = toOutgoingAuth(options.outgoingAuth);
     this.manager = new Manager({
       logger: this.#logger,
       ...(options.metricsRegistry ? { metricsRegistry: options.metricsRegistry } : {}),
@@ -222,6 +234,30 @@ export class BackendWatcher {
     });
   }
 
+  /** The `outgoingAuth` applied now; undefined without one. Holds secret material. */
+  get outgoingAuth(): OutgoingAuth | undefined {
+    return this.#outgoingAuth;
+  }
+
+  /**
+   * Replaces the `outgoingAuth` (a reloaded vMCP config): every name is reconciled again with it,
+   * and the registry's version moves only for backends whose content changed. One that gives
+   * every backend the same auth as the current one changes nothing. A bad one throws
+   * `OutgoingAuthConfigError` and leaves the current one in place. `undefined` goes back to
+   * discovered auth only.
+   */
+  setOutgoingAuth(config: OutgoingAuthConfig | OutgoingAuth | undefined): void {
+    const next = toOutgoingAuth(config);
+    const current = this.#outgoingAuth;
+    if (next === current || next?.equals(current)) return;
+    this.#outgoingAuth = next;
+    this.#logger.info(
+      { outgoingAuth: next?.summary() ?? null },
+      'outgoing auth replaced; reconciling every backend again',
+    );
+    this.#enqueueAll?.();
+  }
+
   /**
    * The names whose reads fail for a transient reason now. Served ones are kept exactly as last
    * resolved; the others stay absent until a read succeeds.
@@ -267,6 +303,7 @@ export class BackendWatcher {
     });
     this.#controller = controller;
     this.#watch(controller, informers);
+    this.#enqueueAll = () => this.#resyncAll(controller, informers);
     const stopResync = this.#scheduleResync(() => this.#resyncAll(controller, informers));
 
     this.#running = true;
@@ -282,6 +319,7 @@ export class BackendWatcher {
       await this.manager.start(signal);
     } finally {
       this.#running = false;
+      this.#enqueueAll = undefined;
       stopResync();
       signal.removeEventListener('abort', endReads);
       reads.abort();
@@ -340,6 +378,7 @@ export class BackendWatcher {
       logger: this.#logger,
       observer: { decided: (name, decision) => this.#observe(name, decision) },
       ...(this.#options.now ? { now: this.#options.now } : {}),
+      outgoingAuth: () => this.#outgoingAuth,
     });
     return this.#reconciler;
   }

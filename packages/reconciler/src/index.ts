@@ -1,3 +1,11 @@
+export type { AuthResolution } from './auth-resolution.js';
+export { resolveBackendAuth, withOutgoingAuth } from './auth-resolution.js';
+export type {
+  AuthStrategyConfig,
+  AuthStrategyType,
+  ConfiguredStrategy,
+} from './auth-strategy-config.js';
+export { AUTH_STRATEGY_CONFIG_TYPES, parseAuthStrategy } from './auth-strategy-config.js';
 export type {
   BackendReconcilerOptions,
   Decision,
@@ -15,6 +23,8 @@ export {
   parseGroupRef,
   RESOURCES,
 } from './backend-watcher.js';
+export type { Environment } from './config-values.js';
+export { OutgoingAuthConfigError } from './config-values.js';
 export {
   authConfigToRequests,
   CA_BUNDLE_INDEX,
@@ -22,3 +32,9 @@ export {
   configMapToRequests,
   workloadToRequests,
 } from './mappers.js';
+export type {
+  OutgoingAuthConfig,
+  OutgoingAuthSource,
+  ParseOutgoingAuthOptions,
+} from './outgoing-auth.js';
+export { OutgoingAuth, parseOutgoingAuth } from './outgoing-auth.js';
