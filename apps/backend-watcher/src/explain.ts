@@ -19,6 +19,7 @@ import {
   DEFAULT_READ_TIMEOUT_MS,
   type Decision,
   type FailingRead,
+  type OutgoingAuth,
   parseGroupRef,
   RESOURCES,
 } from '@vmcp/reconciler';
@@ -137,6 +138,8 @@ export async function explain(options: {
   logger?: Logger;
   /** Bound of each read. Default 5 s, as the watcher's. */
   readTimeoutMs?: number;
+  /** The vMCP config's `outgoingAuth`, applied as the watcher applies it. */
+  outgoingAuth?: OutgoingAuth;
 }): Promise<Explanation> {
   const group = parseGroupRef(options.groupRef, options.namespace);
   const client = new KubeClient(options.kubeConfig);
@@ -147,6 +150,7 @@ export async function explain(options: {
       registry: createDynamicRegistry(),
       reader: directReader(client, options.namespace, options.readTimeoutMs),
       ...(options.logger ? { logger: options.logger } : {}),
+      outgoingAuth: () => options.outgoingAuth,
     });
     const base = { name: options.name, namespace: options.namespace, group };
     return explanationOf(base, await reconciler.explain(options.name));

@@ -33,6 +33,11 @@ export interface ApiServerOptions {
   /** True once the caches synced. */
   ready(): boolean;
   /**
+   * More to say in `/readyz`'s body, whatever the status: the sidecar reports its vMCP config
+   * there (`config: { path, valid, error?, invalidSince? }`). Never a secret value.
+   */
+  readyDetail?: (() => Record<string, unknown>) | undefined;
+  /**
    * Why a name is or is not served, from the running watcher (its kept-stale state included),
    * as `GET /v1/explain/{name}` answers it. Without it the route is 404.
    */

@@ -54,9 +54,12 @@ describe('command line', () => {
         '20s',
         '--heartbeat-interval',
         '500ms',
+        '--config',
+        '/etc/vmcp/config.yaml',
       ]),
     ).toEqual({
       group: 'engineering',
+      configFile: '/etc/vmcp/config.yaml',
       namespace: 'tools',
       kubeconfig: '/k',
       listen: { host: '0.0.0.0', port: 9090 },
@@ -84,8 +87,10 @@ describe('command line', () => {
         VMCP_READ_TIMEOUT: '1500ms',
         VMCP_WORKERS: '2',
         VMCP_HEARTBEAT_INTERVAL: '2s',
+        VMCP_CONFIG: '/c.yaml',
       }),
     ).toMatchObject({
+      configFile: '/c.yaml',
       readTimeoutMs: 1_500,
       workers: 2,
       group: 'g',
@@ -131,6 +136,17 @@ describe('command line', () => {
     expect(run(['--group', 'g'], { POD_NAMESPACE: 'pod-ns', VMCP_NAMESPACE: 'v' }).namespace).toBe(
       'v',
     );
+  });
+
+  it('leaves the group to the --config file when no flag or variable names it', () => {
+    expect(run(['--config', '/etc/vmcp/config.yaml'])).toMatchObject({
+      group: undefined,
+      configFile: '/etc/vmcp/config.yaml',
+    });
+    expect(run([], { VMCP_CONFIG: '/c.yaml', VMCP_GROUP: 'g' })).toMatchObject({
+      group: 'g',
+      configFile: '/c.yaml',
+    });
   });
 
   it('accepts namespace/name group references', () => {

@@ -9,6 +9,8 @@ export interface HealthSource {
   ready(): boolean;
   /** True once shutdown began. */
   draining(): boolean;
+  /** More to say in `/readyz`'s body (the vMCP config's state), whatever the status. */
+  readyDetail?: (() => Record<string, unknown>) | undefined;
   metricsRegistry: Registry;
 }
 
@@ -34,6 +36,7 @@ export function healthRoutes(source: HealthSource): Route[] {
         const ok = source.ready() && !draining;
         request.json(ok ? 200 : 503, {
           status: ok ? 'ready' : draining ? 'shutting down' : 'registry not synced',
+          ...source.readyDetail?.(),
         });
         return 'readyz';
       },
