@@ -72,12 +72,7 @@ export class ConfigReloader {
   #stopped = false;
 
   constructor(options: ConfigReloaderOptions) {
-    const debounceMs = options.debounceMs ?? DEFAULT_CONFIG_RELOAD_DEBOUNCE_MS;
-    if (!(debounceMs >= 0 && debounceMs <= MAX_CONFIG_RELOAD_DEBOUNCE_MS)) {
-      throw new RangeError(
-        `configReloadDebounceMs ${debounceMs} is not within 0 to ${MAX_CONFIG_RELOAD_DEBOUNCE_MS} (1m)`,
-      );
-    }
+    const debounceMs = checkedDebounceMs(options.debounceMs ?? DEFAULT_CONFIG_RELOAD_DEBOUNCE_MS);
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
     this.#debounceMs = debounceMs;
@@ -188,6 +183,20 @@ export class ConfigReloader {
       if (this.#stopWatch !== undefined) this.#changed();
     });
   }
+}
+
+/** The debounce, within its range (the workspace's rule for durations: a `RangeError` otherwise). */
+function checkedDebounceMs(value: number): number {
+  const name = 'configReloadDebounceMs';
+  if (!Number.isFinite(value))
+    throw new RangeError(`${name} ${value} is not a finite number of milliseconds`);
+  if (value < 0) throw new RangeError(`${name} ${value} is below the minimum of 0`);
+  if (value > MAX_CONFIG_RELOAD_DEBOUNCE_MS) {
+    throw new RangeError(
+      `${name} ${value} is above the maximum of ${MAX_CONFIG_RELOAD_DEBOUNCE_MS} (1m)`,
+    );
+  }
+  return value;
 }
 
 /** `fs.watch` of a directory, which never keeps the process alive. */

@@ -14,6 +14,7 @@ import {
   type ResourceRef,
 } from '@vmcp/kube-runtime';
 import {
+  authSourceOf,
   BackendReconciler,
   type BackendWatcher,
   DEFAULT_READ_TIMEOUT_MS,
@@ -37,6 +38,12 @@ export interface Explanation {
   decision: JsonDecision;
   /** The backend, secrets redacted, when it is one. */
   backend?: Record<string, unknown>;
+  /**
+   * Where the backend's auth comes from, when it is one: `discovered` (its own
+   * MCPExternalAuthConfig), the path of the vMCP config's strategy (`outgoingAuth.default`,
+   * `outgoingAuth.backends.<name>`), or `none`.
+   */
+  authSource?: string;
   /** Why the conversion failed or skipped, when it did. */
   detail?: string;
   /**
@@ -63,10 +70,15 @@ interface Explained {
 function explanationOf(
   base: { name: string; namespace: string; group: string },
   { decision, outcome, failing }: Explained,
+  outgoingAuth: OutgoingAuth | undefined,
 ): Explanation {
   const json = { ...base, decision: jsonDecision(decision), ...(failing ? { failing } : {}) };
   if (outcome?.kind === 'backend') {
-    return { ...json, backend: { ...redactBackend(outcome.backend) } };
+    return {
+      ...json,
+      backend: { ...redactBackend(outcome.backend) },
+      authSource: authSourceOf(outcome.backend, outgoingAuth),
+    };
   }
   if (outcome?.kind === 'skip') return { ...json, detail: outcome.message };
   if (outcome?.kind === 'error' || outcome?.kind === 'unavailable') {
@@ -93,7 +105,7 @@ export async function explainWithWatcher(
   name: string,
 ): Promise<Explanation> {
   const base = { name, namespace: watcher.namespace, group: watcher.group };
-  return explanationOf(base, await watcher.explain(name));
+  return explanationOf(base, await watcher.explain(name), watcher.outgoingAuth);
 }
 
 /**
@@ -153,7 +165,7 @@ export async function explain(options: {
       outgoingAuth: () => options.outgoingAuth,
     });
     const base = { name: options.name, namespace: options.namespace, group };
-    return explanationOf(base, await reconciler.explain(options.name));
+    return explanationOf(base, await reconciler.explain(options.name), options.outgoingAuth);
   } finally {
     await client.close();
   }
@@ -179,11 +191,19 @@ export function formatExplanation(e: Explanation): string {
       } ignored; ${kind} takes precedence (MCPServer, then MCPRemoteProxy, then MCPServerEntry)`,
     );
   }
+  if (e.authSource !== undefined) lines.push(`  auth: ${authLine(e.authSource)}`);
   if (e.backend !== undefined) {
     lines.push('  backend (secrets redacted):');
     for (const line of JSON.stringify(e.backend, null, 2).split('\n')) lines.push(`    ${line}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** Where the auth comes from, in words. */
+function authLine(source: string): string {
+  if (source === 'discovered') return 'its own, from its externalAuthConfigRef';
+  if (source === 'none') return 'none';
+  return `${source} of the vMCP config (--config)`;
 }
 
 /** The first line: what the decision means for the name. */

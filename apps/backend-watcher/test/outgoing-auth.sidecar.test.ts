@@ -103,16 +103,22 @@ describe('the sidecar with --config', () => {
   });
 
   it('explains a backend with the auth the file gives it, redacted', async () => {
-    const explanation = (await (
-      await fetch(`${sidecar.url}/v1/explain/wiki`, {
-        headers: { authorization: `Bearer ${TOKEN}` },
-      })
-    ).json()) as { backend: Backend };
-    expect(explanation.backend.authConfig).toEqual({
+    const explain = async (name: string) =>
+      (await (
+        await fetch(`${sidecar.url}/v1/explain/${name}`, {
+          headers: { authorization: `Bearer ${TOKEN}` },
+        })
+      ).json()) as { backend: Backend; authSource: string; detail?: string };
+    const wiki = await explain('wiki');
+    expect(wiki.backend.authConfig).toEqual({
       type: 'header_injection',
       headerName: 'X-Default-Token',
       headerValue: '[REDACTED]',
     });
+    expect(wiki.authSource).toBe('outgoingAuth.default');
+    expect((await explain('github')).authSource).toBe('discovered');
+    expect((await explain('fetch')).authSource).toBe('outgoingAuth.backends.fetch');
+    expect((await explain('broken')).detail).toContain('no-such-auth-config');
   });
 
   it('follows a swap of the mounted file: another source re-resolves every backend', async () => {

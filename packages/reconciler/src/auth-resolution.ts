@@ -71,3 +71,17 @@ export function withOutgoingAuth(
   const resolved: Backend = { ...rest, authConfig: configured.strategy };
   return { kind: 'backend', backend: resolved };
 }
+
+/**
+ * Where the auth of a backend {@link withOutgoingAuth} made came from, for `explain`:
+ * `discovered` (its own MCPExternalAuthConfig, named by `authConfigRef`), the path of the file's
+ * strategy (`outgoingAuth.backends.fetch`, `outgoingAuth.default`), or `none`.
+ */
+export function authSourceOf(backend: Backend, auth: OutgoingAuth | undefined): string {
+  // A strategy from the file always clears `authConfigRef`: a backend with one kept its own.
+  if (backend.authConfigRef !== undefined) return 'discovered';
+  const resolution = resolveBackendAuth(backend.id, undefined, auth);
+  return resolution.from === 'backends' || resolution.from === 'default'
+    ? resolution.configured.path
+    : 'none';
+}

@@ -1,5 +1,5 @@
 export type { AuthResolution } from './auth-resolution.js';
-export { resolveBackendAuth, withOutgoingAuth } from './auth-resolution.js';
+export { authSourceOf, resolveBackendAuth, withOutgoingAuth } from './auth-resolution.js';
 export type {
   AuthStrategyConfig,
   AuthStrategyType,

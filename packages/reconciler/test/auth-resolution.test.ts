@@ -3,6 +3,7 @@ import type { Backend, BackendAuthStrategy } from '@vmcp/registry';
 import { describe, expect, it } from 'vitest';
 import {
   type AuthResolution,
+  authSourceOf,
   type OutgoingAuthConfig,
   parseOutgoingAuth,
   resolveBackendAuth,
@@ -184,5 +185,41 @@ describe('withOutgoingAuth', () => {
     ['no URL yet', { kind: 'skip', reason: 'no-url', message: 'no status.url' }],
   ])('leaves %s as it is, also under inline with a default', (_name, outcome) => {
     expect(withOutgoingAuth(outcome, auth({ source: 'inline', ...BOTH }), WHERE)).toBe(outcome);
+  });
+});
+
+describe('authSourceOf', () => {
+  const backend = (extra: Partial<Backend> = {}): Backend => ({
+    id: 'fetch',
+    name: 'fetch',
+    baseUrl: 'http://fetch:8080',
+    transportType: 'sse',
+    healthStatus: 'healthy',
+    metadata: {},
+    ...extra,
+  });
+  it.each<[string, Backend, OutgoingAuthConfig | undefined, string]>([
+    [
+      'its own auth (a ref)',
+      backend({ authConfig: discovered, authConfigRef: 'a' }),
+      { source: 'discovered', ...BOTH },
+      'discovered',
+    ],
+    ['no config, no auth', backend(), undefined, 'none'],
+    [
+      'the entry for its name',
+      backend({ authConfig: strategyOf('for-fetch') }),
+      { source: 'inline', ...BOTH },
+      'outgoingAuth.backends.fetch',
+    ],
+    [
+      'the default',
+      backend({ authConfig: strategyOf('by-default') }),
+      { source: 'discovered', ...DEFAULT },
+      'outgoingAuth.default',
+    ],
+    ['nothing configured', backend(), { source: 'inline' }, 'none'],
+  ])('%s', (_name, resolved, config, source) => {
+    expect(authSourceOf(resolved, config === undefined ? undefined : auth(config))).toBe(source);
   });
 });
