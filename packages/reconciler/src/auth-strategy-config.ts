@@ -110,6 +110,16 @@ const DEFAULT_UPSTREAM_PROVIDER = 'default';
 /** A header field name (RFC 9110 `token`). */
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
+/** The fields `tokenExchange` and `obo` share: an OAuth client asking a token endpoint. */
+const CLIENT_KEYS = [
+  'tokenUrl',
+  'clientId',
+  'clientSecret',
+  'clientSecretEnv',
+  'audience',
+  'scopes',
+];
+
 /** Per type: the section's key in the file, its known keys, and its conversion. */
 const TYPES: Readonly<
   Record<AuthStrategyType, { section?: string; keys: readonly string[]; convert: Converter }>
@@ -122,16 +132,7 @@ const TYPES: Readonly<
   },
   token_exchange: {
     section: 'tokenExchange',
-    keys: [
-      'tokenUrl',
-      'clientId',
-      'clientSecret',
-      'clientSecretEnv',
-      'audience',
-      'scopes',
-      'subjectTokenType',
-      'subjectProviderName',
-    ],
+    keys: [...CLIENT_KEYS, 'subjectTokenType', 'subjectProviderName'],
     convert: tokenExchange,
   },
   upstream_inject: {
@@ -158,16 +159,7 @@ const TYPES: Readonly<
   },
   obo: {
     section: 'obo',
-    keys: [
-      'tokenUrl',
-      'clientId',
-      'clientSecret',
-      'clientSecretEnv',
-      'audience',
-      'scopes',
-      'subjectTokenProviderName',
-      'cacheSkewSeconds',
-    ],
+    keys: [...CLIENT_KEYS, 'subjectTokenProviderName', 'cacheSkewSeconds'],
     convert: obo,
   },
   xaa: {
@@ -268,14 +260,21 @@ function headerInjection(section: Mapping, env: Environment): BackendAuthStrateg
   return { type: 'header_injection', headerName, headerValue };
 }
 
-function tokenExchange(section: Mapping, env: Environment): BackendAuthStrategy {
-  return withoutUndefined({
-    type: 'token_exchange' as const,
+/** The {@link CLIENT_KEYS} of a section, checked (the secret read from its variable if named). */
+function oauthClient(section: Mapping, env: Environment) {
+  return {
     tokenUrl: urlString(section, 'tokenUrl'),
     clientId: optionalString(section, 'clientId'),
     clientSecret: secretValue(section, 'clientSecret', env, { required: false }),
     audience: optionalString(section, 'audience'),
     scopes: optionalStringList(section, 'scopes'),
+  };
+}
+
+function tokenExchange(section: Mapping, env: Environment): BackendAuthStrategy {
+  return withoutUndefined({
+    type: 'token_exchange' as const,
+    ...oauthClient(section, env),
     subjectTokenType: normalizeSubjectTokenType(optionalString(section, 'subjectTokenType')),
     subjectProviderName: optionalString(section, 'subjectProviderName'),
   });
@@ -315,11 +314,7 @@ function roleMapping(item: unknown, path: string): AwsStsRoleMapping {
  * auth config is `obo` out): a backend it applies to is not served.
  */
 function obo(section: Mapping, env: Environment): { unservable: string } {
-  urlString(section, 'tokenUrl');
-  optionalString(section, 'clientId');
-  secretValue(section, 'clientSecret', env, { required: false });
-  optionalString(section, 'audience');
-  optionalStringList(section, 'scopes');
+  oauthClient(section, env);
   optionalString(section, 'subjectTokenProviderName');
   optionalInteger(section, 'cacheSkewSeconds', { min: 0, max: 2 ** 31 - 1 });
   return {

@@ -26,7 +26,8 @@ function outgoingAuthOf(config: ScenarioConfig): OutgoingAuth {
   return parseOutgoingAuth(document.outgoingAuth, { env: SCENARIO_ENV });
 }
 
-function setup(auth: OutgoingAuth | undefined) {
+/** A reconciler over the scenario; `auth` is the config now (a value, or read at each call). */
+function setup(auth: OutgoingAuth | undefined | (() => OutgoingAuth | undefined)) {
   const registry = createDynamicRegistry();
   const decisions = new Map<string, Decision>();
   const reconciler = new BackendReconciler({
@@ -34,7 +35,7 @@ function setup(auth: OutgoingAuth | undefined) {
     group: SCENARIO_GROUP,
     registry,
     reader: createObjectReader(scenarioObjects(NS) as KubeObjectLike[]),
-    outgoingAuth: () => auth,
+    outgoingAuth: typeof auth === 'function' ? auth : () => auth,
     observer: { decided: (name, decision) => decisions.set(name, decision) },
   });
   return { registry, reconciler, decisions };
@@ -89,14 +90,7 @@ describe('BackendReconciler with the vMCP config’s outgoingAuth', () => {
 
   it('reads the config after each conversion: a replaced one applies to the next reconcile', async () => {
     let auth = outgoingAuthOf({ fetchValue: 'first' });
-    const registry = createDynamicRegistry();
-    const reconciler = new BackendReconciler({
-      namespace: NS,
-      group: SCENARIO_GROUP,
-      registry,
-      reader: createObjectReader(scenarioObjects(NS) as KubeObjectLike[]),
-      outgoingAuth: () => auth,
-    });
+    const { registry, reconciler } = setup(() => auth);
     await reconcileAll(reconciler);
     const version = registry.version;
     auth = outgoingAuthOf({ fetchValue: 'second' });
