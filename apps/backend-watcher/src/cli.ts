@@ -75,6 +75,8 @@ async function run(config: RunConfig, env: Env): Promise<number> {
     resyncPeriodMs: config.resyncPeriodMs,
     readTimeoutMs: config.readTimeoutMs,
     workers: config.workers,
+    secretRefreshPeriodMs: config.secretRefreshPeriodMs,
+    initialSyncTimeoutMs: config.initialSyncTimeoutMs,
   });
   return new Promise<number>((resolve) => {
     let stopping = false;

@@ -1,9 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
+  DEFAULT_INITIAL_SYNC_TIMEOUT_MS,
   DEFAULT_READ_TIMEOUT_MS,
   DEFAULT_RESYNC_PERIOD_MS,
+  DEFAULT_SECRET_REFRESH_PERIOD_MS,
   DEFAULT_WORKERS,
+  DURATION_RANGES,
+  formatMs,
 } from '@vmcp/reconciler';
 import { DEFAULT_HEARTBEAT_MS } from './http.js';
 
@@ -38,6 +42,10 @@ export interface RunConfig {
   readTimeoutMs: number;
   /** Reconciles at once. Default 4. */
   workers: number;
+  /** Re-read period of the Secrets backends use; 0 is off. Default 60 s. */
+  secretRefreshPeriodMs: number;
+  /** How long readiness waits for initial names whose reads fail. Default 30 s. */
+  initialSyncTimeoutMs: number;
   gracePeriodMs: number;
   /** `explain` only: ask the sidecar running at this URL instead of reading the cluster. */
   sidecarUrl: string | undefined;
@@ -91,6 +99,13 @@ Options (each also read from the environment variable shown):
   --read-timeout DURATION   bound of each read a reconcile makes (default 5s)
                                                                             VMCP_READ_TIMEOUT
   --workers N               reconciles at once (default 4; upstream runs 1)  VMCP_WORKERS
+  --secret-refresh-period DURATION  re-read each Secret a backend uses this often (jittered
+                            ±10%; metadata only, one GET per Secret per period); a changed one
+                            re-reconciles the backends that use it (default 60s; 1s to 720h,
+                            0 turns it off)                        VMCP_SECRET_REFRESH_PERIOD
+  --initial-sync-timeout DURATION  how long /readyz waits, once the caches synced, for backends
+                            whose first reads fail; then ready, naming them (default 30s; 1s to
+                            1h)                                    VMCP_INITIAL_SYNC_TIMEOUT
   --grace-period DURATION   time in-flight reconciles get at shutdown (default 10s)
                                                                             VMCP_GRACE_PERIOD
   --sidecar URL             explain only: ask the sidecar running at URL (its kept backends
@@ -117,6 +132,8 @@ const OPTIONS = {
   'resync-period': { type: 'string' },
   'read-timeout': { type: 'string' },
   workers: { type: 'string' },
+  'secret-refresh-period': { type: 'string' },
+  'initial-sync-timeout': { type: 'string' },
   sidecar: { type: 'string' },
   'grace-period': { type: 'string' },
   'heartbeat-interval': { type: 'string' },
@@ -220,9 +237,12 @@ function runConfig(
     variable: string,
     fallback: number,
     zero = false,
+    range?: { min: number; max: number },
   ) => {
     const value = setting(flag, variable);
-    return value === undefined ? fallback : parseDuration(value, `--${flag}`, { zero });
+    if (value === undefined) return fallback;
+    const ms = parseDuration(value, `--${flag}`, { zero });
+    return range === undefined ? ms : withinRange(ms, `--${flag}`, value, range);
   };
   const workers = setting('workers', 'VMCP_WORKERS');
   return {
@@ -235,6 +255,20 @@ function runConfig(
     resyncPeriodMs: duration('resync-period', 'VMCP_RESYNC_PERIOD', DEFAULT_RESYNC_PERIOD_MS, true),
     readTimeoutMs: duration('read-timeout', 'VMCP_READ_TIMEOUT', DEFAULT_READ_TIMEOUT_MS),
     workers: workers === undefined ? DEFAULT_WORKERS : parseCount(workers, '--workers'),
+    secretRefreshPeriodMs: duration(
+      'secret-refresh-period',
+      'VMCP_SECRET_REFRESH_PERIOD',
+      DEFAULT_SECRET_REFRESH_PERIOD_MS,
+      true,
+      DURATION_RANGES.secretRefreshPeriodMs,
+    ),
+    initialSyncTimeoutMs: duration(
+      'initial-sync-timeout',
+      'VMCP_INITIAL_SYNC_TIMEOUT',
+      DEFAULT_INITIAL_SYNC_TIMEOUT_MS,
+      false,
+      DURATION_RANGES.initialSyncTimeoutMs,
+    ),
     gracePeriodMs: duration('grace-period', 'VMCP_GRACE_PERIOD', 10_000),
     heartbeatMs: duration('heartbeat-interval', 'VMCP_HEARTBEAT_INTERVAL', DEFAULT_HEARTBEAT_MS),
   };
@@ -283,6 +317,22 @@ export function parseDuration(
     );
   }
   return Math.round(total);
+}
+
+/** `ms` (parsed from `value`) when 0 (where allowed) or within `range`; a UsageError otherwise. */
+function withinRange(
+  ms: number,
+  flag: string,
+  value: string,
+  range: { min: number; max: number },
+): number {
+  if (ms !== 0 && ms < range.min) {
+    throw new UsageError(`${flag} "${value}" is below the minimum of ${formatMs(range.min)}`);
+  }
+  if (ms > range.max) {
+    throw new UsageError(`${flag} "${value}" is above the maximum of ${formatMs(range.max)}`);
+  }
+  return ms;
 }
 
 /** A whole number from 1 to 64. */

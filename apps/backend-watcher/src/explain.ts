@@ -191,6 +191,7 @@ export function formatExplanation(e: Explanation): string {
       } ignored; ${kind} takes precedence (MCPServer, then MCPRemoteProxy, then MCPServerEntry)`,
     );
   }
+  lines.push(...otherGroupLines(e));
   if (e.authSource !== undefined) lines.push(`  auth: ${authLine(e.authSource)}`);
   if (e.backend !== undefined) {
     lines.push('  backend (secrets redacted):');
@@ -242,6 +243,25 @@ function removedHeadline(
   return `${what}: not a backend (${d.outcome.reason}): ${e.detail ?? d.outcome.message}`;
 }
 
+/**
+ * The same-named workloads of other groups, which exist and are ignored (only the watched group's
+ * workloads compete for a name). Left out when the headline already names the only one.
+ */
+function otherGroupLines(e: Explanation): string[] {
+  const d = e.decision;
+  if (!('otherGroups' in d) || d.otherGroups.length === 0) return [];
+  if (d.action === 'remove' && d.reason === 'other-group' && d.otherGroups.length === 1) return [];
+  const others = d.otherGroups.map(
+    (other) =>
+      `${other.kind} of ${other.group === undefined ? 'no group' : `group "${other.group}"`}`,
+  );
+  return [
+    `  other groups: ${others.join(', ')} named "${e.name}" ${
+      others.length === 1 ? 'exists and is' : 'exist and are'
+    } ignored; only workloads of group "${e.group}" count`,
+  ];
+}
+
 /** What the running watcher keeps while the name's reads fail, or where to ask it. */
 function failingLines(e: Explanation): string[] {
   const failing = e.failing;
@@ -253,8 +273,12 @@ function failingLines(e: Explanation): string[] {
         ]
       : [];
   }
+  // The watcher's own credentials (401) or permission (403) refused: the operator's to fix.
+  const refused = failing.reason === 'unavailable' ? '' : ` (${failing.reason})`;
   if (!failing.served) {
-    return [`  not served: read failing since ${at(failing.failingSince)}: ${failing.cause}`];
+    return [
+      `  not served: read failing${refused} since ${at(failing.failingSince)}: ${failing.cause}`,
+    ];
   }
   const resolved =
     failing.lastResolvedAt === undefined
@@ -262,7 +286,7 @@ function failingLines(e: Explanation): string[] {
       : at(failing.lastResolvedAt);
   const attempts = `${failing.attempts} ${failing.attempts === 1 ? 'attempt' : 'attempts'}`;
   return [
-    `  kept: last resolved at ${resolved}, read failing: ${failing.cause} (since ${at(failing.failingSince)}, ${attempts})`,
+    `  kept: last resolved at ${resolved}, read failing${refused}: ${failing.cause} (since ${at(failing.failingSince)}, ${attempts})`,
   ];
 }
 

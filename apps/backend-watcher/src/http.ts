@@ -33,6 +33,11 @@ export interface ApiServerOptions {
   /** True once the caches synced. */
   ready(): boolean;
   /**
+   * The names of the initial lists not decided yet (their reads fail for now), which `/readyz`
+   * lists: while it is not ready, and once it turned ready at its bound without them.
+   */
+  pending?: () => readonly string[];
+  /**
    * More to say in `/readyz`'s body, whatever the status: the sidecar reports its vMCP config
    * there (`config: { path, valid, error?, invalidSince? }`). Never a secret value.
    */

@@ -48,6 +48,16 @@ export interface SidecarOptions {
   readTimeoutMs?: number;
   /** Reconciles at once. Default 4. */
   workers?: number;
+  /**
+   * Re-read each Secret a backend uses this often (metadata only); a changed one re-reconciles
+   * the backends that use it. Default 60 s; 0 turns it off; otherwise 1 s to 720 h.
+   */
+  secretRefreshPeriodMs?: number;
+  /**
+   * How long `/readyz` waits, once the caches synced, for backends whose first reads fail
+   * before it turns ready anyway, naming them. Default 30 s; 1 s to 1 h.
+   */
+  initialSyncTimeoutMs?: number;
   /** Time in-flight reconciles get at shutdown. Default 10 s. */
   gracePeriodMs?: number;
   /** How often event streams carry a heartbeat event. Default 15 s. */
@@ -114,6 +124,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     apiToken: options.apiToken,
     alive: () => watcher.isAlive(),
     ready: () => watcher.hasSynced(),
+    pending: () => watcher.pendingInitialNames(),
     ...(reloader ? { readyDetail: () => ({ config: configDetail(reloader.status()) }) } : {}),
     explain: (name) => explainWithWatcher(watcher, name),
     metricsRegistry,
@@ -195,6 +206,12 @@ function watcherFor(
     ...(options.resyncPeriodMs !== undefined ? { resyncPeriodMs: options.resyncPeriodMs } : {}),
     ...(options.readTimeoutMs !== undefined ? { readTimeoutMs: options.readTimeoutMs } : {}),
     ...(options.workers !== undefined ? { workers: options.workers } : {}),
+    ...(options.secretRefreshPeriodMs !== undefined
+      ? { secretRefreshPeriodMs: options.secretRefreshPeriodMs }
+      : {}),
+    ...(options.initialSyncTimeoutMs !== undefined
+      ? { initialSyncTimeoutMs: options.initialSyncTimeoutMs }
+      : {}),
     ...(options.watcher ? { watcher: options.watcher } : {}),
     ...(options.vmcpConfig?.outgoingAuth ? { outgoingAuth: options.vmcpConfig.outgoingAuth } : {}),
   });

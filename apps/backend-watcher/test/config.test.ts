@@ -54,6 +54,10 @@ describe('command line', () => {
         '20s',
         '--heartbeat-interval',
         '500ms',
+        '--secret-refresh-period',
+        '2m',
+        '--initial-sync-timeout',
+        '45s',
         '--config',
         '/etc/vmcp/config.yaml',
       ]),
@@ -71,6 +75,8 @@ describe('command line', () => {
       gracePeriodMs: 20_000,
       sidecarUrl: undefined,
       heartbeatMs: 500,
+      secretRefreshPeriodMs: 120_000,
+      initialSyncTimeoutMs: 45_000,
     });
   });
 
@@ -87,9 +93,13 @@ describe('command line', () => {
         VMCP_READ_TIMEOUT: '1500ms',
         VMCP_WORKERS: '2',
         VMCP_HEARTBEAT_INTERVAL: '2s',
+        VMCP_SECRET_REFRESH_PERIOD: '30s',
+        VMCP_INITIAL_SYNC_TIMEOUT: '10s',
         VMCP_CONFIG: '/c.yaml',
       }),
     ).toMatchObject({
+      secretRefreshPeriodMs: 30_000,
+      initialSyncTimeoutMs: 10_000,
       configFile: '/c.yaml',
       readTimeoutMs: 1_500,
       workers: 2,
@@ -117,7 +127,26 @@ describe('command line', () => {
       workers: 4,
       heartbeatMs: 15_000,
       namespace: undefined,
+      secretRefreshPeriodMs: 60_000,
+      initialSyncTimeoutMs: 30_000,
     });
+  });
+
+  it('turns the secret refresh off with --secret-refresh-period 0, and takes each limit itself', () => {
+    expect(run(['--group', 'g', '--secret-refresh-period', '0']).secretRefreshPeriodMs).toBe(0);
+    expect(run(['--group', 'g'], { VMCP_SECRET_REFRESH_PERIOD: '0s' }).secretRefreshPeriodMs).toBe(
+      0,
+    );
+    expect(run(['--group', 'g', '--secret-refresh-period', '1s']).secretRefreshPeriodMs).toBe(
+      1_000,
+    );
+    expect(run(['--group', 'g', '--secret-refresh-period', '720h']).secretRefreshPeriodMs).toBe(
+      2_592_000_000,
+    );
+    expect(run(['--group', 'g', '--initial-sync-timeout', '1s']).initialSyncTimeoutMs).toBe(1_000);
+    expect(run(['--group', 'g', '--initial-sync-timeout', '1h']).initialSyncTimeoutMs).toBe(
+      3_600_000,
+    );
   });
 
   it('turns the resync off with --resync-period 0', () => {
@@ -183,6 +212,28 @@ describe('command line', () => {
     [['explain', '--group', 'g'], /explain needs a resource name/],
     [['--group', 'g', 'extra'], /unknown command "extra"/],
     [['--group', 'g', '--examples', 'x'], /--examples is a demo option/],
+    [
+      ['--group', 'g', '--secret-refresh-period', '999ms'],
+      /^--secret-refresh-period "999ms" is below the minimum of 1s$/,
+    ],
+    [
+      ['--group', 'g', '--secret-refresh-period', '721h'],
+      /^--secret-refresh-period "721h" is above the maximum of 720h$/,
+    ],
+    [['--group', 'g', '--secret-refresh-period=-1s'], /is not a duration/],
+    [['--group', 'g', '--secret-refresh-period', 'soon'], /is not a duration/],
+    [
+      ['--group', 'g', '--initial-sync-timeout', '0'],
+      /^--initial-sync-timeout "0" must be a positive duration$/,
+    ],
+    [
+      ['--group', 'g', '--initial-sync-timeout', '500ms'],
+      /^--initial-sync-timeout "500ms" is below the minimum of 1s$/,
+    ],
+    [
+      ['--group', 'g', '--initial-sync-timeout', '61m'],
+      /^--initial-sync-timeout "61m" is above the maximum of 1h$/,
+    ],
   ])('rejects %j with one clear line', (argv, message) => {
     const text = usageError(argv);
     expect(text).toMatch(message);

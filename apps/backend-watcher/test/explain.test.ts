@@ -8,6 +8,7 @@ const failing = {
   lastResolvedAt: Date.UTC(2026, 10, 29, 18, 40, 12),
   failingSince: Date.UTC(2026, 10, 29, 18, 52, 40),
   cause: 'MCPExternalAuthConfig tools/gh: Secret tools/gh-token could not be read (ECONNREFUSED)',
+  reason: 'unavailable' as const,
   attempts: 4,
 };
 
@@ -22,7 +23,13 @@ describe('formatExplanation', () => {
   ])('says where a backend’s auth comes from (%s)', (authSource, line) => {
     const text = formatExplanation({
       ...base,
-      decision: { action: 'upsert', kind: 'MCPServer', changed: false, shadowed: [] },
+      decision: {
+        action: 'upsert',
+        kind: 'MCPServer',
+        changed: false,
+        shadowed: [],
+        otherGroups: [],
+      },
       backend: { id: 'github' },
       authSource,
     });
@@ -37,6 +44,7 @@ describe('formatExplanation', () => {
         kind: 'MCPServer',
         error: { message: failing.cause },
         shadowed: [],
+        otherGroups: [],
       },
       detail: failing.cause,
       failing,
@@ -57,6 +65,7 @@ describe('formatExplanation', () => {
         kind: 'MCPServer',
         error: { message: 'x' },
         shadowed: [],
+        otherGroups: [],
       },
       detail: 'x',
       failing: { ...failing, served: false, lastResolvedAt: undefined },
@@ -75,10 +84,71 @@ describe('formatExplanation', () => {
         kind: undefined,
         error: { message: 'x' },
         shadowed: [],
+        otherGroups: [],
       },
       detail: 'MCPServer tools/github could not be read (ECONNREFUSED)',
     });
     expect(text).toContain('workload tools/github: cannot be resolved now');
     expect(text).toContain('ask it with --sidecar URL');
+  });
+
+  it("names a refusal of the watcher's own token or permission", () => {
+    const cause =
+      'MCPExternalAuthConfig tools/gh: Secret tools/gh-token could not be read (403 Forbidden)';
+    const text = formatExplanation({
+      ...base,
+      decision: {
+        action: 'keep-and-retry',
+        kind: 'MCPServer',
+        error: { message: cause },
+        shadowed: [],
+        otherGroups: [],
+      },
+      detail: cause,
+      failing: { ...failing, cause, reason: 'forbidden' },
+    });
+    expect(text).toContain(
+      `kept: last resolved at 2026-11-29T18:40:12.000Z, read failing (forbidden): ${cause}`,
+    );
+  });
+
+  it('says a same-named workload of another group exists and is ignored', () => {
+    const text = formatExplanation({
+      ...base,
+      name: 'docs',
+      decision: {
+        action: 'upsert',
+        kind: 'MCPServerEntry',
+        changed: false,
+        shadowed: [],
+        otherGroups: [
+          { kind: 'MCPServer', group: 'sales' },
+          { kind: 'MCPRemoteProxy', group: undefined },
+        ],
+      },
+      backend: { id: 'docs' },
+    });
+    expect(text).toContain('MCPServerEntry tools/docs: a backend of group "engineering"');
+    expect(text).toContain(
+      '  other groups: MCPServer of group "sales", MCPRemoteProxy of no group named "docs" exist and are ignored; only workloads of group "engineering" count',
+    );
+  });
+
+  it('does not repeat the only other group of a name it removes for that', () => {
+    const text = formatExplanation({
+      ...base,
+      name: 'docs',
+      decision: {
+        action: 'remove',
+        reason: 'other-group',
+        kind: 'MCPServer',
+        group: 'sales',
+        shadowed: [],
+        otherGroups: [{ kind: 'MCPServer', group: 'sales' }],
+      },
+    });
+    expect(text).toBe(
+      'MCPServer tools/docs: not a backend of group "engineering": it belongs to group "sales"\n',
+    );
   });
 });

@@ -48,7 +48,7 @@ interface Harness {
   url: string;
   registry: DynamicRegistry;
   api: ApiServer;
-  state: { alive: boolean; ready: boolean };
+  state: { alive: boolean; ready: boolean; pending: string[] };
   metrics: Registry;
 }
 
@@ -57,13 +57,14 @@ async function start(
   slowClientTimeoutMs?: number,
   registry: DynamicRegistry = createDynamicRegistry(),
 ): Promise<Harness> {
-  const state = { alive: true, ready: true };
+  const state = { alive: true, ready: true, pending: [] as string[] };
   const metrics = new Registry();
   const api = createApiServer({
     registry,
     apiToken,
     alive: () => state.alive,
     ready: () => state.ready,
+    pending: () => state.pending,
     explain: async (name) => ({ name, explained: true }),
     metricsRegistry: metrics,
     logger: silentLogger,
@@ -120,6 +121,35 @@ describe('health and readiness', () => {
     expect(await before.json()).toEqual({ status: 'registry not synced' });
     h.state.ready = true;
     expect((await get('/readyz')).status).toBe(200);
+  });
+
+  it('names the initial names still undecided, before and after it turned ready, at most 100', async () => {
+    h.state.ready = false;
+    h.state.pending = ['github', 'wiki'];
+    const waiting = await get('/readyz');
+    expect(waiting.status).toBe(503);
+    expect(await waiting.json()).toEqual({
+      status: 'registry not synced',
+      pending: ['github', 'wiki'],
+      pendingCount: 2,
+    });
+    h.state.ready = true;
+    const ready = await get('/readyz');
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({
+      status: 'ready',
+      pending: ['github', 'wiki'],
+      pendingCount: 2,
+    });
+    h.state.pending = Array.from({ length: 150 }, (_, i) => `n${String(i).padStart(3, '0')}`);
+    const many = (await (await get('/readyz')).json()) as {
+      pending: string[];
+      pendingCount: number;
+    };
+    expect(many.pending).toHaveLength(100);
+    expect(many.pendingCount).toBe(150);
+    h.state.pending = [];
+    expect(await (await get('/readyz')).json()).toEqual({ status: 'ready' });
   });
 
   it('answers /healthz 200 while the watch loops live and 503 once they stopped', async () => {

@@ -26,10 +26,11 @@ export type SkipReason =
  * - `backend`: serve it;
  * - `skip` (upstream's nil, nil): not a backend now; remove it, do not retry (the next change of
  *   the workload or what it references will trigger a new conversion);
- * - `error` (upstream's nil, err): a lookup failed for a definitive reason (401, 403, another
- *   4xx) or the conversion itself failed; remove it and retry with backoff;
+ * - `error` (upstream's nil, err): a lookup failed for a definitive reason (a 4xx other than
+ *   401 and 403) or the conversion itself failed; remove it and retry with backoff;
  * - `unavailable`: a lookup failed for a transient reason (the API server down, slow or
- *   refusing with 429/5xx): nothing is known, so a backend already served is kept exactly as it
+ *   refusing with 429/5xx, or refusing the reader's own credentials or permission with 401/403):
+ *   nothing is known, so a backend already served is kept exactly as it
  *   is, a name not yet served stays absent, and the lookup is retried with backoff. Upstream reads
  *   from its caches after sync, so an outage never fails its conversions; this is the same
  *   guarantee for the reads that go to the API server here.

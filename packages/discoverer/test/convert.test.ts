@@ -181,16 +181,34 @@ describe('MCPServer', () => {
       );
   });
 
-  it('reports a Secret read refused for good (403) as an error, to remove and retry', async () => {
+  it.each([
+    [401, 'Unauthorized'],
+    [403, 'Forbidden'],
+  ])(
+    'reports a Secret read refused to the reader (%i) as unavailable: kept, retried',
+    async (code, reason) => {
+      const reader = createObjectReader(tokenExchange);
+      reader.getSecret = async () => {
+        throw Object.assign(new Error('refused'), { code, reason });
+      };
+      const object = mcpServer('s', { spec: { externalAuthConfigRef: { name: 'te' } } });
+      const outcome = await mcpServerToBackend(object, { reader });
+      expect(outcome.kind).toBe('unavailable');
+      if (outcome.kind === 'unavailable')
+        expect(outcome.error.message).toContain(`could not be read (${code} ${reason})`);
+    },
+  );
+
+  it('reports a Secret read refused for good (400) as an error, to remove and retry', async () => {
     const reader = createObjectReader(tokenExchange);
     reader.getSecret = async () => {
-      throw Object.assign(new Error('forbidden'), { code: 403, reason: 'Forbidden' });
+      throw Object.assign(new Error('bad'), { code: 400, reason: 'BadRequest' });
     };
     const object = mcpServer('s', { spec: { externalAuthConfigRef: { name: 'te' } } });
     const outcome = await mcpServerToBackend(object, { reader });
     expect(outcome.kind).toBe('error');
     if (outcome.kind === 'error')
-      expect(outcome.error.message).toContain('could not be read (403 Forbidden)');
+      expect(outcome.error.message).toContain('could not be read (400 BadRequest)');
   });
 
   it('is skipped as other-group when a group is given and differs', async () => {
@@ -389,6 +407,15 @@ describe('MCPServerEntry', () => {
     reader.getConfigMap = async () => {
       throw Object.assign(new Error('Unauthorized'), { code: 401, reason: 'Unauthorized' });
     };
+    expect(await mcpServerEntryToBackend(entry, { reader })).toMatchObject({
+      kind: 'unavailable',
+      error: {
+        message: `MCPServerEntry ${NS}/e: ConfigMap ${NS}/ca could not be read (401 Unauthorized)`,
+      },
+    });
+    reader.getConfigMap = async () => {
+      throw Object.assign(new Error('Bad Request'), { code: 400, reason: 'BadRequest' });
+    };
     expect(await mcpServerEntryToBackend(entry, { reader })).toMatchObject({ kind: 'error' });
   });
 
@@ -566,7 +593,7 @@ describe('listing and discovery', () => {
       error: { message: `MCPServerEntry ${NS}/x could not be read (timed out)` },
     });
     reader.getWorkload = async () => {
-      throw Object.assign(new Error('forbidden'), { code: 403 });
+      throw Object.assign(new Error('invalid'), { code: 422 });
     };
     expect(
       await getWorkloadAsBackend({ name: 'x', type: 'MCPServerEntry' }, NS, { reader }),

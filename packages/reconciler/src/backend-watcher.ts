@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import type { KubeConfig } from '@kubernetes/client-node';
 import {
   type DiscoveryReader,
@@ -23,16 +22,26 @@ import {
   systemClock,
 } from '@vmcp/kube-runtime';
 import { type DynamicRegistry, redactBackend } from '@vmcp/registry';
-import type { Counter, Registry } from 'prom-client';
-import { BackendReconciler, type Decision, type FailingRead } from './backend-reconciler.js';
+import type { Registry } from 'prom-client';
+import { BackendReconciler, type Decision } from './backend-reconciler.js';
+import { checkDurationMs, type DurationRange } from './durations.js';
+import type { FailingRead } from './failing-reads.js';
+import { InitialSync } from './initial-sync.js';
 import {
   authConfigToRequests,
   CA_BUNDLE_INDEX,
   caBundleIndex,
   configMapToRequests,
+  type WorkloadStores,
   workloadToRequests,
 } from './mappers.js';
 import { type OutgoingAuth, type OutgoingAuthConfig, toOutgoingAuth } from './outgoing-auth.js';
+import { runPeriodically } from './periodic.js';
+import { DEFAULT_SECRET_REFRESH_PERIOD_MS, startSecretRefresh } from './secret-refresh.js';
+import { createWatcherMetrics, type WatcherMetrics } from './watcher-metrics.js';
+
+export { jitteredResyncMs } from './periodic.js';
+export { DEFAULT_SECRET_REFRESH_PERIOD_MS } from './secret-refresh.js';
 
 const toolhive = (plural: string, kind: string): ResourceRef => ({
   group: 'toolhive.stacklok.dev',
@@ -57,14 +66,22 @@ export const DEFAULT_RESYNC_PERIOD_MS = 10 * 60 * 60 * 1000;
 export const DEFAULT_READ_TIMEOUT_MS = 5_000;
 /** Reconciles run at once (never two of the same name). Upstream runs one. */
 export const DEFAULT_WORKERS = 4;
+/**
+ * How long readiness waits, after the caches synced, for names of the initial lists whose reads
+ * fail: 30 s, as the readiness gate's own default wait.
+ */
+export const DEFAULT_INITIAL_SYNC_TIMEOUT_MS = 30_000;
 
 /**
- * The next resync delay: the period jittered by ×0.9–1.1, as controller-runtime jitters its
- * SyncPeriod, so that replicas started together do not resync together.
+ * The ranges of the watcher's duration options added with the secret refresh and the readiness
+ * bound (the workspace's rule for durations: checked where they enter, `RangeError` outside).
  */
-export function jitteredResyncMs(periodMs: number, random: () => number = Math.random): number {
-  return Math.round(periodMs * (0.9 + 0.2 * random()));
-}
+export const DURATION_RANGES = Object.freeze({
+  /** 1 s (not a loop against the API server) to 720 h (a period's ceiling), or 0: off. */
+  secretRefreshPeriodMs: { min: 1_000, max: 720 * 3_600_000, off: true },
+  /** 1 s to 1 h: longer than any rollout waits for a pod to become ready. */
+  initialSyncTimeoutMs: { min: 1_000, max: 3_600_000 },
+} satisfies Record<string, DurationRange>);
 
 /** The informers of one watcher, by the kind they watch. */
 type Informers = Record<
@@ -101,11 +118,30 @@ export interface BackendWatcherOptions {
   /**
    * Reconciles run at once (the queue never hands out one name twice). Default 4, so that reads
    * hung on a sick API server hold up other names for at most `readTimeoutMs`. Upstream runs 1.
+   * The secret refresh reads this many Secrets at once too.
    */
   workers?: number;
-  /** Timers of the resync. Default the system clock. */
+  /**
+   * Re-read every Secret that a workload of the group was resolved from (or waits for) about this
+   * often (jittered ×0.9–1.1), each Secret once however many backends use it, metadata only, each
+   * read within `readTimeoutMs`; a changed `resourceVersion` re-reconciles exactly the names that
+   * use it, so a rotated Secret is served within about one period plus one reconcile. A failed
+   * read keeps what is served. Default 60 s; 0 turns it off; otherwise 1 s to 720 h.
+   */
+  secretRefreshPeriodMs?: number;
+  /**
+   * How long {@link BackendWatcher.hasSynced} waits, after the caches synced, for names of the
+   * initial lists whose reads fail (for a transient reason) before it turns true anyway, with
+   * those names reported by {@link BackendWatcher.pendingInitialNames}. Default 30 s; 1 s to 1 h.
+   */
+  initialSyncTimeoutMs?: number;
+  /**
+   * Timers of the resync, the secret refresh, the readiness bound and the controller (the retry
+   * delays of its rate limiter). Default the system clock. Each read's bound and the grace period
+   * at stop stay on real time.
+   */
   clock?: Clock;
-  /** Random source of the resync jitter, in [0, 1). Default `Math.random`. */
+  /** Random source of the resync's and the secret refresh's jitter, in [0, 1). Default `Math.random`. */
   random?: () => number;
   /** Wall-clock time (epoch ms) of `lastResolvedAt` and `failingSince`. Default `Date.now`. */
   now?: () => number;
@@ -155,10 +191,12 @@ export class BackendWatcher {
   readonly manager: Manager;
   readonly #options: BackendWatcherOptions;
   readonly #logger: Logger;
-  readonly #shadowed: Counter<'kind'> | undefined;
-  readonly #skipped: Counter<'reason'> | undefined;
+  readonly #settings: Settings;
+  readonly #metrics: WatcherMetrics | undefined;
+  readonly #initialSync = new InitialSync();
+  /** Cancels the readiness bound's timer: once every initial name was decided, or at stop. */
+  #cancelInitialSyncBound: () => void = () => undefined;
   #reconciler: BackendReconciler | undefined;
-  #controller: Controller | undefined;
   #registrySynced = false;
   #started = false;
   #running = false;
@@ -181,6 +219,7 @@ export class BackendWatcher {
     this.group = parseGroupRef(options.groupRef, options.namespace);
     this.registry = options.registry;
     this.#options = options;
+    this.#settings = settingsOf(options);
     this.#logger = (options.logger ?? silentLogger).child({
       namespace: this.namespace,
       group: this.group,
@@ -194,44 +233,13 @@ export class BackendWatcher {
         : {}),
     });
     const metricsRegistry = this.manager.metricsRegistry;
-    if (metricsRegistry === undefined) return;
-    // Loaded only now, so that a watcher without metrics never pays for it (CommonJS: the same
-    // module instance as the caller's `import`).
-    const { Counter, Gauge } = createRequire(import.meta.url)(
-      'prom-client',
-    ) as typeof import('prom-client');
-    const registers = [metricsRegistry];
-    this.#shadowed = new Counter({
-      name: 'vmcp_backend_shadowed_total',
-      help: 'Reconciles that found several workload kinds sharing one name (the first in precedence wins)',
-      labelNames: ['kind'],
-      registers,
-    });
-    this.#skipped = new Counter({
-      name: 'vmcp_backend_skipped_total',
-      help: 'Workloads of the group that are not backends, by reason',
-      labelNames: ['reason'],
-      registers,
-    });
-    const now = options.now ?? Date.now;
-    const kept = () => this.failingReads().filter((failing) => failing.served);
-    new Gauge({
-      name: 'vmcp_backends_kept_stale',
-      help: 'Served backends kept as last resolved because a read they need fails for a transient reason',
-      registers,
-      collect() {
-        this.set(kept().length);
-      },
-    });
-    new Gauge({
-      name: 'vmcp_backends_kept_stale_oldest_seconds',
-      help: 'Age of the oldest resolution among the backends kept stale (0 when none is)',
-      registers,
-      collect() {
-        const oldest = Math.min(...kept().map((k) => k.lastResolvedAt ?? k.failingSince));
-        this.set(Number.isFinite(oldest) ? Math.max(0, (now() - oldest) / 1000) : 0);
-      },
-    });
+    this.#metrics =
+      metricsRegistry &&
+      createWatcherMetrics(metricsRegistry, {
+        failingReads: () => this.failingReads(),
+        secretsTracked: () => this.#reconciler?.secretDependencies.size ?? 0,
+        now: options.now ?? Date.now,
+      });
   }
 
   /** The `outgoingAuth` applied now; undefined without one. Holds secret material. */
@@ -286,32 +294,43 @@ export class BackendWatcher {
     const client = new KubeClient(this.#options.kubeConfig);
     const informers = this.#informers(client);
     // Reads in flight at stop get the grace period (as the reconciles that make them), then end.
-    // Real time, as the controller's grace period: `clock` drives the resync only.
+    // Real time, as each read's own bound: a stop ends them even when `clock` is a test's clock.
     const reads = new AbortController();
     const endReads = (): void => {
       systemClock.setTimer(this.#options.gracefulShutdownTimeoutMs ?? 30_000, () => reads.abort());
     };
     if (signal.aborted) endReads();
     else signal.addEventListener('abort', endReads, { once: true });
-    const workers = Math.max(1, this.#options.workers ?? DEFAULT_WORKERS);
-    const readTimeoutMs = this.#options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS;
-    const reconciler = this.#createReconciler(client, informers, reads.signal, readTimeoutMs);
+    const { workers, readTimeoutMs, clock } = this.#settings;
+    const reconciler = this.#createReconciler(client, informers, reads.signal);
     const controller = this.manager.createController({
       name: 'vmcp-backends',
       reconcile: (request) => reconciler.reconcile(request),
       maxConcurrentReconciles: workers,
+      // Retry delays (the rate limiter's backoff) run on the watcher's clock.
+      clock,
     });
-    this.#controller = controller;
     this.#watch(controller, informers);
     this.#enqueueAll = () => this.#resyncAll(controller, informers);
-    const stopResync = this.#scheduleResync(() => this.#resyncAll(controller, informers));
+    const stops = [
+      runPeriodically({
+        clock,
+        periodMs: this.#settings.resyncPeriodMs,
+        random: this.#options.random,
+        task: () => this.#resyncAll(controller, informers),
+      }),
+      this.#startSecretRefresh(client, reconciler, controller, reads.signal),
+      this.#followInitialSync(informers, controller, signal),
+    ];
 
     this.#running = true;
     this.#logger.info(
       {
         workers,
         readTimeoutMs,
-        resyncPeriodMs: this.#options.resyncPeriodMs ?? DEFAULT_RESYNC_PERIOD_MS,
+        resyncPeriodMs: this.#settings.resyncPeriodMs,
+        secretRefreshPeriodMs: this.#settings.secretRefreshPeriodMs,
+        initialSyncTimeoutMs: this.#settings.initialSyncTimeoutMs,
       },
       'backend watcher starting',
     );
@@ -320,7 +339,7 @@ export class BackendWatcher {
     } finally {
       this.#running = false;
       this.#enqueueAll = undefined;
-      stopResync();
+      for (const stop of stops) stop();
       signal.removeEventListener('abort', endReads);
       reads.abort();
       await client.close();
@@ -359,9 +378,8 @@ export class BackendWatcher {
     client: KubeClient,
     informers: Informers,
     signal: AbortSignal,
-    readTimeoutMs: number,
   ): BackendReconciler {
-    const direct = { getTimeoutMs: readTimeoutMs };
+    const direct = { getTimeoutMs: this.#settings.readTimeoutMs };
     const secrets = new ResourceClient(client, RESOURCES.Secret, this.namespace, direct);
     const configMaps = new ResourceClient(client, RESOURCES.ConfigMap, this.namespace, direct);
     // Workloads are read from the caches synchronously by the reconciler, and through the reader
@@ -385,17 +403,21 @@ export class BackendWatcher {
 
   /** What each informer's events enqueue, with the group filter applied first. */
   #watch(controller: Controller, informers: Informers): void {
-    // Workloads: enqueued only when in our group. The controller maps the old and the new object
-    // of an update, so a workload moving out of the group is still enqueued (and removed).
-    for (const kind of WORKLOAD_KINDS) {
-      controller.watches(informers[kind], workloadToRequests(kind, this.group, this.namespace));
-    }
-    // Auth configs: every workload of our group that references the changed config.
-    const stores = {
+    const stores: WorkloadStores = {
       MCPServer: informers.MCPServer.store,
       MCPRemoteProxy: informers.MCPRemoteProxy.store,
       MCPServerEntry: informers.MCPServerEntry.store,
     };
+    // Workloads: enqueued when in our group, or when a workload of our group has the same name
+    // (its decision reports the other group's). The controller maps the old and the new object of
+    // an update, so a workload moving out of the group is still enqueued (and removed).
+    for (const kind of WORKLOAD_KINDS) {
+      controller.watches(
+        informers[kind],
+        workloadToRequests(kind, this.group, this.namespace, stores),
+      );
+    }
+    // Auth configs: every workload of our group that references the changed config.
     controller.watches(
       informers.MCPExternalAuthConfig,
       authConfigToRequests(stores, this.group, this.namespace),
@@ -409,30 +431,98 @@ export class BackendWatcher {
 
   /** Enqueues every served backend and every workload of the group (the resync). */
   #resyncAll(controller: Controller, informers: Informers): void {
-    const names = new Set(this.registry.list().map((b) => b.id));
+    const names = this.#namesOfGroup(informers);
+    for (const backend of this.registry.list()) names.add(backend.id);
+    for (const name of names) controller.enqueue({ namespace: this.namespace, name });
+  }
+
+  /** The names of the group's workloads in the caches. */
+  #namesOfGroup(informers: Informers): Set<string> {
+    const names = new Set<string>();
     for (const kind of WORKLOAD_KINDS) {
       const inGroup = workloadToRequests(kind, this.group, this.namespace);
       for (const workload of informers[kind].store.list()) {
         if (inGroup(workload).length > 0) names.add(workload.metadata.name as string);
       }
     }
-    for (const name of names) controller.enqueue({ namespace: this.namespace, name });
+    return names;
   }
 
-  /** Calls `resyncAll` every jittered resync period until the returned function is called. */
-  #scheduleResync(resyncAll: () => void): () => void {
-    const periodMs = this.#options.resyncPeriodMs ?? DEFAULT_RESYNC_PERIOD_MS;
-    if (!(periodMs > 0)) return () => undefined;
-    const clock = this.#options.clock ?? systemClock;
-    let cancel: () => void = () => undefined;
-    const next = (): void => {
-      cancel = clock.setTimer(jitteredResyncMs(periodMs, this.#options.random), () => {
-        resyncAll();
-        next();
+  /**
+   * Re-reads the Secrets the reconciler's names depend on every secret refresh period (metadata
+   * only: a Secret's data is read by reconciles alone), and re-reconciles the names a changed one
+   * affects. Returns the function that stops it.
+   */
+  #startSecretRefresh(
+    client: KubeClient,
+    reconciler: BackendReconciler,
+    controller: Controller,
+    signal: AbortSignal,
+  ): () => void {
+    const { readTimeoutMs, workers, clock, secretRefreshPeriodMs } = this.#settings;
+    const secrets = new ResourceClient(client, RESOURCES.Secret, this.namespace, {
+      getTimeoutMs: readTimeoutMs,
+      metadataOnly: true,
+    });
+    return startSecretRefresh({
+      periodMs: secretRefreshPeriodMs,
+      dependencies: reconciler.secretDependencies,
+      read: async (name, roundSignal) => {
+        try {
+          const secret = await secrets.get(name, AbortSignal.any([signal, roundSignal]));
+          return secret.metadata.resourceVersion ?? '';
+        } catch (error) {
+          if (isNotFound(error)) return null;
+          throw error;
+        }
+      },
+      enqueue: (name) => controller.enqueue({ namespace: this.namespace, name }),
+      concurrency: workers,
+      clock,
+      random: this.#options.random,
+      logger: this.#logger.child({ component: 'secret-refresh' }),
+      observe: (result) => this.#metrics?.secretRefreshReads.inc({ result }),
+    });
+  }
+
+  /**
+   * Once the caches synced, hands the names of the initial lists to the readiness tracker (the
+   * group's workloads, and the names of a registry handed in with content, which are reconciled
+   * too so that it converges before it is ready), and starts the readiness bound. Returns the
+   * function that stops it.
+   */
+  #followInitialSync(
+    informers: Informers,
+    controller: Controller,
+    signal: AbortSignal,
+  ): () => void {
+    let stopped = false;
+    const all = Object.values(informers);
+    void Promise.all(all.map((informer) => informer.waitForSync(signal))).then((synced) => {
+      if (stopped || signal.aborted || synced.includes(false)) return;
+      const names = this.#namesOfGroup(informers);
+      for (const backend of this.registry.list()) {
+        if (names.has(backend.id)) continue;
+        names.add(backend.id);
+        controller.enqueue({ namespace: this.namespace, name: backend.id });
+      }
+      this.#initialSync.listed(names);
+      if (this.#initialSync.ready) return;
+      const boundMs = this.#settings.initialSyncTimeoutMs;
+      this.#cancelInitialSyncBound = this.#settings.clock.setTimer(boundMs, () => {
+        this.#initialSync.expired();
+        const pending = this.#initialSync.pending();
+        if (pending.length === 0) return;
+        this.#logger.warn(
+          { pending: pending.slice(0, 20), count: pending.length, initialSyncTimeoutMs: boundMs },
+          'ready without every initial name: their reads still fail; they are served once a read succeeds',
+        );
       });
+    });
+    return () => {
+      stopped = true;
+      this.#cancelInitialSyncBound();
     };
-    next();
-    return () => cancel();
   }
 
   /**
@@ -453,17 +543,27 @@ export class BackendWatcher {
   }
 
   /**
-   * True once the caches synced and the registry reflects them: every object of the initial
-   * lists has been reconciled once (the work queue was seen empty and idle after the sync). Stays
-   * true afterwards. Cache sync alone (upstream's gate) can leave the registry empty for a
-   * moment; a readiness gate built on this never serves that moment.
+   * True once the caches synced and the registry reflects them: every name of the initial lists
+   * has been decided once (resolved to a backend, or found to be none), including names whose
+   * first reads failed for a transient reason, or `initialSyncTimeoutMs` passed since the caches
+   * synced (then {@link pendingInitialNames} lists the names still undecided). Stays true
+   * afterwards. Cache sync alone (upstream's gate) can leave the registry empty for a moment, or
+   * without a backend whose Secret read failed once at start; a readiness gate built on this never
+   * serves that moment.
    */
   hasSynced(): boolean {
     if (this.#registrySynced) return true;
-    const queue = this.#controller?.queue;
-    if (queue === undefined || !this.#running || !this.manager.hasSynced()) return false;
-    this.#registrySynced = queue.len() === 0 && queue.processingCount === 0;
+    this.#registrySynced = this.#running && this.manager.hasSynced() && this.#initialSync.ready;
     return this.#registrySynced;
+  }
+
+  /**
+   * The names of the initial lists not decided yet (their reads fail for a transient reason, or
+   * their first reconcile has not run), sorted; empty once every one was decided, and before the
+   * caches synced. After `initialSyncTimeoutMs` the watcher is ready with these still listed.
+   */
+  pendingInitialNames(): string[] {
+    return this.#initialSync.pending();
   }
 
   /**
@@ -529,9 +629,15 @@ export class BackendWatcher {
   }
 
   #observe(name: string, decision: Decision): void {
-    if ('shadowed' in decision) for (const kind of decision.shadowed) this.#shadowed?.inc({ kind });
+    // Decisions count until every initial name was decided, past the bound too (pending names).
+    if (decision.action !== 'keep-and-retry' && this.#initialSync.decided(name)) {
+      this.#cancelInitialSyncBound();
+    }
+    if ('shadowed' in decision) {
+      for (const kind of decision.shadowed) this.#metrics?.shadowed.inc({ kind });
+    }
     if (decision.action === 'remove' && decision.reason === 'skipped')
-      this.#skipped?.inc({ reason: decision.outcome.reason });
+      this.#metrics?.skipped.inc({ reason: decision.outcome.reason });
     if (decision.action === 'upsert' && decision.changed) {
       this.#logger.info(
         { name, kind: decision.kind, version: this.registry.version },
@@ -539,4 +645,33 @@ export class BackendWatcher {
       );
     }
   }
+}
+
+/** The watcher's settings, with their defaults, checked once at construction. */
+interface Settings {
+  resyncPeriodMs: number;
+  readTimeoutMs: number;
+  workers: number;
+  secretRefreshPeriodMs: number;
+  initialSyncTimeoutMs: number;
+  clock: Clock;
+}
+
+function settingsOf(options: BackendWatcherOptions): Settings {
+  return {
+    resyncPeriodMs: options.resyncPeriodMs ?? DEFAULT_RESYNC_PERIOD_MS,
+    readTimeoutMs: options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS,
+    workers: Math.max(1, options.workers ?? DEFAULT_WORKERS),
+    secretRefreshPeriodMs: checkDurationMs(
+      'secretRefreshPeriodMs',
+      options.secretRefreshPeriodMs ?? DEFAULT_SECRET_REFRESH_PERIOD_MS,
+      DURATION_RANGES.secretRefreshPeriodMs,
+    ),
+    initialSyncTimeoutMs: checkDurationMs(
+      'initialSyncTimeoutMs',
+      options.initialSyncTimeoutMs ?? DEFAULT_INITIAL_SYNC_TIMEOUT_MS,
+      DURATION_RANGES.initialSyncTimeoutMs,
+    ),
+    clock: options.clock ?? systemClock,
+  };
 }

@@ -221,11 +221,17 @@ function caBundleOf(state: ClusterState, object: Obj): string | undefined | null
   return own(configMap?.data, key) ?? null;
 }
 
-/** The backends of `group`, sorted by id: MCPServer wins a shared name, then MCPRemoteProxy. */
+/**
+ * The backends of `group`, sorted by id. Only the group's workloads compete for a name (a
+ * same-named workload of another group is ignored); among them MCPServer wins, then
+ * MCPRemoteProxy.
+ */
 export function expectedBackends(state: ClusterState, group: string): Backend[] {
   const winners = new Map<string, { kind: string; object: Obj }>();
   for (const kind of ['MCPServerEntry', 'MCPRemoteProxy', 'MCPServer'] as const) {
-    for (const object of state[kind]) winners.set(object.metadata.name ?? '', { kind, object });
+    for (const object of state[kind]) {
+      if (groupOf(object) === group) winners.set(object.metadata.name ?? '', { kind, object });
+    }
   }
   const backends: Backend[] = [];
   for (const { kind, object } of winners.values()) {
