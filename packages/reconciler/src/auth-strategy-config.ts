@@ -17,6 +17,16 @@ import {
   urlString,
 } from './config-values.js';
 
+/** The fields `tokenExchange` and `obo` share: an OAuth client asking a token endpoint. */
+export interface OAuthClientConfig {
+  tokenUrl: string;
+  clientId?: string;
+  clientSecret?: string;
+  clientSecretEnv?: string;
+  audience?: string;
+  scopes?: string[];
+}
+
 /**
  * One outgoing auth strategy as a vMCP config file spells it (upstream's `BackendAuthStrategy`,
  * `pkg/vmcp/auth/types`): a `type` and the section of that type. Values given inline are secret
@@ -30,13 +40,7 @@ export type AuthStrategyConfig =
     }
   | {
       type: 'token_exchange';
-      tokenExchange: {
-        tokenUrl: string;
-        clientId?: string;
-        clientSecret?: string;
-        clientSecretEnv?: string;
-        audience?: string;
-        scopes?: string[];
+      tokenExchange: OAuthClientConfig & {
         subjectTokenType?: string;
         subjectProviderName?: string;
       };
@@ -57,16 +61,7 @@ export type AuthStrategyConfig =
     }
   | {
       type: 'obo';
-      obo: {
-        tokenUrl: string;
-        clientId?: string;
-        clientSecret?: string;
-        clientSecretEnv?: string;
-        audience?: string;
-        scopes?: string[];
-        subjectTokenProviderName?: string;
-        cacheSkewSeconds?: number;
-      };
+      obo: OAuthClientConfig & { subjectTokenProviderName?: string; cacheSkewSeconds?: number };
     }
   | {
       type: 'xaa';

@@ -4,6 +4,7 @@ export type {
   AuthStrategyConfig,
   AuthStrategyType,
   ConfiguredStrategy,
+  OAuthClientConfig,
 } from './auth-strategy-config.js';
 export { AUTH_STRATEGY_CONFIG_TYPES, parseAuthStrategy } from './auth-strategy-config.js';
 export type {
