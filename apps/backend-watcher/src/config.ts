@@ -26,7 +26,10 @@ export type Command =
 
 /** Settings of `run` and `explain`. */
 export interface RunConfig {
-  group: string;
+  /** Undefined: the `groupRef` of the vMCP config file (`configFile`), read later. */
+  group: string | undefined;
+  /** The vMCP config file (`--config`): `groupRef` and `outgoingAuth`. */
+  configFile: string | undefined;
   /** Undefined: resolved later from the service account file or the kubeconfig context. */
   namespace: string | undefined;
   kubeconfig: string | undefined;
@@ -82,6 +85,10 @@ over HTTP to the other containers of the pod.
 
 Options (each also read from the environment variable shown):
   --group NAME              the MCPGroup, "name" or "namespace/name"      VMCP_GROUP
+                            (default: groupRef of the --config file)
+  --config FILE             the vMCP server's config file (YAML or JSON): its groupRef and
+                            outgoingAuth are used, everything else is ignored; re-read when it
+                            changes (a mounted ConfigMap too)                VMCP_CONFIG
   --namespace NS            the namespace watched                           VMCP_NAMESPACE
                             (else POD_NAMESPACE, the service account's namespace file,
                             then the kubeconfig context's namespace)
@@ -121,6 +128,7 @@ HTTP API: GET /healthz /readyz /metrics /v1/backends /v1/backends/{id} /v1/event
 
 const OPTIONS = {
   group: { type: 'string' },
+  config: { type: 'string' },
   namespace: { type: 'string' },
   kubeconfig: { type: 'string' },
   listen: { type: 'string' },
@@ -217,10 +225,11 @@ function runConfig(
   parsed: Pick<RunConfig, 'listen' | 'logLevel' | 'sidecarUrl'>,
 ): RunConfig {
   const group = setting('group', 'VMCP_GROUP');
-  if (group === undefined) throw new UsageError('--group (or VMCP_GROUP) is required');
-  if (!/^([a-z0-9][a-z0-9.-]*\/)?[a-z0-9][a-z0-9.-]*$/.test(group) || group.length > 253 + 64) {
-    throw new UsageError(`--group "${group}" is not "name" or "namespace/name"`);
+  const configFile = setting('config', 'VMCP_CONFIG');
+  if (group === undefined && configFile === undefined) {
+    throw new UsageError('--group (or VMCP_GROUP) is required, or a --config file with a groupRef');
   }
+  if (group !== undefined) checkGroup(group);
   const namespace = setting('namespace', 'VMCP_NAMESPACE') ?? nonEmpty(env.POD_NAMESPACE);
   if (namespace !== undefined && !isDnsLabel(namespace)) {
     throw new UsageError(`namespace "${namespace}" is not a valid namespace name`);
@@ -246,6 +255,7 @@ function runConfig(
   return {
     ...parsed,
     group,
+    configFile,
     namespace,
     kubeconfig: setting('kubeconfig', 'KUBECONFIG'),
     apiTokenFile: setting('api-token-file', 'VMCP_API_TOKEN_FILE'),
@@ -273,6 +283,13 @@ function runConfig(
         ? DEFAULT_MAX_STREAMS
         : parseCount(maxStreams, '--max-streams', MAX_STREAMS_LIMIT),
   };
+}
+
+/** `name` or `namespace/name`, as `--group` takes it. */
+export function checkGroup(group: string): void {
+  if (!/^([a-z0-9][a-z0-9.-]*\/)?[a-z0-9][a-z0-9.-]*$/.test(group) || group.length > 253 + 64) {
+    throw new UsageError(`--group "${group}" is not "name" or "namespace/name"`);
+  }
 }
 
 /** `HOST:PORT`, `[v6]:PORT` or `:PORT` (all interfaces). */

@@ -14,11 +14,13 @@ import {
   type ResourceRef,
 } from '@vmcp/kube-runtime';
 import {
+  authSourceOf,
   BackendReconciler,
   type BackendWatcher,
   DEFAULT_READ_TIMEOUT_MS,
   type Decision,
   type FailingRead,
+  type OutgoingAuth,
   parseGroupRef,
   RESOURCES,
 } from '@vmcp/reconciler';
@@ -36,6 +38,12 @@ export interface Explanation {
   decision: JsonDecision;
   /** The backend, secrets redacted, when it is one. */
   backend?: Record<string, unknown>;
+  /**
+   * Where the backend's auth comes from, when it is one: `discovered` (its own
+   * MCPExternalAuthConfig), the path of the vMCP config's strategy (`outgoingAuth.default`,
+   * `outgoingAuth.backends.<name>`), or `none`.
+   */
+  authSource?: string;
   /** Why the conversion failed or skipped, when it did. */
   detail?: string;
   /**
@@ -72,6 +80,7 @@ interface Explained {
 function explanationOf(
   base: { name: string; namespace: string; group: string; source: 'fresh' | 'held' },
   { decision, outcome, failing, decidedAt }: Explained,
+  outgoingAuth: OutgoingAuth | undefined,
 ): Explanation {
   const json = {
     ...base,
@@ -80,7 +89,11 @@ function explanationOf(
     ...(decidedAt !== undefined ? { decidedAt } : {}),
   };
   if (outcome?.kind === 'backend') {
-    return { ...json, backend: { ...redactBackend(outcome.backend) } };
+    return {
+      ...json,
+      backend: { ...redactBackend(outcome.backend) },
+      authSource: authSourceOf(outcome.backend, outgoingAuth),
+    };
   }
   if (outcome?.kind === 'skip') return { ...json, detail: outcome.message };
   if (outcome?.kind === 'error' || outcome?.kind === 'unavailable') {
@@ -112,7 +125,7 @@ export async function explainWithWatcher(
 ): Promise<Explanation> {
   const source = options.fresh ? 'fresh' : 'held';
   const base = { name, namespace: watcher.namespace, group: watcher.group, source } as const;
-  return explanationOf(base, await watcher.explain(name, options));
+  return explanationOf(base, await watcher.explain(name, options), watcher.outgoingAuth);
 }
 
 /**
@@ -157,6 +170,8 @@ export async function explain(options: {
   logger?: Logger;
   /** Bound of each read. Default 5 s, as the watcher's. */
   readTimeoutMs?: number;
+  /** The vMCP config's `outgoingAuth`, applied as the watcher applies it. */
+  outgoingAuth?: OutgoingAuth;
 }): Promise<Explanation> {
   const group = parseGroupRef(options.groupRef, options.namespace);
   const client = new KubeClient(options.kubeConfig);
@@ -167,6 +182,7 @@ export async function explain(options: {
       registry: createDynamicRegistry(),
       reader: directReader(client, options.namespace, options.readTimeoutMs),
       ...(options.logger ? { logger: options.logger } : {}),
+      outgoingAuth: () => options.outgoingAuth,
     });
     const base = {
       name: options.name,
@@ -174,7 +190,7 @@ export async function explain(options: {
       group,
       source: 'fresh' as const,
     };
-    return explanationOf(base, await reconciler.explain(options.name));
+    return explanationOf(base, await reconciler.explain(options.name), options.outgoingAuth);
   } finally {
     await client.close();
   }
@@ -201,11 +217,19 @@ export function formatExplanation(e: Explanation): string {
     );
   }
   lines.push(...otherGroupLines(e));
+  if (e.authSource !== undefined) lines.push(`  auth: ${authLine(e.authSource)}`);
   if (e.backend !== undefined) {
     lines.push('  backend (secrets redacted):');
     for (const line of JSON.stringify(e.backend, null, 2).split('\n')) lines.push(`    ${line}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** Where the auth comes from, in words. */
+function authLine(source: string): string {
+  if (source === 'discovered') return 'its own, from its externalAuthConfigRef';
+  if (source === 'none') return 'none';
+  return `${source} of the vMCP config (--config)`;
 }
 
 /** The first line: what the decision means for the name. */

@@ -71,6 +71,11 @@ export interface ApiServerOptions {
    */
   pending?: () => readonly string[];
   /**
+   * More to say in `/readyz`'s body, whatever the status: the sidecar reports its vMCP config
+   * there (`config: { path, valid, error?, invalidSince? }`). Never a secret value.
+   */
+  readyDetail?: (() => Record<string, unknown>) | undefined;
+  /**
    * Why a name is or is not served, from the running watcher, as `GET /v1/explain/{name}`
    * answers it: `fresh` (reads against the API server allowed) only for a request carrying the
    * API token; every fresh explain of one name in flight is shared, and at most

@@ -60,9 +60,12 @@ describe('command line', () => {
         '45s',
         '--max-streams',
         '50',
+        '--config',
+        '/etc/vmcp/config.yaml',
       ]),
     ).toEqual({
       group: 'engineering',
+      configFile: '/etc/vmcp/config.yaml',
       namespace: 'tools',
       kubeconfig: '/k',
       listen: { host: '0.0.0.0', port: 9090 },
@@ -96,10 +99,12 @@ describe('command line', () => {
         VMCP_SECRET_REFRESH_PERIOD: '30s',
         VMCP_INITIAL_SYNC_TIMEOUT: '10s',
         VMCP_MAX_STREAMS: '100000',
+        VMCP_CONFIG: '/c.yaml',
       }),
     ).toMatchObject({
       secretRefreshPeriodMs: 30_000,
       initialSyncTimeoutMs: 10_000,
+      configFile: '/c.yaml',
       readTimeoutMs: 1_500,
       workers: 2,
       group: 'g',
@@ -172,6 +177,17 @@ describe('command line', () => {
     expect(run(['--group', 'g'], { POD_NAMESPACE: 'pod-ns', VMCP_NAMESPACE: 'v' }).namespace).toBe(
       'v',
     );
+  });
+
+  it('leaves the group to the --config file when no flag or variable names it', () => {
+    expect(run(['--config', '/etc/vmcp/config.yaml'])).toMatchObject({
+      group: undefined,
+      configFile: '/etc/vmcp/config.yaml',
+    });
+    expect(run([], { VMCP_CONFIG: '/c.yaml', VMCP_GROUP: 'g' })).toMatchObject({
+      group: 'g',
+      configFile: '/c.yaml',
+    });
   });
 
   it('accepts namespace/name group references', () => {

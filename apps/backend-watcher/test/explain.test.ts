@@ -13,6 +13,29 @@ const failing = {
 };
 
 describe('formatExplanation', () => {
+  it.each([
+    ['discovered', 'auth: its own, from its externalAuthConfigRef'],
+    [
+      'outgoingAuth.backends.github',
+      'auth: outgoingAuth.backends.github of the vMCP config (--config)',
+    ],
+    ['none', 'auth: none'],
+  ])('says where a backend’s auth comes from (%s)', (authSource, line) => {
+    const text = formatExplanation({
+      ...base,
+      decision: {
+        action: 'upsert',
+        kind: 'MCPServer',
+        changed: false,
+        shadowed: [],
+        otherGroups: [],
+      },
+      backend: { id: 'github' },
+      authSource,
+    });
+    expect(text.split('\n')[1]).toBe(`  ${line}`);
+  });
+
   it('says a kept backend is kept, when it was last resolved, and why reads fail', () => {
     const explanation: Explanation = {
       ...base,

@@ -12,7 +12,9 @@ import {
 import type { Logger, ObjectKey, ReconcileResult } from '@vmcp/kube-runtime';
 import { silentLogger } from '@vmcp/kube-runtime';
 import type { DynamicRegistry } from '@vmcp/registry';
+import { withOutgoingAuth } from './auth-resolution.js';
 import { type FailingRead, FailingReads } from './failing-reads.js';
+import type { OutgoingAuth } from './outgoing-auth.js';
 import {
   recordingSecretReads,
   SecretDependencies,
@@ -105,6 +107,11 @@ export interface BackendReconcilerOptions {
   observer?: ReconcilerObserver;
   /** Wall-clock time (epoch ms) for `lastResolvedAt` and `failingSince`. Default `Date.now`. */
   now?: () => number;
+  /**
+   * The vMCP config's `outgoingAuth` now, read after each conversion and applied to its backend
+   * (see `withOutgoingAuth`). Absent or undefined: the discovered auth, as without a config.
+   */
+  outgoingAuth?: () => OutgoingAuth | undefined;
 }
 
 /** The workloads that have one name: the group's winner, the group's losers, other groups'. */
@@ -264,11 +271,15 @@ export class BackendReconciler {
         'several kinds of the group share this name; the first in precedence wins',
       );
     }
-    const outcome = await toBackend(winner.kind, winner.object, {
-      reader: this.#readerFor(winner.object, options.reader, options.secrets),
-      group,
-      logger: this.#logger as DiscoveryLogger,
-    });
+    const outcome = this.#withOutgoingAuth(
+      name,
+      winner.kind,
+      await toBackend(winner.kind, winner.object, {
+        reader: this.#readerFor(winner.object, options.reader, options.secrets),
+        group,
+        logger: this.#logger as DiscoveryLogger,
+      }),
+    );
     const kind = winner.kind;
     if (outcome.kind === 'backend') {
       const changed = options.dryRun ? false : registry.upsert(outcome.backend);
@@ -339,9 +350,23 @@ export class BackendReconciler {
     const object = await reader.getWorkload(decision.kind, namespace, name);
     return {
       decision,
-      outcome: await toBackend(decision.kind, object, { reader, group }),
+      outcome: this.#withOutgoingAuth(
+        name,
+        decision.kind,
+        await toBackend(decision.kind, object, { reader, group }),
+      ),
       ...withFailing,
     };
+  }
+
+  /** The outcome with the vMCP config's `outgoingAuth` as it is now (read after the await). */
+  #withOutgoingAuth(
+    name: string,
+    kind: WorkloadKind,
+    outcome: ConversionOutcome,
+  ): ConversionOutcome {
+    const where = `${kind} ${this.#options.namespace}/${name}`;
+    return withOutgoingAuth(outcome, this.#options.outgoingAuth?.(), where);
   }
 }
 

@@ -35,6 +35,7 @@ import {
   type WorkloadStores,
   workloadToRequests,
 } from './mappers.js';
+import { type OutgoingAuth, type OutgoingAuthConfig, toOutgoingAuth } from './outgoing-auth.js';
 import { runPeriodically } from './periodic.js';
 import { DEFAULT_SECRET_REFRESH_PERIOD_MS, startSecretRefresh } from './secret-refresh.js';
 import { createWatcherMetrics, type WatcherMetrics } from './watcher-metrics.js';
@@ -148,6 +149,13 @@ export interface BackendWatcherOptions {
   gracefulShutdownTimeoutMs?: number;
   /** Options for every watch (stall timeout, backoff), mostly for tests. */
   watcher?: import('@vmcp/kube-runtime').WatcherOptions;
+  /**
+   * The vMCP config's `outgoingAuth` (as the file spells it, or checked by `parseOutgoingAuth`):
+   * applied to every backend before it is stored, as upstream applies it. The spelled form is
+   * checked here, its `...Env` fields read from `process.env`; a bad one throws
+   * `OutgoingAuthConfigError`. Replace it at run time with {@link BackendWatcher.setOutgoingAuth}.
+   */
+  outgoingAuth?: OutgoingAuthConfig | OutgoingAuth;
 }
 
 /** Parses `name` or `namespace/name`; the namespace must be the watcher's own. */
@@ -196,6 +204,9 @@ export class BackendWatcher {
   #registrySynced = false;
   #started = false;
   #running = false;
+  #outgoingAuth: OutgoingAuth | undefined;
+  /** Enqueues every name the watcher knows of; set while running. */
+  #enqueueAll: (() => void) | undefined;
 
   constructor(options: BackendWatcherOptions) {
     if (options === undefined || options === null)
@@ -217,6 +228,7 @@ export class BackendWatcher {
       namespace: this.namespace,
       group: this.group,
     });
+    this.#outgoingAuth = toOutgoingAuth(options.outgoingAuth);
     this.manager = new Manager({
       logger: this.#logger,
       ...(options.metricsRegistry ? { metricsRegistry: options.metricsRegistry } : {}),
@@ -232,6 +244,30 @@ export class BackendWatcher {
         secretsTracked: () => this.#reconciler?.secretDependencies.size ?? 0,
         now: options.now ?? Date.now,
       });
+  }
+
+  /** The `outgoingAuth` applied now; undefined without one. Holds secret material. */
+  get outgoingAuth(): OutgoingAuth | undefined {
+    return this.#outgoingAuth;
+  }
+
+  /**
+   * Replaces the `outgoingAuth` (a reloaded vMCP config): every name is reconciled again with it,
+   * and the registry's version moves only for backends whose content changed. One that gives
+   * every backend the same auth as the current one changes nothing. A bad one throws
+   * `OutgoingAuthConfigError` and leaves the current one in place. `undefined` goes back to
+   * discovered auth only.
+   */
+  setOutgoingAuth(config: OutgoingAuthConfig | OutgoingAuth | undefined): void {
+    const next = toOutgoingAuth(config);
+    const current = this.#outgoingAuth;
+    if (next === current || next?.equals(current)) return;
+    this.#outgoingAuth = next;
+    this.#logger.info(
+      { outgoingAuth: next?.summary() ?? null },
+      'outgoing auth replaced; reconciling every backend again',
+    );
+    this.#enqueueAll?.();
   }
 
   /**
@@ -279,6 +315,7 @@ export class BackendWatcher {
       clock,
     });
     this.#watch(controller, informers);
+    this.#enqueueAll = () => this.#resyncAll(controller, informers);
     const stops = [
       runPeriodically({
         clock,
@@ -305,6 +342,7 @@ export class BackendWatcher {
       await this.manager.start(signal);
     } finally {
       this.#running = false;
+      this.#enqueueAll = undefined;
       for (const stop of stops) stop();
       signal.removeEventListener('abort', endReads);
       reads.abort();
@@ -371,6 +409,7 @@ export class BackendWatcher {
       logger: this.#logger,
       observer: { decided: (name, decision) => this.#observe(name, decision) },
       ...(this.#options.now ? { now: this.#options.now } : {}),
+      outgoingAuth: () => this.#outgoingAuth,
     });
     return this.#reconciler;
   }

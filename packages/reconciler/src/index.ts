@@ -1,3 +1,12 @@
+export type { AuthResolution } from './auth-resolution.js';
+export { authSourceOf, resolveBackendAuth, withOutgoingAuth } from './auth-resolution.js';
+export type {
+  AuthStrategyConfig,
+  AuthStrategyType,
+  ConfiguredStrategy,
+  OAuthClientConfig,
+} from './auth-strategy-config.js';
+export { AUTH_STRATEGY_CONFIG_TYPES, parseAuthStrategy } from './auth-strategy-config.js';
 export type {
   BackendReconcilerOptions,
   Decision,
@@ -19,6 +28,8 @@ export {
   parseGroupRef,
   RESOURCES,
 } from './backend-watcher.js';
+export type { Environment } from './config-values.js';
+export { OutgoingAuthConfigError } from './config-values.js';
 export type { DurationRange } from './durations.js';
 export { formatMs } from './durations.js';
 export type { FailingRead } from './failing-reads.js';
@@ -30,4 +41,10 @@ export {
   configMapToRequests,
   workloadToRequests,
 } from './mappers.js';
+export type {
+  OutgoingAuthConfig,
+  OutgoingAuthSource,
+  ParseOutgoingAuthOptions,
+} from './outgoing-auth.js';
+export { OutgoingAuth, parseOutgoingAuth } from './outgoing-auth.js';
 export type { SecretDependencies } from './secret-dependencies.js';
