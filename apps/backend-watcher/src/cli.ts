@@ -15,7 +15,11 @@ import {
 import { explain, explainFromSidecar, formatExplanation, isBackend } from './explain.js';
 import { contextNamespace, loadKubeConfig } from './kubeconfig.js';
 import { createLogger, NAME, version } from './logger.js';
-import { startSidecar } from './sidecar.js';
+import { type Sidecar, startSidecar } from './sidecar.js';
+
+// The start phases of `run`, in ms since the process started (`performance.now()`): the static
+// imports above are evaluated by now.
+const importedAt = performance.now();
 
 /** Exit codes: 0 success, 1 runtime failure, 2 usage error, 3 `explain`: not a backend. */
 export const EXIT = { ok: 0, failure: 1, usage: 2, notABackend: 3 } as const;
@@ -29,6 +33,7 @@ async function resolveRun(config: RunConfig) {
 
 async function run(config: RunConfig): Promise<number> {
   const { kubeConfig, namespace, apiToken } = await resolveRun(config);
+  const kubeconfigAt = performance.now();
   const logger = createLogger(config.logLevel);
   // One line on how client-node's KubeConfig was loaded (slim, or full and why); the load itself
   // happened in resolveRun and is cached.
@@ -45,6 +50,12 @@ async function run(config: RunConfig): Promise<number> {
     resyncPeriodMs: config.resyncPeriodMs,
     readTimeoutMs: config.readTimeoutMs,
     workers: config.workers,
+  });
+  void logStart(sidecar, logger, {
+    bootstrap: performance.nodeTiming.bootstrapComplete,
+    imports: importedAt,
+    kubeconfig: kubeconfigAt,
+    listening: performance.now(),
   });
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -76,6 +87,29 @@ async function run(config: RunConfig): Promise<number> {
       () => resolve(EXIT.failure),
     );
   });
+}
+
+/**
+ * Logs `registry synced` once the registry reflects the caches, with the backend count and when
+ * each phase of the start ended, in ms since the process started: Node's bootstrap, the imports,
+ * the kubeconfig, the HTTP server listening, the caches synced, the registry synced.
+ */
+async function logStart(
+  sidecar: Sidecar,
+  logger: ReturnType<typeof createLogger>,
+  marks: Record<string, number>,
+): Promise<void> {
+  const stopped = new AbortController();
+  sidecar.done.finally(() => stopped.abort()).catch(() => undefined);
+  const forever = { signal: stopped.signal, timeoutMs: 2 ** 31 - 1 };
+  if (!(await sidecar.watcher.waitForCacheSync(forever))) return;
+  const cachesSynced = performance.now();
+  if (!(await sidecar.watcher.waitForRegistrySync(forever))) return;
+  const phases = { ...marks, cachesSynced, registrySynced: performance.now() };
+  const startMs = Object.fromEntries(
+    Object.entries(phases).map(([phase, ms]) => [phase, Math.round(ms)]),
+  );
+  logger.info({ backends: sidecar.registry.count(), startMs }, 'registry synced');
 }
 
 async function runExplain(config: RunConfig, name: string): Promise<number> {
