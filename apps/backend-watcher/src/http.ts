@@ -13,6 +13,7 @@ import { backendRoutes } from './http/routes/backends.js';
 import { eventsRoute } from './http/routes/events.js';
 import { explainRoute } from './http/routes/explain.js';
 import { healthRoutes } from './http/routes/health.js';
+import { httpDate } from './time.js';
 
 export { acceptsGzip } from './http/request.js';
 
@@ -77,6 +78,8 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   const server = createServer(
     { requestTimeout: 30_000, headersTimeout: 20_000, keepAliveTimeout: 5_000 },
     (req, res) => {
+      // Node would write the same Date header with a Date object (see time.ts).
+      res.setHeader('date', httpDate(Date.now()));
       const request = new Request(req, res, tokens);
       answer(routes, request, draining)
         .then(

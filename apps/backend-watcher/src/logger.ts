@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import pino from 'pino';
 import type { LogLevel } from './config.js';
+import { isoTime } from './time.js';
 
 export const NAME = 'vmcp-backend-watcher';
 
@@ -33,7 +34,8 @@ export function createLogger(level: LogLevel, destination?: pino.DestinationStre
       level,
       base: { name: NAME },
       redact: { paths: SECRET_LOG_PATHS, censor: '[REDACTED]' },
-      timestamp: pino.stdTimeFunctions.isoTime,
+      // pino's isoTime, without a Date (see time.ts).
+      timestamp: () => `,"time":"${isoTime(Date.now())}"`,
     },
     destination,
   );
