@@ -1,107 +1,80 @@
 /**
- * Watch benchmark (issues 4 and 6): 5000 MCPServers of one group on the envtest API server. Each
- * contender runs in its own process. First each alone, one after another: time from start to
- * holding every object (for the BackendWatcher: every backend in the registry). Then all of them
- * again, synced, watching the same 200 patches/s together: latency from a write to the handler
- * (to the registry), each process's peak RSS, and the heap it holds at the end. Contenders: a
- * bare watch stream (the floor), @kubernetes/client-node's makeInformer, @vmcp/kube-runtime's
- * informer, and the BackendWatcher without and with a metrics registry. Goals are ratios within
- * this run.
+ * Watch benchmark (issues 4, 6 and 26): W1, MCPServers of one group with a status URL, on the
+ * envtest API server, at 5,000 and 20,000 objects (`VMCP_BENCH_SIZES`). The anchor is client-go's
+ * dynamic shared informer (`client-go.ts`; when it cannot be built, the bench says so and
+ * measures against @kubernetes/client-node's informer instead). Contenders: @vmcp/kube-runtime's
+ * informer, the BackendWatcher (synced when the registry is full) and the sidecar process (synced
+ * when `/readyz` says the registry is full), each in its own process, timed from the spawn.
+ *
+ * 1. Sync: each contender alone on the machine, `VMCP_BENCH_RUNS` times (default 3),
+ *    interleaved; every run printed, medians compared.
+ * 2. Patches: all of them started again, synced, then watching the same 200 patches/s for
+ *    `VMCP_BENCH_PATCH_SECONDS` (default 90: V8 enlarges a young generation for tens of seconds)
+ *    together, so that a stall of the machine delays everyone alike: latency from the patch to the
+ *    handler (for the sidecar: to a client of its event stream), peak RSS, CPU per event. client-go
+ *    runs `VMCP_BENCH_ANCHORS` times at once (default 3): its peak RSS moves by 20 % from process
+ *    to process, so its median is the reference.
+ * 3. Idle: the sidecar in an empty namespace against a bare Node process.
+ *
+ * `VMCP_BENCH_BASELINE=<another checkout>/apps/backend-watcher/dist/cli.js` adds that build's
+ * sidecar to every step (e.g. main's, for the CPU-per-event goal); `VMCP_BENCH_ONLY` picks the
+ * contenders (also `bare`, `client-node`, `backend-watcher+metrics`); `VMCP_BENCH_NODE_FLAGS`
+ * gives every Node contender the same V8 flags.
  */
-import { spawn } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { stripTypeScriptTypes } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { startEnv } from '@vmcp/envtest';
 import { KubeClient, type KubeObject, ResourceClient } from '@vmcp/kube-runtime';
-import { RESOURCES } from '../src/index.js';
+import { type ClientGoAnchor, clientGoAnchor } from './client-go.js';
+import {
+  prepareContenderScript,
+  type Report,
+  type Running,
+  spawnClientGo,
+  spawnNode,
+  spawnSidecar,
+  type Target,
+} from './contenders.js';
+import { measureIdle } from './idle.js';
+import { cell, inParallel, loadAverage, median, memoryOf } from './measure.js';
 
-const COUNT = Number(process.env.VMCP_BENCH_OBJECTS ?? 5000);
+const SIZES = (process.env.VMCP_BENCH_SIZES ?? '5000,20000').split(',').map(Number);
+const RUNS = Number(process.env.VMCP_BENCH_RUNS ?? 3);
+const ANCHORS = Number(process.env.VMCP_BENCH_ANCHORS ?? 3);
 const PATCHES_PER_SECOND = 200;
-// Long enough for the peak RSS to settle: a process that allocates above ~1 KB/ms while objects
-// keep surviving scavenges has V8 enlarge its young generation step by step (the BackendWatcher
-// reaches its maximum 10 to 40 s in, our informer did ~40 s in before its push-based path); a 5 s
-// window measured a peak 25 MB lower than the steady one.
 const PATCH_SECONDS = Number(process.env.VMCP_BENCH_PATCH_SECONDS ?? 90);
-// The BackendWatcher runs twice: as a library program would (no metrics registry, so prom-client
-// is never loaded) and as the sidecar runs it (with one). VMCP_BENCH_ONLY picks a subset.
-const contenders = (
-  process.env.VMCP_BENCH_ONLY ??
-  'bare,client-node,kube-runtime,backend-watcher,backend-watcher+metrics'
-).split(',');
-
-// V8 flags given to every contender alike (e.g. `--max-semi-space-size=2`): the same flags for
-// all, so that the ratios stay a comparison of libraries rather than of heap settings.
 const NODE_FLAGS = (process.env.VMCP_BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+const BASELINE = process.env.VMCP_BENCH_BASELINE;
+const NAMESPACE = 'default';
 
-const percentile = (values: number[], p: number) => {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
-};
-
-async function inParallel<T>(items: T[], limit: number, run: (item: T) => Promise<void>) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: limit }, async () => {
-      while (next < items.length) await run(items[next++] as T);
-    }),
-  );
-}
-
-// The children run plain JavaScript on plain Node 24 with the workspace packages from their built
-// dist/: no tsx loader and no type stripping (which alone adds ~13 MB of RSS to a process), so
-// each peak RSS is the contender's own. The script is written beside its source so that it
-// resolves the same packages, and removed afterwards.
-const script = fileURLToPath(new URL('./contender.generated.mjs', import.meta.url));
-writeFileSync(
-  script,
-  stripTypeScriptTypes(
-    readFileSync(fileURLToPath(new URL('./contender.ts', import.meta.url)), 'utf8'),
-  ),
+const require = createRequire(import.meta.url);
+const sidecarCli = join(
+  dirname(require.resolve('@vmcp/backend-watcher/package.json')),
+  'dist/cli.js',
 );
-/** A contender's process, and a way to wait for the first JSON line carrying a key. */
-function spawnContender(name: string) {
-  const child = spawn(
-    process.execPath,
-    ['--expose-gc', ...NODE_FLAGS, script, name, env.kubeconfigPath, String(COUNT)],
-    {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    },
-  );
-  const lines: Record<string, unknown>[] = [];
-  let buffer = '';
-  const waiters: (() => void)[] = [];
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    buffer += chunk;
-    const parts = buffer.split('\n');
-    buffer = parts.pop() ?? '';
-    for (const part of parts) if (part.startsWith('{')) lines.push(JSON.parse(part));
-    for (const wake of waiters.splice(0)) wake();
-  });
-  child.once('exit', () => {
-    for (const wake of waiters.splice(0)) wake();
-  });
-  const waitFor = async (key: string) => {
-    for (;;) {
-      const found = lines.find((line) => key in line);
-      if (found) return found;
-      if (child.exitCode !== null) throw new Error(`contender ${name} exited ${child.exitCode}`);
-      await new Promise<void>((resolve) => waiters.push(resolve));
-    }
-  };
-  return { process: child, waitFor };
+
+/** The contenders to run, and the reference the ratios are taken to. */
+function plan(anchor: ClientGoAnchor): { names: string[]; reference: string } {
+  const reference = 'path' in anchor ? 'client-go' : 'client-node';
+  const only = process.env.VMCP_BENCH_ONLY?.split(',').filter(Boolean);
+  const names = only ?? [reference, 'kube-runtime', 'backend-watcher', 'sidecar'];
+  if (BASELINE && !only) names.push('sidecar (baseline)');
+  if (!names.includes(reference)) names.unshift(reference);
+  return { names, reference };
 }
 
-const env = await startEnv();
-try {
-  const servers = new ResourceClient(
-    new KubeClient(env.kubeConfig),
-    RESOURCES.MCPServer,
-    'default',
-  );
+/** Starts one contender by name. */
+async function start(name: string, anchor: ClientGoAnchor, target: Target): Promise<Running> {
+  if (name === 'client-go' && 'path' in anchor) return spawnClientGo(anchor.path, target);
+  if (name === 'sidecar') return spawnSidecar(name, sidecarCli, target);
+  if (name === 'sidecar (baseline)') return spawnSidecar(name, BASELINE as string, target);
+  return spawnNode(name, target);
+}
+
+/** Creates W1 objects up to `count` (names bench-0…), each with a Ready status and a URL. */
+async function grow(servers: ResourceClient, from: number, count: number): Promise<void> {
   const creating = performance.now();
-  const names = Array.from({ length: COUNT }, (_, i) => `bench-${i}`);
+  const names = Array.from({ length: count - from }, (_, i) => `bench-${from + i}`);
   await inParallel(names, 32, async (name) => {
     await servers.create({
       apiVersion: 'toolhive.stacklok.dev/v1beta1',
@@ -117,117 +90,252 @@ try {
       status: { phase: 'Ready', url: `http://${name}.default.svc:8080` },
     });
   });
-  console.log(
-    `created ${COUNT} MCPServers with status in ${((performance.now() - creating) / 1000).toFixed(1)} s`,
-  );
+  const seconds = ((performance.now() - creating) / 1000).toFixed(1);
+  console.log(`\ncreated MCPServers ${from} to ${count - 1} with status in ${seconds} s`);
+}
 
-  const results: Record<
-    string,
-    {
-      synced: number;
-      rss: number;
-      young: number;
-      live: number;
-      cpu: number;
-      p50: number;
-      p99: number;
-      n: number;
-    }
-  > = {};
-  // Time to sync: each contender alone on the machine, one after another.
-  const syncedMs: Record<string, number> = {};
-  for (const name of contenders) {
-    const child = spawnContender(name);
-    try {
-      syncedMs[name] = ((await child.waitFor('synced')) as { synced: number }).synced;
-    } finally {
-      const exited = new Promise((resolve) => child.process.once('exit', resolve));
-      if (child.process.exitCode === null && child.process.kill()) await exited;
+/** Sync figures of one contender over the runs. */
+interface SyncRuns {
+  ms: number[];
+  peakMb: number[];
+}
+
+/** Each contender alone, RUNS times, the order rotated per run; every run printed. */
+async function syncRuns(names: string[], anchor: ClientGoAnchor, target: Target) {
+  const runs = new Map<string, SyncRuns>(names.map((name) => [name, { ms: [], peakMb: [] }]));
+  for (let run = 0; run < RUNS; run++) {
+    console.log(`sync run ${run + 1}/${RUNS} (load ${loadAverage()})`);
+    const order = names.map((_, i) => names[(i + run) % names.length] as string);
+    for (const name of order) {
+      const running = await start(name, anchor, target);
+      try {
+        const ms = await running.synced();
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        const { peakMb } = memoryOf(running.process.pid as number);
+        const figures = runs.get(name) as SyncRuns;
+        figures.ms.push(ms);
+        figures.peakMb.push(peakMb);
+        const phases = running.startPhases?.();
+        console.log(
+          `  ${name.padEnd(22)} synced in ${cell(ms, 0, 6)} ms, peak RSS ${cell(peakMb, 1, 6)} MB` +
+            (phases ? `; start phases (ms since process start): ${JSON.stringify(phases)}` : ''),
+        );
+      } finally {
+        await running.stop();
+      }
     }
   }
-  // Latency and peak RSS: the contenders started again, synced, then all watching the same
-  // patches at the same time, so that a stall of the machine or the API server delays every
-  // contender's events alike and the latency ratios compare like with like. Peak RSS is still
-  // each process's own.
-  const running: { name: string; child: ReturnType<typeof spawnContender> }[] = [];
+  return runs;
+}
+
+/** 200 patches per second to spread-out objects, each carrying its send time in `bench/ts`. */
+async function patch(servers: ResourceClient, objects: number): Promise<void> {
+  const total = PATCHES_PER_SECOND * PATCH_SECONDS;
+  const begin = Date.now();
+  await inParallel(
+    Array.from({ length: total }, (_, i) => i),
+    16,
+    async (i) => {
+      const wait = begin + (i * 1000) / PATCHES_PER_SECOND - Date.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      await servers.patch(`bench-${(i * 7919) % objects}`, {
+        metadata: { annotations: { 'bench/ts': String(Date.now()) } },
+      });
+    },
+  );
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+}
+
+/** Every contender (client-go ANCHORS times) synced, then the patches, then their reports. */
+async function patchPhase(
+  names: string[],
+  anchor: ClientGoAnchor,
+  target: Target,
+  servers: ResourceClient,
+) {
+  const running: Running[] = [];
+  const reports = new Map<string, Report[]>();
   try {
-    for (const name of contenders) {
-      const child = spawnContender(name);
-      running.push({ name, child });
-      await child.waitFor('synced');
+    for (const name of names) {
+      for (let i = 0; i < (name === 'client-go' ? ANCHORS : 1); i++) {
+        const contender = await start(name, anchor, target);
+        running.push(contender);
+        await contender.synced();
+        await (contender as Running & { follow?: () => Promise<void> }).follow?.();
+      }
     }
-    // 200 patches per second to spread-out objects, each carrying its send time.
-    const total = PATCHES_PER_SECOND * PATCH_SECONDS;
-    const start = Date.now();
-    await inParallel(
-      Array.from({ length: total }, (_, i) => i),
-      16,
-      async (i) => {
-        const due = start + (i * 1000) / PATCHES_PER_SECOND;
-        const wait = due - Date.now();
-        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-        await servers.patch(`bench-${(i * 7919) % COUNT}`, {
-          metadata: { annotations: { 'bench/sent': String(Date.now()) } },
-        });
-      },
+    console.log(
+      `patches: ${PATCHES_PER_SECOND}/s for ${PATCH_SECONDS} s to ${running.length} processes (load ${loadAverage()})`,
     );
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    for (const { name, child } of running) {
-      child.process.stdin?.write('report\n');
-      const { latencies, maxRssMb, youngMb, liveMb, cpuUsPerEvent } = (await child.waitFor(
-        'latencies',
-      )) as {
-        latencies: number[];
-        maxRssMb: number;
-        youngMb: number;
-        liveMb: number;
-        cpuUsPerEvent: number;
-      };
-      results[name] = {
-        synced: syncedMs[name] ?? Number.NaN,
-        rss: maxRssMb,
-        young: youngMb,
-        live: liveMb,
-        cpu: cpuUsPerEvent,
-        p50: percentile(latencies, 50),
-        p99: percentile(latencies, 99),
-        n: latencies.length,
-      };
+    await patch(servers, target.objects);
+    for (const contender of running) {
+      const report = await contender.report();
+      reports.set(contender.name, [...(reports.get(contender.name) ?? []), report]);
     }
+    console.log(`patches done (load ${loadAverage()})`);
   } finally {
-    for (const { child } of running) child.process.kill();
+    for (const contender of running) await contender.stop();
   }
+  return reports;
+}
 
-  const f = (n: number, digits = 0) =>
-    (Number.isFinite(n) ? n.toFixed(digits) : 'n/a').padStart(10);
+/** One contender's figures at one size: medians over its sync runs and its processes. */
+interface Row {
+  syncMs: number;
+  syncPeakMb: number;
+  peakMb: number;
+  p50: number;
+  p99: number;
+  cpuUsPerEvent: number;
+  events: number;
+  liveMb: number;
+}
+
+function rowOf(sync: SyncRuns | undefined, reports: Report[]): Row {
+  const of = (pick: (report: Report) => number | undefined) =>
+    median(reports.map(pick).filter((value): value is number => value !== undefined));
+  return {
+    syncMs: median(sync?.ms ?? []),
+    syncPeakMb: median(sync?.peakMb ?? []),
+    peakMb: of((r) => r.peakMb),
+    p50: of((r) => r.p50),
+    p99: of((r) => r.p99),
+    cpuUsPerEvent: of((r) => r.cpuUsPerEvent),
+    events: of((r) => r.events),
+    liveMb: of((r) => r.liveMb),
+  };
+}
+
+function printTable(objects: number, rows: Map<string, Row>, reports: Map<string, Report[]>) {
   console.log(
-    `\nwatch benchmark: ${COUNT} MCPServers, ${PATCHES_PER_SECOND} patches/s for ${PATCH_SECONDS} s (Node ${process.versions.node}${NODE_FLAGS.length > 0 ? `, every contender with ${NODE_FLAGS.join(' ')}` : ''})`,
+    `\nwatch benchmark: ${objects} MCPServers, ${PATCHES_PER_SECOND} patches/s for ${PATCH_SECONDS} s, ` +
+      `median of ${RUNS} sync runs (Node ${process.versions.node}${NODE_FLAGS.length > 0 ? `, ${NODE_FLAGS.join(' ')}` : ''}; load ${loadAverage()})`,
   );
-  console.log(
-    `${'contender'.padEnd(24)}${'synced ms'.padStart(10)}${'peak MB'.padStart(10)}${'young MB'.padStart(10)}${'live MB'.padStart(10)}${'p50 ms'.padStart(10)}${'p99 ms'.padStart(10)}${'CPU µs/ev'.padStart(10)}${'events'.padStart(10)}`,
-  );
-  for (const [name, r] of Object.entries(results)) {
+  const head = [
+    'sync ms',
+    'sync MB',
+    'peak MB',
+    'live MB',
+    'p50 ms',
+    'p99 ms',
+    'CPU µs/ev',
+    'events',
+  ];
+  console.log(`${'contender'.padEnd(22)}${head.map((h) => h.padStart(10)).join('')}`);
+  for (const [name, r] of rows) {
     console.log(
-      `${name.padEnd(24)}${f(r.synced)}${f(r.rss)}${f(r.young)}${f(r.live, 1)}${f(r.p50, 1)}${f(r.p99, 1)}${f(r.cpu)}${f(r.n)}`,
+      `${name.padEnd(22)}${cell(r.syncMs)}${cell(r.syncPeakMb)}${cell(r.peakMb)}${cell(r.liveMb, 1)}` +
+        `${cell(r.p50, 1)}${cell(r.p99, 1)}${cell(r.cpuUsPerEvent)}${cell(r.events)}`,
+    );
+    const all = reports.get(name) ?? [];
+    if (all.length > 1) {
+      console.log(
+        `${''.padEnd(22)}each process: peak ${all.map((x) => x.peakMb.toFixed(0)).join(', ')} MB`,
+      );
+    }
+  }
+}
+
+/** The ratios to the reference, with the issue's goals where it sets one. */
+function printRatios(objects: number, rows: Map<string, Row>, reference: string): void {
+  const ref = rows.get(reference);
+  if (ref === undefined) return;
+  const goals: Record<number, { sync: number; rss: number; p99?: number }> = {
+    5000: { sync: 0.8, rss: 1.0, p99: 1.0 },
+    20000: { sync: 0.7, rss: 0.6 },
+  };
+  const goal = goals[objects];
+  for (const [name, r] of rows) {
+    if (name === reference) continue;
+    const ratio = (a: number, b: number, limit: number | undefined) =>
+      `${(a / b).toFixed(2)}x${limit !== undefined && name.startsWith('sidecar') ? ` (goal <= ${limit}: ${a / b <= limit ? 'met' : 'NOT met'})` : ''}`;
+    console.log(
+      `${name} vs ${reference}: start→synced ${ratio(r.syncMs, ref.syncMs, goal?.sync)}, ` +
+        `peak RSS ${ratio(r.peakMb, ref.peakMb, goal?.rss)}, p99 ${ratio(r.p99, ref.p99, goal?.p99)}, ` +
+        `CPU per event ${ratio(r.cpuUsPerEvent, ref.cpuUsPerEvent, undefined)}`,
     );
   }
-  console.log(
-    "(young MB: V8's young generation at the end, which it enlarges while objects keep surviving and allocation stays above ~1 MB/s;\n" +
-      ' live MB: heap in use after a full GC at the end, what the program holds whatever the heap sizing;\n' +
-      ' CPU µs/ev: CPU time from the sync to the end per update event, garbage collection included)',
-  );
-  const cn = results['client-node'];
-  const bare = results.bare;
-  for (const name of ['kube-runtime', 'backend-watcher', 'backend-watcher+metrics']) {
-    const r = results[name];
-    if (!r || !cn || !bare) continue;
+  const baseline = rows.get('sidecar (baseline)');
+  const sidecar = rows.get('sidecar');
+  if (baseline && sidecar) {
+    const change = (sidecar.cpuUsPerEvent / baseline.cpuUsPerEvent - 1) * 100;
     console.log(
-      `${name}: sync ${(r.synced / cn.synced).toFixed(2)}x client-node (goal <= 0.5), RSS ${(r.rss / cn.rss).toFixed(2)}x (goal <= 0.6), ` +
-        `p50 +${(r.p50 - bare.p50).toFixed(1)} ms over bare (goal <= +1), p99 ${(r.p99 / bare.p99).toFixed(2)}x bare (goal <= 1.2); ` +
-        `live heap ${(r.live / cn.live).toFixed(2)}x client-node`,
+      `sidecar CPU per event against the baseline build: ${change >= 0 ? '+' : ''}${change.toFixed(1)} % (goal <= +10 %: ${change <= 10 ? 'met' : 'NOT met'})`,
     );
   }
+}
+
+/** What each extra object costs, between the smallest and the largest size. */
+function printPerObject(bySize: Map<number, Map<string, Row>>, reference: string): void {
+  const sizes = [...bySize.keys()].sort((a, b) => a - b);
+  if (sizes.length < 2) return;
+  const [low, high] = [sizes[0] as number, sizes.at(-1) as number];
+  console.log(
+    `\nper object, from ${low} to ${high} objects (KB of peak RSS; at sync in brackets):`,
+  );
+  for (const [name, r] of bySize.get(high) ?? []) {
+    const l = bySize.get(low)?.get(name);
+    if (!l) continue;
+    const kb = (a: number, b: number) => (((a - b) * 1024) / (high - low)).toFixed(1);
+    console.log(
+      `  ${name.padEnd(22)} ${kb(r.peakMb, l.peakMb)} KB (${kb(r.syncPeakMb, l.syncPeakMb)} KB)`,
+    );
+  }
+  const ref = bySize.get(high)?.get(reference);
+  const sidecar = bySize.get(high)?.get('sidecar');
+  if (ref && sidecar) console.log(`  (reference: ${reference})`);
+}
+
+const removeScript = prepareContenderScript();
+const env = await startEnv({ timeoutMs: 120_000 });
+const client = new KubeClient(env.kubeConfig);
+try {
+  const anchor = await clientGoAnchor();
+  if ('unavailable' in anchor) {
+    console.log(
+      `client-go anchor unavailable (${anchor.unavailable}): ratios against client-node's informer instead`,
+    );
+  }
+  const { names, reference } = plan(anchor);
+  console.log(`contenders: ${names.join(', ')}; reference: ${reference}; load ${loadAverage()}`);
+  const servers = new ResourceClient(
+    client,
+    { group: 'toolhive.stacklok.dev', version: 'v1beta1', plural: 'mcpservers', kind: 'MCPServer' },
+    NAMESPACE,
+  );
+  const bySize = new Map<number, Map<string, Row>>();
+  let created = 0;
+  for (const objects of SIZES) {
+    await grow(servers, created, objects);
+    created = objects;
+    const target: Target = {
+      kubeconfigPath: env.kubeconfigPath,
+      namespace: NAMESPACE,
+      objects,
+      nodeFlags: NODE_FLAGS,
+    };
+    const sync = await syncRuns(names, anchor, target);
+    const reports = await patchPhase(names, anchor, target, servers);
+    const rows = new Map(
+      names.map((name) => [name, rowOf(sync.get(name), reports.get(name) ?? [])]),
+    );
+    bySize.set(objects, rows);
+    printTable(objects, rows, reports);
+    printRatios(objects, rows, reference);
+  }
+  printPerObject(bySize, reference);
+  await measureIdle({
+    client,
+    kubeconfigPath: env.kubeconfigPath,
+    sidecars: [
+      ['sidecar', sidecarCli],
+      ...(BASELINE ? [['sidecar (baseline)', BASELINE] as [string, string]] : []),
+    ],
+    runs: RUNS,
+    nodeFlags: NODE_FLAGS,
+  });
 } finally {
+  await client.close();
   await env.stop();
-  rmSync(script, { force: true });
+  removeScript();
 }
