@@ -10,6 +10,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { stripTypeScriptTypes } from 'node:module';
 import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cpuUsOf, memoryOf, percentile } from './measure.js';
 
@@ -225,12 +226,29 @@ async function untilReady(url: string, child: ChildProcess): Promise<void> {
 }
 
 /**
- * The sidecar (`cli` is a build's `apps/backend-watcher/dist/cli.js`), at its default log level
- * as deployed, group `bench`. Synced when `/readyz` says the registry reflects the caches. Its
- * latency is measured by a client of its event stream in another process (`follow()` starts it);
- * its peak RSS and CPU come from /proc.
+ * The `NODE_OPTIONS` a build's image runs its sidecar with (`ENV NODE_OPTIONS=…` in
+ * `deploy/Dockerfile` beside its `dist/`), or '' when it sets none.
  */
-export async function spawnSidecar(name: string, cli: string, target: Target) {
+export function imageNodeOptions(cli: string): string {
+  const dockerfile = readFileSync(join(dirname(cli), '..', 'deploy', 'Dockerfile'), 'utf8');
+  const value = /^ENV NODE_OPTIONS=(.*)$/m.exec(dockerfile)?.[1]?.trim() ?? '';
+  return value.startsWith('"') && value.endsWith('"') ? value.slice(1, -1) : value;
+}
+
+/** A sidecar to run: a build's CLI and the `NODE_OPTIONS` to give it. */
+export interface SidecarBuild {
+  /** A build's `apps/backend-watcher/dist/cli.js`. */
+  cli: string;
+  nodeOptions: string;
+}
+
+/**
+ * The sidecar as deployed (its image's `NODE_OPTIONS`, its default log level), group `bench`.
+ * Synced when `/readyz` says the registry reflects the caches. Its latency is measured by a
+ * client of its event stream in another process (`follow()` starts it); its peak RSS and CPU
+ * come from /proc.
+ */
+export async function spawnSidecar(name: string, build: SidecarBuild, target: Target) {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const spawned = performance.now();
@@ -238,11 +256,14 @@ export async function spawnSidecar(name: string, cli: string, target: Target) {
     process.execPath,
     [
       ...target.nodeFlags,
-      cli,
+      build.cli,
       ...['--group', 'bench', '--namespace', target.namespace],
       ...['--kubeconfig', target.kubeconfigPath, '--listen', `127.0.0.1:${port}`],
     ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, NODE_OPTIONS: build.nodeOptions },
+    },
   );
   const lines = new JsonLines(child);
   let cpuAtSync = 0;

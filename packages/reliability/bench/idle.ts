@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { KubeClient } from '@vmcp/kube-runtime';
-import { spawnSidecar } from './contenders.js';
+import { type SidecarBuild, spawnSidecar } from './contenders.js';
 import { cell, loadAverage, type Memory, median, memoryOf } from './measure.js';
 
 const SETTLE_MS = 5_000;
@@ -16,8 +16,8 @@ const NAMESPACE = 'bench-idle';
 export interface IdleOptions {
   client: KubeClient;
   kubeconfigPath: string;
-  /** Name and built CLI of each sidecar to measure. */
-  sidecars: [string, string][];
+  /** Each sidecar to measure, by name. */
+  sidecars: Map<string, SidecarBuild>;
   runs: number;
   nodeFlags: readonly string[];
 }
@@ -63,8 +63,8 @@ export async function measureIdle(options: IdleOptions): Promise<void> {
   for (let run = 0; run < options.runs; run++) {
     console.log(`idle run ${run + 1}/${options.runs} (load ${loadAverage()})`);
     add('bare Node', await bareNode(options.nodeFlags));
-    for (const [name, cli] of options.sidecars) {
-      const sidecar = await spawnSidecar(name, cli, target);
+    for (const [name, build] of options.sidecars) {
+      const sidecar = await spawnSidecar(name, build, target);
       try {
         await sidecar.synced();
         await settle();

@@ -16,10 +16,13 @@
  *    to process, so its median is the reference.
  * 3. Idle: the sidecar in an empty namespace against a bare Node process.
  *
+ * The sidecar runs as its image runs it: with the `NODE_OPTIONS` its Dockerfile sets.
  * `VMCP_BENCH_BASELINE=<another checkout>/apps/backend-watcher/dist/cli.js` adds that build's
- * sidecar to every step (e.g. main's, for the CPU-per-event goal); `VMCP_BENCH_ONLY` picks the
- * contenders (also `bare`, `client-node`, `backend-watcher+metrics`); `VMCP_BENCH_NODE_FLAGS`
- * gives every Node contender the same V8 flags.
+ * sidecar (with its own Dockerfile's `NODE_OPTIONS`) to every step, e.g. main's for the
+ * CPU-per-event goal; `VMCP_BENCH_SIDECAR_OPTIONS='--max-semi-space-size=2;;…'` adds the sidecar
+ * with each of those `NODE_OPTIONS` (empty: none), to choose V8 settings; `VMCP_BENCH_ONLY` picks
+ * the contenders (also `bare`, `client-node`, `backend-watcher+metrics`);
+ * `VMCP_BENCH_NODE_FLAGS` gives every Node contender the same V8 flags on its command line.
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -27,9 +30,11 @@ import { startEnv } from '@vmcp/envtest';
 import { KubeClient, type KubeObject, ResourceClient } from '@vmcp/kube-runtime';
 import { type ClientGoAnchor, clientGoAnchor } from './client-go.js';
 import {
+  imageNodeOptions,
   prepareContenderScript,
   type Report,
   type Running,
+  type SidecarBuild,
   spawnClientGo,
   spawnNode,
   spawnSidecar,
@@ -53,12 +58,29 @@ const sidecarCli = join(
   'dist/cli.js',
 );
 
+/** The sidecars to run, by contender name: this build's as its image runs it, and the others. */
+function sidecarBuilds(): Map<string, SidecarBuild> {
+  const builds = new Map<string, SidecarBuild>([
+    ['sidecar', { cli: sidecarCli, nodeOptions: imageNodeOptions(sidecarCli) }],
+  ]);
+  if (BASELINE) {
+    builds.set('sidecar (baseline)', { cli: BASELINE, nodeOptions: imageNodeOptions(BASELINE) });
+  }
+  for (const nodeOptions of process.env.VMCP_BENCH_SIDECAR_OPTIONS?.split(';') ?? []) {
+    builds.set(`sidecar [${nodeOptions.trim() || 'no options'}]`, {
+      cli: sidecarCli,
+      nodeOptions: nodeOptions.trim(),
+    });
+  }
+  return builds;
+}
+const sidecars = sidecarBuilds();
+
 /** The contenders to run, and the reference the ratios are taken to. */
 function plan(anchor: ClientGoAnchor): { names: string[]; reference: string } {
   const reference = 'path' in anchor ? 'client-go' : 'client-node';
   const only = process.env.VMCP_BENCH_ONLY?.split(',').filter(Boolean);
-  const names = only ?? [reference, 'kube-runtime', 'backend-watcher', 'sidecar'];
-  if (BASELINE && !only) names.push('sidecar (baseline)');
+  const names = only ?? [reference, 'kube-runtime', 'backend-watcher', ...sidecars.keys()];
   if (!names.includes(reference)) names.unshift(reference);
   return { names, reference };
 }
@@ -66,8 +88,8 @@ function plan(anchor: ClientGoAnchor): { names: string[]; reference: string } {
 /** Starts one contender by name. */
 async function start(name: string, anchor: ClientGoAnchor, target: Target): Promise<Running> {
   if (name === 'client-go' && 'path' in anchor) return spawnClientGo(anchor.path, target);
-  if (name === 'sidecar') return spawnSidecar(name, sidecarCli, target);
-  if (name === 'sidecar (baseline)') return spawnSidecar(name, BASELINE as string, target);
+  const sidecar = sidecars.get(name);
+  if (sidecar) return spawnSidecar(name, sidecar, target);
   return spawnNode(name, target);
 }
 
@@ -327,10 +349,7 @@ try {
   await measureIdle({
     client,
     kubeconfigPath: env.kubeconfigPath,
-    sidecars: [
-      ['sidecar', sidecarCli],
-      ...(BASELINE ? [['sidecar (baseline)', BASELINE] as [string, string]] : []),
-    ],
+    sidecars,
     runs: RUNS,
     nodeFlags: NODE_FLAGS,
   });
