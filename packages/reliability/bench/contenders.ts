@@ -36,8 +36,11 @@ export interface Running {
   report(): Promise<Report>;
   /** Stops it (idempotent). */
   stop(): Promise<void>;
-  /** The sidecar's start phases, from its `registry synced` log line, once it logged it. */
-  startPhases?(): Record<string, number> | undefined;
+  /**
+   * The sidecar's start phases, from its `registry synced` log line (waited for up to 3 s: the
+   * line comes after the ones it logged while syncing); undefined for a build that has none.
+   */
+  startPhases?(): Promise<Record<string, number> | undefined>;
 }
 
 /** Where and how the contenders run. */
@@ -290,8 +293,11 @@ export async function spawnSidecar(name: string, build: SidecarBuild, target: Ta
       await client?.stop();
       await stopper(child)();
     },
-    startPhases() {
-      const line = lines.lines.find((l) => l.msg === 'registry synced');
+    async startPhases() {
+      const line = await Promise.race([
+        lines.first((l) => l.msg === 'registry synced', name).catch(() => undefined),
+        new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 3000)),
+      ]);
       return line?.startMs as Record<string, number> | undefined;
     },
   };

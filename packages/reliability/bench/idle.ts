@@ -57,7 +57,7 @@ export async function measureIdle(options: IdleOptions): Promise<void> {
   const add = (name: string, memory: Memory) => {
     results.set(name, [...(results.get(name) ?? []), memory]);
     console.log(
-      `  ${name.padEnd(22)} RSS ${cell(memory.rssMb, 1, 6)} MB (anon ${cell(memory.anonMb, 1, 5)}, file ${cell(memory.fileMb, 1, 5)}), peak ${cell(memory.peakMb, 1, 6)} MB`,
+      `  ${name.padEnd(36)} RSS ${cell(memory.rssMb, 1, 6)} MB (anon ${cell(memory.anonMb, 1, 5)}, file ${cell(memory.fileMb, 1, 5)}), peak ${cell(memory.peakMb, 1, 6)} MB`,
     );
   };
   for (let run = 0; run < options.runs; run++) {
@@ -82,7 +82,7 @@ function printIdle(results: Map<string, Memory[]>): void {
     `\nidle in an empty namespace (median of ${results.get('bare Node')?.length} runs; load ${loadAverage()}):`,
   );
   console.log(
-    `${'process'.padEnd(22)}${['RSS MB', 'anon MB', 'file MB', 'peak MB'].map((h) => h.padStart(10)).join('')}`,
+    `${'process'.padEnd(36)}${['RSS MB', 'anon MB', 'file MB', 'peak MB'].map((h) => h.padStart(10)).join('')}`,
   );
   const medians = new Map<string, Memory>();
   for (const [name, all] of results) {
@@ -94,7 +94,7 @@ function printIdle(results: Map<string, Memory[]>): void {
     };
     medians.set(name, m);
     console.log(
-      `${name.padEnd(22)}${cell(m.rssMb, 1)}${cell(m.anonMb, 1)}${cell(m.fileMb, 1)}${cell(m.peakMb, 1)}`,
+      `${name.padEnd(36)}${cell(m.rssMb, 1)}${cell(m.anonMb, 1)}${cell(m.fileMb, 1)}${cell(m.peakMb, 1)}`,
     );
   }
   const bare = medians.get('bare Node') as Memory;

@@ -137,9 +137,9 @@ async function syncRuns(names: string[], anchor: ClientGoAnchor, target: Target)
         const figures = runs.get(name) as SyncRuns;
         figures.ms.push(ms);
         figures.peakMb.push(peakMb);
-        const phases = running.startPhases?.();
+        const phases = await running.startPhases?.();
         console.log(
-          `  ${name.padEnd(22)} synced in ${cell(ms, 0, 6)} ms, peak RSS ${cell(peakMb, 1, 6)} MB` +
+          `  ${name.padEnd(36)} synced in ${cell(ms, 0, 6)} ms, peak RSS ${cell(peakMb, 1, 6)} MB` +
             (phases ? `; start phases (ms since process start): ${JSON.stringify(phases)}` : ''),
         );
       } finally {
@@ -243,16 +243,16 @@ function printTable(objects: number, rows: Map<string, Row>, reports: Map<string
     'CPU µs/ev',
     'events',
   ];
-  console.log(`${'contender'.padEnd(22)}${head.map((h) => h.padStart(10)).join('')}`);
+  console.log(`${'contender'.padEnd(36)}${head.map((h) => h.padStart(10)).join('')}`);
   for (const [name, r] of rows) {
     console.log(
-      `${name.padEnd(22)}${cell(r.syncMs)}${cell(r.syncPeakMb)}${cell(r.peakMb)}${cell(r.liveMb, 1)}` +
+      `${name.padEnd(36)}${cell(r.syncMs)}${cell(r.syncPeakMb)}${cell(r.peakMb)}${cell(r.liveMb, 1)}` +
         `${cell(r.p50, 1)}${cell(r.p99, 1)}${cell(r.cpuUsPerEvent)}${cell(r.events)}`,
     );
     const all = reports.get(name) ?? [];
     if (all.length > 1) {
       console.log(
-        `${''.padEnd(22)}each process: peak ${all.map((x) => x.peakMb.toFixed(0)).join(', ')} MB`,
+        `${''.padEnd(36)}each process: peak ${all.map((x) => x.peakMb.toFixed(0)).join(', ')} MB`,
       );
     }
   }
@@ -300,7 +300,7 @@ function printPerObject(bySize: Map<number, Map<string, Row>>, reference: string
     if (!l) continue;
     const kb = (a: number, b: number) => (((a - b) * 1024) / (high - low)).toFixed(1);
     console.log(
-      `  ${name.padEnd(22)} ${kb(r.peakMb, l.peakMb)} KB (${kb(r.syncPeakMb, l.syncPeakMb)} KB)`,
+      `  ${name.padEnd(36)} ${kb(r.peakMb, l.peakMb)} KB (${kb(r.syncPeakMb, l.syncPeakMb)} KB)`,
     );
   }
   const ref = bySize.get(high)?.get(reference);
