@@ -18,16 +18,24 @@ export function pathCensor(
   };
 }
 
+/** The keys of `record` a path segment names: all of them for `*`, else the one if present. */
+function keysAt(record: Record<string, unknown>, segment: string): string[] {
+  if (segment === '*') return Object.keys(record);
+  return Object.hasOwn(record, segment) ? [segment] : [];
+}
+
 function censorAt(node: unknown, segments: string[], depth: number, censor: string): unknown {
   if (typeof node !== 'object' || node === null) return node;
   const record = node as Record<string, unknown>;
-  const segment = segments[depth] as string;
-  const keys = segment === '*' ? Object.keys(record) : Object.hasOwn(record, segment) ? [segment] : [];
   const last = depth === segments.length - 1;
   let copy: Record<string, unknown> | undefined;
-  for (const key of keys) {
+  for (const key of keysAt(record, segments[depth] as string)) {
     const child = record[key];
-    const next = last ? (child === undefined ? child : censor) : censorAt(child, segments, depth + 1, censor);
+    const next = !last
+      ? censorAt(child, segments, depth + 1, censor)
+      : child === undefined
+        ? child
+        : censor;
     if (next === child) continue;
     copy ??= (Array.isArray(record) ? [...record] : { ...record }) as Record<string, unknown>;
     copy[key] = next;

@@ -1,6 +1,7 @@
-#!/usr/bin/env node
-import { realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+/**
+ * The commands of `vmcp-backend-watcher` (`run`, `explain`, `demo`, `help`, `version`), loaded by
+ * cli.ts once its import hook is in place.
+ */
 import { importKubeConfig } from '@vmcp/kube-runtime';
 import {
   type Command,
@@ -17,9 +18,12 @@ import { contextNamespace, loadKubeConfig } from './kubeconfig.js';
 import { createLogger, NAME, version } from './logger.js';
 import { type Sidecar, startSidecar } from './sidecar.js';
 
-// The start phases of `run`, in ms since the process started (`performance.now()`): the static
-// imports above are evaluated by now.
+// The start phases of `run`, in ms since the process started (`performance.now()`): the
+// program's imports (cli.ts loads this module, and this module's static imports) are done now.
 const importedAt = performance.now();
+
+export { firstLine } from './config.js';
+export { NAME } from './logger.js';
 
 /** Exit codes: 0 success, 1 runtime failure, 2 usage error, 3 `explain`: not a backend. */
 export const EXIT = { ok: 0, failure: 1, usage: 2, notABackend: 3 } as const;
@@ -166,23 +170,4 @@ export async function main(
     process.stderr.write(`${NAME}: ${firstLine(error)}${usage ? ` (see ${NAME} --help)` : ''}\n`);
     return usage ? EXIT.usage : EXIT.failure;
   }
-}
-
-/** True when this module is the program (not imported by a test or another module). */
-function invokedDirectly(): boolean {
-  const script = process.argv[1];
-  if (script === undefined) return false;
-  try {
-    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (invokedDirectly()) {
-  process.on('uncaughtException', (error) => {
-    process.stderr.write(`${NAME}: unexpected error: ${firstLine(error)}\n`);
-    process.exit(EXIT.failure);
-  });
-  main(process.argv.slice(2)).then((code) => process.exit(code));
 }
