@@ -72,8 +72,13 @@ func main() {
 	done := make(chan struct{})
 	var doneOnce sync.Once
 	finish := func() { doneOnce.Do(func() { close(done) }) }
-	inf.AddEventHandler(cache.ResourceEventHandlerFuncs{UpdateFunc: func(_, n interface{}) {
+	inf.AddEventHandler(cache.ResourceEventHandlerFuncs{UpdateFunc: func(o, n interface{}) {
 		u := n.(*unstructured.Unstructured)
+		// A relist re-delivers every object as an update, changed or not: only changes count (the
+		// Node contenders are told of changed objects only).
+		if o.(*unstructured.Unstructured).GetResourceVersion() == u.GetResourceVersion() {
+			return
+		}
 		ts, ok := u.GetAnnotations()["bench/ts"]
 		if !ok {
 			return

@@ -1,0 +1,3 @@
+import { clientGoAnchor } from './client-go.js';
+
+console.log(await clientGoAnchor());
