@@ -288,7 +288,7 @@ function printRatios(objects: number, rows: Map<string, Row>, reference: string)
 }
 
 /** What each extra object costs, between the smallest and the largest size. */
-function printPerObject(bySize: Map<number, Map<string, Row>>, reference: string): void {
+function printPerObject(bySize: Map<number, Map<string, Row>>): void {
   const sizes = [...bySize.keys()].sort((a, b) => a - b);
   if (sizes.length < 2) return;
   const [low, high] = [sizes[0] as number, sizes.at(-1) as number];
@@ -303,9 +303,6 @@ function printPerObject(bySize: Map<number, Map<string, Row>>, reference: string
       `  ${name.padEnd(36)} ${kb(r.peakMb, l.peakMb)} KB (${kb(r.syncPeakMb, l.syncPeakMb)} KB)`,
     );
   }
-  const ref = bySize.get(high)?.get(reference);
-  const sidecar = bySize.get(high)?.get('sidecar');
-  if (ref && sidecar) console.log(`  (reference: ${reference})`);
 }
 
 const removeScript = prepareContenderScript();
@@ -345,7 +342,7 @@ try {
     printTable(objects, rows, reports);
     printRatios(objects, rows, reference);
   }
-  printPerObject(bySize, reference);
+  printPerObject(bySize);
   await measureIdle({
     client,
     kubeconfigPath: env.kubeconfigPath,
