@@ -33,8 +33,9 @@ function usedAsProvided(source: string, local: string, imported: string, standIn
   // Besides its import, each mention calls one of the static methods provided.
   const mentions = source.match(new RegExp(`\\b${escapeRegExp(local)}\\b`, 'g'))?.length ?? 0;
   const calls =
-    source.match(new RegExp(`\\b${escapeRegExp(local)}\\.(?:${statics.map(escapeRegExp).join('|')})\\(`, 'g'))
-      ?.length ?? 0;
+    source.match(
+      new RegExp(`\\b${escapeRegExp(local)}\\.(?:${statics.map(escapeRegExp).join('|')})\\(`, 'g'),
+    )?.length ?? 0;
   return mentions === calls + 1;
 }
 
