@@ -8,7 +8,10 @@ import { pathToFileURL } from 'node:url';
 
 const [root, kubeconfig, namespace] = process.argv.slice(2);
 const app = join(root, 'apps/backend-watcher');
+// Every package comes from the build under test (its own copies, as its sidecar loads them),
+// never from this package's dependencies.
 const require = createRequire(join(app, 'package.json'));
+const fromBuild = (name) => require(name);
 const fs = process.getBuiltinModule('node:fs');
 const v8 = process.getBuiltinModule('node:v8');
 
@@ -68,8 +71,8 @@ await measure('node:http, https, crypto, zlib (ES imports)', async () => {
   await import(pathToFileURL(file).href);
   fs.rmSync(dir, { recursive: true, force: true });
 });
-await measure('pino', () => void require('pino'));
-await measure('prom-client (a registry)', () => void new (require('prom-client').Registry)());
+await measure('pino', () => void fromBuild('pino'));
+await measure('prom-client (a registry)', () => void new (fromBuild('prom-client').Registry)());
 await measure('@vmcp/kube-runtime', () => import(entry('@vmcp/kube-runtime')));
 await measure("client-node's KubeConfig (importKubeConfig, a kubeconfig)", async () => {
   const runtime = await import(entry('@vmcp/kube-runtime'));
