@@ -18,10 +18,12 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startEnv } from '@vmcp/envtest';
-import { KubeClient, type KubeObject, ResourceClient, type ResourceRef } from '@vmcp/kube-runtime';
+import { KubeClient, type KubeObject, ResourceClient } from '@vmcp/kube-runtime';
+import { RESOURCES } from '@vmcp/reconciler';
 import { imageNodeOptions, type SidecarBuild, spawnSidecar } from './contenders.js';
 import { kubectlApply } from './kubectl-apply.js';
 import { inParallel, loadAverage, median, memoryOf } from './measure.js';
+import { readyW1, w1Server } from './w1.js';
 
 const CONFIGMAPS = Number(process.env.VMCP_BENCH_CONFIGMAPS ?? 200);
 const SIZE = Number(process.env.VMCP_BENCH_CONFIGMAP_BYTES ?? 100_000);
@@ -35,32 +37,11 @@ const cli = join(dirname(require.resolve('@vmcp/backend-watcher/package.json')),
 const sidecar: SidecarBuild = { cli, nodeOptions: imageNodeOptions(cli) };
 const informerScript = fileURLToPath(new URL('./configmap-informer.mjs', import.meta.url));
 
-const MCP_SERVER: ResourceRef = {
-  group: 'toolhive.stacklok.dev',
-  version: 'v1beta1',
-  plural: 'mcpservers',
-  kind: 'MCPServer',
-};
-const CONFIG_MAP: ResourceRef = {
-  group: '',
-  version: 'v1',
-  plural: 'configmaps',
-  kind: 'ConfigMap',
-};
+const { MCPServer: MCP_SERVER, ConfigMap: CONFIG_MAP } = RESOURCES;
 
 const env = await startEnv({ timeoutMs: 120_000 });
 const client = new KubeClient(env.kubeConfig);
 
-const server = (name: string): KubeObject => ({
-  apiVersion: 'toolhive.stacklok.dev/v1beta1',
-  kind: 'MCPServer',
-  metadata: { name },
-  spec: {
-    image: 'ghcr.io/example/fetch:1',
-    transport: 'streamable-http',
-    groupRef: { name: 'bench' },
-  },
-});
 const configMap = (name: string, payload: string): KubeObject => ({
   apiVersion: 'v1',
   kind: 'ConfigMap',
@@ -74,7 +55,7 @@ async function namespaceWith(namespace: string, count: number, how: 'POST' | 'ap
     body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } },
   });
   const servers = new ResourceClient(client, MCP_SERVER, namespace);
-  const objects = Array.from({ length: count }, (_, i) => server(`s${i}`));
+  const objects = Array.from({ length: count }, (_, i) => w1Server(`s${i}`));
   const done =
     how === 'apply'
       ? await kubectlApply(
@@ -83,11 +64,10 @@ async function namespaceWith(namespace: string, count: number, how: 'POST' | 'ap
           objects,
         )
       : await inParallel(objects, 32, async (object) => void (await servers.create(object)));
-  await inParallel(objects, 32, async ({ metadata: { name } }) => {
-    await servers.patchStatus(name as string, {
-      status: { phase: 'Ready', url: `http://${name}.${namespace}.svc:8080` },
-    });
-  });
+  await readyW1(
+    servers,
+    objects.map((object) => object.metadata.name as string),
+  );
   return done ?? 'POST';
 }
 

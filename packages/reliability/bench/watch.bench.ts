@@ -27,7 +27,8 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { startEnv } from '@vmcp/envtest';
-import { KubeClient, type KubeObject, ResourceClient } from '@vmcp/kube-runtime';
+import { KubeClient, ResourceClient } from '@vmcp/kube-runtime';
+import { RESOURCES } from '@vmcp/reconciler';
 import { type ClientGoAnchor, clientGoAnchor } from './client-go.js';
 import {
   imageNodeOptions,
@@ -42,6 +43,7 @@ import {
 } from './contenders.js';
 import { measureIdle } from './idle.js';
 import { cell, inParallel, loadAverage, median, memoryOf } from './measure.js';
+import { readyW1, w1Server } from './w1.js';
 
 const SIZES = (process.env.VMCP_BENCH_SIZES ?? '5000,20000').split(',').map(Number);
 const RUNS = Number(process.env.VMCP_BENCH_RUNS ?? 3);
@@ -97,21 +99,8 @@ async function start(name: string, anchor: ClientGoAnchor, target: Target): Prom
 async function grow(servers: ResourceClient, from: number, count: number): Promise<void> {
   const creating = performance.now();
   const names = Array.from({ length: count - from }, (_, i) => `bench-${from + i}`);
-  await inParallel(names, 32, async (name) => {
-    await servers.create({
-      apiVersion: 'toolhive.stacklok.dev/v1beta1',
-      kind: 'MCPServer',
-      metadata: { name },
-      spec: {
-        image: 'ghcr.io/example/fetch:1',
-        transport: 'streamable-http',
-        groupRef: { name: 'bench' },
-      },
-    } as KubeObject);
-    await servers.patchStatus(name, {
-      status: { phase: 'Ready', url: `http://${name}.default.svc:8080` },
-    });
-  });
+  await inParallel(names, 32, async (name) => void (await servers.create(w1Server(name))));
+  await readyW1(servers, names);
   const seconds = ((performance.now() - creating) / 1000).toFixed(1);
   console.log(`\ncreated MCPServers ${from} to ${count - 1} with status in ${seconds} s`);
 }
@@ -317,11 +306,7 @@ try {
   }
   const { names, reference } = plan(anchor);
   console.log(`contenders: ${names.join(', ')}; reference: ${reference}; load ${loadAverage()}`);
-  const servers = new ResourceClient(
-    client,
-    { group: 'toolhive.stacklok.dev', version: 'v1beta1', plural: 'mcpservers', kind: 'MCPServer' },
-    NAMESPACE,
-  );
+  const servers = new ResourceClient(client, RESOURCES.MCPServer, NAMESPACE);
   const bySize = new Map<number, Map<string, Row>>();
   let created = 0;
   for (const objects of SIZES) {

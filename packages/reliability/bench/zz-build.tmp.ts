@@ -1,3 +1,0 @@
-import { clientGoAnchor } from './client-go.js';
-
-console.log(await clientGoAnchor());
