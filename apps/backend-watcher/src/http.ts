@@ -16,6 +16,7 @@ import { backendRoutes } from './http/routes/backends.js';
 import { eventsRoute } from './http/routes/events.js';
 import { type Explain, explainRoute } from './http/routes/explain.js';
 import { healthRoutes } from './http/routes/health.js';
+import { httpDate } from './time.js';
 
 export { acceptsGzip } from './http/request.js';
 export type { Explain, ExplainOptions } from './http/routes/explain.js';
@@ -154,6 +155,8 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   });
   const onRequest = (req: IncomingMessage, res: ServerResponse, refusal?: HttpError): void => {
     try {
+      // Node would write the same Date header with a Date object (see time.ts).
+      res.setHeader('date', httpDate(Date.now()));
       malformed.track(req, res);
       res.on('error', (error) => {
         lastResort.record('response', error);

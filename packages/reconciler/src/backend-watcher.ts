@@ -13,6 +13,7 @@ import {
   isNotFound,
   KubeClient,
   type KubeObject,
+  keepIdentity,
   type ListWatchInformerHandle,
   type Logger,
   Manager,
@@ -368,9 +369,14 @@ export class BackendWatcher {
       MCPRemoteProxy: factory.informerFor(RESOURCES.MCPRemoteProxy),
       MCPServerEntry: factory.informerFor(RESOURCES.MCPServerEntry),
       MCPExternalAuthConfig: factory.informerFor(RESOURCES.MCPExternalAuthConfig),
-      // Names and versions only: a CA bundle's data is read when an entry needs it, so the
-      // namespace's other ConfigMaps (up to 1 MiB each) are never held.
-      ConfigMap: factory.informerFor(RESOURCES.ConfigMap, { metadataOnly: true }),
+      // Names and versions only (watched as metadata, then cut to their identity): the mapping
+      // reads a ConfigMap's name, and a CA bundle's data is read when an entry needs it, so the
+      // namespace's other ConfigMaps (up to 1 MiB each, and their labels and annotations) are
+      // never held.
+      ConfigMap: factory.informerFor(RESOURCES.ConfigMap, {
+        metadataOnly: true,
+        transform: keepIdentity,
+      }),
     };
     informers.MCPServerEntry.addIndex(CA_BUNDLE_INDEX, caBundleIndex);
     for (const informer of Object.values(informers)) this.manager.addInformer(informer);
