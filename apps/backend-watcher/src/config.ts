@@ -9,7 +9,7 @@ import {
   DURATION_RANGES,
   formatMs,
 } from '@vmcp/reconciler';
-import { DEFAULT_HEARTBEAT_MS } from './http.js';
+import { DEFAULT_HEARTBEAT_MS, DEFAULT_MAX_STREAMS, MAX_STREAMS_LIMIT } from './http.js';
 
 /** A mistake in the command line or the environment: one clear line, exit code 2. */
 export class UsageError extends Error {
@@ -26,7 +26,10 @@ export type Command =
 
 /** Settings of `run` and `explain`. */
 export interface RunConfig {
-  group: string;
+  /** Undefined: the `groupRef` of the vMCP config file (`configFile`), read later. */
+  group: string | undefined;
+  /** The vMCP config file (`--config`): `groupRef` and `outgoingAuth`. */
+  configFile: string | undefined;
   /** Undefined: resolved later from the service account file or the kubeconfig context. */
   namespace: string | undefined;
   kubeconfig: string | undefined;
@@ -48,6 +51,8 @@ export interface RunConfig {
   sidecarUrl: string | undefined;
   /** How often event streams carry a heartbeat event. */
   heartbeatMs: number;
+  /** Long-polls and event streams open at once; more get 503. Default 1000. */
+  maxStreams: number;
 }
 
 /** Settings of `demo`. */
@@ -80,6 +85,10 @@ over HTTP to the other containers of the pod.
 
 Options (each also read from the environment variable shown):
   --group NAME              the MCPGroup, "name" or "namespace/name"      VMCP_GROUP
+                            (default: groupRef of the --config file)
+  --config FILE             the vMCP server's config file (YAML or JSON): its groupRef and
+                            outgoingAuth are used, everything else is ignored; re-read when it
+                            changes (a mounted ConfigMap too)                VMCP_CONFIG
   --namespace NS            the namespace watched                           VMCP_NAMESPACE
                             (else POD_NAMESPACE, the service account's namespace file,
                             then the kubeconfig context's namespace)
@@ -106,16 +115,20 @@ Options (each also read from the environment variable shown):
   --heartbeat-interval DURATION  a heartbeat event on every event stream this often
                             (default 15s; clients detect a stalled stream by it)
                                                                             VMCP_HEARTBEAT_INTERVAL
+  --max-streams N           long-polls and event streams open at once, 1 to 100000
+                            (default 1000; more get 503 with Retry-After)  VMCP_MAX_STREAMS
   --examples DIR            demo only: the manifests to apply (default: the bundled examples)
   --once                    demo only: print the registry once synced, then stop
   -h, --help                print this help
   -v, --version             print the version
 
 HTTP API: GET /healthz /readyz /metrics /v1/backends /v1/backends/{id} /v1/events
+/v1/explain/{name}
 (see the README and openapi.yaml).`;
 
 const OPTIONS = {
   group: { type: 'string' },
+  config: { type: 'string' },
   namespace: { type: 'string' },
   kubeconfig: { type: 'string' },
   listen: { type: 'string' },
@@ -129,6 +142,7 @@ const OPTIONS = {
   sidecar: { type: 'string' },
   'grace-period': { type: 'string' },
   'heartbeat-interval': { type: 'string' },
+  'max-streams': { type: 'string' },
   examples: { type: 'string' },
   once: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -211,10 +225,11 @@ function runConfig(
   parsed: Pick<RunConfig, 'listen' | 'logLevel' | 'sidecarUrl'>,
 ): RunConfig {
   const group = setting('group', 'VMCP_GROUP');
-  if (group === undefined) throw new UsageError('--group (or VMCP_GROUP) is required');
-  if (!/^([a-z0-9][a-z0-9.-]*\/)?[a-z0-9][a-z0-9.-]*$/.test(group) || group.length > 253 + 64) {
-    throw new UsageError(`--group "${group}" is not "name" or "namespace/name"`);
+  const configFile = setting('config', 'VMCP_CONFIG');
+  if (group === undefined && configFile === undefined) {
+    throw new UsageError('--group (or VMCP_GROUP) is required, or a --config file with a groupRef');
   }
+  if (group !== undefined) checkGroup(group);
   const namespace = setting('namespace', 'VMCP_NAMESPACE') ?? nonEmpty(env.POD_NAMESPACE);
   if (namespace !== undefined && !isDnsLabel(namespace)) {
     throw new UsageError(`namespace "${namespace}" is not a valid namespace name`);
@@ -236,9 +251,11 @@ function runConfig(
     return range === undefined ? ms : withinRange(ms, `--${flag}`, value, range);
   };
   const workers = setting('workers', 'VMCP_WORKERS');
+  const maxStreams = setting('max-streams', 'VMCP_MAX_STREAMS');
   return {
     ...parsed,
     group,
+    configFile,
     namespace,
     kubeconfig: setting('kubeconfig', 'KUBECONFIG'),
     apiTokenFile: setting('api-token-file', 'VMCP_API_TOKEN_FILE'),
@@ -261,7 +278,18 @@ function runConfig(
     ),
     gracePeriodMs: duration('grace-period', 'VMCP_GRACE_PERIOD', 10_000),
     heartbeatMs: duration('heartbeat-interval', 'VMCP_HEARTBEAT_INTERVAL', DEFAULT_HEARTBEAT_MS),
+    maxStreams:
+      maxStreams === undefined
+        ? DEFAULT_MAX_STREAMS
+        : parseCount(maxStreams, '--max-streams', MAX_STREAMS_LIMIT),
   };
+}
+
+/** `name` or `namespace/name`, as `--group` takes it. */
+export function checkGroup(group: string): void {
+  if (!/^([a-z0-9][a-z0-9.-]*\/)?[a-z0-9][a-z0-9.-]*$/.test(group) || group.length > 253 + 64) {
+    throw new UsageError(`--group "${group}" is not "name" or "namespace/name"`);
+  }
 }
 
 /** `HOST:PORT`, `[v6]:PORT` or `:PORT` (all interfaces). */
@@ -318,11 +346,11 @@ function withinRange(
   return ms;
 }
 
-/** A whole number from 1 to 64. */
-export function parseCount(value: string, flag: string): number {
-  const count = /^\d{1,3}$/.test(value) ? Number(value) : Number.NaN;
-  if (!(count >= 1 && count <= 64)) {
-    throw new UsageError(`${flag} "${value}" is not a whole number from 1 to 64`);
+/** A whole number from 1 to `max` (default 64). */
+export function parseCount(value: string, flag: string, max = 64): number {
+  const count = /^\d{1,9}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(count >= 1 && count <= max)) {
+    throw new UsageError(`${flag} "${value}" is not a whole number from 1 to ${max}`);
   }
   return count;
 }

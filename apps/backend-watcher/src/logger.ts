@@ -1,6 +1,8 @@
 import { createRequire } from 'node:module';
 import pino from 'pino';
+import { pathCensor } from './censor.js';
 import type { LogLevel } from './config.js';
+import { isoTime } from './time.js';
 
 export const NAME = 'vmcp-backend-watcher';
 
@@ -25,16 +27,27 @@ export function version(): string {
   return (require('../package.json') as { version: string }).version;
 }
 
+const censorSecrets = pathCensor(SECRET_LOG_PATHS);
+
 /** Structured JSON logs on stdout, with secret-bearing fields censored whatever logs them. */
 export function createLogger(level: LogLevel, destination?: pino.DestinationStream) {
-  return pino(
+  const logger = pino(
     {
       name: NAME,
       level,
       base: { name: NAME },
-      redact: { paths: SECRET_LOG_PATHS, censor: '[REDACTED]' },
-      timestamp: pino.stdTimeFunctions.isoTime,
+      // What pino's `redact` option does with these paths, in a fraction of its time (censor.ts):
+      // on every line's fields, and (below) on every child logger's bindings.
+      formatters: { log: censorSecrets },
+      // pino's isoTime, without a Date (see time.ts).
+      timestamp: () => `,"time":"${isoTime(Date.now())}"`,
     },
     destination,
   );
+  // A child logger is made with its parent as prototype, so children of children come here too.
+  const child = logger.child;
+  logger.child = function (this: typeof logger, bindings, options) {
+    return child.call(this, censorSecrets(bindings), options);
+  } as typeof logger.child;
+  return logger;
 }

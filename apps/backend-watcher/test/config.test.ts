@@ -58,9 +58,14 @@ describe('command line', () => {
         '2m',
         '--initial-sync-timeout',
         '45s',
+        '--max-streams',
+        '50',
+        '--config',
+        '/etc/vmcp/config.yaml',
       ]),
     ).toEqual({
       group: 'engineering',
+      configFile: '/etc/vmcp/config.yaml',
       namespace: 'tools',
       kubeconfig: '/k',
       listen: { host: '0.0.0.0', port: 9090 },
@@ -74,6 +79,7 @@ describe('command line', () => {
       heartbeatMs: 500,
       secretRefreshPeriodMs: 120_000,
       initialSyncTimeoutMs: 45_000,
+      maxStreams: 50,
     });
   });
 
@@ -92,10 +98,13 @@ describe('command line', () => {
         VMCP_HEARTBEAT_INTERVAL: '2s',
         VMCP_SECRET_REFRESH_PERIOD: '30s',
         VMCP_INITIAL_SYNC_TIMEOUT: '10s',
+        VMCP_MAX_STREAMS: '100000',
+        VMCP_CONFIG: '/c.yaml',
       }),
     ).toMatchObject({
       secretRefreshPeriodMs: 30_000,
       initialSyncTimeoutMs: 10_000,
+      configFile: '/c.yaml',
       readTimeoutMs: 1_500,
       workers: 2,
       group: 'g',
@@ -106,6 +115,7 @@ describe('command line', () => {
       logLevel: 'warn',
       resyncPeriodMs: 90_000,
       heartbeatMs: 2_000,
+      maxStreams: 100_000,
     });
   });
 
@@ -121,6 +131,7 @@ describe('command line', () => {
       readTimeoutMs: 5_000,
       workers: 4,
       heartbeatMs: 15_000,
+      maxStreams: 1000,
       namespace: undefined,
       secretRefreshPeriodMs: 60_000,
       initialSyncTimeoutMs: 30_000,
@@ -144,6 +155,12 @@ describe('command line', () => {
     );
   });
 
+  it('refuses a VMCP_MAX_STREAMS that is not a whole number from 1 to 100000', () => {
+    expect(usageError(['--group', 'g'], { VMCP_MAX_STREAMS: '-5' })).toMatch(
+      /^--max-streams "-5" is not a whole number from 1 to 100000$/,
+    );
+  });
+
   it('turns the resync off with --resync-period 0', () => {
     expect(run(['--group', 'g', '--resync-period', '0']).resyncPeriodMs).toBe(0);
     expect(run(['--group', 'g'], { VMCP_RESYNC_PERIOD: '0s' }).resyncPeriodMs).toBe(0);
@@ -160,6 +177,17 @@ describe('command line', () => {
     expect(run(['--group', 'g'], { POD_NAMESPACE: 'pod-ns', VMCP_NAMESPACE: 'v' }).namespace).toBe(
       'v',
     );
+  });
+
+  it('leaves the group to the --config file when no flag or variable names it', () => {
+    expect(run(['--config', '/etc/vmcp/config.yaml'])).toMatchObject({
+      group: undefined,
+      configFile: '/etc/vmcp/config.yaml',
+    });
+    expect(run([], { VMCP_CONFIG: '/c.yaml', VMCP_GROUP: 'g' })).toMatchObject({
+      group: 'g',
+      configFile: '/c.yaml',
+    });
   });
 
   it('accepts namespace/name group references', () => {
@@ -190,6 +218,15 @@ describe('command line', () => {
     [['--group', 'g', '--read-timeout', '0s'], /must be a positive duration/],
     [['--group', 'g', '--workers', '0'], /--workers "0" is not a whole number from 1 to 64/],
     [['--group', 'g', '--workers', 'many'], /is not a whole number from 1 to 64/],
+    [
+      ['--group', 'g', '--max-streams', '0'],
+      /--max-streams "0" is not a whole number from 1 to 100000/,
+    ],
+    [
+      ['--group', 'g', '--max-streams', '100001'],
+      /--max-streams "100001" is not a whole number from 1 to 100000/,
+    ],
+    [['--group', 'g', '--max-streams', '1e3'], /--max-streams "1e3" is not a whole number/],
     [['--group', 'g', '--sidecar', 'http://x'], /--sidecar is an explain option/],
     [['explain', 'x', '--group', 'g', '--sidecar', 'ftp://x'], /is not an http\(s\) URL/],
     [['frobnicate', '--group', 'g'], /unknown command "frobnicate"/],

@@ -38,6 +38,18 @@ describe('deploy/Dockerfile', () => {
     for (const source of sources) expect(existsSync(`${ROOT}${source}`), source).toBe(true);
   });
 
+  it('sets the V8 settings the README sizes the sidecar with, as the Deployment does', () => {
+    const image = /^ENV NODE_OPTIONS="([^"]*)"$/m.exec(dockerfile)?.[1];
+    expect(image).toBe('--max-semi-space-size=1');
+    const deployment = readFileSync(
+      new URL('../deploy/kubernetes/deployment.yaml', import.meta.url),
+      'utf8',
+    );
+    expect(deployment).toMatch(new RegExp(`- name: NODE_OPTIONS\\n\\s+value: ${image}\\n`));
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    expect(readme).toContain(`NODE_OPTIONS=${image}`);
+  });
+
   it('starts the built CLI', () => {
     expect(instructions.at(-1)).toBe('ENTRYPOINT ["node", "/app/dist/cli.js"]');
   });

@@ -13,6 +13,29 @@ const failing = {
 };
 
 describe('formatExplanation', () => {
+  it.each([
+    ['discovered', 'auth: its own, from its externalAuthConfigRef'],
+    [
+      'outgoingAuth.backends.github',
+      'auth: outgoingAuth.backends.github of the vMCP config (--config)',
+    ],
+    ['none', 'auth: none'],
+  ])('says where a backend’s auth comes from (%s)', (authSource, line) => {
+    const text = formatExplanation({
+      ...base,
+      decision: {
+        action: 'upsert',
+        kind: 'MCPServer',
+        changed: false,
+        shadowed: [],
+        otherGroups: [],
+      },
+      backend: { id: 'github' },
+      authSource,
+    });
+    expect(text.split('\n')[1]).toBe(`  ${line}`);
+  });
+
   it('says a kept backend is kept, when it was last resolved, and why reads fail', () => {
     const explanation: Explanation = {
       ...base,
@@ -127,5 +150,28 @@ describe('formatExplanation', () => {
     expect(text).toBe(
       'MCPServer tools/docs: not a backend of group "engineering": it belongs to group "sales"\n',
     );
+  });
+
+  it('says when a sidecar answered from what it holds, and how to ask it afresh', () => {
+    const held: Explanation = {
+      ...base,
+      decision: {
+        action: 'upsert',
+        kind: 'MCPServer',
+        changed: false,
+        shadowed: [],
+        otherGroups: [],
+      },
+      source: 'held',
+      decidedAt: Date.UTC(2026, 10, 29, 18, 40, 12),
+    };
+    expect(formatExplanation(held)).toContain(
+      'from what the sidecar holds (its last decision, made at 2026-11-29T18:40:12.000Z); with the API token (--api-token-file) it decides afresh',
+    );
+    const { decidedAt: _, ...fromCaches } = held;
+    expect(formatExplanation(fromCaches)).toContain(
+      'decided now from its caches, without reading Secrets or ConfigMaps',
+    );
+    expect(formatExplanation({ ...held, source: 'fresh' })).not.toContain('sidecar holds');
   });
 });

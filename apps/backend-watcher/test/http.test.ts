@@ -2,7 +2,6 @@ import { get as httpGet, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { silentLogger } from '@vmcp/kube-runtime';
 import {
   type Backend,
   createDynamicRegistry,
@@ -10,10 +9,10 @@ import {
   REDACTED,
   redactBackend,
 } from '@vmcp/registry';
-import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type ApiServer, acceptsGzip, createApiServer } from '../src/http.js';
+import { acceptsGzip } from '../src/http.js';
 import { restartSafeVersion } from '../src/sidecar.js';
+import { backend, type Harness, startApi } from './support/api.js';
 import { SseClient } from './support/sse.js';
 
 // Counts compressions (the real gzipSync does the work).
@@ -27,54 +26,18 @@ type ErrorBody = { error: { status: number; message: string } };
 const SECRET = 'planted-secret-7f3a9c';
 const TOKEN = 'the-api-token';
 
-function backend(id: string, overrides: Partial<Backend> = {}): Backend {
-  return {
-    id,
-    name: id,
-    baseUrl: `http://${id}.tools.svc:8080/mcp`,
-    transportType: 'streamable-http',
-    healthStatus: 'healthy',
-    metadata: { namespace: 'tools' },
-    ...overrides,
-  };
-}
-
 const withSecret = (id: string): Backend =>
   backend(id, {
     authConfig: { type: 'header_injection', headerName: 'X-Api-Key', headerValue: SECRET },
   });
 
-interface Harness {
-  url: string;
-  registry: DynamicRegistry;
-  api: ApiServer;
-  state: { alive: boolean; ready: boolean; pending: string[] };
-  metrics: Registry;
-}
-
-async function start(
-  apiToken?: string,
-  slowClientTimeoutMs?: number,
-  registry: DynamicRegistry = createDynamicRegistry(),
-): Promise<Harness> {
-  const state = { alive: true, ready: true, pending: [] as string[] };
-  const metrics = new Registry();
-  const api = createApiServer({
-    registry,
+/** {@link startApi} with a token, a slow-client timeout and a registry of the test's. */
+const start = (apiToken?: string, slowClientTimeoutMs?: number, registry?: DynamicRegistry) =>
+  startApi({
     apiToken,
-    alive: () => state.alive,
-    ready: () => state.ready,
-    pending: () => state.pending,
-    explain: async (name) => ({ name, explained: true }),
-    metricsRegistry: metrics,
-    logger: silentLogger,
-    heartbeatMs: 50,
     ...(slowClientTimeoutMs !== undefined ? { slowClientTimeoutMs } : {}),
+    ...(registry !== undefined ? { registry } : {}),
   });
-  await new Promise<void>((resolve) => api.server.listen({ host: '127.0.0.1', port: 0 }, resolve));
-  const { port } = api.server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, registry, api, state, metrics };
-}
 
 let h: Harness;
 const open: SseClient[] = [];

@@ -49,7 +49,10 @@ export interface DiscoveryLogger {
 /** What a conversion needs besides the object. */
 export interface ConversionContext {
   reader: DiscoveryReader;
-  /** When set, a workload of another group is skipped with `other-group`. */
+  /**
+   * When set, a workload of another group is skipped with `other-group`, and a backend's
+   * `metadata.group` is this group (over an annotation of that name, as upstream's discovery).
+   */
   group?: string;
   logger?: DiscoveryLogger;
 }
@@ -141,10 +144,16 @@ const isSystemAnnotation = (key: string): boolean => {
   return false;
 };
 
+/**
+ * The backend's metadata: the workload's annotations (system prefixes left out), then the system
+ * keys, which override annotations of the same name: `tool_type`, `workload_type`,
+ * `workload_status`, `extra`, `namespace`, and `group` (the watched group, when the conversion is
+ * for one: upstream's discovery sets it after conversion, over a user annotation named `group`).
+ */
 function metadataOf(
   fields: Fields,
+  common: Common,
   workloadType: string,
-  phase: string,
   extra?: Record<string, string>,
 ): Record<string, string> {
   const metadata: Record<string, string> = {};
@@ -154,10 +163,11 @@ function metadataOf(
   }
   metadata.tool_type = 'mcp';
   metadata.workload_type = workloadType;
-  metadata.workload_status = phase;
+  metadata.workload_status = common.phase;
   if (extra !== undefined) Object.assign(metadata, extra);
   const namespace = fields.string('metadata.namespace');
   if (namespace) metadata.namespace = namespace;
+  if (common.group !== undefined) metadata.group = common.group;
   return metadata;
 }
 
@@ -176,6 +186,8 @@ interface Common {
   name: string;
   namespace: string;
   phase: string;
+  /** The group the conversion is for (`ConversionContext.group`), if any. */
+  group: string | undefined;
 }
 
 function commonOf(fields: Fields, context: ConversionContext): Common | ConversionOutcome {
@@ -190,7 +202,7 @@ function commonOf(fields: Fields, context: ConversionContext): Common | Conversi
       );
     }
   }
-  return { name, namespace, phase: fields.string('status.phase') ?? '' };
+  return { name, namespace, phase: fields.string('status.phase') ?? '', group: context.group };
 }
 
 type AuthPart = Pick<Backend, 'authConfig' | 'authConfigRef'>;
@@ -315,8 +327,8 @@ function operatorWorkloadToBackend(
     }
     const metadata = metadataOf(
       fields,
+      common,
       workload.workloadType,
-      common.phase,
       workload.extraMetadata?.(fields),
     );
     return withAuth(fields, common.namespace, context, (auth) => ({
@@ -391,7 +403,7 @@ export function mcpServerEntryToBackend(
         'invalid-url',
         `MCPServerEntry ${fields.id}: spec.remoteUrl is not an http(s) URL`,
       );
-    const metadata = metadataOf(fields, 'server_entry', common.phase, { remote_url: url });
+    const metadata = metadataOf(fields, common, 'server_entry', { remote_url: url });
 
     const caBundle = await caBundleOf(fields, common.namespace, context);
     if (isOutcome(caBundle)) return caBundle;

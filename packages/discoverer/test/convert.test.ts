@@ -493,6 +493,41 @@ describe('MCPServerEntry', () => {
   });
 });
 
+describe('metadata.group', () => {
+  it.each([
+    ['MCPServer', mcpServer('w'), mcpServerToBackend],
+    ['MCPRemoteProxy', remoteProxy('w'), mcpRemoteProxyToBackend],
+    ['MCPServerEntry', serverEntry('w'), mcpServerEntryToBackend],
+  ] as const)(
+    'is the watched group on an %s, over an annotation named group, as upstream discovery sets it',
+    async (_kind, object, convert) => {
+      const annotated = {
+        ...object,
+        metadata: { ...object.metadata, annotations: { group: 'mine' } },
+      };
+      const backend = backendOf(await convert(annotated, { ...context(), group: GROUP }));
+      expect(backend.metadata.group).toBe(GROUP);
+    },
+  );
+
+  it('is absent when the conversion is for no group (an annotation of that name is kept)', async () => {
+    const annotated = mcpServer('w', { annotations: { group: 'mine' } });
+    expect(
+      backendOf(await mcpServerToBackend(mcpServer('w'), context())).metadata,
+    ).not.toHaveProperty('group');
+    expect(backendOf(await mcpServerToBackend(annotated, context())).metadata.group).toBe('mine');
+  });
+
+  it('is set on every backend static discovery finds', async () => {
+    const { backends } = await discover(
+      createObjectReader([mcpServer('a'), remoteProxy('b'), serverEntry('c')]),
+      NS,
+      GROUP,
+    );
+    expect(backends.map((b) => b.metadata.group)).toEqual([GROUP, GROUP, GROUP]);
+  });
+});
+
 describe('listing and discovery', () => {
   const objects = [
     mcpServer('a'),

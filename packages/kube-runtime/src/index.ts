@@ -52,7 +52,14 @@ export {
   ItemExponentialFailureRateLimiter,
   MaxOfRateLimiter,
 } from './ratelimiter.js';
-export { dropApplyMetadata, dropManagedFields } from './store.js';
+// Transforms: what an object becomes before it enters an informer's cache.
+export type { Transform } from './transform.js';
+export {
+  dropApplyMetadata,
+  dropManagedFields,
+  keepIdentity,
+  LAST_APPLIED_ANNOTATION,
+} from './transform.js';
 // Objects, keys and the contracts shared by every part.
 export type {
   EventHandler,

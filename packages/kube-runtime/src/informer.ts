@@ -1,7 +1,8 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient, ResourceClient } from './client.js';
 import type { WatchMetrics } from './metrics.js';
-import { dropManagedFields, Store, type StoreChange, type StoreReplacement } from './store.js';
+import { Store, type StoreChange, type StoreReplacement } from './store.js';
+import { dropManagedFields, type Transform } from './transform.js';
 import type {
   EventHandler,
   HandlerRegistration,
@@ -32,10 +33,13 @@ export interface InformerOptions<T extends KubeObject> {
    */
   metadataOnly?: boolean;
   /**
-   * Applied to every object before it is cached. Default `dropManagedFields`;
-   * `dropApplyMetadata` also drops kubectl's last-applied annotation.
+   * What each object becomes before it enters the cache, on the list and the watch paths, once
+   * per object version; it must be pure and keep the object's identity (the contract is on
+   * {@link Transform}). Default `dropManagedFields`; `dropApplyMetadata` also drops kubectl's
+   * last-applied annotation, `keepIdentity` keeps nothing but the name and version. With
+   * `metadataOnly`, it runs on the metadata-only object.
    */
-  transform?: (object: T) => T;
+  transform?: Transform<T>;
   logger?: Logger;
   /** The watch's settings (page size, stall timeout, backoff, watch-list, clock, …). */
   watcher?: Omit<WatcherOptions, 'labelSelector' | 'fieldSelector' | 'logger'>;
@@ -282,8 +286,8 @@ class ListWatchInformer<T extends KubeObject> implements Informer<T> {
  * nothing else and passes through as it is.
  */
 function metadataOnlyTransform<T extends KubeObject>(
-  transform: (object: T) => T = dropManagedFields,
-): (object: T) => T {
+  transform: Transform<T> = dropManagedFields,
+): Transform<T> {
   return (object) => {
     const { apiVersion, kind, metadata } = object;
     let kept = object;
@@ -338,11 +342,14 @@ export function createInformer<T extends KubeObject = KubeObject>(
 }
 
 /**
- * Shares informers: one per resource, namespace and selector set, however many controllers ask.
+ * Shares informers: one per resource, namespace, selector set, metadata-only mode and transform,
+ * however many controllers ask.
  */
 export class InformerFactory {
   readonly #defaults: Omit<InformerOptions<KubeObject>, 'resource'>;
   readonly #informers = new Map<string, ListWatchInformerHandle<KubeObject>>();
+  /** A number per transform function, for the sharing key. */
+  readonly #transformIds = new Map<Transform, number>();
 
   constructor(defaults: Omit<InformerOptions<KubeObject>, 'resource'>) {
     const client =
@@ -359,9 +366,15 @@ export class InformerFactory {
       labelSelector?: string;
       fieldSelector?: string;
       metadataOnly?: boolean;
+      /** This informer's transform instead of the factory's (see {@link Transform}). */
+      transform?: Transform<T>;
     } = {},
   ): ListWatchInformerHandle<T> {
     const namespace = options.namespace ?? this.#defaults.namespace;
+    const transform = options.transform as Transform | undefined;
+    if (transform !== undefined && !this.#transformIds.has(transform)) {
+      this.#transformIds.set(transform, this.#transformIds.size + 1);
+    }
     const key = [
       resource.group,
       resource.version,
@@ -370,12 +383,14 @@ export class InformerFactory {
       options.labelSelector ?? '',
       options.fieldSelector ?? '',
       options.metadataOnly === true ? 'metadata' : '',
+      transform === undefined ? '' : `transform-${this.#transformIds.get(transform)}`,
     ].join('|');
     let informer = this.#informers.get(key);
     if (informer === undefined) {
       informer = createInformer<KubeObject>({
         ...this.#defaults,
-        ...options,
+        ...(options as Omit<typeof options, 'transform'>),
+        ...(transform ? { transform } : {}),
         ...(namespace ? { namespace } : {}),
         resource,
       });

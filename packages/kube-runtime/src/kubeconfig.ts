@@ -3,16 +3,17 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as nodeModule from 'node:module';
 import { pathToFileURL } from 'node:url';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { deferredStandIn, takesOnlyDeferrable } from './kubeconfig-deferred.js';
 import type { Logger } from './types.js';
 
 /**
  * The `@kubernetes/client-node` release the slim load was checked against, and the SHA-256 of its
  * `dist/config.js`. package.json's devDependency pins that exact version (the one the workspace
  * tests on), and a test fails when the installed `config.js` differs, so that upgrading it is a
- * deliberate act: check the new `config.js` (what it takes from `./gen/index.js` and from
- * undici), then update both here. A program may install any client-node of the peer range: the
- * load checks the installed files themselves, and loads the whole package (saying why) where
- * they do not fit.
+ * deliberate act: check the new `config.js` (what it takes from `./gen/index.js` and from the
+ * packages kubeconfig-deferred.ts defers), then update both here. A program may install any
+ * client-node of the peer range: the load checks the installed files themselves, and loads the
+ * whole package (saying why) where they do not fit.
  */
 export const CHECKED_CLIENT_NODE = Object.freeze({
   version: '2.0.1',
@@ -29,11 +30,6 @@ export type KubeConfigLoad =
 /** The names client-node's `config.js` may take from its generated barrel for `slim` to hold. */
 const GENERATED_NAMES = new Set(['createConfiguration', 'ServerConfiguration']);
 const GENERATED_BARREL = './gen/index.js';
-/**
- * What client-node's kubeconfig modules may take from undici for the deferred load to hold: two
- * classes it constructs and `fetch`, all used only by API clients (`makeApiClient`).
- */
-const DEFERRED_UNDICI_NAMES = new Set(['Agent', 'ProxyAgent', 'fetch']);
 
 /** The loaded module, how, and (for `full`) why. */
 export interface KubeConfigModule {
@@ -56,7 +52,10 @@ let logged = false;
  * and the installed client-node still imports exactly those names, a resolve hook scoped to that
  * one import of that one file points it at a module re-exporting them from the very files the
  * barrel re-exports (same module instances, so `makeApiClient` and a later full import of the
- * package behave as before); the hook is removed once the module has loaded. Otherwise, or when
+ * package behave as before). The same hook defers what client-node's kubeconfig modules import
+ * for API clients and proxies only (undici, socks-proxy-agent, socks, hpagent: see
+ * kubeconfig-deferred.ts) to their first use. The hook is removed once the module has loaded.
+ * Otherwise, or when
  * `VMCP_KUBECONFIG_LOAD=full`, the package index is imported. The result is cached, and the first
  * call given a `logger` logs which way it loaded (and why, when `full`) at info level.
  *
@@ -96,7 +95,7 @@ async function loadOnce(
     return { KubeConfig, load: 'full', reason: config.reason };
   }
   const configUrl = config.url;
-  const { shim, deferredUndici } = standIns(configUrl);
+  const shim = generatedShim(configUrl);
   const dist = new URL('./', configUrl).href;
   // Whether the hook was used: not when the module was already loaded (the program imported the
   // whole package first) or when the loader names it differently (`--preserve-symlinks`).
@@ -107,14 +106,15 @@ async function loadOnce(
         redirected = true;
         return { url: shim, format: 'module', shortCircuit: true };
       }
+      // Packages used only by API clients and proxies (kubeconfig-deferred.ts): loaded on first use.
       if (
-        specifier === 'undici' &&
         context.parentURL?.startsWith(dist) &&
-        takesOnlyDeferrableUndici(
+        takesOnlyDeferrable(
           context.parentURL === configUrl ? config.source : readSource(context.parentURL),
+          specifier,
         )
       ) {
-        return { url: deferredUndici, format: 'module', shortCircuit: true };
+        return { url: deferredStandIn(specifier, configUrl), format: 'module', shortCircuit: true };
       }
       return nextResolve(specifier, context);
     },
@@ -134,26 +134,15 @@ async function loadOnce(
 }
 
 /**
- * The modules the hook substitutes: for the generated barrel, one re-exporting the two names
- * `config.js` takes from the very files the barrel re-exports them from; for undici (~110
- * modules, ~9 MB of RSS, only used by API clients), stand-ins for its three names that load the
- * very copy client-node resolves on first use (`new Agent(...)` returns the real Agent).
+ * The module the hook puts in place of the generated barrel: one re-exporting the two names
+ * `config.js` takes from the very files the barrel re-exports them from.
  */
-function standIns(configUrl: string): { shim: string; deferredUndici: string } {
+function generatedShim(configUrl: string): string {
   const generated = new URL('./gen/', configUrl).href; // see missingReexportedFiles
-  const shim = dataModule(
+  return dataModule(
     `export * from ${JSON.stringify(`${generated}configuration.js`)};\n` +
       `export * from ${JSON.stringify(`${generated}servers.js`)};\n`,
   );
-  const deferredUndici = dataModule(
-    `import { createRequire } from 'node:module';\n` +
-      `let undici;\n` +
-      `const load = () => (undici ??= createRequire(${JSON.stringify(configUrl)})('undici'));\n` +
-      'export class Agent { constructor(...args) { return new (load().Agent)(...args); } }\n' +
-      'export class ProxyAgent { constructor(...args) { return new (load().ProxyAgent)(...args); } }\n' +
-      'export function fetch(...args) { return load().fetch(...args); }\n',
-  );
-  return { shim, deferredUndici };
 }
 
 const dataModule = (source: string) => `data:text/javascript,${encodeURIComponent(source)}`;
@@ -230,31 +219,4 @@ export function takesOnlyReexportedNames(source: string): boolean {
     .map((name) => name.trim())
     .filter(Boolean);
   return names.length > 0 && names.every((name) => GENERATED_NAMES.has(name));
-}
-
-/**
- * Whether a module source takes from undici only names the deferred stand-in provides, in named
- * imports, and never tests an object against them with `instanceof` (a stand-in class is not
- * undici's). Exported for tests.
- */
-export function takesOnlyDeferrableUndici(source: string): boolean {
-  const mentions = source.split(/['"]undici['"]/).length - 1;
-  const imports = [...source.matchAll(/import\s*\{([^}]*)\}\s*from\s*['"]undici['"]/g)];
-  if (mentions === 0 || imports.length !== mentions) return false;
-  return imports.every((match) => {
-    const specifiers = (match[1] ?? '')
-      .split(',')
-      .map((specifier) => specifier.trim())
-      .filter(Boolean);
-    return (
-      specifiers.length > 0 &&
-      specifiers.every((specifier) => {
-        const [imported = '', local = imported] = specifier.split(/\s+as\s+/);
-        return (
-          DEFERRED_UNDICI_NAMES.has(imported) &&
-          !new RegExp(`instanceof\\s+${local}\\b`).test(source)
-        );
-      })
-    );
-  });
 }

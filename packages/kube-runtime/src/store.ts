@@ -1,3 +1,4 @@
+import { dropManagedFields, type Transform } from './transform.js';
 import { type KubeObject, metaNamespaceKey, type ObjectKey, type ReadonlyStore } from './types.js';
 
 /** The key of an object in the store: `namespace/name`, or `name` when cluster-scoped. */
@@ -14,34 +15,18 @@ export type StoreChange<T> =
 
 /** A relist being built aside: see {@link Store.beginReplace}. */
 export interface StoreReplacement<T> {
-  /** Adds one object of the new state (transformed and frozen now). */
+  /** Adds one object of the new state (transformed and frozen now, unless already cached). */
   add(raw: T): void;
   /** Swaps the new state in and returns the changes, as {@link Store.replace}. Once. */
   commit(): StoreChange<T>[];
 }
 
-/** Drops `metadata.managedFields`: large, and read by nobody here. */
-export function dropManagedFields<T extends KubeObject>(object: T): T {
-  if (object.metadata?.managedFields === undefined) return object;
-  const { managedFields: _dropped, ...metadata } = object.metadata;
-  return { ...object, metadata };
-}
-
-/** The annotation `kubectl apply` keeps on every object it applied: a copy of the whole object. */
-export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
-
-/**
- * Drops the bookkeeping of both kinds of apply: `metadata.managedFields` (server-side) and the
- * {@link LAST_APPLIED_ANNOTATION} (client-side, a second copy of the object as last applied, often
- * as large as the rest of it). A transform for caches whose readers need neither.
- */
-export function dropApplyMetadata<T extends KubeObject>(object: T): T {
-  const annotations = object.metadata?.annotations;
-  if (annotations === undefined || !Object.hasOwn(annotations, LAST_APPLIED_ANNOTATION))
-    return dropManagedFields(object);
-  const { managedFields: _fields, ...metadata } = object.metadata;
-  const { [LAST_APPLIED_ANNOTATION]: _lastApplied, ...kept } = annotations;
-  return { ...object, metadata: { ...metadata, annotations: kept } };
+/** True when `raw` is the version of the object `cached` is (same UID and resourceVersion). */
+function isSameVersion(cached: KubeObject, raw: KubeObject): boolean {
+  return (
+    cached.metadata.resourceVersion === raw.metadata.resourceVersion &&
+    cached.metadata.uid === raw.metadata.uid
+  );
 }
 
 /** Freezes an object graph. Walks without allocating (no key arrays): it runs on every event. */
@@ -66,14 +51,11 @@ export class Store<T extends KubeObject = KubeObject> implements ReadonlyStore<T
   readonly #objects = new Map<string, T>();
   readonly #indexFns = new Map<string, (object: T) => string[]>();
   readonly #indexes = new Map<string, Map<string, Set<string>>>();
-  readonly #transform: (object: T) => T;
+  readonly #transform: Transform<T>;
   readonly #onIndexError: IndexErrorHandler<T> | undefined;
   #reader: ReadonlyStore<T> | undefined;
 
-  constructor(
-    transform: (object: T) => T = dropManagedFields,
-    onIndexError?: IndexErrorHandler<T>,
-  ) {
+  constructor(transform: Transform<T> = dropManagedFields, onIndexError?: IndexErrorHandler<T>) {
     this.#transform = transform;
     this.#onIndexError = onIndexError;
   }
@@ -127,13 +109,15 @@ export class Store<T extends KubeObject = KubeObject> implements ReadonlyStore<T
     return [...keys].map((key) => this.#objects.get(key) as T);
   }
 
-  /** Adds or updates one object (from a watch event). */
+  /**
+   * Adds or updates one object (from a watch event). A version the store holds already changes
+   * nothing and is not transformed again.
+   */
   apply(raw: T): StoreChange<T> | undefined {
-    const object = deepFreeze(this.#transform(raw));
-    const key = keyOf(object);
+    const key = keyOf(raw);
     const old = this.#objects.get(key);
-    if (old !== undefined && old.metadata.resourceVersion === object.metadata.resourceVersion)
-      return undefined;
+    if (old !== undefined && isSameVersion(old, raw)) return undefined;
+    const object = this.#admit(raw, key);
     this.#set(key, object, old);
     return old === undefined
       ? { type: 'add', object, isInInitialList: false }
@@ -146,7 +130,19 @@ export class Store<T extends KubeObject = KubeObject> implements ReadonlyStore<T
     const old = this.#objects.get(key);
     if (old === undefined) return undefined;
     this.#unset(key, old);
-    return { type: 'delete', object: deepFreeze(this.#transform(raw)), finalStateUnknown: false };
+    return { type: 'delete', object: this.#admit(raw, key), finalStateUnknown: false };
+  }
+
+  /**
+   * The object as the store keeps it: transformed, then frozen. A transform that changes the
+   * object's key throws here (the informer skips the object, and says so).
+   */
+  #admit(raw: T, key: string): T {
+    const object = deepFreeze(this.#transform(raw));
+    if (object !== raw && keyOf(object) !== key) {
+      throw new Error(`the transform changed the object's key from ${key} to ${keyOf(object)}`);
+    }
+    return object;
   }
 
   /**
@@ -165,8 +161,9 @@ export class Store<T extends KubeObject = KubeObject> implements ReadonlyStore<T
    * {@link replace} in steps, for a (re)list that arrives object by object: each object is
    * transformed and frozen as it is added (so the raw one, `managedFields` and all, can be
    * collected at once instead of surviving until the list ends), and nothing is visible until
-   * `commit`, which swaps the new state in and returns the changes. A replacement that is never
-   * committed changes nothing.
+   * `commit`, which swaps the new state in and returns the changes. An object whose version the
+   * store holds already is kept as it is (not transformed again, and the same instance). A
+   * replacement that is never committed changes nothing.
    */
   beginReplace(): StoreReplacement<T> {
     const next = new Map<string, T>();
@@ -174,8 +171,9 @@ export class Store<T extends KubeObject = KubeObject> implements ReadonlyStore<T
     return {
       add: (raw) => {
         if (committed) throw new Error('replacement already committed');
-        const object = deepFreeze(this.#transform(raw));
-        next.set(keyOf(object), object);
+        const key = keyOf(raw);
+        const old = this.#objects.get(key);
+        next.set(key, old !== undefined && isSameVersion(old, raw) ? old : this.#admit(raw, key));
       },
       commit: () => {
         if (committed) throw new Error('replacement already committed');

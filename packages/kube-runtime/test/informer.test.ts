@@ -2,6 +2,7 @@ import { eventually } from '@vmcp/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KubeClient } from '../src/client.js';
 import { createInformer, InformerFactory } from '../src/informer.js';
+import { dropApplyMetadata, keepIdentity, LAST_APPLIED_ANNOTATION } from '../src/transform.js';
 import { type KubeObject, silentLogger } from '../src/types.js';
 import { line, list, ScriptedServer, status, stream, thing } from './scripted-server.js';
 
@@ -177,6 +178,59 @@ describe('informer', () => {
     await running;
   });
 
+  it('applies the transform before the cache, on the list and the watch paths, once per version', async () => {
+    server = await ScriptedServer.start();
+    const applied = (name: string, rv: string) => ({
+      ...thing(name, rv),
+      metadata: {
+        ...thing(name, rv).metadata,
+        annotations: { [LAST_APPLIED_ANNOTATION]: '{"spec":{}}', team: 'tools' },
+        managedFields: [{ manager: 'kubectl-client-side-apply' }],
+      },
+    });
+    server.script(
+      list([applied('a', '1')], '1'),
+      stream(
+        [
+          line('MODIFIED', applied('a', '2')),
+          line('MODIFIED', applied('a', '2')),
+          line('DELETED', applied('a', '3')),
+          line('ADDED', applied('b', '4')),
+        ],
+        { keepOpen: true },
+      ),
+    );
+    const transformed: string[] = [];
+    const informer = createInformer<KubeObject>({
+      client: new KubeClient(server.kubeConfig()),
+      resource,
+      namespace: 'default',
+      transform: (object) => {
+        transformed.push(`${object.metadata.name}@${object.metadata.resourceVersion}`);
+        return dropApplyMetadata(object);
+      },
+      watcher: { watchList: 'never' },
+    });
+    const delivered: KubeObject[] = [];
+    informer.addEventHandler({
+      onAdd: (o) => delivered.push(o),
+      onUpdate: (_old, o) => delivered.push(o),
+      onDelete: (o) => delivered.push(o),
+    });
+    stop = new AbortController();
+    const running = informer.run(stop.signal);
+    await eventually(() => expect(informer.store.keys()).toEqual(['default/b']));
+    expect(transformed).toEqual(['a@1', 'a@2', 'a@3', 'b@4']);
+    expect(delivered.map((o) => o.metadata.resourceVersion)).toEqual(['1', '2', '3', '4']);
+    for (const object of delivered) {
+      expect(object.metadata.annotations).toEqual({ team: 'tools' });
+      expect(object.metadata).not.toHaveProperty('managedFields');
+      expect(Object.isFrozen(object.metadata)).toBe(true);
+    }
+    stop.abort();
+    await running;
+  });
+
   it('replays the cache to a handler added after sync', async () => {
     server = await ScriptedServer.start();
     server.script(list([thing('a', '1')], '1'));
@@ -233,6 +287,30 @@ describe('informer', () => {
       factory.informerFor(resource),
     );
     expect(factory.informers()).toHaveLength(4);
+  });
+
+  it('shares informers per transform too, and gives each its own', async () => {
+    server = await ScriptedServer.start();
+    const labelled = { ...thing('a', '1'), spec: { x: 1 } };
+    labelled.metadata = { ...labelled.metadata, labels: { team: 'tools' } } as never;
+    server.script(list([labelled], '1'));
+    const factory = new InformerFactory({
+      client: new KubeClient(server.kubeConfig()),
+      namespace: 'default',
+      transform: dropApplyMetadata,
+      watcher: { watchList: 'never' },
+    });
+    const identity = factory.informerFor(resource, { transform: keepIdentity });
+    expect(factory.informerFor(resource, { transform: keepIdentity })).toBe(identity);
+    expect(factory.informerFor(resource)).not.toBe(identity);
+    expect(factory.informerFor(resource, { transform: dropApplyMetadata })).not.toBe(identity);
+    stop = new AbortController();
+    const running = identity.run(stop.signal);
+    await identity.waitForSync(stop.signal);
+    // keepIdentity, not the factory's transform: apiVersion, kind and the identity only.
+    expect(identity.store.get({ namespace: 'default', name: 'a' })).toEqual(thing('a', '1'));
+    stop.abort();
+    await running;
   });
 
   it('keeps metadata only with metadataOnly, even when the server sends whole objects', async () => {

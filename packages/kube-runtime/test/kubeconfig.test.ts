@@ -10,9 +10,9 @@ import {
   CHECKED_CLIENT_NODE,
   installedClientNode,
   missingReexportedFiles,
-  takesOnlyDeferrableUndici,
   takesOnlyReexportedNames,
 } from '../src/kubeconfig.js';
+import { takesOnlyDeferrable } from '../src/kubeconfig-deferred.js';
 
 const source = fileURLToPath(new URL('../src/kubeconfig.ts', import.meta.url));
 
@@ -21,7 +21,18 @@ const source = fileURLToPath(new URL('../src/kubeconfig.ts', import.meta.url));
 const probe = `
 import * as nodeModule from 'node:module';
 const loaded = [];
-nodeModule.registerHooks({ load(url, context, next) { loaded.push(url); return next(url, context); } });
+nodeModule.registerHooks({
+  // The source runs as TypeScript (type stripping): its './x.js' imports are './x.ts' files.
+  resolve(specifier, context, next) {
+    try {
+      return next(specifier, context);
+    } catch (error) {
+      if (!specifier.startsWith('./') || !specifier.endsWith('.js')) throw error;
+      return next(specifier.replace(/\\.js$/, '.ts'), context);
+    }
+  },
+  load(url, context, next) { loaded.push(url); return next(url, context); },
+});
 if (process.env.HIDE_REGISTER_HOOKS) {
   // A Node before 22.15, which has no module.registerHooks, as far as the code below can see.
   delete nodeModule.default.registerHooks;
@@ -48,6 +59,21 @@ const options = {};
 await kubeConfig.applyToHTTPSOptions(options);
 const models = loaded.filter((url) => url.includes('/dist/gen/models/')).length;
 const undici = loaded.filter((url) => url.includes('/undici/')).length;
+const proxyPackages = () =>
+  loaded.filter((url) =>
+    ['/socks/', '/socks-proxy-agent/', '/hpagent/', '/agent-base/'].some((p) => url.includes(p)),
+  ).length;
+const proxyPackagesBefore = proxyPackages();
+// A cluster behind a proxy gets the proxy package's own agent, loaded now.
+const proxyAgent = async (server, proxyUrl) => {
+  const proxied = new KubeConfig();
+  proxied.loadFromString(config(server).replace('server:', \`proxy-url: "\${proxyUrl}", server:\`));
+  const proxiedOptions = {};
+  await proxied.applyToHTTPSOptions(proxiedOptions);
+  return proxiedOptions.agent?.constructor.name;
+};
+const socksAgent = await proxyAgent('https://127.0.0.1:6443', 'socks5://127.0.0.1:1080');
+const httpsProxyAgent = await proxyAgent('https://127.0.0.1:6443', 'http://127.0.0.1:3128');
 const full = await import('@kubernetes/client-node');
 const api = kubeConfig.makeApiClient(full.CoreV1Api);
 // An API call goes through undici (its Agent for the CA, then its fetch): to a port where
@@ -69,6 +95,10 @@ console.log(JSON.stringify({
   models,
   undici,
   apiCall,
+  proxyPackagesBefore,
+  proxyPackagesAfter: proxyPackages(),
+  socksAgent,
+  httpsProxyAgent,
   generatedConfiguration: loaded.some((url) => url.endsWith('/dist/gen/configuration.js')),
   hooked: loaded.some((url) => url.startsWith('data:')),
   sameClass: full.KubeConfig === KubeConfig,
@@ -109,9 +139,16 @@ describe('importKubeConfig', () => {
       { load: 'slim', message: "client-node's KubeConfig loaded without its generated API models" },
     ]);
     // The models and undici are only loaded by the later import of the whole package and the API
-    // call in the probe.
+    // call in the probe; the proxy packages only by the kubeconfigs with a proxy-url, whose
+    // agents are the packages' own.
     expect(result.models).toBe(0);
     expect(result.undici).toBe(0);
+    expect(result.proxyPackagesBefore).toBe(0);
+    expect(result.proxyPackagesAfter).toBeGreaterThan(0);
+    expect(result).toMatchObject({
+      socksAgent: 'SocksProxyAgent',
+      httpsProxyAgent: 'HttpsProxyAgent',
+    });
   });
 
   it("says 'full' when the program had already imported the whole package", async () => {
@@ -226,7 +263,7 @@ describe('takesOnlyReexportedNames', () => {
   });
 });
 
-describe('takesOnlyDeferrableUndici', () => {
+describe('takesOnlyDeferrable', () => {
   it.each([
     [
       "client-node 2.0's config.js",
@@ -243,8 +280,40 @@ describe('takesOnlyDeferrableUndici', () => {
       "import { fetch } from 'undici';\nconst { Agent } = await import('undici');",
       false,
     ],
+    ['a require', "import { fetch } from 'undici';\nconst { Agent } = require('undici');", false],
     ['no mention', "import { fetch } from 'node-fetch';", false],
-  ])('%s → %s', (_name, source, expected) => {
-    expect(takesOnlyDeferrableUndici(source)).toBe(expected);
+  ])('undici, %s → %s', (_name, source, expected) => {
+    expect(takesOnlyDeferrable(source, 'undici')).toBe(expected);
+  });
+
+  it.each([
+    [
+      "client-node 2.0's config.js: proxy agents constructed, a static method called",
+      [
+        "import { SocksProxyAgent } from 'socks-proxy-agent';",
+        "import { SocksClient } from 'socks';",
+        "import { HttpProxyAgent, HttpsProxyAgent } from 'hpagent';",
+        'SocksClient.createConnection({}, callback);',
+        "if (proxyUrl.startsWith('socks')) {}",
+        'agent = new SocksProxyAgent(url, options);',
+        'agent = new HttpsProxyAgent(options); other = new HttpProxyAgent(options);',
+      ].join('\n'),
+      { 'socks-proxy-agent': true, socks: true, hpagent: true },
+    ],
+    [
+      'another static method, or the class itself',
+      "import { SocksClient } from 'socks';\nSocksClient.createConnection(a);\nnew SocksClient(b);",
+      { socks: false },
+    ],
+    [
+      'an instanceof test',
+      "import { HttpsProxyAgent } from 'hpagent';\nif (agent instanceof HttpsProxyAgent) {}",
+      { hpagent: false },
+    ],
+    ['a package nobody deferred', "import { parse } from 'js-yaml';", { 'js-yaml': false }],
+  ])('%s', (_name, source, expected) => {
+    for (const [specifier, deferrable] of Object.entries(expected)) {
+      expect(takesOnlyDeferrable(source, specifier), specifier).toBe(deferrable);
+    }
   });
 });

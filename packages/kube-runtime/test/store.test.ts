@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { dropApplyMetadata, LAST_APPLIED_ANNOTATION, Store } from '../src/store.js';
+import { Store } from '../src/store.js';
+import { dropApplyMetadata, LAST_APPLIED_ANNOTATION } from '../src/transform.js';
 import type { KubeObject } from '../src/types.js';
 
 const obj = (
@@ -65,7 +66,8 @@ describe('Store', () => {
     const replacement = store.beginReplace();
     replacement.add(obj('keep', '1'));
     replacement.add(obj('new', '1'));
-    expect(transformed).toEqual(['keep', 'new']);
+    // 'keep' is a version the store holds: kept as cached, not transformed again.
+    expect(transformed).toEqual(['new']);
     expect(store.keys().sort()).toEqual(['ns/gone', 'ns/keep']);
     const changes = replacement.commit();
     expect(changes.map((change) => change.type)).toEqual(['delete', 'add']);
@@ -73,6 +75,34 @@ describe('Store', () => {
     expect(Object.isFrozen(store.get('ns/new'))).toBe(true);
     expect(() => replacement.commit()).toThrow(/already committed/);
     expect(() => replacement.add(obj('late', '1'))).toThrow(/already committed/);
+  });
+
+  it('runs the transform once per object version, on the watch and the relist paths', () => {
+    const transformed: string[] = [];
+    const store = new Store<KubeObject>((object) => {
+      transformed.push(`${object.metadata.name}@${object.metadata.resourceVersion}`);
+      return { ...object, metadata: { ...object.metadata, managedFields: undefined } };
+    });
+    store.replace([obj('a', '1'), obj('b', '1')]);
+    const cachedA = store.get('ns/a');
+    expect(store.apply(obj('a', '1'))).toBeUndefined(); // a repeated event
+    expect(store.replace([obj('a', '1'), obj('b', '2')]).map((c) => c.type)).toEqual(['update']);
+    expect(store.get('ns/a')).toBe(cachedA); // the same instance, still frozen
+    expect(store.apply(obj('a', '2'))?.type).toBe('update');
+    // A recreated object (new UID) under the same name and version string is a new version.
+    store.replace([obj('a', '2', { uid: 'other' }), obj('b', '2')]);
+    expect(store.delete(obj('b', '3'))?.type).toBe('delete');
+    expect(transformed).toEqual(['a@1', 'b@1', 'b@2', 'a@2', 'a@2', 'b@3']);
+  });
+
+  it('refuses an object whose key the transform changes', () => {
+    const store = new Store<KubeObject>((object) => ({
+      ...object,
+      metadata: { ...object.metadata, name: 'renamed' },
+    }));
+    expect(() => store.apply(obj('a', '1'))).toThrow(/changed the object's key from ns\/a/);
+    expect(() => store.replace([obj('b', '1')])).toThrow(/changed the object's key/);
+    expect(store.size).toBe(0);
   });
 
   it('turns a UID change under the same name into a delete then an add', () => {

@@ -12,7 +12,9 @@ import {
 import type { Logger, ObjectKey, ReconcileResult } from '@vmcp/kube-runtime';
 import { childLogger } from '@vmcp/kube-runtime';
 import type { DynamicRegistry } from '@vmcp/registry';
+import { withOutgoingAuth } from './auth-resolution.js';
 import { type FailingRead, FailingReads } from './failing-reads.js';
+import type { OutgoingAuth } from './outgoing-auth.js';
 import {
   recordingSecretReads,
   SecretDependencies,
@@ -105,6 +107,11 @@ export interface BackendReconcilerOptions {
   observer?: ReconcilerObserver;
   /** Wall-clock time (epoch ms) for `lastResolvedAt` and `failingSince`. Default `Date.now`. */
   now?: () => number;
+  /**
+   * The vMCP config's `outgoingAuth` now, read after each conversion and applied to its backend
+   * (see `withOutgoingAuth`). Absent or undefined: the discovered auth, as without a config.
+   */
+  outgoingAuth?: () => OutgoingAuth | undefined;
 }
 
 /** The workloads that have one name: the group's winner, the group's losers, other groups'. */
@@ -137,6 +144,13 @@ export class BackendReconciler {
   readonly #options: BackendReconcilerOptions;
   readonly #logger: Logger;
   readonly #failing: FailingReads;
+  readonly #now: () => number;
+  /**
+   * The last decision of each name whose workload is of the group, and when it was made: what a
+   * held explain answers. A name found nowhere or in another group is forgotten (the caches say
+   * as much for free), so this holds no more names than the group has workloads.
+   */
+  readonly #decided = new Map<string, DecisionRecord>();
 
   constructor(options: BackendReconcilerOptions) {
     this.#options = options;
@@ -144,7 +158,8 @@ export class BackendReconciler {
       component: 'backend-reconciler',
       group: options.group,
     });
-    this.#failing = new FailingReads(this.#logger, options.now ?? Date.now);
+    this.#now = options.now ?? Date.now;
+    this.#failing = new FailingReads(this.#logger, this.#now);
   }
 
   /**
@@ -157,7 +172,12 @@ export class BackendReconciler {
   async reconcile(request: ObjectKey): Promise<ReconcileResult | undefined> {
     const name = request.name;
     const secrets: SecretVersions = new Map();
-    const decision = await this.#decide(name, { dryRun: false, secrets });
+    const decision = await this.#decide(name, {
+      dryRun: false,
+      reader: this.#options.reader,
+      secrets,
+    });
+    this.#record(name, decision);
     this.#options.observer?.decided?.(name, decision);
     if (decision.action === 'keep-and-retry') {
       this.#failing.failed(name, decision.error, this.#options.registry.get(name) !== undefined);
@@ -192,6 +212,20 @@ export class BackendReconciler {
     return undefined;
   }
 
+  /** Keeps the last decision of a name of the group; forgets one that is not (any more). */
+  #record(name: string, decision: Decision): void {
+    if (decision.action === 'remove' && decision.reason !== 'skipped') this.#decided.delete(name);
+    else this.#decided.set(name, { decision, decidedAt: this.#now() });
+  }
+
+  /**
+   * The last decision a reconcile made for `name` and when (epoch ms), if the name's workload
+   * was of the group then: no read, nothing decided anew.
+   */
+  lastDecision(name: string): DecisionRecord | undefined {
+    return this.#decided.get(name);
+  }
+
   /** The names whose reads fail for a transient reason now, served (kept) ones included. */
   failingReads(): FailingRead[] {
     return this.#failing.list();
@@ -202,18 +236,28 @@ export class BackendReconciler {
     return this.#failing.get(name);
   }
 
-  /** Decides (and applies an upsert) for one name. Removes are applied by {@link reconcile}. */
-  decide(name: string, options: { dryRun?: boolean } = {}): Promise<Decision> {
-    return this.#decide(name, { dryRun: options.dryRun === true, secrets: undefined });
+  /**
+   * Decides (and applies an upsert) for one name. Removes are applied by {@link reconcile}.
+   * `reader` replaces the reconciler's own for this decision (explain's, bounded by its signal).
+   */
+  decide(
+    name: string,
+    options: { dryRun?: boolean; reader?: DiscoveryReader } = {},
+  ): Promise<Decision> {
+    return this.#decide(name, {
+      dryRun: options.dryRun === true,
+      reader: options.reader ?? this.#options.reader,
+      secrets: undefined,
+    });
   }
 
   /** {@link decide}, recording in `secrets` the Secrets the conversion read, when given. */
   async #decide(
     name: string,
-    options: { dryRun: boolean; secrets: SecretVersions | undefined },
+    options: { dryRun: boolean; reader: DiscoveryReader; secrets: SecretVersions | undefined },
   ): Promise<Decision> {
     const { group, registry } = this.#options;
-    const found = await this.#find(name);
+    const found = await this.#find(name, options.reader);
     if ('action' in found) return found;
     const { winner, shadowed, otherGroups } = found;
     if (winner === undefined) {
@@ -227,11 +271,15 @@ export class BackendReconciler {
         'several kinds of the group share this name; the first in precedence wins',
       );
     }
-    const outcome = await toBackend(winner.kind, winner.object, {
-      reader: this.#readerFor(winner.object, options.secrets),
-      group,
-      logger: this.#logger as DiscoveryLogger,
-    });
+    const outcome = this.#withOutgoingAuth(
+      name,
+      winner.kind,
+      await toBackend(winner.kind, winner.object, {
+        reader: this.#readerFor(winner.object, options.reader, options.secrets),
+        group,
+        logger: this.#logger as DiscoveryLogger,
+      }),
+    );
     const kind = winner.kind;
     if (outcome.kind === 'backend') {
       const changed = options.dryRun ? false : registry.upsert(outcome.backend);
@@ -247,8 +295,11 @@ export class BackendReconciler {
    * The reader of one conversion: one that records the Secrets read into `secrets` when asked
    * to and the workload has an auth reference (Secrets are read only through one).
    */
-  #readerFor(workload: KubeObjectLike, secrets: SecretVersions | undefined): DiscoveryReader {
-    const { reader } = this.#options;
+  #readerFor(
+    workload: KubeObjectLike,
+    reader: DiscoveryReader,
+    secrets: SecretVersions | undefined,
+  ): DiscoveryReader {
     const spec = workload.spec as { externalAuthConfigRef?: unknown } | undefined;
     if (secrets === undefined || spec?.externalAuthConfigRef === undefined) return reader;
     return recordingSecretReads(reader, secrets);
@@ -259,8 +310,8 @@ export class BackendReconciler {
    * precedence (MCPServer, MCPRemoteProxy, MCPServerEntry) and the kinds it shadows, and the
    * same-named workloads of other groups; a decision when reading a workload failed.
    */
-  async #find(name: string): Promise<Found | Decision> {
-    const { namespace, reader, cachedWorkload, group } = this.#options;
+  async #find(name: string, reader: DiscoveryReader): Promise<Found | Decision> {
+    const { namespace, cachedWorkload, group } = this.#options;
     const found: Found = { winner: undefined, shadowed: [], otherGroups: [] };
     for (const kind of WORKLOAD_KINDS) {
       let object: KubeObjectLike | undefined;
@@ -283,23 +334,74 @@ export class BackendReconciler {
   /**
    * The outcome for one name without changing the registry: what `explain` prints. `failing`
    * is the name's failing read when its last reconcile could not read for a transient reason
-   * (the backend served meanwhile is the one last resolved).
+   * (the backend served meanwhile is the one last resolved). `reader` replaces the reconciler's
+   * own; each object is read at most once per explain.
    */
   async explain(
     name: string,
+    options: { reader?: DiscoveryReader } = {},
   ): Promise<{ decision: Decision; outcome?: ConversionOutcome; failing?: FailingRead }> {
-    const decision = await this.decide(name, { dryRun: true });
+    const reader = readOnce(options.reader ?? this.#options.reader);
+    const decision = await this.decide(name, { dryRun: true, reader });
     const failing = this.failingRead(name);
     const withFailing = failing === undefined ? {} : { failing };
     if (decision.action !== 'upsert') return { decision, ...withFailing };
-    const { namespace, group, reader } = this.#options;
+    const { namespace, group } = this.#options;
     const object = await reader.getWorkload(decision.kind, namespace, name);
     return {
       decision,
-      outcome: await toBackend(decision.kind, object, { reader, group }),
+      outcome: this.#withOutgoingAuth(
+        name,
+        decision.kind,
+        await toBackend(decision.kind, object, { reader, group }),
+      ),
       ...withFailing,
     };
   }
+
+  /** The outcome with the vMCP config's `outgoingAuth` as it is now (read after the await). */
+  #withOutgoingAuth(
+    name: string,
+    kind: WorkloadKind,
+    outcome: ConversionOutcome,
+  ): ConversionOutcome {
+    const where = `${kind} ${this.#options.namespace}/${name}`;
+    return withOutgoingAuth(outcome, this.#options.outgoingAuth?.(), where);
+  }
+}
+
+/** A decision as the reconciler keeps it: what it was and when it was made (epoch ms). */
+export interface DecisionRecord {
+  decision: Decision;
+  decidedAt: number;
+}
+
+/**
+ * `reader`, with each object read at most once (a failed read is not kept): an explain decides
+ * and then converts, and the two must not read the same Secret twice.
+ */
+function readOnce(reader: DiscoveryReader): DiscoveryReader {
+  const reads = new Map<string, Promise<unknown>>();
+  const once = <T>(key: string, read: () => Promise<T>): Promise<T> => {
+    let pending = reads.get(key) as Promise<T> | undefined;
+    if (pending === undefined) {
+      pending = read();
+      reads.set(key, pending);
+      pending.catch(() => reads.delete(key));
+    }
+    return pending;
+  };
+  return {
+    getWorkload: (kind, namespace, name) =>
+      once(`${kind}/${namespace}/${name}`, () => reader.getWorkload(kind, namespace, name)),
+    listWorkloads: (kind, namespace) => reader.listWorkloads(kind, namespace),
+    getExternalAuthConfig: (namespace, name) =>
+      once(`auth/${namespace}/${name}`, () => reader.getExternalAuthConfig(namespace, name)),
+    getConfigMap: (namespace, name) =>
+      once(`configmap/${namespace}/${name}`, () => reader.getConfigMap(namespace, name)),
+    getSecret: (namespace, name) =>
+      once(`secret/${namespace}/${name}`, () => reader.getSecret(namespace, name)),
+  };
 }
 
 /** The group of a workload; undefined when it has none or a malformed one. */

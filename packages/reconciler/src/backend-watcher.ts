@@ -14,6 +14,7 @@ import {
   isNotFound,
   KubeClient,
   type KubeObject,
+  keepIdentity,
   type ListWatchInformerHandle,
   type Logger,
   Manager,
@@ -35,6 +36,7 @@ import {
   type WorkloadStores,
   workloadToRequests,
 } from './mappers.js';
+import { type OutgoingAuth, type OutgoingAuthConfig, toOutgoingAuth } from './outgoing-auth.js';
 import { runPeriodically } from './periodic.js';
 import { DEFAULT_SECRET_REFRESH_PERIOD_MS, startSecretRefresh } from './secret-refresh.js';
 import { createWatcherMetrics, type WatcherMetrics } from './watcher-metrics.js';
@@ -148,6 +150,13 @@ export interface BackendWatcherOptions {
   gracefulShutdownTimeoutMs?: number;
   /** Options for every watch (stall timeout, backoff), mostly for tests. */
   watcher?: import('@vmcp/kube-runtime').WatcherOptions;
+  /**
+   * The vMCP config's `outgoingAuth` (as the file spells it, or checked by `parseOutgoingAuth`):
+   * applied to every backend before it is stored, as upstream applies it. The spelled form is
+   * checked here, its `...Env` fields read from `process.env`; a bad one throws
+   * `OutgoingAuthConfigError`. Replace it at run time with {@link BackendWatcher.setOutgoingAuth}.
+   */
+  outgoingAuth?: OutgoingAuthConfig | OutgoingAuth;
 }
 
 /** Parses `name` or `namespace/name`; the namespace must be the watcher's own. */
@@ -189,9 +198,16 @@ export class BackendWatcher {
   /** Cancels the readiness bound's timer: once every initial name was decided, or at stop. */
   #cancelInitialSyncBound: () => void = () => undefined;
   #reconciler: BackendReconciler | undefined;
+  /** Readers for explain: one that reads afresh (bounded by a signal), one that never reads. */
+  #explainReaders:
+    | { fresh(signal: AbortSignal): DiscoveryReader; held: DiscoveryReader }
+    | undefined;
   #registrySynced = false;
   #started = false;
   #running = false;
+  #outgoingAuth: OutgoingAuth | undefined;
+  /** Enqueues every name the watcher knows of; set while running. */
+  #enqueueAll: (() => void) | undefined;
 
   constructor(options: BackendWatcherOptions) {
     if (options === undefined || options === null)
@@ -213,6 +229,7 @@ export class BackendWatcher {
       namespace: this.namespace,
       group: this.group,
     });
+    this.#outgoingAuth = toOutgoingAuth(options.outgoingAuth);
     this.manager = new Manager({
       logger: this.#logger,
       ...(options.metricsRegistry ? { metricsRegistry: options.metricsRegistry } : {}),
@@ -228,6 +245,30 @@ export class BackendWatcher {
         secretsTracked: () => this.#reconciler?.secretDependencies.size ?? 0,
         now: options.now ?? Date.now,
       });
+  }
+
+  /** The `outgoingAuth` applied now; undefined without one. Holds secret material. */
+  get outgoingAuth(): OutgoingAuth | undefined {
+    return this.#outgoingAuth;
+  }
+
+  /**
+   * Replaces the `outgoingAuth` (a reloaded vMCP config): every name is reconciled again with it,
+   * and the registry's version moves only for backends whose content changed. One that gives
+   * every backend the same auth as the current one changes nothing. A bad one throws
+   * `OutgoingAuthConfigError` and leaves the current one in place. `undefined` goes back to
+   * discovered auth only.
+   */
+  setOutgoingAuth(config: OutgoingAuthConfig | OutgoingAuth | undefined): void {
+    const next = toOutgoingAuth(config);
+    const current = this.#outgoingAuth;
+    if (next === current || next?.equals(current)) return;
+    this.#outgoingAuth = next;
+    this.#logger.info(
+      { outgoingAuth: next?.summary() ?? null },
+      'outgoing auth replaced; reconciling every backend again',
+    );
+    this.#enqueueAll?.();
   }
 
   /**
@@ -275,6 +316,7 @@ export class BackendWatcher {
       clock,
     });
     this.#watch(controller, informers);
+    this.#enqueueAll = () => this.#resyncAll(controller, informers);
     const stops = [
       runPeriodically({
         clock,
@@ -301,6 +343,7 @@ export class BackendWatcher {
       await this.manager.start(signal);
     } finally {
       this.#running = false;
+      this.#enqueueAll = undefined;
       for (const stop of stops) stop();
       signal.removeEventListener('abort', endReads);
       reads.abort();
@@ -326,9 +369,14 @@ export class BackendWatcher {
       MCPRemoteProxy: factory.informerFor(RESOURCES.MCPRemoteProxy),
       MCPServerEntry: factory.informerFor(RESOURCES.MCPServerEntry),
       MCPExternalAuthConfig: factory.informerFor(RESOURCES.MCPExternalAuthConfig),
-      // Names and versions only: a CA bundle's data is read when an entry needs it, so the
-      // namespace's other ConfigMaps (up to 1 MiB each) are never held.
-      ConfigMap: factory.informerFor(RESOURCES.ConfigMap, { metadataOnly: true }),
+      // Names and versions only (watched as metadata, then cut to their identity): the mapping
+      // reads a ConfigMap's name, and a CA bundle's data is read when an entry needs it, so the
+      // namespace's other ConfigMaps (up to 1 MiB each, and their labels and annotations) are
+      // never held.
+      ConfigMap: factory.informerFor(RESOURCES.ConfigMap, {
+        metadataOnly: true,
+        transform: keepIdentity,
+      }),
     };
     informers.MCPServerEntry.addIndex(CA_BUNDLE_INDEX, caBundleIndex);
     for (const informer of Object.values(informers)) this.manager.addInformer(informer);
@@ -349,6 +397,15 @@ export class BackendWatcher {
     const cachedWorkload = (kind: WorkloadKind, namespace: string, name: string) =>
       informers[kind].store.get({ namespace, name }) as KubeObjectLike | undefined;
     const reader = this.#reader(informers, { secrets, configMaps, signal }, cachedWorkload);
+    this.#explainReaders = {
+      fresh: (explainSignal) =>
+        this.#reader(
+          informers,
+          { secrets, configMaps, signal: AbortSignal.any([signal, explainSignal]) },
+          cachedWorkload,
+        ),
+      held: { ...reader, getConfigMap: notRead('ConfigMap'), getSecret: notRead('Secret') },
+    };
     this.#reconciler = new BackendReconciler({
       namespace: this.namespace,
       group: this.group,
@@ -358,6 +415,7 @@ export class BackendWatcher {
       logger: this.#logger,
       observer: { decided: (name, decision) => this.#observe(name, decision) },
       ...(this.#options.now ? { now: this.#options.now } : {}),
+      outgoingAuth: () => this.#outgoingAuth,
     });
     return this.#reconciler;
   }
@@ -547,14 +605,49 @@ export class BackendWatcher {
    * Why `name` is or is not a backend, through the same code path as the reconciles, with the
    * name's failing read when it has one (the backend then served is the one last resolved). A
    * backend in the answer has its secret values redacted: an explanation is made to be printed.
+   *
+   * `fresh` (the default) decides anew, reading Secrets and CA ConfigMaps from the API server
+   * (each at most once, each bounded by `readTimeoutMs`, all abandoned when `signal` aborts).
+   * `fresh: false` reads nothing: it answers with the last decision a reconcile made for the
+   * name (`decidedAt` says when) and the backend the registry serves for it, or, for a name
+   * not decided yet, decides from the caches alone (a Secret or CA it would need is then
+   * reported as not read).
    */
-  async explain(name: string): Promise<Awaited<ReturnType<BackendReconciler['explain']>>> {
-    if (this.#reconciler === undefined) throw new Error('explain needs a started watcher');
-    const explanation = await this.#reconciler.explain(name);
+  async explain(
+    name: string,
+    options: { fresh?: boolean; signal?: AbortSignal } = {},
+  ): Promise<Awaited<ReturnType<BackendReconciler['explain']>> & { decidedAt?: number }> {
+    const reconciler = this.#reconciler;
+    const readers = this.#explainReaders;
+    if (reconciler === undefined || readers === undefined) {
+      throw new Error('explain needs a started watcher');
+    }
+    options.signal?.throwIfAborted();
+    const explanation =
+      options.fresh === false
+        ? (this.#heldExplanation(reconciler, name) ??
+          (await reconciler.explain(name, { reader: readers.held })))
+        : await reconciler.explain(name, {
+            reader: readers.fresh(options.signal ?? new AbortController().signal),
+          });
     const outcome = explanation.outcome;
     return outcome?.kind === 'backend'
       ? { ...explanation, outcome: { kind: 'backend', backend: redactBackend(outcome.backend) } }
       : explanation;
+  }
+
+  /** The name's last decision with the backend served for it, if a reconcile decided it. */
+  #heldExplanation(reconciler: BackendReconciler, name: string) {
+    const last = reconciler.lastDecision(name);
+    if (last === undefined) return undefined;
+    const failing = reconciler.failingRead(name);
+    const served = last.decision.action === 'upsert' ? this.registry.get(name) : undefined;
+    return {
+      decision: last.decision,
+      decidedAt: last.decidedAt,
+      ...(served ? { outcome: { kind: 'backend' as const, backend: served } } : {}),
+      ...(failing ? { failing } : {}),
+    };
   }
 
   #reader(
@@ -634,5 +727,20 @@ function settingsOf(options: BackendWatcherOptions): Settings {
       DURATION_RANGES.initialSyncTimeoutMs,
     ),
     clock: options.clock ?? systemClock,
+  };
+}
+
+/**
+ * A read that a held explain does not make: a transient failure (so the decision is "cannot be
+ * resolved now", never a removal) that says why.
+ */
+function notRead(kind: string): () => Promise<never> {
+  return async () => {
+    throw Object.assign(
+      new Error(
+        `${kind} not read: an explain without the API token reads nothing from the cluster`,
+      ),
+      { name: 'NotReadError', code: 'NOT_READ', transient: true },
+    );
   };
 }

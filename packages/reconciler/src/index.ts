@@ -1,9 +1,19 @@
 // Where a BackendWatcher's kubeConfig comes from, without a dependency of the program's own:
 // client-node's KubeConfig class, loaded without its generated API models.
 export { importKubeConfig } from '@vmcp/kube-runtime';
+export type { AuthResolution } from './auth-resolution.js';
+export { authSourceOf, resolveBackendAuth, withOutgoingAuth } from './auth-resolution.js';
+export type {
+  AuthStrategyConfig,
+  AuthStrategyType,
+  ConfiguredStrategy,
+  OAuthClientConfig,
+} from './auth-strategy-config.js';
+export { AUTH_STRATEGY_CONFIG_TYPES, parseAuthStrategy } from './auth-strategy-config.js';
 export type {
   BackendReconcilerOptions,
   Decision,
+  DecisionRecord,
   OtherGroupWorkload,
   ReconcilerObserver,
 } from './backend-reconciler.js';
@@ -21,6 +31,8 @@ export {
   parseGroupRef,
   RESOURCES,
 } from './backend-watcher.js';
+export type { Environment } from './config-values.js';
+export { OutgoingAuthConfigError } from './config-values.js';
 export type { DurationRange } from './durations.js';
 export { formatMs } from './durations.js';
 export type { FailingRead } from './failing-reads.js';
@@ -32,4 +44,10 @@ export {
   configMapToRequests,
   workloadToRequests,
 } from './mappers.js';
+export type {
+  OutgoingAuthConfig,
+  OutgoingAuthSource,
+  ParseOutgoingAuthOptions,
+} from './outgoing-auth.js';
+export { OutgoingAuth, parseOutgoingAuth } from './outgoing-auth.js';
 export type { SecretDependencies } from './secret-dependencies.js';

@@ -83,8 +83,9 @@ const secret = (name: string, data: Record<string, string>) =>
 
 describe('BackendWatcher on a real API server', () => {
   let registry: DynamicRegistry;
+  let watcher: BackendWatcher;
   beforeAll(async () => {
-    ({ registry } = await startWatcher(GROUP, { resyncPeriodMs: 500 }));
+    ({ registry, watcher } = await startWatcher(GROUP, { resyncPeriodMs: 500 }));
   });
 
   it('adds an MCPServer of the group once it has a URL, moves the version, and removes it on delete', async () => {
@@ -112,6 +113,7 @@ describe('BackendWatcher on a real API server', () => {
         name: 'applied',
         annotations: {
           'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify({ spec }),
+          'kubectl.kubernetes.io/restartedAt': '2026-01-01T00:00:00Z',
           'example.com/team': 'tools',
         },
       },
@@ -121,11 +123,16 @@ describe('BackendWatcher on a real API server', () => {
     await eventually(() => expect(own.get('applied')?.metadata['example.com/team']).toBe('tools'));
     const servers = watcher.manager.informers.find((i) => i.resource.kind === 'MCPServer');
     const cached = servers?.store.get(`${NS}/applied`);
-    expect(cached?.metadata.annotations).toEqual({ 'example.com/team': 'tools' });
+    expect(cached?.metadata.annotations).toEqual({
+      'kubectl.kubernetes.io/restartedAt': '2026-01-01T00:00:00Z',
+      'example.com/team': 'tools',
+    });
     expect(cached?.metadata).not.toHaveProperty('managedFields');
-    expect(Object.keys(own.get('applied')?.metadata ?? {})).not.toContain(
-      'kubectl.kubernetes.io/last-applied-configuration',
-    );
+    // The backend's metadata leaves out kubectl.kubernetes.io/ keys, as before the transform:
+    // the one the cache keeps too.
+    const keys = Object.keys(own.get('applied')?.metadata ?? {});
+    expect(keys).toContain('example.com/team');
+    expect(keys.filter((key) => key.startsWith('kubectl.kubernetes.io/'))).toEqual([]);
     await clients.MCPServer.delete('applied');
   });
 
@@ -249,11 +256,15 @@ describe('BackendWatcher on a real API server', () => {
     );
   });
 
-  it('updates an entry when its CA ConfigMap changes', async () => {
+  it('updates an entry when its CA ConfigMap changes, caching only the ConfigMap identity', async () => {
     await clients.ConfigMap.create({
       apiVersion: 'v1',
       kind: 'ConfigMap',
-      metadata: { name: 'ca' },
+      metadata: {
+        name: 'ca',
+        labels: { team: 'tools' },
+        annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{"data":{}}' },
+      },
       data: { 'ca.crt': PEM_1 },
     } as KubeObject);
     await create(
@@ -270,6 +281,15 @@ describe('BackendWatcher on a real API server', () => {
     await eventually(() => expect(registry.get('with-ca')?.caBundleData).toBe(PEM_1));
     await clients.ConfigMap.patch('ca', { data: { 'ca.crt': PEM_2 } });
     await eventually(() => expect(registry.get('with-ca')?.caBundleData).toBe(PEM_2));
+    const configMaps = watcher.manager.informers.find((i) => i.resource.kind === 'ConfigMap');
+    const cached = configMaps?.store.get(`${NS}/ca`);
+    expect(Object.keys(cached?.metadata ?? {}).sort()).toEqual([
+      'name',
+      'namespace',
+      'resourceVersion',
+      'uid',
+    ]);
+    expect(Object.keys(cached ?? {}).sort()).toEqual(['apiVersion', 'kind', 'metadata']);
   });
 
   it('keeps two watchers of different groups in one namespace apart', async () => {

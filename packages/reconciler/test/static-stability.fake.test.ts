@@ -183,3 +183,75 @@ describe('CA ConfigMaps', () => {
     await vi.waitFor(() => expect(registry.get('entry')?.caBundleData).toBe(pem(2)), WAIT);
   });
 });
+
+describe('BackendWatcher.explain', () => {
+  const secretReads = (name: string) =>
+    cluster.proxy.requests.filter((r) => r === `GET ${secretPath(`secret-${name}`)}`).length;
+
+  it('answers from what it holds without reading the API server when not fresh', async () => {
+    load([...secretBackend('one'), ...secretBackend('hung')]);
+    cluster.proxy.hung.add(secretPath('secret-hung'));
+    const { registry, watcher } = start({ readTimeoutMs: 200 });
+    await vi.waitFor(() => expect(registry.get('one')).toBeDefined(), WAIT);
+    await vi.waitFor(() => expect(watcher.failingReads()).toHaveLength(1), WAIT);
+    const before = cluster.proxy.requests.length;
+    const served = await watcher.explain('one', { fresh: false });
+    expect(served).toMatchObject({
+      decision: { action: 'upsert', kind: 'MCPServer' },
+      outcome: {
+        kind: 'backend',
+        backend: { id: 'one', authConfig: { headerValue: '[REDACTED]' } },
+      },
+      decidedAt: expect.any(Number),
+    });
+    const failing = await watcher.explain('hung', { fresh: false });
+    expect(failing).toMatchObject({
+      decision: { action: 'keep-and-retry' },
+      failing: { name: 'hung', served: false },
+    });
+    const absent = await watcher.explain('nobody', { fresh: false });
+    expect(absent.decision).toEqual({ action: 'remove', reason: 'not-found' });
+    expect(cluster.proxy.requests.length).toBe(before);
+    expect(JSON.stringify([served, failing])).not.toContain(SECRET);
+  });
+
+  it('decides a name not yet reconciled from its caches alone, reading no Secret', async () => {
+    // One worker, held by a Secret read that hangs: a name created now waits in the queue.
+    load(secretBackend('blocker'));
+    cluster.proxy.hung.add(secretPath('secret-blocker'));
+    const { watcher } = start({
+      workers: 1,
+      readTimeoutMs: 60_000,
+      gracefulShutdownTimeoutMs: 200,
+    });
+    await vi.waitFor(() => expect(secretReads('blocker')).toBe(1), WAIT);
+    load(secretBackend('late'));
+    await vi.waitFor(async () => {
+      const explained = await watcher.explain('late', { fresh: false });
+      expect(explained.decision).toMatchObject({ action: 'keep-and-retry', kind: 'MCPServer' });
+      expect(explained.decidedAt).toBeUndefined();
+      expect(explained.decision).toMatchObject({
+        error: { message: expect.stringContaining('could not be read (NOT_READ)') },
+      });
+    }, WAIT);
+    expect(secretReads('late')).toBe(0);
+  });
+
+  it('reads afresh when asked, each Secret once, and abandons the reads when the signal aborts', async () => {
+    load(secretBackend('one'));
+    const { registry, watcher } = start({ readTimeoutMs: 60_000 });
+    await vi.waitFor(() => expect(registry.get('one')).toBeDefined(), WAIT);
+    const reads = secretReads('one');
+    expect(await watcher.explain('one')).toMatchObject({ outcome: { kind: 'backend' } });
+    expect(secretReads('one')).toBe(reads + 1);
+
+    cluster.proxy.hung.add(secretPath('secret-one'));
+    const client = new AbortController();
+    const explaining = watcher.explain('one', { fresh: true, signal: client.signal });
+    await vi.waitFor(() => expect(secretReads('one')).toBe(reads + 2), WAIT);
+    client.abort();
+    // Not the 60 s read timeout: the read ends with the signal, as a transient failure.
+    const explained = await explaining;
+    expect(explained.decision).toMatchObject({ action: 'keep-and-retry' });
+  });
+});

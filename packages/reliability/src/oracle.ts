@@ -125,6 +125,7 @@ function authOf(
 function metadataOf(
   object: Obj,
   namespace: string,
+  group: string,
   workloadType: string,
   phase: string,
   extra: Record<string, string>,
@@ -140,6 +141,7 @@ function metadataOf(
     ['workload_status', phase],
     ...Object.entries(extra),
     ['namespace', namespace],
+    ['group', group],
   ]);
 }
 
@@ -150,11 +152,18 @@ function backendOf(
   group: string,
 ): Backend | undefined {
   if (groupOf(object) !== group) return undefined;
-  return kind === 'MCPServerEntry' ? entryOf(state, object) : workloadOf(state, kind, object);
+  return kind === 'MCPServerEntry'
+    ? entryOf(state, object, group)
+    : workloadOf(state, kind, object, group);
 }
 
 /** An MCPServer or MCPRemoteProxy: URL from status, auth from its ref. */
-function workloadOf(state: ClusterState, kind: string, object: Obj): Backend | undefined {
+function workloadOf(
+  state: ClusterState,
+  kind: string,
+  object: Obj,
+  group: string,
+): Backend | undefined {
   const name = object.metadata.name ?? '';
   const phase = str(object.status?.phase);
   const url = str(object.status?.url);
@@ -170,15 +179,15 @@ function workloadOf(state: ClusterState, kind: string, object: Obj): Backend | u
     ...auth,
     metadata:
       kind === 'MCPServer'
-        ? metadataOf(object, state.namespace, 'mcp_server', phase, {})
-        : metadataOf(object, state.namespace, 'remote_proxy', phase, {
+        ? metadataOf(object, state.namespace, group, 'mcp_server', phase, {})
+        : metadataOf(object, state.namespace, group, 'remote_proxy', phase, {
             remote_url: str(object.spec?.remoteUrl),
           }),
   };
 }
 
 /** An MCPServerEntry: only when Valid, URL from spec, its CA bundle and auth resolved. */
-function entryOf(state: ClusterState, object: Obj): Backend | undefined {
+function entryOf(state: ClusterState, object: Obj, group: string): Backend | undefined {
   const name = object.metadata.name ?? '';
   const phase = str(object.status?.phase);
   if (phase !== 'Valid') return undefined;
@@ -197,7 +206,9 @@ function entryOf(state: ClusterState, object: Obj): Backend | undefined {
     ...(caBundleData === undefined ? {} : { caBundleData }),
     healthStatus: own(HEALTH.MCPServerEntry, phase) ?? 'unknown',
     ...auth,
-    metadata: metadataOf(object, state.namespace, 'server_entry', phase, { remote_url: url }),
+    metadata: metadataOf(object, state.namespace, group, 'server_entry', phase, {
+      remote_url: url,
+    }),
   };
 }
 

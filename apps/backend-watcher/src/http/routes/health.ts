@@ -11,6 +11,8 @@ export interface HealthSource {
   pending?: () => readonly string[];
   /** True once shutdown began. */
   draining(): boolean;
+  /** More to say in `/readyz`'s body (the vMCP config's state), whatever the status. */
+  readyDetail?: (() => Record<string, unknown>) | undefined;
   metricsRegistry: Registry;
 }
 
@@ -37,6 +39,7 @@ export function healthRoutes(source: HealthSource): Route[] {
         request.json(ok ? 200 : 503, {
           status: ok ? 'ready' : draining ? 'shutting down' : 'registry not synced',
           ...pendingOf(source),
+          ...source.readyDetail?.(),
         });
         return 'readyz';
       },
