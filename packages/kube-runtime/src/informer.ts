@@ -12,7 +12,13 @@ import type {
   ResourceRef,
 } from './types.js';
 import { describeError, silentLogger } from './types.js';
-import { runWatcher, type WatchEvent, type WatcherOptions, type WatchObserver } from './watcher.js';
+import {
+  runWatcher,
+  type WatchEvent,
+  type WatcherOptions,
+  type WatchObserver,
+  watcherSettings,
+} from './watcher.js';
 
 /** Options of {@link createInformer}. */
 export interface InformerOptions<T extends KubeObject> {
@@ -37,7 +43,10 @@ export interface InformerOptions<T extends KubeObject> {
    */
   transform?: (object: T) => T;
   logger?: Logger;
-  /** The watch's settings (page size, stall timeout, backoff, watch-list, clock, …). */
+  /**
+   * The watch's settings (page size, stall timeout, backoff, watch-list, clock, …); one out of
+   * range is a `RangeError` here.
+   */
   watcher?: Omit<WatcherOptions, 'labelSelector' | 'fieldSelector' | 'logger'>;
   /** Watch health metrics (e.g. `manager.metrics.watch`). */
   metrics?: WatchMetrics;
@@ -67,6 +76,8 @@ class ListWatchInformer<T extends KubeObject> implements Informer<T> {
     const client =
       options.client ?? (options.kubeConfig ? new KubeClient(options.kubeConfig) : undefined);
     if (client === undefined) throw new TypeError('createInformer: give a client or a kubeConfig');
+    // A watch setting out of range fails here, not when the informer runs.
+    watcherSettings(options.watcher ?? {});
     this.resource = options.resource;
     this.namespace = options.namespace;
     this.#client = new ResourceClient<T>(client, options.resource, options.namespace, {

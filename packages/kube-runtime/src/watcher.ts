@@ -1,6 +1,7 @@
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { ApiError, isGone, isTooLargeResourceVersion, type ResourceClient } from './client.js';
 import { type Clock, sleep, systemClock } from './clock.js';
+import { checkDuration, type DurationRange } from './duration.js';
 import type { LineResult } from './line-stream.js';
 import { type ListMetadata, ListScanner } from './list-scanner.js';
 import { deliver, SinkError, type WatchEvent, type WatchSink } from './sink.js';
@@ -173,11 +174,17 @@ export interface WatcherOptions {
    * possibly a little stale); relists after 410 are consistent reads. Default true.
    */
   initialListFromCache?: boolean;
-  /** Abort and resume a watch that delivers no bytes for this long. Default 5 minutes. */
+  /** Abort and resume a watch that delivers no bytes for this long: 1 ms to 24 h. Default 5 minutes. */
   stallTimeoutMs?: number;
-  /** Server-side watch timeout, drawn at random in this range per watch. Default 300-600 s. */
+  /**
+   * Server-side watch timeout, drawn at random in this range per watch: whole or fractional
+   * seconds from 1 to 86400 (24 h), the first not above the second. Default 300-600 s.
+   */
   watchTimeoutSeconds?: [number, number];
-  /** The retry policy of failed lists and watches (client-go's reflector defaults). */
+  /**
+   * The retry policy of failed lists and watches (client-go's reflector defaults). Its `maxMs`
+   * also caps how long a server's `Retry-After` is waited.
+   */
   backoff?: BackoffOptions;
   /**
    * Watch-list streaming (`sendInitialEvents`): the initial state arrives on the watch itself
@@ -205,6 +212,47 @@ export const INITIAL_EVENTS_END = 'k8s.io/initial-events-end';
 
 /** A watch that closes sooner than this without an event counts as a failure (it backs off). */
 const SHORT_WATCH_MS = 1000;
+
+/** `stallTimeoutMs`: a day without a byte is a dead connection whatever the server. */
+const STALL_TIMEOUT_RANGE: DurationRange = { minMs: 1, maxMs: 86_400_000 };
+/** The longest server-side watch timeout asked for, in seconds: a day. */
+const MAX_WATCH_TIMEOUT_SECONDS = 86_400;
+
+/**
+ * The watcher's checked settings: the stall timeout, the watch timeout range, and the backoff
+ * (made here to check it). Throws a `RangeError` naming an option out of range.
+ */
+export function watcherSettings(
+  options: WatcherOptions,
+  { clock = systemClock, random = Math.random }: { clock?: Clock; random?: () => number } = {},
+): { stallMs: number; watchTimeoutSeconds: [number, number]; backoff: Backoff } {
+  const stallMs = checkDuration(
+    'stallTimeoutMs',
+    options.stallTimeoutMs,
+    STALL_TIMEOUT_RANGE,
+    300_000,
+  );
+  const timeouts = options.watchTimeoutSeconds ?? [300, 600];
+  const [low, high] = Array.isArray(timeouts) ? timeouts : [];
+  if (
+    !(
+      typeof low === 'number' &&
+      typeof high === 'number' &&
+      low >= 1 &&
+      low <= high &&
+      high <= MAX_WATCH_TIMEOUT_SECONDS
+    )
+  ) {
+    throw new RangeError(
+      `watchTimeoutSeconds ${JSON.stringify(timeouts)} is not two numbers of seconds from 1 to ${MAX_WATCH_TIMEOUT_SECONDS} (24h), the first not above the second`,
+    );
+  }
+  return {
+    stallMs,
+    watchTimeoutSeconds: [low, high],
+    backoff: new Backoff(options.backoff, { clock, random }),
+  };
+}
 
 /** The query that makes a watch a watch-list. */
 const WATCH_LIST_QUERY = { sendInitialEvents: true, resourceVersionMatch: 'NotOlderThan' };
@@ -341,8 +389,10 @@ class WatchRun<T extends KubeObject> {
     this.observer = options.observer ?? {};
     this.clock = options.clock ?? systemClock;
     this.#random = options.random ?? Math.random;
-    this.backoff = new Backoff(options.backoff, { clock: this.clock, random: this.#random });
-    this.stallMs = options.stallTimeoutMs ?? 300_000;
+    const settings = watcherSettings(options, { clock: this.clock, random: this.#random });
+    this.backoff = settings.backoff;
+    this.stallMs = settings.stallMs;
+    this.#timeouts = settings.watchTimeoutSeconds;
     this.pageSize = options.pageSize ?? 500;
     this.mode = options.watchList ?? 'auto';
     this.selectors = {
@@ -350,7 +400,6 @@ class WatchRun<T extends KubeObject> {
       ...(options.fieldSelector ? { fieldSelector: options.fieldSelector } : {}),
     };
     this.listFromCache = options.initialListFromCache !== false;
-    this.#timeouts = options.watchTimeoutSeconds ?? [300, 600];
     let support = watchListSupport.get(client.client);
     if (support === undefined) {
       support = new Map();

@@ -315,11 +315,22 @@ describe('Backoff', () => {
     const clock = new FakeClock();
     const backoff = new Backoff({ jitter: 0 }, { clock });
     expect([backoff.next(), backoff.next(), backoff.next()]).toEqual([800, 1600, 3200]);
+    expect(backoff.next(20)).toBe(20_000);
     for (let i = 0; i < 10; i++) backoff.next();
     expect(backoff.next()).toBe(30_000);
-    expect(backoff.next(60)).toBe(60_000);
     clock.advance(200_000);
     expect(backoff.next()).toBe(800);
+  });
+
+  it.each([
+    [60, 30_000],
+    [86_400, 30_000],
+    [1e300, 30_000],
+    [Number.POSITIVE_INFINITY, 30_000],
+    [Number.NaN, 800],
+    [-5, 800],
+  ])('caps a Retry-After of %d s at its maximum (never longer, never a NaN)', (seconds, delay) => {
+    expect(new Backoff({ jitter: 0 }).next(seconds)).toBe(delay);
   });
 
   it('jitters within the bound', () => {
@@ -482,6 +493,26 @@ describe('watcher against a scripted server', () => {
     clock.advance(1);
     expect(summary(await events)).toEqual(['init', 'initDone:1', 'apply:a']);
   });
+
+  it.each([
+    ['the Retry-After header', { 'retry-after': '86400' }, undefined],
+    ['the Status details', {}, 1e9],
+  ])(
+    'waits no longer than the backoff maximum when %s asks for hours',
+    async (_where, headers, retryAfterSeconds) => {
+      server = await ScriptedServer.start();
+      const clock = new FakeClock();
+      server.script(
+        list([], '1'),
+        status(429, 'TooManyRequests', headers, retryAfterSeconds),
+        stream([line('ADDED', thing('a', '2'))]),
+      );
+      const events = collect(3, { clock, backoff: { initialMs: 50, maxMs: 2_000, jitter: 0 } });
+      await expect.poll(() => clock.timersDueIn()).toEqual([2_000]);
+      clock.advance(2_000);
+      expect(summary(await events)).toEqual(['init', 'initDone:1', 'apply:a']);
+    },
+  );
 
   it('doubles its delay on each failure in a row, from the initial delay to the maximum', async () => {
     server = await ScriptedServer.start();
