@@ -70,6 +70,6 @@ export type {
 } from './types.js';
 export { silentLogger } from './types.js';
 export type { WatchEvent, WatcherOptions, WatchObserver, WatchSink } from './watcher.js';
-export { runWatcher, watch } from './watcher.js';
+export { checkWatcherOptions, runWatcher, watch } from './watcher.js';
 export type { WorkQueueMetrics, WorkQueueOptions } from './workqueue.js';
 export { WorkQueue } from './workqueue.js';

@@ -13,11 +13,11 @@ import type {
 } from './types.js';
 import { describeError, silentLogger } from './types.js';
 import {
+  checkWatcherOptions,
   runWatcher,
   type WatchEvent,
   type WatcherOptions,
   type WatchObserver,
-  watcherSettings,
 } from './watcher.js';
 
 /** Options of {@link createInformer}. */
@@ -77,7 +77,7 @@ class ListWatchInformer<T extends KubeObject> implements Informer<T> {
       options.client ?? (options.kubeConfig ? new KubeClient(options.kubeConfig) : undefined);
     if (client === undefined) throw new TypeError('createInformer: give a client or a kubeConfig');
     // A watch setting out of range fails here, not when the informer runs.
-    watcherSettings(options.watcher ?? {});
+    checkWatcherOptions(options.watcher ?? {});
     this.resource = options.resource;
     this.namespace = options.namespace;
     this.#client = new ResourceClient<T>(client, options.resource, options.namespace, {

@@ -254,6 +254,14 @@ export function watcherSettings(
   };
 }
 
+/**
+ * Checks a watcher's options as {@link runWatcher} would, without running it: for a program
+ * that wants an option out of range to fail where it is given. Throws a `RangeError` naming it.
+ */
+export function checkWatcherOptions(options: WatcherOptions): void {
+  watcherSettings(options);
+}
+
 /** The query that makes a watch a watch-list. */
 const WATCH_LIST_QUERY = { sendInitialEvents: true, resourceVersionMatch: 'NotOlderThan' };
 
@@ -474,9 +482,10 @@ const streamOf = (state: WatcherState): WatchStream | undefined =>
 /**
  * Lists then watches a resource, forever: relists on 410 Gone (HTTP or in-stream) and on a too
  * large resourceVersion, resumes a closed watch from the last resourceVersion without a relist,
- * retries every other failure with jittered exponential backoff (honouring `Retry-After`), and
- * aborts and resumes a watch that stays silent past the stall timeout. Resolves only when the
- * signal aborts (or rejects with what the sink threw). resourceVersions are opaque: only passed
+ * retries every other failure with jittered exponential backoff (honouring `Retry-After` up to
+ * the backoff's `maxMs`), and aborts and resumes a watch that stays silent past the stall
+ * timeout. Resolves only when the signal aborts (or rejects with what the sink threw, or at once
+ * with a `RangeError` for an option out of range). resourceVersions are opaque: only passed
  * back to the server, never compared. Events go to `sink` as each line of the stream is parsed,
  * with no promise per event unless the sink asks for one (an informer's cache update is
  * synchronous); {@link watch} offers the same events as an async iterator.

@@ -9,6 +9,9 @@ import {
 import {
   type Clock,
   type Controller,
+  checkDuration,
+  checkWatcherOptions,
+  type DurationRange,
   dropApplyMetadata,
   InformerFactory,
   isNotFound,
@@ -58,6 +61,21 @@ export const DEFAULT_READ_TIMEOUT_MS = 5_000;
 export const DEFAULT_WORKERS = 4;
 
 /**
+ * The range of each duration option of {@link BackendWatcher} (and of the sidecar's flags that
+ * set them); 0 turns the resync off.
+ */
+export const DURATION_RANGES = Object.freeze({
+  /** 100 ms (below it a resync is a busy loop) to 720 h (30 days; the clock chains timers). */
+  resyncPeriodMs: { minMs: 100, maxMs: 720 * 3_600_000, zeroTurnsOff: true },
+  /** 1 ms to 10 min: a read hung longer than that is an outage, kept stale meanwhile. */
+  readTimeoutMs: { minMs: 1, maxMs: 600_000 },
+  /** 0 (abort reconciles at once) to 1 h: a shutdown that takes longer is a hang. */
+  gracefulShutdownTimeoutMs: { minMs: 0, maxMs: 3_600_000 },
+  /** `waitForCacheSync` and `waitForRegistrySync`: 0 to 24 h. */
+  syncTimeoutMs: { minMs: 0, maxMs: 86_400_000 },
+} satisfies Record<string, DurationRange>);
+
+/**
  * The next resync delay: the period jittered by ×0.9–1.1, as controller-runtime jitters its
  * SyncPeriod, so that replicas started together do not resync together.
  */
@@ -88,13 +106,13 @@ export interface BackendWatcherOptions {
   /**
    * Re-reconcile every workload of the group about this often (jittered ×0.9–1.1), so that a
    * rotated Secret (Secrets are read, never watched) is picked up. Default 10 h, upstream's
-   * cadence (controller-runtime's SyncPeriod); 0 turns it off. A resync during an API outage
-   * keeps what is served: its reads fail for a transient reason.
+   * cadence (controller-runtime's SyncPeriod); 0 turns it off; else 100 ms to 720 h. A resync
+   * during an API outage keeps what is served: its reads fail for a transient reason.
    */
   resyncPeriodMs?: number;
   /**
    * How long each read a reconcile makes (a Secret, a CA ConfigMap's data) may take before it
-   * counts as a transient failure. Default 5 s.
+   * counts as a transient failure: 1 ms to 10 min. Default 5 s.
    */
   readTimeoutMs?: number;
   /**
@@ -108,11 +126,35 @@ export interface BackendWatcherOptions {
   random?: () => number;
   /** Wall-clock time (epoch ms) of `lastResolvedAt` and `failingSince`. Default `Date.now`. */
   now?: () => number;
-  /** Grace period for in-flight reconciles at stop. Default 30 s. */
+  /** Grace period for in-flight reconciles at stop: 0 (abort them at once) to 1 h. Default 30 s. */
   gracefulShutdownTimeoutMs?: number;
   /** Options for every watch (stall timeout, backoff), mostly for tests. */
   watcher?: import('@vmcp/kube-runtime').WatcherOptions;
 }
+
+/**
+ * The duration options of a watcher, checked (a `RangeError` naming the one out of range) and
+ * with their defaults.
+ */
+function durationsOf(options: BackendWatcherOptions) {
+  if (options.watcher !== undefined) checkWatcherOptions(options.watcher);
+  const check = (option: keyof typeof DURATION_RANGES, fallback: number) =>
+    checkDuration(
+      option,
+      options[option as keyof BackendWatcherOptions],
+      DURATION_RANGES[option],
+      fallback,
+    );
+  return {
+    resyncPeriodMs: check('resyncPeriodMs', DEFAULT_RESYNC_PERIOD_MS),
+    readTimeoutMs: check('readTimeoutMs', DEFAULT_READ_TIMEOUT_MS),
+    gracefulShutdownTimeoutMs: check('gracefulShutdownTimeoutMs', 30_000),
+  };
+}
+
+/** The `timeoutMs` of a sync wait, checked, or its default. */
+const syncTimeoutOf = (options: { timeoutMs?: number }): number =>
+  checkDuration('timeoutMs', options.timeoutMs, DURATION_RANGES.syncTimeoutMs, 30_000);
 
 /** Parses `name` or `namespace/name`; the namespace must be the watcher's own. */
 export function parseGroupRef(groupRef: string, namespace: string): string {
@@ -146,6 +188,7 @@ export class BackendWatcher {
   readonly registry: DynamicRegistry;
   readonly manager: Manager;
   readonly #options: BackendWatcherOptions;
+  readonly #durations: ReturnType<typeof durationsOf>;
   readonly #logger: Logger;
   readonly #shadowed: Counter<'kind'> | undefined;
   readonly #skipped: Counter<'reason'> | undefined;
@@ -166,6 +209,7 @@ export class BackendWatcher {
       throw new TypeError('BackendWatcher: groupRef cannot be empty');
     }
     if (!options.registry) throw new TypeError('BackendWatcher: registry cannot be empty');
+    this.#durations = durationsOf(options);
     this.namespace = options.namespace;
     this.group = parseGroupRef(options.groupRef, options.namespace);
     this.registry = options.registry;
@@ -177,9 +221,7 @@ export class BackendWatcher {
     this.manager = new Manager({
       logger: this.#logger,
       ...(options.metricsRegistry ? { metricsRegistry: options.metricsRegistry } : {}),
-      ...(options.gracefulShutdownTimeoutMs !== undefined
-        ? { gracefulShutdownTimeoutMs: options.gracefulShutdownTimeoutMs }
-        : {}),
+      gracefulShutdownTimeoutMs: this.#durations.gracefulShutdownTimeoutMs,
     });
     const metricsRegistry = this.manager.metricsRegistry;
     if (metricsRegistry === undefined) return;
@@ -253,12 +295,12 @@ export class BackendWatcher {
     // Real time, as the controller's grace period: `clock` drives the resync only.
     const reads = new AbortController();
     const endReads = (): void => {
-      systemClock.setTimer(this.#options.gracefulShutdownTimeoutMs ?? 30_000, () => reads.abort());
+      systemClock.setTimer(this.#durations.gracefulShutdownTimeoutMs, () => reads.abort());
     };
     if (signal.aborted) endReads();
     else signal.addEventListener('abort', endReads, { once: true });
     const workers = Math.max(1, this.#options.workers ?? DEFAULT_WORKERS);
-    const readTimeoutMs = this.#options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS;
+    const { readTimeoutMs, resyncPeriodMs } = this.#durations;
     const reconciler = this.#createReconciler(client, informers, reads.signal, readTimeoutMs);
     const controller = this.manager.createController({
       name: 'vmcp-backends',
@@ -270,14 +312,7 @@ export class BackendWatcher {
     const stopResync = this.#scheduleResync(() => this.#resyncAll(controller, informers));
 
     this.#running = true;
-    this.#logger.info(
-      {
-        workers,
-        readTimeoutMs,
-        resyncPeriodMs: this.#options.resyncPeriodMs ?? DEFAULT_RESYNC_PERIOD_MS,
-      },
-      'backend watcher starting',
-    );
+    this.#logger.info({ workers, readTimeoutMs, resyncPeriodMs }, 'backend watcher starting');
     try {
       await this.manager.start(signal);
     } finally {
@@ -382,8 +417,8 @@ export class BackendWatcher {
 
   /** Calls `resyncAll` every jittered resync period until the returned function is called. */
   #scheduleResync(resyncAll: () => void): () => void {
-    const periodMs = this.#options.resyncPeriodMs ?? DEFAULT_RESYNC_PERIOD_MS;
-    if (!(periodMs > 0)) return () => undefined;
+    const periodMs = this.#durations.resyncPeriodMs;
+    if (periodMs === 0) return () => undefined;
     const clock = this.#options.clock ?? systemClock;
     let cancel: () => void = () => undefined;
     const next = (): void => {
@@ -398,11 +433,12 @@ export class BackendWatcher {
 
   /**
    * True once every informer synced; false when not started (with a warning), on timeout
-   * (default 30 s) or abort. Callable many times: the readiness gate.
+   * (0 to 24 h, default 30 s) or abort. Callable many times: the readiness gate.
    */
   async waitForCacheSync(
     options: { signal?: AbortSignal; timeoutMs?: number } = {},
   ): Promise<boolean> {
+    syncTimeoutOf(options);
     if (!this.#started) {
       this.#logger.warn('waitForCacheSync called before start');
       return false;
@@ -428,17 +464,17 @@ export class BackendWatcher {
   }
 
   /**
-   * Resolves true once {@link hasSynced}; false when not started, on timeout (default 30 s) or
-   * abort.
+   * Resolves true once {@link hasSynced}; false when not started, on timeout (0 to 24 h, default
+   * 30 s) or abort.
    */
   async waitForRegistrySync(
     options: { signal?: AbortSignal; timeoutMs?: number } = {},
   ): Promise<boolean> {
-    const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+    const deadline = systemClock.now() + syncTimeoutOf(options);
     if (!(await this.waitForCacheSync(options))) return false;
     while (!this.hasSynced()) {
-      if (options.signal?.aborted || Date.now() >= deadline || !this.#running) return false;
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      if (options.signal?.aborted || systemClock.now() >= deadline || !this.#running) return false;
+      await new Promise((resolve) => systemClock.setTimer(10, () => resolve(undefined)));
     }
     return true;
   }

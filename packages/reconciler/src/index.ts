@@ -11,6 +11,7 @@ export {
   DEFAULT_READ_TIMEOUT_MS,
   DEFAULT_RESYNC_PERIOD_MS,
   DEFAULT_WORKERS,
+  DURATION_RANGES,
   jitteredResyncMs,
   parseGroupRef,
   RESOURCES,
