@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { importKubeConfig } from '@vmcp/kube-runtime';
+import { type Logger, systemClock } from '@vmcp/kube-runtime';
 import {
   type Command,
   fallbackNamespace,
@@ -20,19 +20,16 @@ import { startSidecar } from './sidecar.js';
 /** Exit codes: 0 success, 1 runtime failure, 2 usage error, 3 `explain`: not a backend. */
 export const EXIT = { ok: 0, failure: 1, usage: 2, notABackend: 3 } as const;
 
-async function resolveRun(config: RunConfig) {
-  const kubeConfig = await loadKubeConfig(config.kubeconfig);
+async function resolveRun(config: RunConfig, logger: Logger) {
+  const kubeConfig = await loadKubeConfig(config.kubeconfig, { logger });
   const namespace = config.namespace ?? fallbackNamespace(contextNamespace(kubeConfig));
   const apiToken = config.apiTokenFile ? readTokenFile(config.apiTokenFile) : undefined;
   return { kubeConfig, namespace, apiToken };
 }
 
 async function run(config: RunConfig): Promise<number> {
-  const { kubeConfig, namespace, apiToken } = await resolveRun(config);
   const logger = createLogger(config.logLevel);
-  // One line on how client-node's KubeConfig was loaded (slim, or full and why); the load itself
-  // happened in resolveRun and is cached.
-  await importKubeConfig({ logger });
+  const { kubeConfig, namespace, apiToken } = await resolveRun(config, logger);
   const sidecar = await startSidecar({
     kubeConfig,
     namespace,
@@ -57,10 +54,10 @@ async function run(config: RunConfig): Promise<number> {
       stopping = true;
       logger.info({ signal }, 'signal received');
       // A hard limit in case something does not stop within the grace period.
-      setTimeout(() => {
+      systemClock.setTimer(config.gracePeriodMs + 5_000, () => {
         logger.error('shutdown took too long; exiting');
         resolve(EXIT.failure);
-      }, config.gracePeriodMs + 5_000).unref();
+      });
       sidecar.close().then(
         () => resolve(EXIT.ok),
         () => resolve(EXIT.failure),
@@ -92,14 +89,15 @@ async function runExplain(config: RunConfig, name: string): Promise<number> {
 }
 
 async function explainFromCluster(config: RunConfig, name: string) {
-  const { kubeConfig, namespace } = await resolveRun(config);
+  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
+  const { kubeConfig, namespace } = await resolveRun(config, logger);
   return explain({
     kubeConfig,
     namespace,
     groupRef: config.group,
     name,
     readTimeoutMs: config.readTimeoutMs,
-    logger: createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel),
+    logger,
   });
 }
 

@@ -1,9 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
+  checkDuration,
+  type DurationRange,
+  DurationRangeError,
+  formatDuration,
+} from '@vmcp/kube-runtime';
+import {
   DEFAULT_READ_TIMEOUT_MS,
   DEFAULT_RESYNC_PERIOD_MS,
   DEFAULT_WORKERS,
+  DURATION_RANGES,
 } from '@vmcp/reconciler';
 import { DEFAULT_HEARTBEAT_MS } from './http.js';
 
@@ -11,6 +18,28 @@ import { DEFAULT_HEARTBEAT_MS } from './http.js';
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
+
+/** The sidecar's time in-flight reconciles get at shutdown, unless told otherwise: 10 s. */
+export const DEFAULT_GRACE_PERIOD_MS = 10_000;
+
+/**
+ * The range of each duration flag (and of the `startSidecar` option it sets). Resync, read
+ * timeout and grace period are the watcher's own (`DURATION_RANGES` of `@vmcp/reconciler`).
+ */
+export const FLAG_RANGES = Object.freeze({
+  'resync-period': DURATION_RANGES.resyncPeriodMs,
+  'read-timeout': DURATION_RANGES.readTimeoutMs,
+  'grace-period': DURATION_RANGES.gracefulShutdownTimeoutMs,
+  /**
+   * 100 ms (below it heartbeats are most of what a stream carries) to 5 min (proxies commonly
+   * drop a connection idle for a few minutes, and clients find a stalled stream by it).
+   */
+  'heartbeat-interval': { minMs: 100, maxMs: 300_000 },
+} satisfies Record<string, DurationRange>);
+
+/** A range as `--help` states it: `100ms to 720h`, with `0` where it turns the option off. */
+const shownRange = ({ minMs, maxMs, zeroTurnsOff }: DurationRange): string =>
+  `${formatDuration(minMs)} to ${formatDuration(maxMs)}${zeroTurnsOff ? ', or 0 for off' : ''}`;
 
 /** What the command line asks for, before anything touches the cluster. */
 export type Command =
@@ -80,21 +109,27 @@ Options (each also read from the environment variable shown):
   --api-token-file PATH     bearer token that unlocks secret values         VMCP_API_TOKEN_FILE
   --log-level LEVEL         trace|debug|info|warn|error|fatal|silent (default info)  VMCP_LOG_LEVEL
   --resync-period DURATION  re-reconcile every backend about this often (jittered ±10%;
-                            default 10h, as upstream; 0 turns it off)   VMCP_RESYNC_PERIOD
-  --read-timeout DURATION   bound of each read a reconcile makes (default 5s)
+                            default 10h, as upstream; ${shownRange(FLAG_RANGES['resync-period'])})
+                                                                            VMCP_RESYNC_PERIOD
+  --read-timeout DURATION   bound of each read a reconcile makes (default 5s;
+                            ${shownRange(FLAG_RANGES['read-timeout'])})
                                                                             VMCP_READ_TIMEOUT
   --workers N               reconciles at once (default 4; upstream runs 1)  VMCP_WORKERS
-  --grace-period DURATION   time in-flight reconciles get at shutdown (default 10s)
+  --grace-period DURATION   time in-flight reconciles get at shutdown (default 10s;
+                            ${shownRange(FLAG_RANGES['grace-period'])}; 0 aborts them at once)
                                                                             VMCP_GRACE_PERIOD
   --sidecar URL             explain only: ask the sidecar running at URL (its kept backends
                             included) instead of reading the cluster
   --heartbeat-interval DURATION  a heartbeat event on every event stream this often
-                            (default 15s; clients detect a stalled stream by it)
-                                                                            VMCP_HEARTBEAT_INTERVAL
+                            (default 15s; ${shownRange(FLAG_RANGES['heartbeat-interval'])}; clients detect a stalled
+                            stream by it)                                   VMCP_HEARTBEAT_INTERVAL
   --examples DIR            demo only: the manifests to apply (default: the bundled examples)
   --once                    demo only: print the registry once synced, then stop
   -h, --help                print this help
   -v, --version             print the version
+
+A DURATION is 500ms, 90s, 5m, 1h30m or a number of seconds, within the range shown; one
+outside it is refused, naming the limit.
 
 HTTP API: GET /healthz /readyz /metrics /v1/backends /v1/backends/{id} /v1/events
 (see the README and openapi.yaml).`;
@@ -206,14 +241,9 @@ function runConfig(
   if (url !== undefined && (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol))) {
     throw new UsageError(`--sidecar "${url}" is not an http(s) URL`);
   }
-  const duration = (
-    flag: keyof typeof OPTIONS,
-    variable: string,
-    fallback: number,
-    zero = false,
-  ) => {
+  const duration = (flag: keyof typeof FLAG_RANGES, variable: string, fallback: number) => {
     const value = setting(flag, variable);
-    return value === undefined ? fallback : parseDuration(value, `--${flag}`, { zero });
+    return value === undefined ? fallback : parseDuration(value, `--${flag}`, FLAG_RANGES[flag]);
   };
   const workers = setting('workers', 'VMCP_WORKERS');
   return {
@@ -222,10 +252,10 @@ function runConfig(
     namespace,
     kubeconfig: setting('kubeconfig', 'KUBECONFIG'),
     apiTokenFile: setting('api-token-file', 'VMCP_API_TOKEN_FILE'),
-    resyncPeriodMs: duration('resync-period', 'VMCP_RESYNC_PERIOD', DEFAULT_RESYNC_PERIOD_MS, true),
+    resyncPeriodMs: duration('resync-period', 'VMCP_RESYNC_PERIOD', DEFAULT_RESYNC_PERIOD_MS),
     readTimeoutMs: duration('read-timeout', 'VMCP_READ_TIMEOUT', DEFAULT_READ_TIMEOUT_MS),
     workers: workers === undefined ? DEFAULT_WORKERS : parseCount(workers, '--workers'),
-    gracePeriodMs: duration('grace-period', 'VMCP_GRACE_PERIOD', 10_000),
+    gracePeriodMs: duration('grace-period', 'VMCP_GRACE_PERIOD', DEFAULT_GRACE_PERIOD_MS),
     heartbeatMs: duration('heartbeat-interval', 'VMCP_HEARTBEAT_INTERVAL', DEFAULT_HEARTBEAT_MS),
   };
 }
@@ -241,14 +271,11 @@ export function parseListen(value: string): Listen {
 }
 
 /**
- * `90s`, `5m`, `1h30m`, `500ms`, or a bare number of seconds. Must be positive, or zero where
- * `zero` allows it (a period that can be turned off).
+ * `90s`, `5m`, `1h30m`, `500ms`, or a bare number of seconds, within `range` (0 too where it
+ * turns the option off), in whole milliseconds. Anything else is a {@link UsageError} naming the
+ * flag, the value and the limit: `--resync-period "9000h" is above the maximum of 720h`.
  */
-export function parseDuration(
-  value: string,
-  flag: string,
-  options: { zero?: boolean } = {},
-): number {
+export function parseDuration(value: string, flag: string, range: DurationRange): number {
   const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
   let total = 0;
   if (/^\d+(\.\d+)?$/.test(value)) total = Number(value) * 1000;
@@ -259,11 +286,14 @@ export function parseDuration(
     }
     for (const [, amount, unit] of parts) total += Number(amount) * (units[unit ?? 's'] ?? 0);
   }
-  if (options.zero && total === 0) return 0;
-  if (!(total > 0) || !Number.isFinite(total)) {
-    throw new UsageError(
-      `${flag} "${value}" must be a positive duration${options.zero ? ' (or 0 to turn it off)' : ''}`,
-    );
+  try {
+    // Digits enough to overflow are above any maximum.
+    checkDuration(flag, Number.isFinite(total) ? total : Number.MAX_VALUE, range);
+  } catch (error) {
+    if (error instanceof DurationRangeError) {
+      throw new UsageError(`${flag} ${JSON.stringify(value.slice(0, 40))} ${error.problem}`);
+    }
+    throw error;
   }
   return Math.round(total);
 }

@@ -1,11 +1,11 @@
 import type { AddressInfo } from 'node:net';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger, WatcherOptions } from '@vmcp/kube-runtime';
-import { silentLogger } from '@vmcp/kube-runtime';
+import { checkDuration, silentLogger } from '@vmcp/kube-runtime';
 import { BackendWatcher } from '@vmcp/reconciler';
 import { createDynamicRegistry, type DynamicRegistry } from '@vmcp/registry';
 import { Registry } from 'prom-client';
-import { parseListen } from './config.js';
+import { DEFAULT_GRACE_PERIOD_MS, FLAG_RANGES, parseListen } from './config.js';
 import { explainWithWatcher } from './explain.js';
 import { createApiServer } from './http.js';
 
@@ -23,16 +23,16 @@ export interface SidecarOptions {
   logger?: Logger;
   /**
    * Re-reconcile every backend about this often (picks up rotated Secrets). Default 10 h, as
-   * upstream; 0 turns it off.
+   * upstream; 0 turns it off; else 100 ms to 720 h.
    */
   resyncPeriodMs?: number;
-  /** Bound of each read a reconcile makes. Default 5 s. */
+  /** Bound of each read a reconcile makes: 1 ms to 10 min. Default 5 s. */
   readTimeoutMs?: number;
   /** Reconciles at once. Default 4. */
   workers?: number;
-  /** Time in-flight reconciles get at shutdown. Default 10 s. */
+  /** Time in-flight reconciles get at shutdown: 0 (abort them at once) to 1 h. Default 10 s. */
   gracePeriodMs?: number;
-  /** How often event streams carry a heartbeat event. Default 15 s. */
+  /** How often event streams carry a heartbeat event: 100 ms to 5 min. Default 15 s. */
   heartbeatMs?: number;
   /** Watch options (stall timeout, backoff), mostly for tests. */
   watcher?: WatcherOptions;
@@ -72,9 +72,18 @@ export class ListenError extends Error {
 /**
  * Starts a BackendWatcher for one namespace and group and serves its registry over HTTP. The
  * HTTP server listens first (so /healthz answers and /readyz says 503 while the caches sync);
- * resolves once it listens.
+ * resolves once it listens. A duration option out of its range rejects with a `RangeError`
+ * naming it, before anything starts.
  */
 export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
+  const gracePeriodMs = checkDuration(
+    'gracePeriodMs',
+    options.gracePeriodMs,
+    FLAG_RANGES['grace-period'],
+    DEFAULT_GRACE_PERIOD_MS,
+  );
+  if (options.heartbeatMs !== undefined)
+    checkDuration('heartbeatMs', options.heartbeatMs, FLAG_RANGES['heartbeat-interval']);
   const logger = options.logger ?? silentLogger;
   const registry =
     options.registry ?? createDynamicRegistry([], { initialVersion: restartSafeVersion() });
@@ -87,7 +96,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     registry,
     logger,
     metricsRegistry,
-    gracefulShutdownTimeoutMs: options.gracePeriodMs ?? 10_000,
+    gracefulShutdownTimeoutMs: gracePeriodMs,
     ...(options.resyncPeriodMs !== undefined ? { resyncPeriodMs: options.resyncPeriodMs } : {}),
     ...(options.readTimeoutMs !== undefined ? { readTimeoutMs: options.readTimeoutMs } : {}),
     ...(options.workers !== undefined ? { workers: options.workers } : {}),

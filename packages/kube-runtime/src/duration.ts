@@ -88,8 +88,9 @@ const UNITS = [
   ['s', 1000],
 ] as const;
 
-/** Milliseconds as a Go-style duration: `720h`, `1h30m`, `1.5s`, `250ms`. */
+/** Milliseconds as a Go-style duration: `720h`, `1h30m`, `1.5s`, `250ms`, `0s`. */
 export function formatDuration(ms: number): string {
+  if (ms === 0) return '0s';
   if (ms < 1000) return `${ms}ms`;
   let rest = ms;
   let text = '';

@@ -37,7 +37,7 @@ export type {
 export { Controller, TerminalError } from './controller.js';
 // Durations: the range check every duration option goes through.
 export type { DurationRange } from './duration.js';
-export { checkDuration, DurationRangeError } from './duration.js';
+export { checkDuration, DurationRangeError, formatDuration } from './duration.js';
 // Informers: a watch into a read-only cache, with handlers.
 export type { InformerOptions, ListWatchInformerHandle } from './informer.js';
 export { createInformer, InformerFactory } from './informer.js';

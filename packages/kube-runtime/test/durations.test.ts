@@ -70,6 +70,7 @@ describe('checkDuration', () => {
   });
 
   it.each([
+    [0, '0s'],
     [250, '250ms'],
     [1500, '1.5s'],
     [90_000, '1m30s'],
@@ -292,7 +293,7 @@ describe('the options that are not durations but feed one', () => {
     expect(make).toThrow(option);
   });
 
-  it.each([
+  it.each<[[number, number]]>([
     [[0, 10]],
     [[10, 5]],
     [[1, 86_401]],
