@@ -268,52 +268,59 @@ const WATCH_LIST_QUERY = { sendInitialEvents: true, resourceVersionMatch: 'NotOl
 /** HTTP answers by which a server refuses a watch-list it does not know. */
 const WATCH_LIST_REFUSALS = new Set([400, 415, 422]);
 
-/** One line of a watch stream, read: an event, the in-stream 410, a failure, or nothing to use. */
-export type WatchLine<T extends KubeObject = KubeObject> =
-  | {
-      kind: 'event';
-      type: string;
-      object: T;
-      /** A bookmark annotated {@link INITIAL_EVENTS_END}: a watch-list's initial events are done. */
-      initialEventsEnd: boolean;
-    }
-  | { kind: 'gone' }
-  | { kind: 'failed'; error: Error }
-  | { kind: 'skip' };
+/** A watch event as its line carries it: the parsed line itself, never a copy. */
+export interface WatchLineEvent<T extends KubeObject = KubeObject> {
+  readonly type: string;
+  readonly object: T;
+}
 
-const GONE_LINE: { kind: 'gone' } = Object.freeze({ kind: 'gone' });
-const SKIP_LINE: { kind: 'skip' } = Object.freeze({ kind: 'skip' });
+/** The in-stream 410 (`ERROR` with code 410): relist. */
+export const GONE_LINE: unique symbol = Symbol('gone');
+/** A line without an event to use (no object, no type, not an object): skipped. */
+export const SKIP_LINE: unique symbol = Symbol('skip');
 
 /**
- * Reads one line of a watch stream. An `ERROR` line is the in-stream 410 (`gone`) or a failure
- * carrying the server's Status; a line that is not JSON is a failure (its text is never echoed:
- * it may hold object data); a line without an object is skipped.
+ * One line of a watch stream, read: an event, the in-stream 410, a line to skip, or an `Error`
+ * (a failure carrying the server's Status, or a line that is not JSON).
+ */
+export type WatchLine<T extends KubeObject = KubeObject> =
+  | WatchLineEvent<T>
+  | typeof GONE_LINE
+  | typeof SKIP_LINE
+  | Error;
+
+/**
+ * Reads one line of a watch stream. An `ERROR` line is the in-stream 410 ({@link GONE_LINE}) or
+ * an {@link ApiError} carrying the server's Status; a line that is not JSON is an `Error` (its
+ * text is never echoed: it may hold object data); a line without an object is skipped. An event
+ * is the parsed line itself: the hot path allocates nothing of its own per event.
  */
 export function parseWatchLine<T extends KubeObject>(line: string): WatchLine<T> {
   let event: { type?: unknown; object?: unknown };
   try {
     event = JSON.parse(line);
   } catch {
-    return { kind: 'failed', error: new Error('watch stream carried a line that is not JSON') };
+    return new Error('watch stream carried a line that is not JSON');
   }
   if (event === null || typeof event !== 'object') return SKIP_LINE;
   const { type, object } = event;
   if (type === 'ERROR') {
     const status = (object ?? {}) as { code?: number; reason?: string; message?: string };
     if (status.code === 410) return GONE_LINE;
-    return {
-      kind: 'failed',
-      error: new ApiError(status.code ?? 500, status, 'watch (in-stream error)'),
-    };
+    return new ApiError(status.code ?? 500, status, 'watch (in-stream error)');
   }
   if (object === null || typeof object !== 'object' || typeof type !== 'string') return SKIP_LINE;
-  const metadata = (object as T).metadata;
-  return {
-    kind: 'event',
-    type,
-    object: object as T,
-    initialEventsEnd: type === 'BOOKMARK' && metadata?.annotations?.[INITIAL_EVENTS_END] === 'true',
-  };
+  return event as WatchLineEvent<T>;
+}
+
+/**
+ * Whether an event is the bookmark annotated {@link INITIAL_EVENTS_END}: a watch-list's initial
+ * events are done. Only asked while a watch-list reads its initial events.
+ */
+export function endsInitialEvents(event: WatchLineEvent): boolean {
+  return (
+    event.type === 'BOOKMARK' && event.object.metadata?.annotations?.[INITIAL_EVENTS_END] === 'true'
+  );
 }
 
 /** What a failed list or watch means for the watcher, before any delay is drawn. */
@@ -649,7 +656,7 @@ async function readInitialEvents<T extends KubeObject>(
     if (read.type === 'ADDED') {
       return deliver(run.sink, { type: 'initApply', object: run.withKind(read.object) });
     }
-    return read.initialEventsEnd ? 'pause' : undefined;
+    return endsInitialEvents(read) ? 'pause' : undefined;
   };
   try {
     const end = await stream.read(eventsOf(run, stream, onEvent));
@@ -707,8 +714,6 @@ async function readWatch<T extends KubeObject>(
   return { type: 'watchClosed', resourceVersion };
 }
 
-type WatchLineEvent<T extends KubeObject> = Extract<WatchLine<T>, { kind: 'event' }>;
-
 /**
  * The line handler of a stream: each line is read, and each event counted and passed to
  * `onEvent`; the in-stream 410 pauses reading, and a failure throws.
@@ -720,16 +725,14 @@ function eventsOf<T extends KubeObject>(
 ): (line: string) => LineResult {
   return (line) => {
     const read = parseWatchLine<T>(line);
-    if (read.kind === 'event') {
-      run.saw(stream, read.object);
-      return onEvent(read);
-    }
-    if (read.kind === 'failed') throw read.error;
-    if (read.kind === 'gone') {
+    if (read === SKIP_LINE) return undefined;
+    if (read === GONE_LINE) {
       stream.gone = true;
       return 'pause';
     }
-    return undefined;
+    if (read instanceof Error) throw read;
+    run.saw(stream, read.object);
+    return onEvent(read);
   };
 }
 
