@@ -120,10 +120,9 @@ export class BackendReconciler {
   constructor(options: BackendReconcilerOptions) {
     this.#options = options;
     this.#now = options.now ?? Date.now;
-    this.#logger = (options.logger ?? silentLogger).child({
-      component: 'backend-reconciler',
-      group: options.group,
-    });
+    // The caller's logger carries its context (the watcher binds namespace and group): bound
+    // here again, each would be a second key of the same name on every line.
+    this.#logger = (options.logger ?? silentLogger).child({ component: 'backend-reconciler' });
   }
 
   /**
@@ -149,7 +148,7 @@ export class BackendReconciler {
     this.#resolvedAt.delete(name);
     if (decision.action === 'remove-and-retry') {
       this.#logger.warn(
-        { name, kind: decision.kind, err: decision.error.message },
+        { backend: name, kind: decision.kind, err: decision.error.message },
         'conversion failed; backend removed, retrying',
       );
       throw decision.error;
@@ -157,7 +156,7 @@ export class BackendReconciler {
     if (decision.reason === 'skipped') {
       this.#logger.info(
         {
-          name,
+          backend: name,
           kind: decision.kind,
           reason: decision.outcome.reason,
           detail: decision.outcome.message,
@@ -200,7 +199,7 @@ export class BackendReconciler {
     if (served) {
       this.#logger.warn(
         {
-          name,
+          backend: name,
           err: error.message,
           ...(lastResolvedAt === undefined
             ? {}
@@ -210,7 +209,7 @@ export class BackendReconciler {
       );
     } else {
       this.#logger.info(
-        { name, err: error.message },
+        { backend: name, err: error.message },
         'read failing for now; not served until it succeeds, retrying',
       );
     }
@@ -223,7 +222,7 @@ export class BackendReconciler {
     if (failing === undefined) return;
     this.#failing.delete(name);
     this.#logger.info(
-      { name, attempts: failing.attempts, action: decision.action },
+      { backend: name, attempts: failing.attempts, action: decision.action },
       'read recovered',
     );
   }
@@ -237,7 +236,7 @@ export class BackendReconciler {
     if (winner === undefined) return { action: 'remove', reason: 'not-found' };
     if (shadowed.length > 0) {
       this.#logger.warn(
-        { name, kind: winner.kind, shadowed },
+        { backend: name, kind: winner.kind, shadowed },
         'several kinds share this name; the first in precedence wins',
       );
     }

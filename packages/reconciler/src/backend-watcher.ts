@@ -333,7 +333,9 @@ export class BackendWatcher {
       // kubectl-applied object takes in the cache.
       transform: dropApplyMetadata,
       namespace: this.namespace,
-      logger: this.#logger,
+      // The informers bind their namespace (and resource) themselves: bound here too, it would be
+      // a second `namespace` key on each of their lines.
+      logger: (this.#options.logger ?? silentLogger).child({ group: this.group }),
       ...(this.manager.metrics ? { metrics: this.manager.metrics.watch } : {}),
       ...(this.#options.watcher ? { watcher: this.#options.watcher } : {}),
     });
@@ -531,7 +533,7 @@ export class BackendWatcher {
       this.#skipped?.inc({ reason: decision.outcome.reason });
     if (decision.action === 'upsert' && decision.changed) {
       this.#logger.info(
-        { name, kind: decision.kind, version: this.registry.version },
+        { backend: name, kind: decision.kind, version: this.registry.version },
         'backend upserted',
       );
     }
