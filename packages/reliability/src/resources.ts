@@ -1,28 +1,13 @@
 /**
- * The resources a chaos run writes and the oracle reads, by kind: the one list every other kind
- * name of the suite is derived from.
+ * The kinds a chaos run writes and the oracle reads: the watcher's own resources table, from which
+ * every other kind name of the suite is derived.
  */
-import type { ResourceRef } from '@vmcp/kube-runtime';
+import { RESOURCES } from '@vmcp/reconciler';
+
+export { RESOURCES };
 
 /** The ToolHive API group and version of the workloads and auth configs. */
-export const API = 'toolhive.stacklok.dev/v1beta1';
-
-const toolhive = (plural: string, kind: string): ResourceRef => ({
-  group: 'toolhive.stacklok.dev',
-  version: 'v1beta1',
-  plural,
-  kind,
-});
-
-/** Every resource of a run, by kind. */
-export const RESOURCES = Object.freeze({
-  MCPServer: toolhive('mcpservers', 'MCPServer'),
-  MCPRemoteProxy: toolhive('mcpremoteproxies', 'MCPRemoteProxy'),
-  MCPServerEntry: toolhive('mcpserverentries', 'MCPServerEntry'),
-  MCPExternalAuthConfig: toolhive('mcpexternalauthconfigs', 'MCPExternalAuthConfig'),
-  Secret: { group: '', version: 'v1', plural: 'secrets', kind: 'Secret' } as ResourceRef,
-  ConfigMap: { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap' } as ResourceRef,
-});
+export const API = `${RESOURCES.MCPServer.group}/${RESOURCES.MCPServer.version}`;
 
 /** A kind a run writes or reads. */
 export type Kind = keyof typeof RESOURCES;
