@@ -16,32 +16,69 @@ import { explain, explainFromSidecar, formatExplanation, isBackend } from './exp
 import { contextNamespace, loadKubeConfig } from './kubeconfig.js';
 import { createLogger, NAME, version } from './logger.js';
 import { startSidecar } from './sidecar.js';
+import { loadVmcpConfig, type VmcpConfig, VmcpConfigError } from './vmcp-config.js';
 
 /** Exit codes: 0 success, 1 runtime failure, 2 usage error, 3 `explain`: not a backend. */
 export const EXIT = { ok: 0, failure: 1, usage: 2, notABackend: 3 } as const;
 
-async function resolveRun(config: RunConfig, logger: Logger) {
+type Env = Readonly<Record<string, string | undefined>>;
+
+async function resolveRun(config: RunConfig, env: Env, logger: Logger) {
+  const vmcpConfig =
+    config.configFile === undefined ? undefined : readConfig(config.configFile, env);
+  const group = config.group ?? vmcpConfig?.groupRef;
+  if (group === undefined) {
+    throw new UsageError(
+      `--group (or VMCP_GROUP) is required: ${config.configFile} has no groupRef`,
+    );
+  }
   const kubeConfig = await loadKubeConfig(config.kubeconfig, { logger });
   const namespace = config.namespace ?? fallbackNamespace(contextNamespace(kubeConfig));
   const apiToken = config.apiTokenFile ? readTokenFile(config.apiTokenFile) : undefined;
-  return { kubeConfig, namespace, apiToken };
+  return { kubeConfig, namespace, apiToken, group, vmcpConfig };
 }
 
-async function run(config: RunConfig): Promise<number> {
+/** The `--config` file, read and checked now: a bad one is a usage error (exit code 2). */
+function readConfig(path: string, env: Env): VmcpConfig {
+  try {
+    return loadVmcpConfig(path, env);
+  } catch (error) {
+    if (error instanceof VmcpConfigError) throw new UsageError(`--config ${error.message}`);
+    throw error;
+  }
+}
+
+async function run(config: RunConfig, env: Env): Promise<number> {
   const logger = createLogger(config.logLevel);
-  const { kubeConfig, namespace, apiToken } = await resolveRun(config, logger);
+  const { kubeConfig, namespace, apiToken, group, vmcpConfig } = await resolveRun(
+    config,
+    env,
+    logger,
+  );
+  if (vmcpConfig?.groupRef !== undefined && config.group !== undefined) {
+    if (vmcpConfig.groupRef !== config.group.split('/').pop()) {
+      logger.warn(
+        { group: config.group, groupRef: vmcpConfig.groupRef, config: vmcpConfig.path },
+        '--group differs from the groupRef of the vMCP config; --group wins',
+      );
+    }
+  }
   const sidecar = await startSidecar({
     kubeConfig,
     namespace,
-    groupRef: config.group,
+    groupRef: group,
+    ...(vmcpConfig !== undefined ? { vmcpConfig } : {}),
     listen: `${config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host}:${config.listen.port}`,
     logger,
     gracePeriodMs: config.gracePeriodMs,
     heartbeatMs: config.heartbeatMs,
+    maxStreams: config.maxStreams,
     ...(apiToken !== undefined ? { apiToken } : {}),
     resyncPeriodMs: config.resyncPeriodMs,
     readTimeoutMs: config.readTimeoutMs,
     workers: config.workers,
+    secretRefreshPeriodMs: config.secretRefreshPeriodMs,
+    initialSyncTimeoutMs: config.initialSyncTimeoutMs,
   });
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -75,7 +112,7 @@ async function run(config: RunConfig): Promise<number> {
   });
 }
 
-async function runExplain(config: RunConfig, name: string): Promise<number> {
+async function runExplain(config: RunConfig, name: string, env: Env): Promise<number> {
   const explanation =
     config.sidecarUrl !== undefined
       ? await explainFromSidecar({
@@ -83,19 +120,20 @@ async function runExplain(config: RunConfig, name: string): Promise<number> {
           name,
           apiToken: config.apiTokenFile ? readTokenFile(config.apiTokenFile) : undefined,
         })
-      : await explainFromCluster(config, name);
+      : await explainFromCluster(config, name, env);
   process.stdout.write(formatExplanation(explanation));
   return isBackend(explanation) ? EXIT.ok : EXIT.notABackend;
 }
 
-async function explainFromCluster(config: RunConfig, name: string) {
+async function explainFromCluster(config: RunConfig, name: string, env: Env) {
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
-  const { kubeConfig, namespace } = await resolveRun(config, logger);
+  const { kubeConfig, namespace, group, vmcpConfig } = await resolveRun(config, env, logger);
   return explain({
     kubeConfig,
     namespace,
-    groupRef: config.group,
+    groupRef: group,
     name,
+    ...(vmcpConfig?.outgoingAuth !== undefined ? { outgoingAuth: vmcpConfig.outgoingAuth } : {}),
     readTimeoutMs: config.readTimeoutMs,
     logger,
   });
@@ -117,13 +155,13 @@ export async function main(
         process.stdout.write(`${NAME} ${version()}\n`);
         return EXIT.ok;
       case 'explain':
-        return await runExplain(command.config, command.name);
+        return await runExplain(command.config, command.name, env);
       case 'demo': {
         const { runDemo } = await import('./demo.js');
         return await runDemo(command.config);
       }
       case 'run':
-        return await run(command.config);
+        return await run(command.config, env);
     }
   } catch (error) {
     const usage = error instanceof UsageError;

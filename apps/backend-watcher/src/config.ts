@@ -7,12 +7,19 @@ import {
   formatDuration,
 } from '@vmcp/kube-runtime';
 import {
+  DEFAULT_INITIAL_SYNC_TIMEOUT_MS,
   DEFAULT_READ_TIMEOUT_MS,
   DEFAULT_RESYNC_PERIOD_MS,
+  DEFAULT_SECRET_REFRESH_PERIOD_MS,
   DEFAULT_WORKERS,
   DURATION_RANGES,
 } from '@vmcp/reconciler';
-import { DEFAULT_HEARTBEAT_MS } from './http.js';
+import {
+  DEFAULT_HEARTBEAT_MS,
+  DEFAULT_MAX_STREAMS,
+  HEARTBEAT_RANGE,
+  MAX_STREAMS_LIMIT,
+} from './http.js';
 
 /** A mistake in the command line or the environment: one clear line, exit code 2. */
 export class UsageError extends Error {
@@ -23,23 +30,21 @@ export class UsageError extends Error {
 export const DEFAULT_GRACE_PERIOD_MS = 10_000;
 
 /**
- * The range of each duration flag (and of the `startSidecar` option it sets). Resync, read
- * timeout and grace period are the watcher's own (`DURATION_RANGES` of `@vmcp/reconciler`).
+ * The range of each duration flag (and of the `startSidecar` option it sets): the watcher's own
+ * (`DURATION_RANGES` of `@vmcp/reconciler`), and the HTTP API's heartbeat.
  */
 export const FLAG_RANGES = Object.freeze({
   'resync-period': DURATION_RANGES.resyncPeriodMs,
   'read-timeout': DURATION_RANGES.readTimeoutMs,
+  'secret-refresh-period': DURATION_RANGES.secretRefreshPeriodMs,
+  'initial-sync-timeout': DURATION_RANGES.initialSyncTimeoutMs,
   'grace-period': DURATION_RANGES.gracefulShutdownTimeoutMs,
-  /**
-   * 100 ms (below it heartbeats are most of what a stream carries) to 5 min (proxies commonly
-   * drop a connection idle for a few minutes, and clients find a stalled stream by it).
-   */
-  'heartbeat-interval': { minMs: 100, maxMs: 300_000 },
+  'heartbeat-interval': HEARTBEAT_RANGE,
 } satisfies Record<string, DurationRange>);
 
 /** A range as `--help` states it: `100ms to 720h`, with `0` where it turns the option off. */
-const shownRange = ({ minMs, maxMs, zeroTurnsOff }: DurationRange): string =>
-  `${formatDuration(minMs)} to ${formatDuration(maxMs)}${zeroTurnsOff ? ', or 0 for off' : ''}`;
+const shownRange = ({ min, max, off }: DurationRange): string =>
+  `${formatDuration(min)} to ${formatDuration(max)}${off ? ', or 0 for off' : ''}`;
 
 /** What the command line asks for, before anything touches the cluster. */
 export type Command =
@@ -51,7 +56,10 @@ export type Command =
 
 /** Settings of `run` and `explain`. */
 export interface RunConfig {
-  group: string;
+  /** Undefined: the `groupRef` of the vMCP config file (`configFile`), read later. */
+  group: string | undefined;
+  /** The vMCP config file (`--config`): `groupRef` and `outgoingAuth`. */
+  configFile: string | undefined;
   /** Undefined: resolved later from the service account file or the kubeconfig context. */
   namespace: string | undefined;
   kubeconfig: string | undefined;
@@ -64,11 +72,17 @@ export interface RunConfig {
   readTimeoutMs: number;
   /** Reconciles at once. Default 4. */
   workers: number;
+  /** Re-read period of the Secrets backends use; 0 is off. Default 60 s. */
+  secretRefreshPeriodMs: number;
+  /** How long readiness waits for initial names whose reads fail. Default 30 s. */
+  initialSyncTimeoutMs: number;
   gracePeriodMs: number;
   /** `explain` only: ask the sidecar running at this URL instead of reading the cluster. */
   sidecarUrl: string | undefined;
   /** How often event streams carry a heartbeat event. */
   heartbeatMs: number;
+  /** Long-polls and event streams open at once; more get 503. Default 1000. */
+  maxStreams: number;
 }
 
 /** Settings of `demo`. */
@@ -101,6 +115,10 @@ over HTTP to the other containers of the pod.
 
 Options (each also read from the environment variable shown):
   --group NAME              the MCPGroup, "name" or "namespace/name"      VMCP_GROUP
+                            (default: groupRef of the --config file)
+  --config FILE             the vMCP server's config file (YAML or JSON): its groupRef and
+                            outgoingAuth are used, everything else is ignored; re-read when it
+                            changes (a mounted ConfigMap too)                VMCP_CONFIG
   --namespace NS            the namespace watched                           VMCP_NAMESPACE
                             (else POD_NAMESPACE, the service account's namespace file,
                             then the kubeconfig context's namespace)
@@ -115,6 +133,15 @@ Options (each also read from the environment variable shown):
                             ${shownRange(FLAG_RANGES['read-timeout'])})
                                                                             VMCP_READ_TIMEOUT
   --workers N               reconciles at once (default 4; upstream runs 1)  VMCP_WORKERS
+  --secret-refresh-period DURATION  re-read each Secret a backend uses this often (jittered
+                            ±10%; metadata only, one GET per Secret per period); a changed one
+                            re-reconciles the backends that use it (default 60s;
+                            ${shownRange(FLAG_RANGES['secret-refresh-period'])})
+                                                                   VMCP_SECRET_REFRESH_PERIOD
+  --initial-sync-timeout DURATION  how long /readyz waits, once the caches synced, for backends
+                            whose first reads fail; then ready, naming them (default 30s;
+                            ${shownRange(FLAG_RANGES['initial-sync-timeout'])})
+                                                                   VMCP_INITIAL_SYNC_TIMEOUT
   --grace-period DURATION   time in-flight reconciles get at shutdown (default 10s;
                             ${shownRange(FLAG_RANGES['grace-period'])}; 0 aborts them at once)
                                                                             VMCP_GRACE_PERIOD
@@ -123,6 +150,8 @@ Options (each also read from the environment variable shown):
   --heartbeat-interval DURATION  a heartbeat event on every event stream this often
                             (default 15s; ${shownRange(FLAG_RANGES['heartbeat-interval'])}; clients detect a stalled
                             stream by it)                                   VMCP_HEARTBEAT_INTERVAL
+  --max-streams N           long-polls and event streams open at once, 1 to 100000
+                            (default 1000; more get 503 with Retry-After)  VMCP_MAX_STREAMS
   --examples DIR            demo only: the manifests to apply (default: the bundled examples)
   --once                    demo only: print the registry once synced, then stop
   -h, --help                print this help
@@ -132,10 +161,12 @@ A DURATION is 500ms, 90s, 5m, 1h30m or a number of seconds, within the range sho
 outside it is refused, naming the limit.
 
 HTTP API: GET /healthz /readyz /metrics /v1/backends /v1/backends/{id} /v1/events
+/v1/explain/{name}
 (see the README and openapi.yaml).`;
 
 const OPTIONS = {
   group: { type: 'string' },
+  config: { type: 'string' },
   namespace: { type: 'string' },
   kubeconfig: { type: 'string' },
   listen: { type: 'string' },
@@ -144,9 +175,12 @@ const OPTIONS = {
   'resync-period': { type: 'string' },
   'read-timeout': { type: 'string' },
   workers: { type: 'string' },
+  'secret-refresh-period': { type: 'string' },
+  'initial-sync-timeout': { type: 'string' },
   sidecar: { type: 'string' },
   'grace-period': { type: 'string' },
   'heartbeat-interval': { type: 'string' },
+  'max-streams': { type: 'string' },
   examples: { type: 'string' },
   once: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -229,10 +263,11 @@ function runConfig(
   parsed: Pick<RunConfig, 'listen' | 'logLevel' | 'sidecarUrl'>,
 ): RunConfig {
   const group = setting('group', 'VMCP_GROUP');
-  if (group === undefined) throw new UsageError('--group (or VMCP_GROUP) is required');
-  if (!/^([a-z0-9][a-z0-9.-]*\/)?[a-z0-9][a-z0-9.-]*$/.test(group) || group.length > 253 + 64) {
-    throw new UsageError(`--group "${group}" is not "name" or "namespace/name"`);
+  const configFile = setting('config', 'VMCP_CONFIG');
+  if (group === undefined && configFile === undefined) {
+    throw new UsageError('--group (or VMCP_GROUP) is required, or a --config file with a groupRef');
   }
+  if (group !== undefined) checkGroup(group);
   const namespace = setting('namespace', 'VMCP_NAMESPACE') ?? nonEmpty(env.POD_NAMESPACE);
   if (namespace !== undefined && !isDnsLabel(namespace)) {
     throw new UsageError(`namespace "${namespace}" is not a valid namespace name`);
@@ -246,18 +281,41 @@ function runConfig(
     return value === undefined ? fallback : parseDuration(value, `--${flag}`, FLAG_RANGES[flag]);
   };
   const workers = setting('workers', 'VMCP_WORKERS');
+  const maxStreams = setting('max-streams', 'VMCP_MAX_STREAMS');
   return {
     ...parsed,
     group,
+    configFile,
     namespace,
     kubeconfig: setting('kubeconfig', 'KUBECONFIG'),
     apiTokenFile: setting('api-token-file', 'VMCP_API_TOKEN_FILE'),
     resyncPeriodMs: duration('resync-period', 'VMCP_RESYNC_PERIOD', DEFAULT_RESYNC_PERIOD_MS),
     readTimeoutMs: duration('read-timeout', 'VMCP_READ_TIMEOUT', DEFAULT_READ_TIMEOUT_MS),
     workers: workers === undefined ? DEFAULT_WORKERS : parseCount(workers, '--workers'),
+    secretRefreshPeriodMs: duration(
+      'secret-refresh-period',
+      'VMCP_SECRET_REFRESH_PERIOD',
+      DEFAULT_SECRET_REFRESH_PERIOD_MS,
+    ),
+    initialSyncTimeoutMs: duration(
+      'initial-sync-timeout',
+      'VMCP_INITIAL_SYNC_TIMEOUT',
+      DEFAULT_INITIAL_SYNC_TIMEOUT_MS,
+    ),
     gracePeriodMs: duration('grace-period', 'VMCP_GRACE_PERIOD', DEFAULT_GRACE_PERIOD_MS),
     heartbeatMs: duration('heartbeat-interval', 'VMCP_HEARTBEAT_INTERVAL', DEFAULT_HEARTBEAT_MS),
+    maxStreams:
+      maxStreams === undefined
+        ? DEFAULT_MAX_STREAMS
+        : parseCount(maxStreams, '--max-streams', MAX_STREAMS_LIMIT),
   };
+}
+
+/** `name` or `namespace/name`, as `--group` takes it. */
+export function checkGroup(group: string): void {
+  if (!/^([a-z0-9][a-z0-9.-]*\/)?[a-z0-9][a-z0-9.-]*$/.test(group) || group.length > 253 + 64) {
+    throw new UsageError(`--group "${group}" is not "name" or "namespace/name"`);
+  }
 }
 
 /** `HOST:PORT`, `[v6]:PORT` or `:PORT` (all interfaces). */
@@ -298,11 +356,11 @@ export function parseDuration(value: string, flag: string, range: DurationRange)
   return Math.round(total);
 }
 
-/** A whole number from 1 to 64. */
-export function parseCount(value: string, flag: string): number {
-  const count = /^\d{1,3}$/.test(value) ? Number(value) : Number.NaN;
-  if (!(count >= 1 && count <= 64)) {
-    throw new UsageError(`${flag} "${value}" is not a whole number from 1 to 64`);
+/** A whole number from 1 to `max` (default 64). */
+export function parseCount(value: string, flag: string, max = 64): number {
+  const count = /^\d{1,9}$/.test(value) ? Number(value) : Number.NaN;
+  if (!(count >= 1 && count <= max)) {
+    throw new UsageError(`${flag} "${value}" is not a whole number from 1 to ${max}`);
   }
   return count;
 }

@@ -14,11 +14,13 @@ import {
   type ResourceRef,
 } from '@vmcp/kube-runtime';
 import {
+  authSourceOf,
   BackendReconciler,
   type BackendWatcher,
   DEFAULT_READ_TIMEOUT_MS,
   type Decision,
   type FailingRead,
+  type OutgoingAuth,
   parseGroupRef,
   RESOURCES,
 } from '@vmcp/reconciler';
@@ -36,6 +38,12 @@ export interface Explanation {
   decision: JsonDecision;
   /** The backend, secrets redacted, when it is one. */
   backend?: Record<string, unknown>;
+  /**
+   * Where the backend's auth comes from, when it is one: `discovered` (its own
+   * MCPExternalAuthConfig), the path of the vMCP config's strategy (`outgoingAuth.default`,
+   * `outgoingAuth.backends.<name>`), or `none`.
+   */
+  authSource?: string;
   /** Why the conversion failed or skipped, when it did. */
   detail?: string;
   /**
@@ -43,6 +51,15 @@ export interface Explanation {
    * it serves is kept as resolved at `lastResolvedAt` (epoch ms).
    */
   failing?: FailingRead;
+  /**
+   * How the answer was made. `fresh`: decided now, reading Secrets and CA ConfigMaps from the API
+   * server. `held`: from what the running sidecar holds, with no read (a request without the
+   * API token): its last decision for the name, made at `decidedAt`, or, for a name it has not
+   * decided yet, a decision from its caches alone.
+   */
+  source?: 'fresh' | 'held';
+  /** With `held`: when the sidecar made the decision (epoch ms). */
+  decidedAt?: number;
 }
 
 /** A {@link Decision} as JSON: `error` becomes `{ message }`. */
@@ -56,16 +73,27 @@ interface Explained {
   decision: Decision;
   outcome?: ConversionOutcome;
   failing?: FailingRead;
+  decidedAt?: number;
 }
 
 /** The explanation of one name from a reconciler's answer. */
 function explanationOf(
-  base: { name: string; namespace: string; group: string },
-  { decision, outcome, failing }: Explained,
+  base: { name: string; namespace: string; group: string; source: 'fresh' | 'held' },
+  { decision, outcome, failing, decidedAt }: Explained,
+  outgoingAuth: OutgoingAuth | undefined,
 ): Explanation {
-  const json = { ...base, decision: jsonDecision(decision), ...(failing ? { failing } : {}) };
+  const json = {
+    ...base,
+    decision: jsonDecision(decision),
+    ...(failing ? { failing } : {}),
+    ...(decidedAt !== undefined ? { decidedAt } : {}),
+  };
   if (outcome?.kind === 'backend') {
-    return { ...json, backend: { ...redactBackend(outcome.backend) } };
+    return {
+      ...json,
+      backend: { ...redactBackend(outcome.backend) },
+      authSource: authSourceOf(outcome.backend, outgoingAuth),
+    };
   }
   if (outcome?.kind === 'skip') return { ...json, detail: outcome.message };
   if (outcome?.kind === 'error' || outcome?.kind === 'unavailable') {
@@ -86,13 +114,18 @@ function jsonDecision(decision: Decision): JsonDecision {
     : decision;
 }
 
-/** Explains one name through a running watcher: the sidecar's `GET /v1/explain/{name}`. */
+/**
+ * Explains one name through a running watcher: the sidecar's `GET /v1/explain/{name}`. `fresh`
+ * reads the cluster (bounded by `signal`); otherwise nothing is read.
+ */
 export async function explainWithWatcher(
   watcher: BackendWatcher,
   name: string,
+  options: { fresh: boolean; signal: AbortSignal },
 ): Promise<Explanation> {
-  const base = { name, namespace: watcher.namespace, group: watcher.group };
-  return explanationOf(base, await watcher.explain(name));
+  const source = options.fresh ? 'fresh' : 'held';
+  const base = { name, namespace: watcher.namespace, group: watcher.group, source } as const;
+  return explanationOf(base, await watcher.explain(name, options), watcher.outgoingAuth);
 }
 
 /**
@@ -137,6 +170,8 @@ export async function explain(options: {
   logger?: Logger;
   /** Bound of each read. Default 5 s, as the watcher's. */
   readTimeoutMs?: number;
+  /** The vMCP config's `outgoingAuth`, applied as the watcher applies it. */
+  outgoingAuth?: OutgoingAuth;
 }): Promise<Explanation> {
   const group = parseGroupRef(options.groupRef, options.namespace);
   const client = new KubeClient(options.kubeConfig);
@@ -147,9 +182,15 @@ export async function explain(options: {
       registry: createDynamicRegistry(),
       reader: directReader(client, options.namespace, options.readTimeoutMs),
       ...(options.logger ? { logger: options.logger } : {}),
+      outgoingAuth: () => options.outgoingAuth,
     });
-    const base = { name: options.name, namespace: options.namespace, group };
-    return explanationOf(base, await reconciler.explain(options.name));
+    const base = {
+      name: options.name,
+      namespace: options.namespace,
+      group,
+      source: 'fresh' as const,
+    };
+    return explanationOf(base, await reconciler.explain(options.name), options.outgoingAuth);
   } finally {
     await client.close();
   }
@@ -167,7 +208,7 @@ export function isBackend(explanation: Explanation): boolean {
 export function formatExplanation(e: Explanation): string {
   const d = e.decision;
   const kind = 'kind' in d ? d.kind : undefined;
-  const lines = [headline(e), ...failingLines(e)];
+  const lines = [headline(e), ...failingLines(e), ...sourceLines(e)];
   if ('shadowed' in d && d.shadowed.length > 0) {
     lines.push(
       `  shadowed: ${d.shadowed.join(', ')} named "${e.name}" ${
@@ -175,11 +216,20 @@ export function formatExplanation(e: Explanation): string {
       } ignored; ${kind} takes precedence (MCPServer, then MCPRemoteProxy, then MCPServerEntry)`,
     );
   }
+  lines.push(...otherGroupLines(e));
+  if (e.authSource !== undefined) lines.push(`  auth: ${authLine(e.authSource)}`);
   if (e.backend !== undefined) {
     lines.push('  backend (secrets redacted):');
     for (const line of JSON.stringify(e.backend, null, 2).split('\n')) lines.push(`    ${line}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** Where the auth comes from, in words. */
+function authLine(source: string): string {
+  if (source === 'discovered') return 'its own, from its externalAuthConfigRef';
+  if (source === 'none') return 'none';
+  return `${source} of the vMCP config (--config)`;
 }
 
 /** The first line: what the decision means for the name. */
@@ -218,6 +268,37 @@ function removedHeadline(
   return `${what}: not a backend (${d.outcome.reason}): ${e.detail ?? d.outcome.message}`;
 }
 
+/**
+ * The same-named workloads of other groups, which exist and are ignored (only the watched group's
+ * workloads compete for a name). Left out when the headline already names the only one.
+ */
+function otherGroupLines(e: Explanation): string[] {
+  const d = e.decision;
+  if (!('otherGroups' in d) || d.otherGroups.length === 0) return [];
+  if (d.action === 'remove' && d.reason === 'other-group' && d.otherGroups.length === 1) return [];
+  const others = d.otherGroups.map(
+    (other) =>
+      `${other.kind} of ${other.group === undefined ? 'no group' : `group "${other.group}"`}`,
+  );
+  return [
+    `  other groups: ${others.join(', ')} named "${e.name}" ${
+      others.length === 1 ? 'exists and is' : 'exist and are'
+    } ignored; only workloads of group "${e.group}" count`,
+  ];
+}
+
+/** How a sidecar's answer was made, when it read nothing. */
+function sourceLines(e: Explanation): string[] {
+  if (e.source !== 'held') return [];
+  const how =
+    e.decidedAt === undefined
+      ? 'decided now from its caches, without reading Secrets or ConfigMaps'
+      : `its last decision, made at ${new Date(e.decidedAt).toISOString()}`;
+  return [
+    `  from what the sidecar holds (${how}); with the API token (--api-token-file) it decides afresh`,
+  ];
+}
+
 /** What the running watcher keeps while the name's reads fail, or where to ask it. */
 function failingLines(e: Explanation): string[] {
   const failing = e.failing;
@@ -229,8 +310,12 @@ function failingLines(e: Explanation): string[] {
         ]
       : [];
   }
+  // The watcher's own credentials (401) or permission (403) refused: the operator's to fix.
+  const refused = failing.reason === 'unavailable' ? '' : ` (${failing.reason})`;
   if (!failing.served) {
-    return [`  not served: read failing since ${at(failing.failingSince)}: ${failing.cause}`];
+    return [
+      `  not served: read failing${refused} since ${at(failing.failingSince)}: ${failing.cause}`,
+    ];
   }
   const resolved =
     failing.lastResolvedAt === undefined
@@ -238,7 +323,7 @@ function failingLines(e: Explanation): string[] {
       : at(failing.lastResolvedAt);
   const attempts = `${failing.attempts} ${failing.attempts === 1 ? 'attempt' : 'attempts'}`;
   return [
-    `  kept: last resolved at ${resolved}, read failing: ${failing.cause} (since ${at(failing.failingSince)}, ${attempts})`,
+    `  kept: last resolved at ${resolved}, read failing${refused}: ${failing.cause} (since ${at(failing.failingSince)}, ${attempts})`,
   ];
 }
 

@@ -56,9 +56,18 @@ describe('command line', () => {
         '20s',
         '--heartbeat-interval',
         '500ms',
+        '--secret-refresh-period',
+        '2m',
+        '--initial-sync-timeout',
+        '45s',
+        '--max-streams',
+        '50',
+        '--config',
+        '/etc/vmcp/config.yaml',
       ]),
     ).toEqual({
       group: 'engineering',
+      configFile: '/etc/vmcp/config.yaml',
       namespace: 'tools',
       kubeconfig: '/k',
       listen: { host: '0.0.0.0', port: 9090 },
@@ -70,6 +79,9 @@ describe('command line', () => {
       gracePeriodMs: 20_000,
       sidecarUrl: undefined,
       heartbeatMs: 500,
+      secretRefreshPeriodMs: 120_000,
+      initialSyncTimeoutMs: 45_000,
+      maxStreams: 50,
     });
   });
 
@@ -86,8 +98,15 @@ describe('command line', () => {
         VMCP_READ_TIMEOUT: '1500ms',
         VMCP_WORKERS: '2',
         VMCP_HEARTBEAT_INTERVAL: '2s',
+        VMCP_SECRET_REFRESH_PERIOD: '30s',
+        VMCP_INITIAL_SYNC_TIMEOUT: '10s',
+        VMCP_MAX_STREAMS: '100000',
+        VMCP_CONFIG: '/c.yaml',
       }),
     ).toMatchObject({
+      secretRefreshPeriodMs: 30_000,
+      initialSyncTimeoutMs: 10_000,
+      configFile: '/c.yaml',
       readTimeoutMs: 1_500,
       workers: 2,
       group: 'g',
@@ -98,6 +117,7 @@ describe('command line', () => {
       logLevel: 'warn',
       resyncPeriodMs: 90_000,
       heartbeatMs: 2_000,
+      maxStreams: 100_000,
     });
   });
 
@@ -113,7 +133,10 @@ describe('command line', () => {
       readTimeoutMs: 5_000,
       workers: 4,
       heartbeatMs: 15_000,
+      maxStreams: 1000,
       namespace: undefined,
+      secretRefreshPeriodMs: 60_000,
+      initialSyncTimeoutMs: 30_000,
     });
   });
 
@@ -123,6 +146,29 @@ describe('command line', () => {
     );
     expect(usageError(['--group', 'g'], { VMCP_RESYNC_PERIOD: '1'.repeat(400) })).toMatch(
       /^--resync-period "1+" is above the maximum of 720h$/,
+    );
+  });
+
+  it('turns the secret refresh off with --secret-refresh-period 0, and takes each limit itself', () => {
+    expect(run(['--group', 'g', '--secret-refresh-period', '0']).secretRefreshPeriodMs).toBe(0);
+    expect(run(['--group', 'g'], { VMCP_SECRET_REFRESH_PERIOD: '0s' }).secretRefreshPeriodMs).toBe(
+      0,
+    );
+    expect(run(['--group', 'g', '--secret-refresh-period', '1s']).secretRefreshPeriodMs).toBe(
+      1_000,
+    );
+    expect(run(['--group', 'g', '--secret-refresh-period', '720h']).secretRefreshPeriodMs).toBe(
+      2_592_000_000,
+    );
+    expect(run(['--group', 'g', '--initial-sync-timeout', '1s']).initialSyncTimeoutMs).toBe(1_000);
+    expect(run(['--group', 'g', '--initial-sync-timeout', '1h']).initialSyncTimeoutMs).toBe(
+      3_600_000,
+    );
+  });
+
+  it('refuses a VMCP_MAX_STREAMS that is not a whole number from 1 to 100000', () => {
+    expect(usageError(['--group', 'g'], { VMCP_MAX_STREAMS: '-5' })).toMatch(
+      /^--max-streams "-5" is not a whole number from 1 to 100000$/,
     );
   });
 
@@ -142,6 +188,17 @@ describe('command line', () => {
     expect(run(['--group', 'g'], { POD_NAMESPACE: 'pod-ns', VMCP_NAMESPACE: 'v' }).namespace).toBe(
       'v',
     );
+  });
+
+  it('leaves the group to the --config file when no flag or variable names it', () => {
+    expect(run(['--config', '/etc/vmcp/config.yaml'])).toMatchObject({
+      group: undefined,
+      configFile: '/etc/vmcp/config.yaml',
+    });
+    expect(run([], { VMCP_CONFIG: '/c.yaml', VMCP_GROUP: 'g' })).toMatchObject({
+      group: 'g',
+      configFile: '/c.yaml',
+    });
   });
 
   it('accepts namespace/name group references', () => {
@@ -172,12 +229,43 @@ describe('command line', () => {
     [['--group', 'g', '--read-timeout', '0s'], /^--read-timeout "0s" is below the minimum of 1ms/],
     [['--group', 'g', '--workers', '0'], /--workers "0" is not a whole number from 1 to 64/],
     [['--group', 'g', '--workers', 'many'], /is not a whole number from 1 to 64/],
+    [
+      ['--group', 'g', '--max-streams', '0'],
+      /--max-streams "0" is not a whole number from 1 to 100000/,
+    ],
+    [
+      ['--group', 'g', '--max-streams', '100001'],
+      /--max-streams "100001" is not a whole number from 1 to 100000/,
+    ],
+    [['--group', 'g', '--max-streams', '1e3'], /--max-streams "1e3" is not a whole number/],
     [['--group', 'g', '--sidecar', 'http://x'], /--sidecar is an explain option/],
     [['explain', 'x', '--group', 'g', '--sidecar', 'ftp://x'], /is not an http\(s\) URL/],
     [['frobnicate', '--group', 'g'], /unknown command "frobnicate"/],
     [['explain', '--group', 'g'], /explain needs a resource name/],
     [['--group', 'g', 'extra'], /unknown command "extra"/],
     [['--group', 'g', '--examples', 'x'], /--examples is a demo option/],
+    [
+      ['--group', 'g', '--secret-refresh-period', '999ms'],
+      /^--secret-refresh-period "999ms" is below the minimum of 1s; 0 turns it off$/,
+    ],
+    [
+      ['--group', 'g', '--secret-refresh-period', '721h'],
+      /^--secret-refresh-period "721h" is above the maximum of 720h$/,
+    ],
+    [['--group', 'g', '--secret-refresh-period=-1s'], /is not a duration/],
+    [['--group', 'g', '--secret-refresh-period', 'soon'], /is not a duration/],
+    [
+      ['--group', 'g', '--initial-sync-timeout', '0'],
+      /^--initial-sync-timeout "0" is below the minimum of 1s$/,
+    ],
+    [
+      ['--group', 'g', '--initial-sync-timeout', '500ms'],
+      /^--initial-sync-timeout "500ms" is below the minimum of 1s$/,
+    ],
+    [
+      ['--group', 'g', '--initial-sync-timeout', '61m'],
+      /^--initial-sync-timeout "61m" is above the maximum of 1h$/,
+    ],
   ])('rejects %j with one clear line', (argv, message) => {
     const text = usageError(argv);
     expect(text).toMatch(message);
@@ -188,12 +276,14 @@ describe('command line', () => {
 const FLAGS = [
   ['resync-period', 'VMCP_RESYNC_PERIOD', 'resyncPeriodMs'],
   ['read-timeout', 'VMCP_READ_TIMEOUT', 'readTimeoutMs'],
+  ['secret-refresh-period', 'VMCP_SECRET_REFRESH_PERIOD', 'secretRefreshPeriodMs'],
+  ['initial-sync-timeout', 'VMCP_INITIAL_SYNC_TIMEOUT', 'initialSyncTimeoutMs'],
   ['grace-period', 'VMCP_GRACE_PERIOD', 'gracePeriodMs'],
   ['heartbeat-interval', 'VMCP_HEARTBEAT_INTERVAL', 'heartbeatMs'],
 ] as const;
 
 describe.each(FLAGS)('--%s (and %s)', (flag, variable, field) => {
-  const { minMs, maxMs } = FLAG_RANGES[flag];
+  const { min: minMs, max: maxMs } = FLAG_RANGES[flag];
   const outOfRange = [
     ...(minMs > 0 ? [[`${minMs / 2}ms`, 'is below the minimum']] : []),
     [`${maxMs + 1}ms`, 'is above the maximum'],
@@ -242,7 +332,7 @@ describe('values', () => {
     ['45', 45_000],
     ['1.5s', 1500],
   ])('parses the duration %s', (value, ms) => {
-    expect(parseDuration(value, '--x', { minMs: 1, maxMs: 3_600_000 * 720 })).toBe(ms);
+    expect(parseDuration(value, '--x', { min: 1, max: 3_600_000 * 720 })).toBe(ms);
   });
 
   it('reads the namespace from the service account file before the kubeconfig context', () => {

@@ -80,7 +80,7 @@ async function grant(rules: Rule[]): Promise<void> {
   }
 }
 
-async function startAsWatcherUser(): Promise<{
+async function startAsWatcherUser(initialSyncTimeoutMs?: number): Promise<{
   sidecar: Sidecar;
   log: ReturnType<typeof memoryLogger>;
 }> {
@@ -92,6 +92,7 @@ async function startAsWatcherUser(): Promise<{
     listen: '127.0.0.1:0',
     logger: log,
     watcher: { backoff: { initialMs: 100, maxMs: 500 } },
+    ...(initialSyncTimeoutMs === undefined ? {} : { initialSyncTimeoutMs }),
   });
   sidecars.push(sidecar);
   return { sidecar, log };
@@ -274,20 +275,44 @@ describe('the shipped Role', () => {
     },
   );
 
-  it('without get on Secrets, the backends that need one are kept out and appear once granted', async () => {
+  it('without get on Secrets, the backends that need one are kept out, /readyz names them from its bound on, and they appear once granted', async () => {
     await grant(shippedRole.rules.filter((rule) => !rule.resources.includes('secrets')));
-    const { sidecar, log } = await startAsWatcherUser();
+    const { sidecar, log } = await startAsWatcherUser(5_000);
     try {
+      const needSecrets = ['docs', 'github', 'wiki'];
+      await eventually(async () => {
+        const readyz = await fetch(`${sidecar.url}/readyz`);
+        expect(readyz.status).toBe(503);
+        expect(await readyz.json()).toEqual({
+          status: 'registry not synced',
+          pending: needSecrets,
+          pendingCount: 3,
+        });
+      });
       expect(
         await sidecar.watcher.waitForRegistrySync({ timeoutMs: SIDECAR_READY_TIMEOUT_MS }),
       ).toBe(true);
+      expect(await (await fetch(`${sidecar.url}/readyz`)).json()).toEqual({
+        status: 'ready',
+        pending: needSecrets,
+        pendingCount: 3,
+      });
       // fetch (unauthenticated), jira (upstream inject) and bedrock (AWS STS) read no Secret.
       expect(sidecar.registry.list().map((b) => b.id)).toEqual(['bedrock', 'fetch', 'jira']);
-      expect(JSON.stringify(log.entries)).toContain(
-        'Secret default/github-token could not be read (403 Forbidden)',
+      // A 403 of its own reads is kept as a warning, not served, not removed.
+      expect(log.entries).toContainEqual(
+        expect.objectContaining({
+          level: 'warn',
+          name: 'github',
+          reason: 'forbidden',
+          err: expect.stringContaining(
+            'Secret default/github-token could not be read (403 Forbidden)',
+          ),
+        }),
       );
       await grant(shippedRole.rules);
       await eventually(() => expect(sidecar.registry.count()).toBe(6));
+      expect(await (await fetch(`${sidecar.url}/readyz`)).json()).toEqual({ status: 'ready' });
     } finally {
       await sidecar.close();
     }

@@ -2,7 +2,6 @@ import { get as httpGet, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { silentLogger } from '@vmcp/kube-runtime';
 import {
   type Backend,
   createDynamicRegistry,
@@ -10,10 +9,10 @@ import {
   REDACTED,
   redactBackend,
 } from '@vmcp/registry';
-import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type ApiServer, acceptsGzip, createApiServer } from '../src/http.js';
+import { acceptsGzip } from '../src/http.js';
 import { restartSafeVersion } from '../src/sidecar.js';
+import { backend, type Harness, startApi } from './support/api.js';
 import { SseClient } from './support/sse.js';
 
 // Counts compressions (the real gzipSync does the work).
@@ -27,53 +26,18 @@ type ErrorBody = { error: { status: number; message: string } };
 const SECRET = 'planted-secret-7f3a9c';
 const TOKEN = 'the-api-token';
 
-function backend(id: string, overrides: Partial<Backend> = {}): Backend {
-  return {
-    id,
-    name: id,
-    baseUrl: `http://${id}.tools.svc:8080/mcp`,
-    transportType: 'streamable-http',
-    healthStatus: 'healthy',
-    metadata: { namespace: 'tools' },
-    ...overrides,
-  };
-}
-
 const withSecret = (id: string): Backend =>
   backend(id, {
     authConfig: { type: 'header_injection', headerName: 'X-Api-Key', headerValue: SECRET },
   });
 
-interface Harness {
-  url: string;
-  registry: DynamicRegistry;
-  api: ApiServer;
-  state: { alive: boolean; ready: boolean };
-  metrics: Registry;
-}
-
-async function start(
-  apiToken?: string,
-  slowClientTimeoutMs?: number,
-  registry: DynamicRegistry = createDynamicRegistry(),
-): Promise<Harness> {
-  const state = { alive: true, ready: true };
-  const metrics = new Registry();
-  const api = createApiServer({
-    registry,
+/** {@link startApi} with a token, a slow-client timeout and a registry of the test's. */
+const start = (apiToken?: string, slowClientTimeoutMs?: number, registry?: DynamicRegistry) =>
+  startApi({
     apiToken,
-    alive: () => state.alive,
-    ready: () => state.ready,
-    explain: async (name) => ({ name, explained: true }),
-    metricsRegistry: metrics,
-    logger: silentLogger,
-    heartbeatMs: 50,
     ...(slowClientTimeoutMs !== undefined ? { slowClientTimeoutMs } : {}),
+    ...(registry !== undefined ? { registry } : {}),
   });
-  await new Promise<void>((resolve) => api.server.listen({ host: '127.0.0.1', port: 0 }, resolve));
-  const { port } = api.server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, registry, api, state, metrics };
-}
 
 let h: Harness;
 const open: SseClient[] = [];
@@ -120,6 +84,35 @@ describe('health and readiness', () => {
     expect(await before.json()).toEqual({ status: 'registry not synced' });
     h.state.ready = true;
     expect((await get('/readyz')).status).toBe(200);
+  });
+
+  it('names the initial names still undecided, before and after it turned ready, at most 100', async () => {
+    h.state.ready = false;
+    h.state.pending = ['github', 'wiki'];
+    const waiting = await get('/readyz');
+    expect(waiting.status).toBe(503);
+    expect(await waiting.json()).toEqual({
+      status: 'registry not synced',
+      pending: ['github', 'wiki'],
+      pendingCount: 2,
+    });
+    h.state.ready = true;
+    const ready = await get('/readyz');
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({
+      status: 'ready',
+      pending: ['github', 'wiki'],
+      pendingCount: 2,
+    });
+    h.state.pending = Array.from({ length: 150 }, (_, i) => `n${String(i).padStart(3, '0')}`);
+    const many = (await (await get('/readyz')).json()) as {
+      pending: string[];
+      pendingCount: number;
+    };
+    expect(many.pending).toHaveLength(100);
+    expect(many.pendingCount).toBe(150);
+    h.state.pending = [];
+    expect(await (await get('/readyz')).json()).toEqual({ status: 'ready' });
   });
 
   it('answers /healthz 200 while the watch loops live and 503 once they stopped', async () => {
@@ -429,7 +422,7 @@ describe('GET /v1/events', () => {
     // No id: a heartbeat never moves an EventSource's Last-Event-ID.
     expect(text.slice(0, text.indexOf('event: snapshot'))).not.toContain('id:');
     const first = /event: heartbeat\ndata: (.*)\n\n/.exec(text)?.[1] ?? '';
-    expect(JSON.parse(first)).toEqual({ version: 1, ready: false, intervalMs: 50 });
+    expect(JSON.parse(first)).toEqual({ version: 1, ready: false, intervalMs: 100 });
 
     h.state.ready = true;
     const client = await SseClient.connect(`${h.url}/v1/events`);
@@ -443,7 +436,7 @@ describe('GET /v1/events', () => {
     expect(client.heartbeats.at(-1)).toEqual({
       event: 'heartbeat',
       id: undefined,
-      data: { version: 2, ready: true, intervalMs: 50 },
+      data: { version: 2, ready: true, intervalMs: 100 },
     });
   });
 

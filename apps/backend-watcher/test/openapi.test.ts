@@ -57,6 +57,26 @@ describe('openapi.yaml', () => {
     );
   });
 
+  it('documents on every route what any request can get: 400, 405 with Allow, 414, 431', () => {
+    for (const [path, operations] of Object.entries(doc.paths)) {
+      expect(Object.keys(operations.get?.responses ?? {}), path).toEqual(
+        expect.arrayContaining(['400', '405', '414', '431']),
+      );
+    }
+    expect(JSON.stringify(doc.components)).toContain('"Allow"');
+  });
+
+  it('documents 503 with Retry-After where a cap refuses: long-polls, event streams, fresh explains', () => {
+    for (const path of ['/v1/backends', '/v1/events', '/v1/explain/{name}']) {
+      expect(doc.paths[path]?.get?.responses['503'], path).toEqual({
+        $ref: '#/components/responses/Busy',
+      });
+    }
+    const busy = (doc.components as unknown as { responses: Record<string, { headers?: object }> })
+      .responses.Busy;
+    expect(Object.keys(busy?.headers ?? {})).toEqual(['Retry-After']);
+  });
+
   it('describes every field of the registry Backend, with its required ones', () => {
     const backend = doc.components.schemas.Backend;
     expect(Object.keys(backend?.properties ?? {}).sort()).toEqual(Object.keys(everyField).sort());

@@ -23,9 +23,11 @@ const OPTIONS = [
   ['heartbeatMs', FLAG_RANGES['heartbeat-interval']],
   ['resyncPeriodMs', FLAG_RANGES['resync-period']],
   ['readTimeoutMs', FLAG_RANGES['read-timeout']],
+  ['secretRefreshPeriodMs', FLAG_RANGES['secret-refresh-period']],
+  ['initialSyncTimeoutMs', FLAG_RANGES['initial-sync-timeout']],
 ] as const;
 
-describe.each(OPTIONS)('startSidecar option %s', (option, { minMs, maxMs }) => {
+describe.each(OPTIONS)('startSidecar option %s', (option, { min: minMs, max: maxMs }) => {
   it.each([
     [minMs > 0 ? minMs / 2 : -1, 'is below the minimum'],
     [maxMs + 1, 'is above the maximum'],

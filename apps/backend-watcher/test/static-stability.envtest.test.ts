@@ -7,15 +7,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Env, startEnv } from '@vmcp/envtest';
-import { KubeClient, type KubeObject, ResourceClient } from '@vmcp/kube-runtime';
-import { RESOURCES } from '@vmcp/reconciler';
+import { KubeClient } from '@vmcp/kube-runtime';
 import type { Backend } from '@vmcp/registry';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { type Clients, clientsFor, createSecretServer } from './support/cluster.js';
 import { CliProcess } from './support/process.js';
 
 const NS = 'default';
 const GROUP = 'engineering';
-const API = 'toolhive.stacklok.dev/v1beta1';
 const SECRET = 'outage-planted-secret-2d7e91';
 const TOKEN = 'outage-api-token';
 const NAMES = ['alpha', 'beta', 'gamma'];
@@ -24,7 +23,7 @@ const READ_TIMEOUT_MS = 1_000;
 const PATIENCE = { timeout: 60_000, interval: 100 };
 
 let env: Env;
-let clients: Record<keyof typeof RESOURCES, ResourceClient>;
+let clients: Clients;
 let cli: CliProcess;
 let url: string;
 
@@ -45,50 +44,12 @@ async function list(): Promise<BackendList> {
   return (await response.json()) as BackendList;
 }
 
-async function secretBackend(name: string): Promise<void> {
-  await clients.Secret.create({
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name: `key-${name}` },
-    data: { value: Buffer.from(`${SECRET}-${name}`).toString('base64') },
-  } as KubeObject);
-  await clients.MCPExternalAuthConfig.create({
-    apiVersion: API,
-    kind: 'MCPExternalAuthConfig',
-    metadata: { name: `auth-${name}` },
-    spec: {
-      type: 'headerInjection',
-      headerInjection: {
-        headerName: 'X-Key',
-        valueSecretRef: { name: `key-${name}`, key: 'value' },
-      },
-    },
-  } as KubeObject);
-  await clients.MCPServer.create({
-    apiVersion: API,
-    kind: 'MCPServer',
-    metadata: { name },
-    spec: {
-      image: 'ghcr.io/example/mcp:1',
-      transport: 'streamable-http',
-      groupRef: { name: GROUP },
-      externalAuthConfigRef: { name: `auth-${name}` },
-    },
-  } as KubeObject);
-  await clients.MCPServer.patchStatus(name, {
-    status: { phase: 'Ready', url: `http://${name}.${NS}.svc:8080` },
-  });
-}
+const secretBackend = (name: string) =>
+  createSecretServer(clients, name, GROUP, `${SECRET}-${name}`);
 
 beforeAll(async () => {
   env = await startEnv({ timeoutMs: 120_000 });
-  const client = new KubeClient(env.kubeConfig);
-  clients = Object.fromEntries(
-    Object.entries(RESOURCES).map(([kind, resource]) => [
-      kind,
-      new ResourceClient(client, resource, NS),
-    ]),
-  ) as typeof clients;
+  clients = clientsFor(new KubeClient(env.kubeConfig), NS);
   for (const name of NAMES) await secretBackend(name);
   const tokenFile = join(mkdtempSync(join(tmpdir(), 'vmcp-outage-')), 'token');
   writeFileSync(tokenFile, `${TOKEN}\n`);

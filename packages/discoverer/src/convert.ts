@@ -26,10 +26,11 @@ export type SkipReason =
  * - `backend`: serve it;
  * - `skip` (upstream's nil, nil): not a backend now; remove it, do not retry (the next change of
  *   the workload or what it references will trigger a new conversion);
- * - `error` (upstream's nil, err): a lookup failed for a definitive reason (401, 403, another
- *   4xx) or the conversion itself failed; remove it and retry with backoff;
+ * - `error` (upstream's nil, err): a lookup failed for a definitive reason (a 4xx other than
+ *   401 and 403) or the conversion itself failed; remove it and retry with backoff;
  * - `unavailable`: a lookup failed for a transient reason (the API server down, slow or
- *   refusing with 429/5xx): nothing is known, so a backend already served is kept exactly as it
+ *   refusing with 429/5xx, or refusing the reader's own credentials or permission with 401/403):
+ *   nothing is known, so a backend already served is kept exactly as it
  *   is, a name not yet served stays absent, and the lookup is retried with backoff. Upstream reads
  *   from its caches after sync, so an outage never fails its conversions; this is the same
  *   guarantee for the reads that go to the API server here.
@@ -48,7 +49,10 @@ export interface DiscoveryLogger {
 /** What a conversion needs besides the object. */
 export interface ConversionContext {
   reader: DiscoveryReader;
-  /** When set, a workload of another group is skipped with `other-group`. */
+  /**
+   * When set, a workload of another group is skipped with `other-group`, and a backend's
+   * `metadata.group` is this group (over an annotation of that name, as upstream's discovery).
+   */
   group?: string;
   logger?: DiscoveryLogger;
 }
@@ -140,10 +144,16 @@ const isSystemAnnotation = (key: string): boolean => {
   return false;
 };
 
+/**
+ * The backend's metadata: the workload's annotations (system prefixes left out), then the system
+ * keys, which override annotations of the same name: `tool_type`, `workload_type`,
+ * `workload_status`, `extra`, `namespace`, and `group` (the watched group, when the conversion is
+ * for one: upstream's discovery sets it after conversion, over a user annotation named `group`).
+ */
 function metadataOf(
   fields: Fields,
+  common: Common,
   workloadType: string,
-  phase: string,
   extra?: Record<string, string>,
 ): Record<string, string> {
   const metadata: Record<string, string> = {};
@@ -153,10 +163,11 @@ function metadataOf(
   }
   metadata.tool_type = 'mcp';
   metadata.workload_type = workloadType;
-  metadata.workload_status = phase;
+  metadata.workload_status = common.phase;
   if (extra !== undefined) Object.assign(metadata, extra);
   const namespace = fields.string('metadata.namespace');
   if (namespace) metadata.namespace = namespace;
+  if (common.group !== undefined) metadata.group = common.group;
   return metadata;
 }
 
@@ -175,6 +186,8 @@ interface Common {
   name: string;
   namespace: string;
   phase: string;
+  /** The group the conversion is for (`ConversionContext.group`), if any. */
+  group: string | undefined;
 }
 
 function commonOf(fields: Fields, context: ConversionContext): Common | ConversionOutcome {
@@ -189,7 +202,7 @@ function commonOf(fields: Fields, context: ConversionContext): Common | Conversi
       );
     }
   }
-  return { name, namespace, phase: fields.string('status.phase') ?? '' };
+  return { name, namespace, phase: fields.string('status.phase') ?? '', group: context.group };
 }
 
 type AuthPart = Pick<Backend, 'authConfig' | 'authConfigRef'>;
@@ -314,8 +327,8 @@ function operatorWorkloadToBackend(
     }
     const metadata = metadataOf(
       fields,
+      common,
       workload.workloadType,
-      common.phase,
       workload.extraMetadata?.(fields),
     );
     return withAuth(fields, common.namespace, context, (auth) => ({
@@ -390,7 +403,7 @@ export function mcpServerEntryToBackend(
         'invalid-url',
         `MCPServerEntry ${fields.id}: spec.remoteUrl is not an http(s) URL`,
       );
-    const metadata = metadataOf(fields, 'server_entry', common.phase, { remote_url: url });
+    const metadata = metadataOf(fields, common, 'server_entry', { remote_url: url });
 
     const caBundle = await caBundleOf(fields, common.namespace, context);
     if (isOutcome(caBundle)) return caBundle;

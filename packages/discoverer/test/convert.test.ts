@@ -181,16 +181,34 @@ describe('MCPServer', () => {
       );
   });
 
-  it('reports a Secret read refused for good (403) as an error, to remove and retry', async () => {
+  it.each([
+    [401, 'Unauthorized'],
+    [403, 'Forbidden'],
+  ])(
+    'reports a Secret read refused to the reader (%i) as unavailable: kept, retried',
+    async (code, reason) => {
+      const reader = createObjectReader(tokenExchange);
+      reader.getSecret = async () => {
+        throw Object.assign(new Error('refused'), { code, reason });
+      };
+      const object = mcpServer('s', { spec: { externalAuthConfigRef: { name: 'te' } } });
+      const outcome = await mcpServerToBackend(object, { reader });
+      expect(outcome.kind).toBe('unavailable');
+      if (outcome.kind === 'unavailable')
+        expect(outcome.error.message).toContain(`could not be read (${code} ${reason})`);
+    },
+  );
+
+  it('reports a Secret read refused for good (400) as an error, to remove and retry', async () => {
     const reader = createObjectReader(tokenExchange);
     reader.getSecret = async () => {
-      throw Object.assign(new Error('forbidden'), { code: 403, reason: 'Forbidden' });
+      throw Object.assign(new Error('bad'), { code: 400, reason: 'BadRequest' });
     };
     const object = mcpServer('s', { spec: { externalAuthConfigRef: { name: 'te' } } });
     const outcome = await mcpServerToBackend(object, { reader });
     expect(outcome.kind).toBe('error');
     if (outcome.kind === 'error')
-      expect(outcome.error.message).toContain('could not be read (403 Forbidden)');
+      expect(outcome.error.message).toContain('could not be read (400 BadRequest)');
   });
 
   it('is skipped as other-group when a group is given and differs', async () => {
@@ -389,6 +407,15 @@ describe('MCPServerEntry', () => {
     reader.getConfigMap = async () => {
       throw Object.assign(new Error('Unauthorized'), { code: 401, reason: 'Unauthorized' });
     };
+    expect(await mcpServerEntryToBackend(entry, { reader })).toMatchObject({
+      kind: 'unavailable',
+      error: {
+        message: `MCPServerEntry ${NS}/e: ConfigMap ${NS}/ca could not be read (401 Unauthorized)`,
+      },
+    });
+    reader.getConfigMap = async () => {
+      throw Object.assign(new Error('Bad Request'), { code: 400, reason: 'BadRequest' });
+    };
     expect(await mcpServerEntryToBackend(entry, { reader })).toMatchObject({ kind: 'error' });
   });
 
@@ -466,6 +493,41 @@ describe('MCPServerEntry', () => {
   });
 });
 
+describe('metadata.group', () => {
+  it.each([
+    ['MCPServer', mcpServer('w'), mcpServerToBackend],
+    ['MCPRemoteProxy', remoteProxy('w'), mcpRemoteProxyToBackend],
+    ['MCPServerEntry', serverEntry('w'), mcpServerEntryToBackend],
+  ] as const)(
+    'is the watched group on an %s, over an annotation named group, as upstream discovery sets it',
+    async (_kind, object, convert) => {
+      const annotated = {
+        ...object,
+        metadata: { ...object.metadata, annotations: { group: 'mine' } },
+      };
+      const backend = backendOf(await convert(annotated, { ...context(), group: GROUP }));
+      expect(backend.metadata.group).toBe(GROUP);
+    },
+  );
+
+  it('is absent when the conversion is for no group (an annotation of that name is kept)', async () => {
+    const annotated = mcpServer('w', { annotations: { group: 'mine' } });
+    expect(
+      backendOf(await mcpServerToBackend(mcpServer('w'), context())).metadata,
+    ).not.toHaveProperty('group');
+    expect(backendOf(await mcpServerToBackend(annotated, context())).metadata.group).toBe('mine');
+  });
+
+  it('is set on every backend static discovery finds', async () => {
+    const { backends } = await discover(
+      createObjectReader([mcpServer('a'), remoteProxy('b'), serverEntry('c')]),
+      NS,
+      GROUP,
+    );
+    expect(backends.map((b) => b.metadata.group)).toEqual([GROUP, GROUP, GROUP]);
+  });
+});
+
 describe('listing and discovery', () => {
   const objects = [
     mcpServer('a'),
@@ -531,7 +593,7 @@ describe('listing and discovery', () => {
       error: { message: `MCPServerEntry ${NS}/x could not be read (timed out)` },
     });
     reader.getWorkload = async () => {
-      throw Object.assign(new Error('forbidden'), { code: 403 });
+      throw Object.assign(new Error('invalid'), { code: 422 });
     };
     expect(
       await getWorkloadAsBackend({ name: 'x', type: 'MCPServerEntry' }, NS, { reader }),

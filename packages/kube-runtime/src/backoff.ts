@@ -16,9 +16,9 @@ export interface BackoffOptions {
 }
 
 /** `maxMs`: a retry later than an hour is an outage the caller should see, not a wait. */
-const MAX_RANGE: DurationRange = { minMs: 1, maxMs: 3_600_000 };
+const MAX_RANGE: DurationRange = { min: 1, max: 3_600_000 };
 /** `resetAfterMs`: compared with the time since the last failure, never waited. */
-const RESET_RANGE: DurationRange = { minMs: 0, maxMs: 86_400_000 };
+const RESET_RANGE: DurationRange = { min: 0, max: 86_400_000 };
 
 /**
  * Jittered exponential backoff with reset, as client-go's reflector uses for list/watch retries:
@@ -46,7 +46,7 @@ export class Backoff {
     this.#initial = checkDuration(
       'backoff.initialMs',
       options.initialMs,
-      { minMs: 1, maxMs: this.#max },
+      { min: 1, max: this.#max },
       Math.min(800, this.#max),
     );
     this.#factor = checkFraction('backoff.factor', options.factor, 1, 10, 2);

@@ -125,7 +125,7 @@ const REQUEST_IDLE_MS = 300_000;
  * A request's `timeoutMs` (and `getTimeoutMs`): 1 ms to 10 min. A request is already failed
  * after 5 min without a byte; a bound much longer than that bounds nothing.
  */
-const REQUEST_TIMEOUT_RANGE: DurationRange = { minMs: 1, maxMs: 600_000 };
+const REQUEST_TIMEOUT_RANGE: DurationRange = { min: 1, max: 600_000 };
 
 /**
  * A request that did not complete within its `timeoutMs` (see {@link KubeClient.requestJson}):

@@ -15,14 +15,17 @@ import {
 import { WorkQueue, type WorkQueueMetrics } from './workqueue.js';
 
 /**
- * What a reconcile asks for next: to run again after `requeueAfterMs` (controller-runtime's
- * `RequeueAfter`). Returning nothing means done (the key's backoff is reset); to retry with the
- * rate limiter's backoff, throw. (controller-runtime's `Requeue: true` is deprecated upstream and
- * has no counterpart here.)
+ * What a reconcile asks for next, when it is not simply done (return nothing: the key's backoff
+ * is reset):
+ * - `{ requeueAfterMs }`: run again after that long (controller-runtime's `RequeueAfter`); the
+ *   key's backoff is reset.
+ * - `{ requeue: true }`: run again after the delay of the controller's rate limiter, the same
+ *   per-key backoff that a thrown error gets, growing with each such result until a reconcile of
+ *   the key ends otherwise (controller-runtime's `Requeue` with its rate limiter). For a reconcile
+ *   that could not finish for a reason that is not its own failure (a read the API server could
+ *   not answer now): it is counted as `requeue`, not `error`, and not logged.
  */
-export interface ReconcileResult {
-  requeueAfterMs: number;
-}
+export type ReconcileResult = { requeueAfterMs: number } | { requeue: true };
 
 /** Context of one reconcile call. */
 export interface ReconcileContext {
@@ -52,8 +55,11 @@ export type MapFunction<T extends KubeObject> = (object: T) => ObjectKey[];
 
 /** Observations of a controller, named after controller-runtime's metrics. */
 export interface ControllerMetrics {
-  /** One reconcile ended: done, threw, or asked to run again after a delay. */
-  reconcile?(result: 'success' | 'error' | 'requeue_after', seconds: number): void;
+  /**
+   * One reconcile ended: done, threw, asked to run again after a delay (`requeue_after`) or after
+   * the rate limiter's backoff (`requeue`).
+   */
+  reconcile?(result: 'success' | 'error' | 'requeue_after' | 'requeue', seconds: number): void;
   queue?: WorkQueueMetrics;
 }
 
@@ -75,7 +81,7 @@ export interface ControllerOptions {
 }
 
 /** `gracefulShutdownTimeoutMs`: a shutdown that takes longer than an hour is a hang. */
-export const GRACEFUL_SHUTDOWN_RANGE: DurationRange = { minMs: 0, maxMs: 3_600_000 };
+export const GRACEFUL_SHUTDOWN_RANGE: DurationRange = { min: 0, max: 3_600_000 };
 
 /**
  * A controller: watches informers, maps their events to requests on a work queue, and runs
@@ -229,7 +235,11 @@ export class Controller {
     const request = splitMetaNamespaceKey(key);
     try {
       const result = (await this.#reconcile(request, { signal })) ?? undefined;
-      if (result !== undefined && result.requeueAfterMs > 0) {
+      if (result !== undefined && 'requeue' in result && result.requeue === true) {
+        // The backoff grows: no forget until a reconcile of the key ends otherwise.
+        this.#queue.addRateLimited(key);
+        this.#metrics.reconcile?.('requeue', seconds());
+      } else if (result !== undefined && 'requeueAfterMs' in result && result.requeueAfterMs > 0) {
         this.#queue.forget(key);
         this.#queue.addAfter(key, result.requeueAfterMs);
         this.#metrics.reconcile?.('requeue_after', seconds());

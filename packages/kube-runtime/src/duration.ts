@@ -5,14 +5,14 @@
  * value and the limit; the real `Clock` chains timers, so no maximum is out of its reach.
  */
 
-/** The durations an option accepts, stated beside the option (doc comment, README). */
+/** The durations an option accepts, in milliseconds, stated beside the option (doc, README). */
 export interface DurationRange {
-  /** The shortest accepted, in milliseconds. */
-  readonly minMs: number;
-  /** The longest accepted, in milliseconds. */
-  readonly maxMs: number;
+  /** The shortest accepted. */
+  readonly min: number;
+  /** The longest accepted. */
+  readonly max: number;
   /** 0 is accepted too, and turns what the option times off. */
-  readonly zeroTurnsOff?: boolean;
+  readonly off?: boolean;
 }
 
 /**
@@ -54,22 +54,22 @@ export function checkDuration(
     const problem = 'is not a finite number of milliseconds';
     throw new DurationRangeError(option, value, problem, problem);
   }
-  if (value === 0 && range.zeroTurnsOff) return value;
-  const off = range.zeroTurnsOff ? '; 0 turns it off' : '';
-  if (value < range.minMs) {
+  if (value === 0 && range.off) return value;
+  const off = range.off ? '; 0 turns it off' : '';
+  if (value < range.min) {
     throw new DurationRangeError(
       option,
       value,
-      `is below the minimum of ${formatDuration(range.minMs)}${off}`,
-      `is below the minimum of ${range.minMs} (${formatDuration(range.minMs)}${off})`,
+      `is below the minimum of ${formatDuration(range.min)}${off}`,
+      `is below the minimum of ${range.min} (${formatDuration(range.min)}${off})`,
     );
   }
-  if (value > range.maxMs) {
+  if (value > range.max) {
     throw new DurationRangeError(
       option,
       value,
-      `is above the maximum of ${formatDuration(range.maxMs)}`,
-      `is above the maximum of ${range.maxMs} (${formatDuration(range.maxMs)})`,
+      `is above the maximum of ${formatDuration(range.max)}`,
+      `is above the maximum of ${range.max} (${formatDuration(range.max)})`,
     );
   }
   return value;

@@ -31,7 +31,7 @@ export interface ManagerOptions {
 }
 
 /** `waitForCacheSync`'s `timeoutMs`: 0 (give up unless synced now) to 24 h. */
-const CACHE_SYNC_TIMEOUT_RANGE: DurationRange = { minMs: 0, maxMs: 86_400_000 };
+const CACHE_SYNC_TIMEOUT_RANGE: DurationRange = { min: 0, max: 86_400_000 };
 
 /** The outcome of {@link Manager.healthz} / {@link Manager.readyz}. */
 export interface CheckReport {

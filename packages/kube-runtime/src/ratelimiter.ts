@@ -12,7 +12,7 @@ export interface RateLimiter<K = string> {
 }
 
 /** The longest per-item delay: a day between retries is as good as never, and says so. */
-const ITEM_MAX_RANGE: DurationRange = { minMs: 1, maxMs: 86_400_000 };
+const ITEM_MAX_RANGE: DurationRange = { min: 1, max: 86_400_000 };
 
 /**
  * Per-item exponential backoff: `base * 2^failures`, capped at `max`. client-go's default for
@@ -26,7 +26,7 @@ export class ItemExponentialFailureRateLimiter<K = string> implements RateLimite
 
   constructor(baseMs = 5, maxMs = 1_000_000) {
     this.#maxMs = checkDuration('maxMs', maxMs, ITEM_MAX_RANGE);
-    this.#baseMs = checkDuration('baseMs', baseMs, { minMs: 1, maxMs: this.#maxMs });
+    this.#baseMs = checkDuration('baseMs', baseMs, { min: 1, max: this.#maxMs });
   }
 
   when(item: K): number {

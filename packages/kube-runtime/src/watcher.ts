@@ -214,7 +214,7 @@ export const INITIAL_EVENTS_END = 'k8s.io/initial-events-end';
 const SHORT_WATCH_MS = 1000;
 
 /** `stallTimeoutMs`: a day without a byte is a dead connection whatever the server. */
-const STALL_TIMEOUT_RANGE: DurationRange = { minMs: 1, maxMs: 86_400_000 };
+const STALL_TIMEOUT_RANGE: DurationRange = { min: 1, max: 86_400_000 };
 /** The longest server-side watch timeout asked for, in seconds: a day. */
 const MAX_WATCH_TIMEOUT_SECONDS = 86_400;
 

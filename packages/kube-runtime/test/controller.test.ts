@@ -1,8 +1,14 @@
 import { eventually } from '@vmcp/test-support';
 import { describe, expect, it } from 'vitest';
-import { Controller, type Reconciler, TerminalError } from '../src/controller.js';
+import { FakeClock } from '../src/clock.js';
+import {
+  Controller,
+  type ControllerMetrics,
+  type Reconciler,
+  TerminalError,
+} from '../src/controller.js';
 import { ItemExponentialFailureRateLimiter } from '../src/ratelimiter.js';
-import type { KubeObject, ObjectKey } from '../src/types.js';
+import { type KubeObject, type ObjectKey, silentLogger } from '../src/types.js';
 import { FakeInformer, object } from './fake-informer.js';
 
 const byName = (o: KubeObject): ObjectKey[] => [
@@ -100,6 +106,50 @@ describe('Controller', () => {
     informer.sync([object('a')]);
     const running = controller.start(stop.signal);
     await eventually(() => calls === 2);
+    stop.abort();
+    await running;
+  });
+
+  it('requeues { requeue: true } after the rate limiter delay, growing, on its clock, and resets once done', async () => {
+    const clock = new FakeClock();
+    const results: string[] = [];
+    const errors: unknown[] = [];
+    const metrics: ControllerMetrics = { reconcile: (result) => results.push(result) };
+    const answers: ({ requeue: true } | undefined)[] = [
+      { requeue: true },
+      { requeue: true },
+      { requeue: true },
+      undefined,
+      { requeue: true },
+    ];
+    let calls = 0;
+    const controller = new Controller({
+      name: 'test',
+      clock,
+      metrics,
+      reconcile: () => answers[calls++],
+      logger: { ...silentLogger, error: (fields: unknown) => errors.push(fields) },
+    });
+    const stop = new AbortController();
+    const running = controller.start(stop.signal);
+    const settled = async (count: number) => {
+      await eventually(() => calls === count && controller.queue.processingCount === 0);
+    };
+    controller.enqueue({ namespace: 'default', name: 'a' });
+    // The default rate limiter on the controller's clock: 5 ms, doubling per requeue.
+    for (const [index, delay] of [5, 10, 20].entries()) {
+      await settled(index + 1);
+      expect(clock.timersDueIn()).toEqual([delay]);
+      expect(controller.queue.numRequeues('default/a')).toBe(index + 1);
+      clock.advance(delay);
+    }
+    await settled(4);
+    expect(controller.queue.numRequeues('default/a')).toBe(0);
+    controller.enqueue({ namespace: 'default', name: 'a' });
+    await settled(5);
+    expect(clock.timersDueIn()).toEqual([5]);
+    expect(results).toEqual(['requeue', 'requeue', 'requeue', 'success', 'requeue']);
+    expect(errors).toEqual([]);
     stop.abort();
     await running;
   });

@@ -16,7 +16,7 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
 describe('checkDuration', () => {
-  const range = { minMs: 100, maxMs: 720 * HOUR };
+  const range = { min: 100, max: 720 * HOUR };
 
   it.each([
     [100, 100],
@@ -57,9 +57,9 @@ describe('checkDuration', () => {
   });
 
   it('accepts 0 only where it turns the option off, and says so below the minimum', () => {
-    expect(checkDuration('periodMs', 0, { ...range, zeroTurnsOff: true })).toBe(0);
+    expect(checkDuration('periodMs', 0, { ...range, off: true })).toBe(0);
     expect(() => checkDuration('periodMs', 0, range)).toThrow(/below the minimum/);
-    expect(() => checkDuration('periodMs', 50, { ...range, zeroTurnsOff: true })).toThrow(
+    expect(() => checkDuration('periodMs', 50, { ...range, off: true })).toThrow(
       'periodMs 50 is below the minimum of 100 (100ms; 0 turns it off)',
     );
   });

@@ -16,7 +16,8 @@ const watcher = new BackendWatcher({
   registry,
 });
 const done = watcher.start(signal); // runs until the signal aborts
-const ready = await watcher.waitForCacheSync(); // the readiness gate (false on timeout)
+const ready = await watcher.waitForRegistrySync(); // the readiness gate (false on timeout)
 console.log(ready ? `${registry.count()} backends` : 'not synced yet');
+console.log(watcher.pendingInitialNames()); // initial names whose reads still fail, if any
 await done;
 // #endregion readme

@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import type { KubeConfig } from '@kubernetes/client-node';
 import {
   type DiscoveryReader,
@@ -26,15 +25,25 @@ import {
   systemClock,
 } from '@vmcp/kube-runtime';
 import { type DynamicRegistry, redactBackend } from '@vmcp/registry';
-import type { Counter, Registry } from 'prom-client';
-import { BackendReconciler, type Decision, type FailingRead } from './backend-reconciler.js';
+import type { Registry } from 'prom-client';
+import { BackendReconciler, type Decision } from './backend-reconciler.js';
+import type { FailingRead } from './failing-reads.js';
+import { InitialSync } from './initial-sync.js';
 import {
   authConfigToRequests,
   CA_BUNDLE_INDEX,
   caBundleIndex,
   configMapToRequests,
+  type WorkloadStores,
   workloadToRequests,
 } from './mappers.js';
+import { type OutgoingAuth, type OutgoingAuthConfig, toOutgoingAuth } from './outgoing-auth.js';
+import { runPeriodically } from './periodic.js';
+import { DEFAULT_SECRET_REFRESH_PERIOD_MS, startSecretRefresh } from './secret-refresh.js';
+import { createWatcherMetrics, type WatcherMetrics } from './watcher-metrics.js';
+
+export { jitteredResyncMs } from './periodic.js';
+export { DEFAULT_SECRET_REFRESH_PERIOD_MS } from './secret-refresh.js';
 
 const toolhive = (plural: string, kind: string): ResourceRef => ({
   group: 'toolhive.stacklok.dev',
@@ -59,29 +68,31 @@ export const DEFAULT_RESYNC_PERIOD_MS = 10 * 60 * 60 * 1000;
 export const DEFAULT_READ_TIMEOUT_MS = 5_000;
 /** Reconciles run at once (never two of the same name). Upstream runs one. */
 export const DEFAULT_WORKERS = 4;
+/**
+ * How long readiness waits, after the caches synced, for names of the initial lists whose reads
+ * fail: 30 s, as the readiness gate's own default wait.
+ */
+export const DEFAULT_INITIAL_SYNC_TIMEOUT_MS = 30_000;
 
 /**
  * The range of each duration option of {@link BackendWatcher} (and of the sidecar's flags that
- * set them); 0 turns the resync off.
+ * set them), in milliseconds: the workspace's rule for durations (checked where they enter, a
+ * `RangeError` naming the option, the value and the limit outside).
  */
 export const DURATION_RANGES = Object.freeze({
-  /** 100 ms (below it a resync is a busy loop) to 720 h (30 days; the clock chains timers). */
-  resyncPeriodMs: { minMs: 100, maxMs: 720 * 3_600_000, zeroTurnsOff: true },
+  /** 100 ms (below it a resync is a busy loop) to 720 h (30 days; the clock chains timers), or 0: off. */
+  resyncPeriodMs: { min: 100, max: 720 * 3_600_000, off: true },
   /** 1 ms to 10 min: a read hung longer than that is an outage, kept stale meanwhile. */
-  readTimeoutMs: { minMs: 1, maxMs: 600_000 },
+  readTimeoutMs: { min: 1, max: 600_000 },
+  /** 1 s (not a loop against the API server) to 720 h (a period's ceiling), or 0: off. */
+  secretRefreshPeriodMs: { min: 1_000, max: 720 * 3_600_000, off: true },
+  /** 1 s to 1 h: longer than any rollout waits for a pod to become ready. */
+  initialSyncTimeoutMs: { min: 1_000, max: 3_600_000 },
   /** 0 (abort reconciles at once) to 1 h: a shutdown that takes longer is a hang. */
-  gracefulShutdownTimeoutMs: { minMs: 0, maxMs: 3_600_000 },
+  gracefulShutdownTimeoutMs: { min: 0, max: 3_600_000 },
   /** `waitForCacheSync` and `waitForRegistrySync`: 0 to 24 h. */
-  syncTimeoutMs: { minMs: 0, maxMs: 86_400_000 },
+  syncTimeoutMs: { min: 0, max: 86_400_000 },
 } satisfies Record<string, DurationRange>);
-
-/**
- * The next resync delay: the period jittered by ×0.9–1.1, as controller-runtime jitters its
- * SyncPeriod, so that replicas started together do not resync together.
- */
-export function jitteredResyncMs(periodMs: number, random: () => number = Math.random): number {
-  return Math.round(periodMs * (0.9 + 0.2 * random()));
-}
 
 /** The informers of one watcher, by the kind they watch. */
 type Informers = Record<
@@ -118,11 +129,30 @@ export interface BackendWatcherOptions {
   /**
    * Reconciles run at once (the queue never hands out one name twice). Default 4, so that reads
    * hung on a sick API server hold up other names for at most `readTimeoutMs`. Upstream runs 1.
+   * The secret refresh reads this many Secrets at once too.
    */
   workers?: number;
-  /** Timers of the resync. Default the system clock. */
+  /**
+   * Re-read every Secret that a workload of the group was resolved from (or waits for) about this
+   * often (jittered ×0.9–1.1), each Secret once however many backends use it, metadata only, each
+   * read within `readTimeoutMs`; a changed `resourceVersion` re-reconciles exactly the names that
+   * use it, so a rotated Secret is served within about one period plus one reconcile. A failed
+   * read keeps what is served. Default 60 s; 0 turns it off; otherwise 1 s to 720 h.
+   */
+  secretRefreshPeriodMs?: number;
+  /**
+   * How long {@link BackendWatcher.hasSynced} waits, after the caches synced, for names of the
+   * initial lists whose reads fail (for a transient reason) before it turns true anyway, with
+   * those names reported by {@link BackendWatcher.pendingInitialNames}. Default 30 s; 1 s to 1 h.
+   */
+  initialSyncTimeoutMs?: number;
+  /**
+   * Timers of the resync, the secret refresh, the readiness bound and the controller (the retry
+   * delays of its rate limiter). Default the system clock. Each read's bound and the grace period
+   * at stop stay on real time.
+   */
   clock?: Clock;
-  /** Random source of the resync jitter, in [0, 1). Default `Math.random`. */
+  /** Random source of the resync's and the secret refresh's jitter, in [0, 1). Default `Math.random`. */
   random?: () => number;
   /** Wall-clock time (epoch ms) of `lastResolvedAt` and `failingSince`. Default `Date.now`. */
   now?: () => number;
@@ -130,26 +160,13 @@ export interface BackendWatcherOptions {
   gracefulShutdownTimeoutMs?: number;
   /** Options for every watch (stall timeout, backoff), mostly for tests. */
   watcher?: import('@vmcp/kube-runtime').WatcherOptions;
-}
-
-/**
- * The duration options of a watcher, checked (a `RangeError` naming the one out of range) and
- * with their defaults.
- */
-function durationsOf(options: BackendWatcherOptions) {
-  if (options.watcher !== undefined) checkWatcherOptions(options.watcher);
-  const check = (option: keyof typeof DURATION_RANGES, fallback: number) =>
-    checkDuration(
-      option,
-      options[option as keyof BackendWatcherOptions],
-      DURATION_RANGES[option],
-      fallback,
-    );
-  return {
-    resyncPeriodMs: check('resyncPeriodMs', DEFAULT_RESYNC_PERIOD_MS),
-    readTimeoutMs: check('readTimeoutMs', DEFAULT_READ_TIMEOUT_MS),
-    gracefulShutdownTimeoutMs: check('gracefulShutdownTimeoutMs', 30_000),
-  };
+  /**
+   * The vMCP config's `outgoingAuth` (as the file spells it, or checked by `parseOutgoingAuth`):
+   * applied to every backend before it is stored, as upstream applies it. The spelled form is
+   * checked here, its `...Env` fields read from `process.env`; a bad one throws
+   * `OutgoingAuthConfigError`. Replace it at run time with {@link BackendWatcher.setOutgoingAuth}.
+   */
+  outgoingAuth?: OutgoingAuthConfig | OutgoingAuth;
 }
 
 /** The `timeoutMs` of a sync wait, checked, or its default. */
@@ -188,15 +205,23 @@ export class BackendWatcher {
   readonly registry: DynamicRegistry;
   readonly manager: Manager;
   readonly #options: BackendWatcherOptions;
-  readonly #durations: ReturnType<typeof durationsOf>;
   readonly #logger: Logger;
-  readonly #shadowed: Counter<'kind'> | undefined;
-  readonly #skipped: Counter<'reason'> | undefined;
+  readonly #settings: Settings;
+  readonly #metrics: WatcherMetrics | undefined;
+  readonly #initialSync = new InitialSync();
+  /** Cancels the readiness bound's timer: once every initial name was decided, or at stop. */
+  #cancelInitialSyncBound: () => void = () => undefined;
   #reconciler: BackendReconciler | undefined;
-  #controller: Controller | undefined;
+  /** Readers for explain: one that reads afresh (bounded by a signal), one that never reads. */
+  #explainReaders:
+    | { fresh(signal: AbortSignal): DiscoveryReader; held: DiscoveryReader }
+    | undefined;
   #registrySynced = false;
   #started = false;
   #running = false;
+  #outgoingAuth: OutgoingAuth | undefined;
+  /** Enqueues every name the watcher knows of; set while running. */
+  #enqueueAll: (() => void) | undefined;
 
   constructor(options: BackendWatcherOptions) {
     if (options === undefined || options === null)
@@ -209,59 +234,53 @@ export class BackendWatcher {
       throw new TypeError('BackendWatcher: groupRef cannot be empty');
     }
     if (!options.registry) throw new TypeError('BackendWatcher: registry cannot be empty');
-    this.#durations = durationsOf(options);
     this.namespace = options.namespace;
     this.group = parseGroupRef(options.groupRef, options.namespace);
     this.registry = options.registry;
     this.#options = options;
+    this.#settings = settingsOf(options);
     this.#logger = (options.logger ?? silentLogger).child({
       namespace: this.namespace,
       group: this.group,
     });
+    this.#outgoingAuth = toOutgoingAuth(options.outgoingAuth);
     this.manager = new Manager({
       logger: this.#logger,
       ...(options.metricsRegistry ? { metricsRegistry: options.metricsRegistry } : {}),
-      gracefulShutdownTimeoutMs: this.#durations.gracefulShutdownTimeoutMs,
+      gracefulShutdownTimeoutMs: this.#settings.gracefulShutdownTimeoutMs,
     });
     const metricsRegistry = this.manager.metricsRegistry;
-    if (metricsRegistry === undefined) return;
-    // Loaded only now, so that a watcher without metrics never pays for it (CommonJS: the same
-    // module instance as the caller's `import`).
-    const { Counter, Gauge } = createRequire(import.meta.url)(
-      'prom-client',
-    ) as typeof import('prom-client');
-    const registers = [metricsRegistry];
-    this.#shadowed = new Counter({
-      name: 'vmcp_backend_shadowed_total',
-      help: 'Reconciles that found several workload kinds sharing one name (the first in precedence wins)',
-      labelNames: ['kind'],
-      registers,
-    });
-    this.#skipped = new Counter({
-      name: 'vmcp_backend_skipped_total',
-      help: 'Workloads of the group that are not backends, by reason',
-      labelNames: ['reason'],
-      registers,
-    });
-    const now = options.now ?? Date.now;
-    const kept = () => this.failingReads().filter((failing) => failing.served);
-    new Gauge({
-      name: 'vmcp_backends_kept_stale',
-      help: 'Served backends kept as last resolved because a read they need fails for a transient reason',
-      registers,
-      collect() {
-        this.set(kept().length);
-      },
-    });
-    new Gauge({
-      name: 'vmcp_backends_kept_stale_oldest_seconds',
-      help: 'Age of the oldest resolution among the backends kept stale (0 when none is)',
-      registers,
-      collect() {
-        const oldest = Math.min(...kept().map((k) => k.lastResolvedAt ?? k.failingSince));
-        this.set(Number.isFinite(oldest) ? Math.max(0, (now() - oldest) / 1000) : 0);
-      },
-    });
+    this.#metrics =
+      metricsRegistry &&
+      createWatcherMetrics(metricsRegistry, {
+        failingReads: () => this.failingReads(),
+        secretsTracked: () => this.#reconciler?.secretDependencies.size ?? 0,
+        now: options.now ?? Date.now,
+      });
+  }
+
+  /** The `outgoingAuth` applied now; undefined without one. Holds secret material. */
+  get outgoingAuth(): OutgoingAuth | undefined {
+    return this.#outgoingAuth;
+  }
+
+  /**
+   * Replaces the `outgoingAuth` (a reloaded vMCP config): every name is reconciled again with it,
+   * and the registry's version moves only for backends whose content changed. One that gives
+   * every backend the same auth as the current one changes nothing. A bad one throws
+   * `OutgoingAuthConfigError` and leaves the current one in place. `undefined` goes back to
+   * discovered auth only.
+   */
+  setOutgoingAuth(config: OutgoingAuthConfig | OutgoingAuth | undefined): void {
+    const next = toOutgoingAuth(config);
+    const current = this.#outgoingAuth;
+    if (next === current || next?.equals(current)) return;
+    this.#outgoingAuth = next;
+    this.#logger.info(
+      { outgoingAuth: next?.summary() ?? null },
+      'outgoing auth replaced; reconciling every backend again',
+    );
+    this.#enqueueAll?.();
   }
 
   /**
@@ -292,32 +311,52 @@ export class BackendWatcher {
     const client = new KubeClient(this.#options.kubeConfig);
     const informers = this.#informers(client);
     // Reads in flight at stop get the grace period (as the reconciles that make them), then end.
-    // Real time, as the controller's grace period: `clock` drives the resync only.
+    // Real time, as each read's own bound: a stop ends them even when `clock` is a test's clock.
     const reads = new AbortController();
     const endReads = (): void => {
-      systemClock.setTimer(this.#durations.gracefulShutdownTimeoutMs, () => reads.abort());
+      systemClock.setTimer(this.#settings.gracefulShutdownTimeoutMs, () => reads.abort());
     };
     if (signal.aborted) endReads();
     else signal.addEventListener('abort', endReads, { once: true });
-    const workers = Math.max(1, this.#options.workers ?? DEFAULT_WORKERS);
-    const { readTimeoutMs, resyncPeriodMs } = this.#durations;
-    const reconciler = this.#createReconciler(client, informers, reads.signal, readTimeoutMs);
+    const { workers, readTimeoutMs, clock } = this.#settings;
+    const reconciler = this.#createReconciler(client, informers, reads.signal);
     const controller = this.manager.createController({
       name: 'vmcp-backends',
       reconcile: (request) => reconciler.reconcile(request),
       maxConcurrentReconciles: workers,
+      // Retry delays (the rate limiter's backoff) run on the watcher's clock.
+      clock,
     });
-    this.#controller = controller;
     this.#watch(controller, informers);
-    const stopResync = this.#scheduleResync(() => this.#resyncAll(controller, informers));
+    this.#enqueueAll = () => this.#resyncAll(controller, informers);
+    const stops = [
+      runPeriodically({
+        clock,
+        periodMs: this.#settings.resyncPeriodMs,
+        random: this.#options.random,
+        task: () => this.#resyncAll(controller, informers),
+      }),
+      this.#startSecretRefresh(client, reconciler, controller, reads.signal),
+      this.#followInitialSync(informers, controller, signal),
+    ];
 
     this.#running = true;
-    this.#logger.info({ workers, readTimeoutMs, resyncPeriodMs }, 'backend watcher starting');
+    this.#logger.info(
+      {
+        workers,
+        readTimeoutMs,
+        resyncPeriodMs: this.#settings.resyncPeriodMs,
+        secretRefreshPeriodMs: this.#settings.secretRefreshPeriodMs,
+        initialSyncTimeoutMs: this.#settings.initialSyncTimeoutMs,
+      },
+      'backend watcher starting',
+    );
     try {
       await this.manager.start(signal);
     } finally {
       this.#running = false;
-      stopResync();
+      this.#enqueueAll = undefined;
+      for (const stop of stops) stop();
       signal.removeEventListener('abort', endReads);
       reads.abort();
       await client.close();
@@ -358,9 +397,8 @@ export class BackendWatcher {
     client: KubeClient,
     informers: Informers,
     signal: AbortSignal,
-    readTimeoutMs: number,
   ): BackendReconciler {
-    const direct = { getTimeoutMs: readTimeoutMs };
+    const direct = { getTimeoutMs: this.#settings.readTimeoutMs };
     const secrets = new ResourceClient(client, RESOURCES.Secret, this.namespace, direct);
     const configMaps = new ResourceClient(client, RESOURCES.ConfigMap, this.namespace, direct);
     // Workloads are read from the caches synchronously by the reconciler, and through the reader
@@ -368,6 +406,15 @@ export class BackendWatcher {
     const cachedWorkload = (kind: WorkloadKind, namespace: string, name: string) =>
       informers[kind].store.get({ namespace, name }) as KubeObjectLike | undefined;
     const reader = this.#reader(informers, { secrets, configMaps, signal }, cachedWorkload);
+    this.#explainReaders = {
+      fresh: (explainSignal) =>
+        this.#reader(
+          informers,
+          { secrets, configMaps, signal: AbortSignal.any([signal, explainSignal]) },
+          cachedWorkload,
+        ),
+      held: { ...reader, getConfigMap: notRead('ConfigMap'), getSecret: notRead('Secret') },
+    };
     this.#reconciler = new BackendReconciler({
       namespace: this.namespace,
       group: this.group,
@@ -377,23 +424,28 @@ export class BackendWatcher {
       logger: this.#logger,
       observer: { decided: (name, decision) => this.#observe(name, decision) },
       ...(this.#options.now ? { now: this.#options.now } : {}),
+      outgoingAuth: () => this.#outgoingAuth,
     });
     return this.#reconciler;
   }
 
   /** What each informer's events enqueue, with the group filter applied first. */
   #watch(controller: Controller, informers: Informers): void {
-    // Workloads: enqueued only when in our group. The controller maps the old and the new object
-    // of an update, so a workload moving out of the group is still enqueued (and removed).
-    for (const kind of WORKLOAD_KINDS) {
-      controller.watches(informers[kind], workloadToRequests(kind, this.group, this.namespace));
-    }
-    // Auth configs: every workload of our group that references the changed config.
-    const stores = {
+    const stores: WorkloadStores = {
       MCPServer: informers.MCPServer.store,
       MCPRemoteProxy: informers.MCPRemoteProxy.store,
       MCPServerEntry: informers.MCPServerEntry.store,
     };
+    // Workloads: enqueued when in our group, or when a workload of our group has the same name
+    // (its decision reports the other group's). The controller maps the old and the new object of
+    // an update, so a workload moving out of the group is still enqueued (and removed).
+    for (const kind of WORKLOAD_KINDS) {
+      controller.watches(
+        informers[kind],
+        workloadToRequests(kind, this.group, this.namespace, stores),
+      );
+    }
+    // Auth configs: every workload of our group that references the changed config.
     controller.watches(
       informers.MCPExternalAuthConfig,
       authConfigToRequests(stores, this.group, this.namespace),
@@ -407,30 +459,98 @@ export class BackendWatcher {
 
   /** Enqueues every served backend and every workload of the group (the resync). */
   #resyncAll(controller: Controller, informers: Informers): void {
-    const names = new Set(this.registry.list().map((b) => b.id));
+    const names = this.#namesOfGroup(informers);
+    for (const backend of this.registry.list()) names.add(backend.id);
+    for (const name of names) controller.enqueue({ namespace: this.namespace, name });
+  }
+
+  /** The names of the group's workloads in the caches. */
+  #namesOfGroup(informers: Informers): Set<string> {
+    const names = new Set<string>();
     for (const kind of WORKLOAD_KINDS) {
       const inGroup = workloadToRequests(kind, this.group, this.namespace);
       for (const workload of informers[kind].store.list()) {
         if (inGroup(workload).length > 0) names.add(workload.metadata.name as string);
       }
     }
-    for (const name of names) controller.enqueue({ namespace: this.namespace, name });
+    return names;
   }
 
-  /** Calls `resyncAll` every jittered resync period until the returned function is called. */
-  #scheduleResync(resyncAll: () => void): () => void {
-    const periodMs = this.#durations.resyncPeriodMs;
-    if (periodMs === 0) return () => undefined;
-    const clock = this.#options.clock ?? systemClock;
-    let cancel: () => void = () => undefined;
-    const next = (): void => {
-      cancel = clock.setTimer(jitteredResyncMs(periodMs, this.#options.random), () => {
-        resyncAll();
-        next();
+  /**
+   * Re-reads the Secrets the reconciler's names depend on every secret refresh period (metadata
+   * only: a Secret's data is read by reconciles alone), and re-reconciles the names a changed one
+   * affects. Returns the function that stops it.
+   */
+  #startSecretRefresh(
+    client: KubeClient,
+    reconciler: BackendReconciler,
+    controller: Controller,
+    signal: AbortSignal,
+  ): () => void {
+    const { readTimeoutMs, workers, clock, secretRefreshPeriodMs } = this.#settings;
+    const secrets = new ResourceClient(client, RESOURCES.Secret, this.namespace, {
+      getTimeoutMs: readTimeoutMs,
+      metadataOnly: true,
+    });
+    return startSecretRefresh({
+      periodMs: secretRefreshPeriodMs,
+      dependencies: reconciler.secretDependencies,
+      read: async (name, roundSignal) => {
+        try {
+          const secret = await secrets.get(name, AbortSignal.any([signal, roundSignal]));
+          return secret.metadata.resourceVersion ?? '';
+        } catch (error) {
+          if (isNotFound(error)) return null;
+          throw error;
+        }
+      },
+      enqueue: (name) => controller.enqueue({ namespace: this.namespace, name }),
+      concurrency: workers,
+      clock,
+      random: this.#options.random,
+      logger: this.#logger.child({ component: 'secret-refresh' }),
+      observe: (result) => this.#metrics?.secretRefreshReads.inc({ result }),
+    });
+  }
+
+  /**
+   * Once the caches synced, hands the names of the initial lists to the readiness tracker (the
+   * group's workloads, and the names of a registry handed in with content, which are reconciled
+   * too so that it converges before it is ready), and starts the readiness bound. Returns the
+   * function that stops it.
+   */
+  #followInitialSync(
+    informers: Informers,
+    controller: Controller,
+    signal: AbortSignal,
+  ): () => void {
+    let stopped = false;
+    const all = Object.values(informers);
+    void Promise.all(all.map((informer) => informer.waitForSync(signal))).then((synced) => {
+      if (stopped || signal.aborted || synced.includes(false)) return;
+      const names = this.#namesOfGroup(informers);
+      for (const backend of this.registry.list()) {
+        if (names.has(backend.id)) continue;
+        names.add(backend.id);
+        controller.enqueue({ namespace: this.namespace, name: backend.id });
+      }
+      this.#initialSync.listed(names);
+      if (this.#initialSync.ready) return;
+      const boundMs = this.#settings.initialSyncTimeoutMs;
+      this.#cancelInitialSyncBound = this.#settings.clock.setTimer(boundMs, () => {
+        this.#initialSync.expired();
+        const pending = this.#initialSync.pending();
+        if (pending.length === 0) return;
+        this.#logger.warn(
+          { pending: pending.slice(0, 20), count: pending.length, initialSyncTimeoutMs: boundMs },
+          'ready without every initial name: their reads still fail; they are served once a read succeeds',
+        );
       });
+    });
+    return () => {
+      stopped = true;
+      this.#cancelInitialSyncBound();
     };
-    next();
-    return () => cancel();
   }
 
   /**
@@ -452,17 +572,27 @@ export class BackendWatcher {
   }
 
   /**
-   * True once the caches synced and the registry reflects them: every object of the initial
-   * lists has been reconciled once (the work queue was seen empty and idle after the sync). Stays
-   * true afterwards. Cache sync alone (upstream's gate) can leave the registry empty for a
-   * moment; a readiness gate built on this never serves that moment.
+   * True once the caches synced and the registry reflects them: every name of the initial lists
+   * has been decided once (resolved to a backend, or found to be none), including names whose
+   * first reads failed for a transient reason, or `initialSyncTimeoutMs` passed since the caches
+   * synced (then {@link pendingInitialNames} lists the names still undecided). Stays true
+   * afterwards. Cache sync alone (upstream's gate) can leave the registry empty for a moment, or
+   * without a backend whose Secret read failed once at start; a readiness gate built on this never
+   * serves that moment.
    */
   hasSynced(): boolean {
     if (this.#registrySynced) return true;
-    const queue = this.#controller?.queue;
-    if (queue === undefined || !this.#running || !this.manager.hasSynced()) return false;
-    this.#registrySynced = queue.len() === 0 && queue.processingCount === 0;
+    this.#registrySynced = this.#running && this.manager.hasSynced() && this.#initialSync.ready;
     return this.#registrySynced;
+  }
+
+  /**
+   * The names of the initial lists not decided yet (their reads fail for a transient reason, or
+   * their first reconcile has not run), sorted; empty once every one was decided, and before the
+   * caches synced. After `initialSyncTimeoutMs` the watcher is ready with these still listed.
+   */
+  pendingInitialNames(): string[] {
+    return this.#initialSync.pending();
   }
 
   /**
@@ -485,14 +615,49 @@ export class BackendWatcher {
    * Why `name` is or is not a backend, through the same code path as the reconciles, with the
    * name's failing read when it has one (the backend then served is the one last resolved). A
    * backend in the answer has its secret values redacted: an explanation is made to be printed.
+   *
+   * `fresh` (the default) decides anew, reading Secrets and CA ConfigMaps from the API server
+   * (each at most once, each bounded by `readTimeoutMs`, all abandoned when `signal` aborts).
+   * `fresh: false` reads nothing: it answers with the last decision a reconcile made for the
+   * name (`decidedAt` says when) and the backend the registry serves for it, or, for a name
+   * not decided yet, decides from the caches alone (a Secret or CA it would need is then
+   * reported as not read).
    */
-  async explain(name: string): Promise<Awaited<ReturnType<BackendReconciler['explain']>>> {
-    if (this.#reconciler === undefined) throw new Error('explain needs a started watcher');
-    const explanation = await this.#reconciler.explain(name);
+  async explain(
+    name: string,
+    options: { fresh?: boolean; signal?: AbortSignal } = {},
+  ): Promise<Awaited<ReturnType<BackendReconciler['explain']>> & { decidedAt?: number }> {
+    const reconciler = this.#reconciler;
+    const readers = this.#explainReaders;
+    if (reconciler === undefined || readers === undefined) {
+      throw new Error('explain needs a started watcher');
+    }
+    options.signal?.throwIfAborted();
+    const explanation =
+      options.fresh === false
+        ? (this.#heldExplanation(reconciler, name) ??
+          (await reconciler.explain(name, { reader: readers.held })))
+        : await reconciler.explain(name, {
+            reader: readers.fresh(options.signal ?? new AbortController().signal),
+          });
     const outcome = explanation.outcome;
     return outcome?.kind === 'backend'
       ? { ...explanation, outcome: { kind: 'backend', backend: redactBackend(outcome.backend) } }
       : explanation;
+  }
+
+  /** The name's last decision with the backend served for it, if a reconcile decided it. */
+  #heldExplanation(reconciler: BackendReconciler, name: string) {
+    const last = reconciler.lastDecision(name);
+    if (last === undefined) return undefined;
+    const failing = reconciler.failingRead(name);
+    const served = last.decision.action === 'upsert' ? this.registry.get(name) : undefined;
+    return {
+      decision: last.decision,
+      decidedAt: last.decidedAt,
+      ...(served ? { outcome: { kind: 'backend' as const, backend: served } } : {}),
+      ...(failing ? { failing } : {}),
+    };
   }
 
   #reader(
@@ -528,9 +693,15 @@ export class BackendWatcher {
   }
 
   #observe(name: string, decision: Decision): void {
-    if ('shadowed' in decision) for (const kind of decision.shadowed) this.#shadowed?.inc({ kind });
+    // Decisions count until every initial name was decided, past the bound too (pending names).
+    if (decision.action !== 'keep-and-retry' && this.#initialSync.decided(name)) {
+      this.#cancelInitialSyncBound();
+    }
+    if ('shadowed' in decision) {
+      for (const kind of decision.shadowed) this.#metrics?.shadowed.inc({ kind });
+    }
     if (decision.action === 'remove' && decision.reason === 'skipped')
-      this.#skipped?.inc({ reason: decision.outcome.reason });
+      this.#metrics?.skipped.inc({ reason: decision.outcome.reason });
     if (decision.action === 'upsert' && decision.changed) {
       this.#logger.info(
         { backend: name, kind: decision.kind, version: this.registry.version },
@@ -538,4 +709,51 @@ export class BackendWatcher {
       );
     }
   }
+}
+
+/** The watcher's settings, with their defaults, checked once at construction. */
+interface Settings {
+  resyncPeriodMs: number;
+  readTimeoutMs: number;
+  workers: number;
+  secretRefreshPeriodMs: number;
+  initialSyncTimeoutMs: number;
+  gracefulShutdownTimeoutMs: number;
+  clock: Clock;
+}
+
+/**
+ * The settings of a watcher: every duration checked against {@link DURATION_RANGES} (a
+ * `RangeError` naming the one out of range), the watch options against the runtime's ranges.
+ */
+function settingsOf(options: BackendWatcherOptions): Settings {
+  if (options.watcher !== undefined) checkWatcherOptions(options.watcher);
+  const duration = (
+    option: Exclude<keyof typeof DURATION_RANGES, 'syncTimeoutMs'>,
+    fallback: number,
+  ): number => checkDuration(option, options[option], DURATION_RANGES[option], fallback);
+  return {
+    resyncPeriodMs: duration('resyncPeriodMs', DEFAULT_RESYNC_PERIOD_MS),
+    readTimeoutMs: duration('readTimeoutMs', DEFAULT_READ_TIMEOUT_MS),
+    workers: Math.max(1, options.workers ?? DEFAULT_WORKERS),
+    secretRefreshPeriodMs: duration('secretRefreshPeriodMs', DEFAULT_SECRET_REFRESH_PERIOD_MS),
+    initialSyncTimeoutMs: duration('initialSyncTimeoutMs', DEFAULT_INITIAL_SYNC_TIMEOUT_MS),
+    gracefulShutdownTimeoutMs: duration('gracefulShutdownTimeoutMs', 30_000),
+    clock: options.clock ?? systemClock,
+  };
+}
+
+/**
+ * A read that a held explain does not make: a transient failure (so the decision is "cannot be
+ * resolved now", never a removal) that says why.
+ */
+function notRead(kind: string): () => Promise<never> {
+  return async () => {
+    throw Object.assign(
+      new Error(
+        `${kind} not read: an explain without the API token reads nothing from the cluster`,
+      ),
+      { name: 'NotReadError', code: 'NOT_READ', transient: true },
+    );
+  };
 }

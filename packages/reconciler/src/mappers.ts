@@ -28,21 +28,43 @@ const keyOf = (object: KubeObject, namespace: string): ObjectKey => ({
   name: object.metadata?.name ?? '',
 });
 
-/** A workload maps to itself when it is in the group (the controller maps old and new objects). */
+/** The workload caches, by kind. */
+export type WorkloadStores = Readonly<Record<WorkloadKind, ReadonlyStore>>;
+
+/**
+ * A workload maps to itself when it is in the group (the controller maps old and new objects).
+ * With `stores`, a workload of another group maps to its name too when a workload of the group
+ * (of any kind) has that name: it does not change what is served for the name, but the name's
+ * decision reports it (`otherGroups`), so its changes and its deletion re-reconcile the name.
+ */
 export function workloadToRequests(
   kind: WorkloadKind,
   group: string,
   namespace: string,
+  stores?: WorkloadStores,
 ): (object: KubeObject) => ObjectKey[] {
-  return (object) =>
-    safe(() => workloadGroup(object, kind)) === group && object.metadata?.name
-      ? [keyOf(object, namespace)]
-      : [];
+  return (object) => {
+    const name = object.metadata?.name;
+    if (!name) return [];
+    if (safe(() => workloadGroup(object, kind)) === group) return [keyOf(object, namespace)];
+    if (stores === undefined) return [];
+    const key = keyOf(object, namespace);
+    return hasNamesakeInGroup(stores, key, group) ? [key] : [];
+  };
+}
+
+/** True when a workload of the group, of any kind, has the key's name. */
+function hasNamesakeInGroup(stores: WorkloadStores, key: ObjectKey, group: string): boolean {
+  for (const kind of WORKLOAD_KINDS) {
+    const namesake = stores[kind].get(key);
+    if (namesake !== undefined && safe(() => workloadGroup(namesake, kind)) === group) return true;
+  }
+  return false;
 }
 
 /** An auth config maps to every workload of the group that references it, of any kind. */
 export function authConfigToRequests(
-  stores: Readonly<Record<WorkloadKind, ReadonlyStore>>,
+  stores: WorkloadStores,
   group: string,
   namespace: string,
 ): (config: KubeObject) => ObjectKey[] {

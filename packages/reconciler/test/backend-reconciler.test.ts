@@ -34,6 +34,7 @@ const SERVER_WINS = {
   action: 'upsert',
   kind: 'MCPServer',
   shadowed: ['MCPRemoteProxy', 'MCPServerEntry'],
+  otherGroups: [],
 };
 
 function setup(objects: KubeObjectLike[]) {
@@ -137,7 +138,7 @@ describe('BackendReconciler', () => {
     ];
     const { registry, reconciler, reader } = setup(objects);
     reader.getSecret = async () => {
-      throw Object.assign(new Error('forbidden'), { code: 403, reason: 'Forbidden' });
+      throw Object.assign(new Error('invalid'), { code: 400, reason: 'BadRequest' });
     };
     registry.upsert({
       id: 's',
@@ -209,5 +210,111 @@ describe('BackendReconciler', () => {
       reason: 'not-found',
     });
     expect(registry.version).toBe(0);
+  });
+});
+
+describe('a name shared with workloads of another group', () => {
+  const other = { groupRef: { name: 'sales' } };
+  const ours = (decisions: Decision[]) => decisions.at(-1);
+
+  it.each([
+    ['MCPServer', [entry('docs'), server('docs', other)]],
+    ['MCPRemoteProxy', [entry('docs'), proxy('docs', other)]],
+  ])(
+    "does not hide our MCPServerEntry behind another group's %s (a departure from upstream)",
+    async (kind, objects) => {
+      const { registry, reconciler, decisions } = setup(objects);
+      await reconciler.reconcile(request('docs'));
+      expect(registry.get('docs')).toMatchObject({ type: 'entry' });
+      expect(ours(decisions)).toEqual({
+        action: 'upsert',
+        kind: 'MCPServerEntry',
+        changed: true,
+        shadowed: [],
+        otherGroups: [{ kind, group: 'sales' }],
+      });
+    },
+  );
+
+  it('applies the precedence only among the workloads of the group', async () => {
+    const { registry, reconciler, decisions } = setup([
+      entry('docs'),
+      proxy('docs'),
+      server('docs', other),
+    ]);
+    await reconciler.reconcile(request('docs'));
+    expect(registry.get('docs')?.baseUrl).toBe('http://docs-proxy:8080');
+    expect(ours(decisions)).toMatchObject({
+      kind: 'MCPRemoteProxy',
+      shadowed: ['MCPServerEntry'],
+      otherGroups: [{ kind: 'MCPServer', group: 'sales' }],
+    });
+  });
+
+  it('reports a workload of no group (or a malformed one) as of another group', async () => {
+    const { registry, reconciler, decisions } = setup([
+      entry('docs'),
+      server('docs', { groupRef: undefined }),
+    ]);
+    await reconciler.reconcile(request('docs'));
+    expect(registry.get('docs')).toBeDefined();
+    expect(ours(decisions)).toMatchObject({
+      otherGroups: [{ kind: 'MCPServer', group: undefined }],
+    });
+  });
+
+  it('removes the name when only other groups have it, naming the first', async () => {
+    const { registry, reconciler, decisions } = setup([
+      entry('docs', { groupRef: { name: 'ops' } }),
+      server('docs', other),
+    ]);
+    registry.upsert({
+      id: 'docs',
+      name: 'docs',
+      baseUrl: 'http://x',
+      transportType: 'sse',
+      healthStatus: 'healthy',
+      metadata: {},
+    });
+    await reconciler.reconcile(request('docs'));
+    expect(registry.get('docs')).toBeUndefined();
+    expect(ours(decisions)).toEqual({
+      action: 'remove',
+      reason: 'other-group',
+      kind: 'MCPServer',
+      group: 'sales',
+      shadowed: [],
+      otherGroups: [
+        { kind: 'MCPServer', group: 'sales' },
+        { kind: 'MCPServerEntry', group: 'ops' },
+      ],
+    });
+  });
+
+  it("serves ours again when the other group's workload is deleted, and switches when one moves into the group", async () => {
+    const objects = [entry('docs'), server('docs', other)];
+    const { registry, reconciler, reader } = setup(objects);
+    await reconciler.reconcile(request('docs'));
+    expect(registry.get('docs')?.type).toBe('entry');
+    // Moved into our group: it takes the name by precedence.
+    const getWorkload = reader.getWorkload;
+    reader.getWorkload = async (kind, namespace, name) =>
+      kind === 'MCPServer' ? server('docs') : getWorkload(kind, namespace, name);
+    await reconciler.reconcile(request('docs'));
+    expect(registry.get('docs')?.baseUrl).toBe('http://docs:8080');
+    // Deleted: ours again.
+    reader.getWorkload = async (kind, namespace, name) =>
+      kind === 'MCPServer' ? undefined : getWorkload(kind, namespace, name);
+    await reconciler.reconcile(request('docs'));
+    expect(registry.get('docs')?.type).toBe('entry');
+  });
+
+  it("explains the other group's workload", async () => {
+    const { reconciler } = setup([entry('docs'), server('docs', other)]);
+    expect((await reconciler.explain('docs')).decision).toMatchObject({
+      action: 'upsert',
+      kind: 'MCPServerEntry',
+      otherGroups: [{ kind: 'MCPServer', group: 'sales' }],
+    });
   });
 });

@@ -1,9 +1,9 @@
 import { type Env, startEnv } from '@vmcp/envtest';
-import { KubeClient, type KubeObject, ResourceClient } from '@vmcp/kube-runtime';
+import { KubeClient, type KubeObject, ResourceClient, type ResourceRef } from '@vmcp/kube-runtime';
 import { createDynamicRegistry, type DynamicRegistry } from '@vmcp/registry';
 import { eventually } from '@vmcp/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BackendWatcher, RESOURCES } from '../src/index.js';
+import { BackendWatcher, type BackendWatcherOptions, RESOURCES } from '../src/index.js';
 
 const NS = 'default';
 const GROUP = 'engineering';
@@ -33,11 +33,12 @@ afterAll(async () => {
 
 async function startWatcher(
   group: string,
-  extra: { resyncPeriodMs?: number } = {},
+  extra: Partial<BackendWatcherOptions> = {},
 ): Promise<{ registry: DynamicRegistry; watcher: BackendWatcher }> {
   const registry = createDynamicRegistry();
   const watcher = new BackendWatcher({
     kubeConfig: env.kubeConfig,
+    secretRefreshPeriodMs: 0,
     namespace: NS,
     groupRef: group,
     registry,
@@ -306,5 +307,169 @@ describe('BackendWatcher under faults', () => {
         'chaos-new=http://chaos-new.default.svc.cluster.local:8080',
       ]),
     );
+  });
+});
+
+/** A Secret-backed MCPServer of `group`: Secret `<name>-key`, auth config `<name>-auth`. */
+async function secretServer(name: string, group: string, value: string): Promise<void> {
+  await secret(`${name}-key`, { value });
+  await clients.MCPExternalAuthConfig.create({
+    apiVersion: API,
+    kind: 'MCPExternalAuthConfig',
+    metadata: { name: `${name}-auth` },
+    spec: {
+      type: 'headerInjection',
+      headerInjection: {
+        headerName: 'X-Key',
+        valueSecretRef: { name: `${name}-key`, key: 'value' },
+      },
+    },
+  } as KubeObject);
+  await create(
+    'MCPServer',
+    name,
+    serverSpec(group, { externalAuthConfigRef: { name: `${name}-auth` } }),
+    ready(name),
+  );
+}
+const headerValue = (registry: DynamicRegistry, name: string): unknown =>
+  (registry.get(name)?.authConfig as { headerValue?: unknown } | undefined)?.headerValue;
+
+describe('rotated Secrets, with the resync off', () => {
+  it('serves a rotated value within the secret refresh period plus a margin', async () => {
+    const { registry } = await startWatcher('rotation', {
+      resyncPeriodMs: 0,
+      secretRefreshPeriodMs: 1_000,
+    });
+    await secretServer('rotating', 'rotation', 'before');
+    await eventually(() => expect(headerValue(registry, 'rotating')).toBe('before'));
+    await clients.Secret.patch('rotating-key', {
+      data: { value: Buffer.from('after').toString('base64') },
+    });
+    // The period jittered (1.1 s at most) plus one reconcile; the rest is margin for a busy machine.
+    await eventually(() => expect(headerValue(registry, 'rotating')).toBe('after'), {
+      timeoutMs: 1_100 + 10_000,
+    });
+  });
+});
+
+describe('a name clash across groups', () => {
+  const entrySpec = (group: string) => ({
+    remoteUrl: 'https://docs.example/mcp',
+    transport: 'streamable-http',
+    groupRef: { name: group },
+  });
+
+  it("serves our entry whichever is created first, and follows the other group's object when it is deleted, moves in and out", async () => {
+    const { registry, watcher } = await startWatcher('clash');
+    // Ours first, then another group's MCPServer of the same name.
+    await create('MCPServerEntry', 'clash-a', entrySpec('clash'), { phase: 'Valid' });
+    await eventually(() => expect(registry.get('clash-a')?.type).toBe('entry'));
+    await create('MCPServer', 'clash-a', serverSpec('clash-other'), ready('clash-a'));
+    await eventually(async () =>
+      expect((await watcher.explain('clash-a')).decision).toMatchObject({
+        otherGroups: [{ kind: 'MCPServer', group: 'clash-other' }],
+      }),
+    );
+    // The other group's MCPServer first, then ours.
+    await create('MCPServer', 'clash-b', serverSpec('clash-other'), ready('clash-b'));
+    await create('MCPServerEntry', 'clash-b', entrySpec('clash'), { phase: 'Valid' });
+    await eventually(() => expect(registry.get('clash-b')?.type).toBe('entry'));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(registry.get('clash-a')?.type).toBe('entry');
+    expect(registry.get('clash-b')?.type).toBe('entry');
+    // The other group's MCPServer moves into our group: it takes the name by precedence.
+    await clients.MCPServer.patch('clash-a', { spec: { groupRef: { name: 'clash' } } });
+    await eventually(() =>
+      expect(registry.get('clash-a')?.baseUrl).toBe(`http://clash-a.${NS}.svc.cluster.local:8080`),
+    );
+    // And out again; then deleted: ours stays served.
+    await clients.MCPServer.patch('clash-a', { spec: { groupRef: { name: 'clash-other' } } });
+    await eventually(() => expect(registry.get('clash-a')?.type).toBe('entry'));
+    await clients.MCPServer.delete('clash-b');
+    await eventually(async () =>
+      expect((await watcher.explain('clash-b')).decision).toMatchObject({ otherGroups: [] }),
+    );
+    expect(registry.get('clash-b')?.type).toBe('entry');
+  });
+});
+
+describe("the watcher's own permission (RBAC) withdrawn and restored, resync on", () => {
+  const RBAC = { group: 'rbac.authorization.k8s.io', version: 'v1' };
+  const ROLE: ResourceRef = { ...RBAC, plural: 'roles', kind: 'Role' };
+  const BINDING: ResourceRef = { ...RBAC, plural: 'rolebindings', kind: 'RoleBinding' };
+  const RULES = [
+    {
+      apiGroups: ['toolhive.stacklok.dev'],
+      resources: ['mcpservers', 'mcpremoteproxies', 'mcpserverentries', 'mcpexternalauthconfigs'],
+      verbs: ['get', 'list', 'watch'],
+    },
+    { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] },
+    { apiGroups: [''], resources: ['secrets'], verbs: ['get'] },
+  ];
+  let roles: ResourceClient;
+
+  /** The Role of the non-admin user: the watcher's, with or without `get` on Secrets. */
+  async function grant(secrets: boolean): Promise<void> {
+    const rules = secrets ? RULES : RULES.filter((rule) => !rule.resources.includes('secrets'));
+    const current = await roles.get('watcher').catch(() => undefined);
+    const role = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', rules };
+    if (current === undefined) {
+      await roles.create({ ...role, metadata: { name: 'watcher' } } as KubeObject);
+    } else {
+      await roles.replace({
+        ...role,
+        metadata: { name: 'watcher', resourceVersion: current.metadata.resourceVersion },
+      } as KubeObject);
+    }
+  }
+
+  beforeAll(async () => {
+    const admin = new KubeClient(env.kubeConfig);
+    roles = new ResourceClient(admin, ROLE, NS);
+    await grant(true);
+    await new ResourceClient(admin, BINDING, NS).create({
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'watcher' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'watcher' },
+      subjects: [
+        { apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: env.nonAdmin.username },
+      ],
+    } as KubeObject);
+  });
+
+  it('keeps what it serves while Secret reads get 403, is ready at its bound without what it cannot read, and converges once granted', async () => {
+    await secretServer('creds-a', 'creds', 'kept-value');
+    const asWatcher = { kubeConfig: env.nonAdmin.kubeConfig, resyncPeriodMs: 500 };
+    const { registry, watcher } = await startWatcher('creds', asWatcher);
+    await eventually(() => expect(headerValue(registry, 'creds-a')).toBe('kept-value'));
+    const served = registry.snapshot();
+
+    await grant(false);
+    await eventually(() =>
+      expect(watcher.failingReads()).toMatchObject([
+        { name: 'creds-a', served: true, reason: 'forbidden' },
+      ]),
+    );
+    // A watcher started now cannot read the Secret: ready at its bound, naming the backend.
+    const late = await startWatcher('creds', { ...asWatcher, initialSyncTimeoutMs: 2_000 });
+    await eventually(() =>
+      expect(late.watcher.failingReads()).toMatchObject([{ name: 'creds-a', served: false }]),
+    );
+    expect(late.watcher.hasSynced()).toBe(false);
+    expect(late.watcher.pendingInitialNames()).toEqual(['creds-a']);
+    expect(await late.watcher.waitForRegistrySync({ timeoutMs: 30_000 })).toBe(true);
+    expect(late.watcher.pendingInitialNames()).toEqual(['creds-a']);
+    expect(late.registry.count()).toBe(0);
+    // Resyncs every 0.5 s meanwhile: the first watcher still serves exactly what it did.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(registry.snapshot()).toEqual(served);
+
+    await grant(true);
+    await eventually(() => expect(watcher.failingReads()).toEqual([]));
+    await eventually(() => expect(headerValue(late.registry, 'creds-a')).toBe('kept-value'));
+    expect(late.watcher.pendingInitialNames()).toEqual([]);
+    expect(registry.version).toBe(served.version);
   });
 });

@@ -94,17 +94,23 @@ describe('BackendWatcher construction', () => {
 const HOUR = 3_600_000;
 
 describe('BackendWatcher durations', () => {
-  const options = ['resyncPeriodMs', 'readTimeoutMs', 'gracefulShutdownTimeoutMs'] as const;
+  const options = [
+    'resyncPeriodMs',
+    'readTimeoutMs',
+    'secretRefreshPeriodMs',
+    'initialSyncTimeoutMs',
+    'gracefulShutdownTimeoutMs',
+  ] as const;
 
   it.each(options)('accepts %s at the limits of its range', (option) => {
-    const { minMs, maxMs } = DURATION_RANGES[option];
+    const { min: minMs, max: maxMs } = DURATION_RANGES[option];
     expect(() => new BackendWatcher({ ...valid(), [option]: minMs })).not.toThrow();
     expect(() => new BackendWatcher({ ...valid(), [option]: maxMs })).not.toThrow();
   });
 
   it.each(
     options.flatMap((option) => {
-      const { minMs, maxMs } = DURATION_RANGES[option];
+      const { min: minMs, max: maxMs } = DURATION_RANGES[option];
       return [
         [option, minMs > 1 ? minMs - 1 : -1, 'is below the minimum'],
         [option, maxMs + 1, 'is above the maximum'],

@@ -51,6 +51,42 @@ describe('workloadToRequests', () => {
   });
 });
 
+describe('workloadToRequests with the workload caches', () => {
+  const stores = {
+    MCPServer: store(workload('MCPServer', 'docs', { groupRef: { name: 'sales' } })),
+    MCPRemoteProxy: store(),
+    MCPServerEntry: store(workload('MCPServerEntry', 'docs', { groupRef: { name: 'eng' } })),
+  };
+  const map = workloadToRequests('MCPServer', 'eng', NS, stores);
+
+  it("maps another group's workload to its name when a workload of the group has it", () => {
+    expect(map(workload('MCPServer', 'docs', { groupRef: { name: 'sales' } }))).toEqual([
+      { namespace: NS, name: 'docs' },
+    ]);
+  });
+
+  it("maps another group's workload to nothing when no workload of the group has its name", () => {
+    expect(map(workload('MCPServer', 'wiki', { groupRef: { name: 'sales' } }))).toEqual([]);
+    const onlyOthers = workloadToRequests('MCPServerEntry', 'eng', NS, {
+      ...stores,
+      MCPServerEntry: store(workload('MCPServerEntry', 'docs', { groupRef: { name: 'ops' } })),
+    });
+    expect(onlyOthers(workload('MCPServerEntry', 'docs', { groupRef: { name: 'ops' } }))).toEqual(
+      [],
+    );
+  });
+
+  it('still maps a workload of the group to itself, and never throws', () => {
+    expect(map(workload('MCPServer', 'new', { groupRef: { name: 'eng' } }))).toEqual([
+      { namespace: NS, name: 'new' },
+    ]);
+    expect(map({ metadata: { name: 'docs' }, spec: { groupRef: 42 } } as KubeObject)).toEqual([
+      { namespace: NS, name: 'docs' },
+    ]);
+    expect(map({ metadata: {} } as KubeObject)).toEqual([]);
+  });
+});
+
 describe('authConfigToRequests', () => {
   const stores = {
     MCPServer: store(

@@ -3,142 +3,31 @@
  * chosen paths: bounded reads, workers that are not held up by a hung read, resync on an injected
  * clock, and metadata-only ConfigMaps.
  */
-import { createServer, request as httpRequest, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
-import { type FakeApiServer, startFakeApiServer } from '@vmcp/fake-apiserver';
-import type { KubeObject } from '@vmcp/kube-runtime';
 import { FakeClock } from '@vmcp/kube-runtime/testing';
-import { createDynamicRegistry, type DynamicRegistry } from '@vmcp/registry';
-import { toolhiveCrdPaths } from '@vmcp/toolhive-crds';
 import { Registry } from 'prom-client';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { BackendWatcher, type BackendWatcherOptions, jitteredResyncMs } from '../src/index.js';
+import { describe, expect, it, vi } from 'vitest';
+import { type BackendWatcherOptions, jitteredResyncMs } from '../src/index.js';
+import {
+  API,
+  GROUP,
+  NS,
+  secretBackend as secretBackendOf,
+  secretPath,
+  useFakeCluster,
+  WAIT,
+} from './support/fake-cluster.js';
 
-const NS = 'default';
-const GROUP = 'engineering';
-const API = 'toolhive.stacklok.dev/v1beta1';
 const SECRET = 'planted-secret-91c3f0';
-
-/** An HTTP proxy to the fake API server that leaves requests to `hung` paths unanswered. */
-async function hangingProxy(target: string) {
-  const hung = new Set<string>();
-  const requests: string[] = [];
-  const server: Server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
-    requests.push(`${req.method} ${path}`);
-    if (hung.has(path)) return;
-    const upstream = httpRequest(`${target}${req.url}`, {
-      method: req.method,
-      headers: req.headers,
-    });
-    upstream.on('response', (response) => {
-      res.writeHead(response.statusCode ?? 502, response.headers);
-      response.pipe(res);
-    });
-    upstream.on('error', () => res.destroy());
-    res.on('close', () => upstream.destroy());
-    req.pipe(upstream);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    url,
-    hung,
-    requests,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
-}
-
-let fake: FakeApiServer;
-let proxy: Awaited<ReturnType<typeof hangingProxy>>;
-let kubeConfig: KubeConfig;
-const running: { stop: AbortController; done: Promise<void> }[] = [];
-
-beforeEach(async () => {
-  fake = await startFakeApiServer({ https: false, crds: toolhiveCrdPaths });
-  proxy = await hangingProxy(fake.url);
-  kubeConfig = new KubeConfig();
-  kubeConfig.loadFromOptions({
-    clusters: [{ name: 'c', server: proxy.url, skipTLSVerify: true }],
-    users: [{ name: 'u', token: fake.token }],
-    contexts: [{ name: 'x', cluster: 'c', user: 'u', namespace: NS }],
-    currentContext: 'x',
-  });
-});
-afterEach(async () => {
-  for (const { stop } of running) stop.abort();
-  await Promise.all(running.splice(0).map(({ done }) => done));
-  await proxy.close();
-  await fake.close();
-});
-
-const secretPath = (name: string) => `/api/v1/namespaces/${NS}/secrets/${name}`;
-
-function load(objects: object[]): void {
-  fake.load(objects as KubeObject[]);
-}
-
-/** An MCPServer whose header auth reads Secret `secret-<name>`. */
-function secretBackend(name: string): object[] {
-  return [
-    {
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: `secret-${name}`, namespace: NS },
-      data: { value: Buffer.from(`${SECRET}-${name}`).toString('base64') },
-    },
-    {
-      apiVersion: API,
-      kind: 'MCPExternalAuthConfig',
-      metadata: { name: `auth-${name}`, namespace: NS },
-      spec: {
-        type: 'headerInjection',
-        headerInjection: {
-          headerName: 'X-Key',
-          valueSecretRef: { name: `secret-${name}`, key: 'value' },
-        },
-      },
-    },
-    {
-      apiVersion: API,
-      kind: 'MCPServer',
-      metadata: { name, namespace: NS },
-      spec: {
-        image: 'example/mcp:1',
-        transport: 'streamable-http',
-        groupRef: { name: GROUP },
-        externalAuthConfigRef: { name: `auth-${name}` },
-      },
-      status: { phase: 'Ready', url: `http://${name}:8080` },
-    },
-  ];
-}
-
-function start(options: Partial<BackendWatcherOptions> = {}) {
-  const registry: DynamicRegistry = createDynamicRegistry();
-  const watcher = new BackendWatcher({
-    kubeConfig,
-    namespace: NS,
-    groupRef: GROUP,
-    registry,
-    resyncPeriodMs: 0,
-    ...options,
-  });
-  const stop = new AbortController();
-  running.push({ stop, done: watcher.start(stop.signal) });
-  return { registry, watcher, stop };
-}
-
-const WAIT = { timeout: 30_000, interval: 20 };
+const cluster = useFakeCluster();
+const load = (objects: object[]) => cluster.load(objects);
+const start = (options: Partial<BackendWatcherOptions> = {}) => cluster.start(options);
+/** An MCPServer whose header auth reads Secret `secret-<name>` (its value holds {@link SECRET}). */
+const secretBackend = (name: string) => secretBackendOf(name, { value: SECRET });
 
 describe('BackendWatcher reads', () => {
   it('bounds each read: a hung Secret GET fails after readTimeoutMs and holds up no other name', async () => {
     load([...secretBackend('hung'), ...secretBackend('fine')]);
-    proxy.hung.add(secretPath('secret-hung'));
+    cluster.proxy.hung.add(secretPath('secret-hung'));
     const { registry, watcher } = start({ workers: 2, readTimeoutMs: 200 });
     await vi.waitFor(() => expect(registry.get('fine')).toBeDefined(), WAIT);
     expect(registry.get('hung')).toBeUndefined();
@@ -153,21 +42,21 @@ describe('BackendWatcher reads', () => {
         ),
       WAIT,
     );
-    proxy.hung.delete(secretPath('secret-hung'));
+    cluster.proxy.hung.delete(secretPath('secret-hung'));
     await vi.waitFor(() => expect(registry.get('hung')).toBeDefined(), WAIT);
     expect(watcher.failingReads()).toEqual([]);
   });
 
   it('with one worker, a hung read holds up the next name until the read bound passes', async () => {
     load(secretBackend('a-hung'));
-    proxy.hung.add(secretPath('secret-a-hung'));
+    cluster.proxy.hung.add(secretPath('secret-a-hung'));
     const { registry, watcher } = start({
       workers: 1,
       readTimeoutMs: 1_500,
       gracefulShutdownTimeoutMs: 100,
     });
     await vi.waitFor(
-      () => expect(proxy.requests).toContain(`GET ${secretPath('secret-a-hung')}`),
+      () => expect(cluster.proxy.requests).toContain(`GET ${secretPath('secret-a-hung')}`),
       WAIT,
     );
     // The one worker sits in the hung read: a name added now waits for it.
@@ -193,8 +82,8 @@ describe('BackendWatcher reads', () => {
     });
     await vi.waitFor(() => expect(registry.count()).toBe(2), WAIT);
     const served = registry.snapshot();
-    proxy.hung.add(secretPath('secret-one'));
-    proxy.hung.add(secretPath('secret-two'));
+    cluster.proxy.hung.add(secretPath('secret-one'));
+    cluster.proxy.hung.add(secretPath('secret-two'));
     clock.advance(60_000); // the resync: every name is reconciled again, and its reads hang
     await vi.waitFor(
       () => expect(watcher.failingReads().filter((failing) => failing.served)).toHaveLength(2),
@@ -209,8 +98,12 @@ describe('BackendWatcher reads', () => {
     const explanation = await watcher.explain('one');
     expect(explanation.failing).toMatchObject({ served: true, lastResolvedAt: expect.any(Number) });
     expect(JSON.stringify(explanation)).not.toContain(SECRET);
-    proxy.hung.clear();
-    await vi.waitFor(() => expect(watcher.failingReads()).toEqual([]), WAIT);
+    cluster.proxy.hung.clear();
+    // The retries wait on the watcher's clock (the controller's rate limiter): move it on.
+    await vi.waitFor(() => {
+      clock.advance(1_000);
+      expect(watcher.failingReads()).toEqual([]);
+    }, WAIT);
     expect(registry.version).toBe(served.version);
   });
 
@@ -220,10 +113,10 @@ describe('BackendWatcher reads', () => {
     const { registry } = start({ resyncPeriodMs: 60_000, clock, random: () => 0 });
     await vi.waitFor(() => expect(registry.get('rotated')).toBeDefined(), WAIT);
     const secrets = `/api/v1/namespaces/${NS}/secrets/secret-rotated`;
-    const reads = () => proxy.requests.filter((r) => r === `GET ${secrets}`).length;
+    const reads = () => cluster.proxy.requests.filter((r) => r === `GET ${secrets}`).length;
     const before = reads();
     // Rotate the Secret: nothing watches Secrets, so only the resync sees it.
-    await putSecret('secret-rotated', 'rotated-value');
+    await cluster.putSecret('secret-rotated', 'rotated-value');
     clock.advance(jitteredResyncMs(60_000, () => 0) - 1);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(reads()).toBe(before);
@@ -281,34 +174,84 @@ describe('CA ConfigMaps', () => {
     expect(cached.map((o) => o.metadata.name).sort()).toContain('dashboard');
     for (const object of cached)
       expect(Object.keys(object).sort()).toEqual(['apiVersion', 'kind', 'metadata']);
-    expect(proxy.requests).toContain(`GET /api/v1/namespaces/${NS}/configmaps/ca`);
-    expect(proxy.requests).not.toContain(`GET /api/v1/namespaces/${NS}/configmaps/dashboard`);
+    expect(cluster.proxy.requests).toContain(`GET /api/v1/namespaces/${NS}/configmaps/ca`);
+    expect(cluster.proxy.requests).not.toContain(
+      `GET /api/v1/namespaces/${NS}/configmaps/dashboard`,
+    );
 
-    await patchConfigMap('ca', { 'ca.crt': pem(2) });
+    await cluster.patch(`/api/v1/namespaces/${NS}/configmaps/ca`, { data: { 'ca.crt': pem(2) } });
     await vi.waitFor(() => expect(registry.get('entry')?.caBundleData).toBe(pem(2)), WAIT);
   });
 });
 
-async function putSecret(name: string, value: string): Promise<void> {
-  const response = await fetch(`${fake.url}/api/v1/namespaces/${NS}/secrets/${name}`, {
-    method: 'PATCH',
-    headers: {
-      authorization: `Bearer ${fake.token}`,
-      'content-type': 'application/merge-patch+json',
-    },
-    body: JSON.stringify({ data: { value: Buffer.from(value).toString('base64') } }),
-  });
-  expect(response.status).toBe(200);
-}
+describe('BackendWatcher.explain', () => {
+  const secretReads = (name: string) =>
+    cluster.proxy.requests.filter((r) => r === `GET ${secretPath(`secret-${name}`)}`).length;
 
-async function patchConfigMap(name: string, data: Record<string, string>): Promise<void> {
-  const response = await fetch(`${fake.url}/api/v1/namespaces/${NS}/configmaps/${name}`, {
-    method: 'PATCH',
-    headers: {
-      authorization: `Bearer ${fake.token}`,
-      'content-type': 'application/merge-patch+json',
-    },
-    body: JSON.stringify({ data }),
+  it('answers from what it holds without reading the API server when not fresh', async () => {
+    load([...secretBackend('one'), ...secretBackend('hung')]);
+    cluster.proxy.hung.add(secretPath('secret-hung'));
+    const { registry, watcher } = start({ readTimeoutMs: 200 });
+    await vi.waitFor(() => expect(registry.get('one')).toBeDefined(), WAIT);
+    await vi.waitFor(() => expect(watcher.failingReads()).toHaveLength(1), WAIT);
+    const before = cluster.proxy.requests.length;
+    const served = await watcher.explain('one', { fresh: false });
+    expect(served).toMatchObject({
+      decision: { action: 'upsert', kind: 'MCPServer' },
+      outcome: {
+        kind: 'backend',
+        backend: { id: 'one', authConfig: { headerValue: '[REDACTED]' } },
+      },
+      decidedAt: expect.any(Number),
+    });
+    const failing = await watcher.explain('hung', { fresh: false });
+    expect(failing).toMatchObject({
+      decision: { action: 'keep-and-retry' },
+      failing: { name: 'hung', served: false },
+    });
+    const absent = await watcher.explain('nobody', { fresh: false });
+    expect(absent.decision).toEqual({ action: 'remove', reason: 'not-found' });
+    expect(cluster.proxy.requests.length).toBe(before);
+    expect(JSON.stringify([served, failing])).not.toContain(SECRET);
   });
-  expect(response.status).toBe(200);
-}
+
+  it('decides a name not yet reconciled from its caches alone, reading no Secret', async () => {
+    // One worker, held by a Secret read that hangs: a name created now waits in the queue.
+    load(secretBackend('blocker'));
+    cluster.proxy.hung.add(secretPath('secret-blocker'));
+    const { watcher } = start({
+      workers: 1,
+      readTimeoutMs: 60_000,
+      gracefulShutdownTimeoutMs: 200,
+    });
+    await vi.waitFor(() => expect(secretReads('blocker')).toBe(1), WAIT);
+    load(secretBackend('late'));
+    await vi.waitFor(async () => {
+      const explained = await watcher.explain('late', { fresh: false });
+      expect(explained.decision).toMatchObject({ action: 'keep-and-retry', kind: 'MCPServer' });
+      expect(explained.decidedAt).toBeUndefined();
+      expect(explained.decision).toMatchObject({
+        error: { message: expect.stringContaining('could not be read (NOT_READ)') },
+      });
+    }, WAIT);
+    expect(secretReads('late')).toBe(0);
+  });
+
+  it('reads afresh when asked, each Secret once, and abandons the reads when the signal aborts', async () => {
+    load(secretBackend('one'));
+    const { registry, watcher } = start({ readTimeoutMs: 60_000 });
+    await vi.waitFor(() => expect(registry.get('one')).toBeDefined(), WAIT);
+    const reads = secretReads('one');
+    expect(await watcher.explain('one')).toMatchObject({ outcome: { kind: 'backend' } });
+    expect(secretReads('one')).toBe(reads + 1);
+
+    cluster.proxy.hung.add(secretPath('secret-one'));
+    const client = new AbortController();
+    const explaining = watcher.explain('one', { fresh: true, signal: client.signal });
+    await vi.waitFor(() => expect(secretReads('one')).toBe(reads + 2), WAIT);
+    client.abort();
+    // Not the 60 s read timeout: the read ends with the signal, as a transient failure.
+    const explained = await explaining;
+    expect(explained.decision).toMatchObject({ action: 'keep-and-retry' });
+  });
+});

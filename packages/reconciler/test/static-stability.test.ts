@@ -3,10 +3,13 @@
  * fails for a transient reason leaves the registry exactly as it is (issue: static stability).
  */
 import { createObjectReader, type DiscoveryReader, type KubeObjectLike } from '@vmcp/discoverer';
-import type { Logger } from '@vmcp/kube-runtime';
+import { Controller } from '@vmcp/kube-runtime';
+import { FakeClock } from '@vmcp/kube-runtime/testing';
 import { createDynamicRegistry } from '@vmcp/registry';
+import { eventually } from '@vmcp/test-support';
 import { describe, expect, it } from 'vitest';
 import { BackendReconciler, type Decision } from '../src/index.js';
+import { recordingLogger } from './support/recording-logger.js';
 
 const NS = 'tools';
 const GROUP = 'engineering';
@@ -57,35 +60,17 @@ const OBJECTS: KubeObjectLike[] = [
   },
 ];
 
-/** A logger that records every line (for the once-per-name rule and the secret check). */
-function recordingLogger(lines: string[]): Logger {
-  const at =
-    (level: string) =>
-    (first: unknown, message?: unknown): void => {
-      lines.push(`${level} ${String(message ?? '')} ${JSON.stringify(first)}`);
-    };
-  const logger: Logger = {
-    trace: at('trace'),
-    debug: at('debug'),
-    info: at('info'),
-    warn: at('warn'),
-    error: at('error'),
-    child: () => logger,
-  };
-  return logger;
-}
-
 function setup(now = { value: 1_000_000 }) {
   const registry = createDynamicRegistry();
   const reader: DiscoveryReader = createObjectReader(OBJECTS);
-  const lines: string[] = [];
+  const { logger, lines } = recordingLogger();
   const decisions: Decision[] = [];
   const reconciler = new BackendReconciler({
     namespace: NS,
     group: GROUP,
     registry,
     reader,
-    logger: recordingLogger(lines),
+    logger,
     observer: { decided: (_name, decision) => decisions.push(decision) },
     now: () => now.value,
   });
@@ -145,7 +130,7 @@ describe('a read that fails for a transient reason', () => {
       (reader as unknown as Record<string, () => Promise<never>>)[method] = async () => {
         throw error();
       };
-      expect(await reconciler.reconcile(request(name))).toEqual({ requeueAfterMs: 5 });
+      expect(await reconciler.reconcile(request(name))).toEqual({ requeue: true });
       expect(registry.get(name)).toEqual(served);
       expect(registry.version).toBe(version);
       expect(decisions.at(-1)).toMatchObject({ action: 'keep-and-retry' });
@@ -160,7 +145,7 @@ describe('a read that fails for a transient reason', () => {
       (reader as unknown as Record<string, () => Promise<never>>)[method] = async () => {
         throw error();
       };
-      expect(await reconciler.reconcile(request(name))).toEqual({ requeueAfterMs: 5 });
+      expect(await reconciler.reconcile(request(name))).toEqual({ requeue: true });
       expect(registry.get(name)).toBeUndefined();
       expect(registry.version).toBe(0);
       expect(reconciler.failingRead(name)).toMatchObject({
@@ -170,21 +155,51 @@ describe('a read that fails for a transient reason', () => {
     },
   );
 
-  it('is retried after a delay that doubles per failure, and starts over once the read recovered', async () => {
+  it('is retried by the controller after a delay that doubles per failure, on its clock, and starts over once the read recovered', async () => {
     const { reader, reconciler } = setup();
+    const clock = new FakeClock();
+    let calls = 0;
+    const controller = new Controller({
+      name: 'backends',
+      clock,
+      reconcile: async (key) => {
+        try {
+          return await reconciler.reconcile(key);
+        } finally {
+          calls++;
+        }
+      },
+    });
+    const stop = new AbortController();
+    const running = controller.start(stop.signal);
+    const settled = (count: number) =>
+      eventually(() => calls === count && controller.queue.processingCount === 0);
     const getSecret = reader.getSecret;
     reader.getSecret = async () => {
       throw Object.assign(new Error('refused'), { code: 'ECONNREFUSED' });
     };
-    const delays = [];
-    for (let i = 0; i < 3; i++) delays.push(await reconciler.reconcile(request('s')));
-    expect(delays).toEqual([{ requeueAfterMs: 5 }, { requeueAfterMs: 10 }, { requeueAfterMs: 20 }]);
-    reader.getSecret = getSecret;
-    expect(await reconciler.reconcile(request('s'))).toBeUndefined();
+    controller.enqueue(request('s'));
+    for (const [index, delay] of [5, 10, 20].entries()) {
+      await settled(index + 1);
+      expect(clock.timersDueIn()).toEqual([delay]);
+      // One count of failures: the controller's backoff and the failing read's attempts.
+      expect(reconciler.failingRead('s')?.attempts).toBe(index + 1);
+      expect(controller.queue.numRequeues('tools/s')).toBe(index + 1);
+      reader.getSecret = index === 2 ? getSecret : reader.getSecret;
+      clock.advance(delay);
+    }
+    await settled(4);
+    expect(reconciler.failingRead('s')).toBeUndefined();
+    expect(controller.queue.numRequeues('tools/s')).toBe(0);
+    expect(clock.pendingTimers).toBe(0);
     reader.getSecret = async () => {
       throw Object.assign(new Error('refused'), { code: 'ECONNREFUSED' });
     };
-    expect(await reconciler.reconcile(request('s'))).toEqual({ requeueAfterMs: 5 });
+    controller.enqueue(request('s'));
+    await settled(5);
+    expect(clock.timersDueIn()).toEqual([5]);
+    stop.abort();
+    await running;
   });
 
   it('is logged once per name, not per retry, and says when the backend was last resolved', async () => {
@@ -205,6 +220,7 @@ describe('a read that fails for a transient reason', () => {
       lastResolvedAt: resolvedAt,
       failingSince: resolvedAt + 60_000,
       cause: 'MCPExternalAuthConfig tools/auth: Secret tools/key could not be read (ECONNREFUSED)',
+      reason: 'unavailable',
       attempts: 5,
     });
   });
@@ -241,10 +257,82 @@ describe('a read that fails for a transient reason', () => {
   });
 });
 
+describe("a read refused to the watcher's own credentials or permission (401, 403)", () => {
+  const REFUSALS = [
+    ['401', 401, 'Unauthorized', 'unauthorized'],
+    ['403', 403, 'Forbidden', 'forbidden'],
+  ] as const;
+  const refused = (code: number, reason: string) => async () => {
+    throw Object.assign(new Error(`${reason} ${SECRET}`), { code, reason });
+  };
+
+  it.each(
+    REFUSALS.flatMap((refusal) =>
+      READS.map(([read, name, method]) => [...refusal, read, name, method] as const),
+    ),
+  )(
+    '(%s) of %s keeps the served backend, retries, and says why once, as a warning',
+    async (_label, code, reason, why, _read, name, method) => {
+      const { registry, reader, reconciler, lines, decisions } = setup();
+      await reconciler.reconcile(request(name));
+      const served = registry.get(name);
+      const version = registry.version;
+      (reader as unknown as Record<string, () => Promise<never>>)[method] = refused(code, reason);
+      for (let i = 0; i < 3; i++) {
+        expect(await reconciler.reconcile(request(name))).toEqual({ requeue: true });
+      }
+      expect(registry.get(name)).toEqual(served);
+      expect(registry.version).toBe(version);
+      expect(decisions.at(-1)).toMatchObject({ action: 'keep-and-retry' });
+      expect(reconciler.failingRead(name)).toMatchObject({
+        served: true,
+        reason: why,
+        attempts: 3,
+        cause: expect.stringContaining(`(${code} ${reason})`),
+      });
+      const warnings = lines.filter((line) => line.startsWith('warn read failing'));
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toContain(`"reason":"${why}"`);
+      expect(JSON.stringify([lines, reconciler.failingReads()])).not.toContain(SECRET);
+    },
+  );
+
+  it.each(REFUSALS)(
+    '(%s) keeps a name not yet served absent, with a warning',
+    async (_label, code, reason, why) => {
+      const { registry, reader, reconciler, lines } = setup();
+      reader.getSecret = refused(code, reason);
+      expect(await reconciler.reconcile(request('s'))).toEqual({ requeue: true });
+      expect(registry.get('s')).toBeUndefined();
+      expect(registry.version).toBe(0);
+      expect(reconciler.failingRead('s')).toMatchObject({ served: false, reason: why });
+      expect(lines.filter((line) => line.startsWith('warn read failing'))).toHaveLength(1);
+    },
+  );
+
+  it('is logged again when the reason changes (an outage, then a refusal)', async () => {
+    const { reader, reconciler, lines } = setup();
+    await reconciler.reconcile(request('s'));
+    reader.getSecret = async () => {
+      throw Object.assign(new Error('down'), { code: 503 });
+    };
+    await reconciler.reconcile(request('s'));
+    reader.getSecret = refused(403, 'Forbidden');
+    await reconciler.reconcile(request('s'));
+    await reconciler.reconcile(request('s'));
+    const kept = lines.filter((line) => line.includes('keeping the backend as last resolved'));
+    expect(kept.map((line) => /"reason":"(\w+)"/.exec(line)?.[1])).toEqual([
+      'unavailable',
+      'forbidden',
+    ]);
+    expect(reconciler.failingRead('s')).toMatchObject({ attempts: 3, reason: 'forbidden' });
+  });
+});
+
 describe('a read that fails for a definitive reason', () => {
   it.each([
-    ['401', 401, 'Unauthorized'],
-    ['403', 403, 'Forbidden'],
+    ['400', 400, 'BadRequest'],
+    ['422', 422, 'Invalid'],
   ])('(%s) removes the served backend and throws to retry', async (_label, code, reason) => {
     const { registry, reader, reconciler } = setup();
     await reconciler.reconcile(request('s'));

@@ -7,6 +7,7 @@ export class NoAnswerError extends Error {
   override readonly name = 'NoAnswerError';
 }
 
+/** Options of {@link send}. */
 export interface SendOptions {
   headers: Record<string, string>;
   signal: AbortSignal;
@@ -73,7 +74,10 @@ export function discard(response: IncomingMessage): void {
   response.once('error', () => undefined);
 }
 
-/** Retry-After in seconds (the only form the sidecar or a proxy in a pod sends), as ms. */
+/**
+ * Retry-After in seconds (the only form the sidecar or a proxy in a pod sends), as ms. The
+ * connection honours it up to the backoff's maximum (see `connection.ts`), whatever it says.
+ */
 export function retryAfterMs(response: IncomingMessage): number | undefined {
   const value = response.headers['retry-after'];
   return value !== undefined && /^\d{1,5}$/.test(value) ? Number(value) * 1000 : undefined;

@@ -1,16 +1,9 @@
-export type {
-  Logger,
-  RegistryClient,
-  RegistryClientOptions,
-  RegistryClientStatus,
-} from './client.js';
+export type { BackoffOptions } from './backoff.js';
+export type { RegistryClient } from './client.js';
 export { connectRegistry } from './client.js';
 export type { Clock } from './clock.js';
-export type {
-  BackoffOptions,
-  ConnectionPhase,
-  Transport,
-  TransportMode,
-} from './connection.js';
+export type { ConnectionPhase, Transport, TransportMode } from './connection.js';
 export type { RegistryClientErrorReason } from './errors.js';
 export { RegistryClientError } from './errors.js';
+export type { Logger, RegistryClientOptions } from './options.js';
+export type { RegistryClientStatus } from './status.js';

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type { Registry } from 'prom-client';
-import type { RegistryClientStatus } from './client.js';
 import type { ConnectionPhase } from './connection.js';
+import type { RegistryClientStatus } from './status.js';
 
 const PHASES: readonly ConnectionPhase[] = [
   'connecting',

@@ -9,23 +9,35 @@ export class ProtocolError extends Error {
   override readonly name = 'ProtocolError';
 }
 
+/**
+ * The sidecar's long-poll (`GET /v1/backends?watch=N&timeoutSeconds=S`): `S` is an integer
+ * from `min` to `max` seconds, `default` when absent. The sidecar refuses anything else with a
+ * 400, so the client refuses it at `connectRegistry`. Its `maxTimeoutSeconds` default and its
+ * OpenAPI document state the same bounds; a test of this package pins them together.
+ */
+export const LONG_POLL_TIMEOUT_SECONDS = Object.freeze({ min: 1, max: 300, default: 30 });
+
+/** A `heartbeat` event: the sidecar's version, whether it is ready, and how often it beats. */
 export interface Heartbeat {
   version: number;
   ready: boolean;
   intervalMs: number;
 }
 
+/** A `snapshot` event or a `/v1/backends` answer: the whole list at a version. */
 export interface BackendList {
   version: number;
   backends: Backend[];
 }
 
+/** A `change` event: what changed from the version before. */
 export interface Change {
   version: number;
   upserted: Backend[];
   removed: string[];
 }
 
+/** A heartbeat's data, checked; a {@link ProtocolError} otherwise. */
 export function parseHeartbeat(data: string): Heartbeat {
   const value = parseObject(data, 'heartbeat');
   const { ready, intervalMs } = value;
@@ -36,11 +48,13 @@ export function parseHeartbeat(data: string): Heartbeat {
   return { version: versionOf(value, 'heartbeat'), ready, intervalMs: intervalMs as number };
 }
 
+/** A list's data (`what` names it in the error: `snapshot`, `list`), checked. */
 export function parseList(data: string, what: string): BackendList {
   const value = parseObject(data, what);
   return { version: versionOf(value, what), backends: backendsOf(value.backends, what) };
 }
 
+/** A change's data, checked. */
 export function parseChange(data: string): Change {
   const value = parseObject(data, 'change');
   const { removed } = value;

@@ -17,7 +17,12 @@ export interface SseEvent {
  */
 export class SseParser {
   readonly #dispatch: (event: SseEvent) => void;
-  #buffer = '';
+  /**
+   * The text of the line under way (no line end seen yet), as the pieces it arrived in: each
+   * piece is scanned once when it arrives and joined once when its line ends, so that a large
+   * event costs time in proportion to its size however finely it is split.
+   */
+  #partial: string[] = [];
   #skipLf = false;
   #type = '';
   /** The event's data lines joined by newlines; undefined before its first. */
@@ -38,19 +43,31 @@ export class SseParser {
       this.#skipLf = lines.endsWith('\r');
       lines = lines.replace(/\r\n?/g, '\n');
     }
-    const buffer = this.#buffer === '' ? lines : this.#buffer + lines;
+    let end = lines.indexOf('\n');
+    if (end === -1) {
+      if (lines !== '') this.#partial.push(lines);
+      return;
+    }
     let start = 0;
-    // Lines are read where they lie in the buffer: only field values are cut out of it.
-    for (let end = buffer.indexOf('\n'); end !== -1; end = buffer.indexOf('\n', start)) {
-      this.#line(buffer, start, end);
+    if (this.#partial.length > 0) {
+      this.#partial.push(lines.slice(0, end));
+      const line = this.#partial.join('');
+      this.#partial = [];
+      this.#line(line, 0, line.length);
+      start = end + 1;
+      end = lines.indexOf('\n', start);
+    }
+    // Lines are read where they lie in the chunk: only field values are cut out of it.
+    for (; end !== -1; end = lines.indexOf('\n', start)) {
+      this.#line(lines, start, end);
       start = end + 1;
     }
-    this.#buffer = start === 0 ? buffer : buffer.slice(start);
+    if (start < lines.length) this.#partial.push(start === 0 ? lines : lines.slice(start));
   }
 
   /** The stream ended: an event without its closing blank line is discarded. */
   end(): void {
-    this.#buffer = '';
+    this.#partial = [];
     this.#skipLf = false;
     this.#reset();
   }

@@ -1,12 +1,20 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FakeClock } from '@vmcp/kube-runtime/testing';
-import { memoByVersion, REDACTED, type RegistryChange } from '@vmcp/registry';
+import { memoByVersion, REDACTED } from '@vmcp/registry';
 import { eventually } from '@vmcp/test-support';
 import { Registry } from 'prom-client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connectRegistry, type RegistryClient, RegistryClientError } from '../src/index.js';
-import { backend, type InProcessSidecar, startApi } from './support/api.js';
+import { backend } from './support/api.js';
+import {
+  caughtUp,
+  client,
+  scriptedServer,
+  settled,
+  sidecar,
+  stillHeld,
+  take,
+} from './support/harness.js';
 import { FaultProxy } from './support/proxy.js';
 
 const TOKEN = 'client-test-token-3c9f';
@@ -15,38 +23,6 @@ const withSecret = (id: string) =>
   backend(id, {
     authConfig: { type: 'header_injection', headerName: 'X-Key', headerValue: SECRET },
   });
-
-const cleanups: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-async function sidecar(options: Parameters<typeof startApi>[0] = {}): Promise<InProcessSidecar> {
-  const api = await startApi(options);
-  cleanups.push(() => api.close());
-  return api;
-}
-function client(options: Parameters<typeof connectRegistry>[0]): RegistryClient {
-  const registry = connectRegistry(options);
-  cleanups.push(() => registry.close());
-  return registry;
-}
-/** Resolves once the client holds the sidecar's version. */
-async function caughtUp(registry: RegistryClient, api: InProcessSidecar): Promise<void> {
-  while (registry.status().sidecarVersion !== api.registry.version) {
-    await registry.waitForChange(registry.version, { timeoutMs: 200 });
-  }
-}
-/** Lets pending I/O callbacks and promise continuations run. */
-const settled = () => new Promise((resolve) => setTimeout(resolve, 20));
-async function take(feed: AsyncIterator<RegistryChange>, count: number) {
-  const out: RegistryChange[] = [];
-  while (out.length < count) {
-    const next = await feed.next();
-    if (next.done) break;
-    out.push(next.value);
-  }
-  return out;
-}
 
 describe('connectRegistry: readiness', () => {
   it('says clearly that nothing is held before the first snapshot of a ready sidecar', async () => {
@@ -260,7 +236,8 @@ describe('connectRegistry: faults', () => {
     proxy.retarget(second.url);
     await registry.waitForChange(2, { timeoutMs: 20_000 });
     expect(registry.version).toBe(3);
-    expect(registry.status().sidecarVersion).toBe(1);
+    // The lag counts from what this sidecar announced, not from the first one's version 2.
+    expect(registry.status()).toMatchObject({ sidecarVersion: 1, versionLag: 0, resets: 1 });
     expect(await ids()).toEqual(['x']);
     // Its version 2 is not the content the client held at 2: ours is 4.
     second.registry.upsert(backend('y'));
@@ -285,6 +262,13 @@ describe('connectRegistry: faults', () => {
     api.registry.upsert(backend('a'));
     await caughtUp(registry, api);
     expect(registry.list()).toEqual([backend('a')]);
+    // The probes resume from the version held: the sidecar sends them no snapshot.
+    const probesFrom = proxy.streams.length;
+    await eventually(() => proxy.streams.length >= probesFrom + 2);
+    const held = String(registry.status().sidecarVersion);
+    for (const probe of proxy.streams.slice(probesFrom)) {
+      expect(probe).toEqual({ lastEventId: held, snapshot: false });
+    }
     proxy.bufferStreams = false;
     while (registry.status().phase !== 'streaming')
       await registry.waitForChange(registry.version, { timeoutMs: 100 });
@@ -295,7 +279,7 @@ describe('connectRegistry: faults', () => {
 
   it('drops a stream that sends something malformed, says why, and carries on', async () => {
     let requests = 0;
-    const server = createServer((_req: IncomingMessage, res: ServerResponse) => {
+    const url = await scriptedServer((_req: IncomingMessage, res: ServerResponse) => {
       requests++;
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write('event: heartbeat\ndata: {"version":1,"ready":true,"intervalMs":60000}\n\n');
@@ -305,15 +289,10 @@ describe('connectRegistry: faults', () => {
           : 'event: snapshot\nid: 1\ndata: {"version":1,"backends":[]}\n\n',
       );
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    cleanups.push(async () => {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    });
     const warnings: string[] = [];
     const ignore = () => undefined;
     const registry = client({
-      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      url,
       backoff: { initialMs: 10, maxMs: 20 },
       logger: {
         debug: ignore,
@@ -349,6 +328,27 @@ describe('connectRegistry: lifecycle', () => {
     expect(registry.list()).toEqual([backend('a')]);
     const after = process.getActiveResourcesInfo().filter((r) => !before.has(r));
     expect(after.filter((r) => r === 'Timeout' || r === 'TCPSocketWrap')).toEqual([]);
+  });
+
+  it('keeps nothing of a waitForChange that ended, its timeout on the injected clock', async () => {
+    const api = await sidecar();
+    const clock = new FakeClock();
+    const registry = client({ url: api.url, clock });
+    await registry.ready;
+    const wait = async (): Promise<WeakRef<AbortSignal>> => {
+      const controller = new AbortController();
+      const waiting = registry.waitForChange(registry.version, {
+        signal: controller.signal,
+        timeoutMs: 5,
+      });
+      await settled();
+      clock.advance(5);
+      expect(await waiting).toEqual({ changed: false, version: registry.version });
+      return new WeakRef(controller.signal);
+    };
+    const signals: WeakRef<AbortSignal>[] = [];
+    for (let i = 0; i < 20; i++) signals.push(await wait());
+    expect(await stillHeld(signals)).toBe(0);
   });
 
   it('closes at the end of an `await using` scope, and rejects ready if it never synced', async () => {

@@ -1,12 +1,16 @@
 import { describe, expect, it } from 'vitest';
+import { Backoff } from '../src/backoff.js';
 import {
-  Backoff,
   type ConnectionInput,
   type ConnectionPolicy,
   type ConnectionState,
   initialState,
   transition,
 } from '../src/connection.js';
+import { RegistryClientError } from '../src/errors.js';
+
+const UNAUTHORIZED = new RegistryClientError('Unauthorized', 'answered 401', 401);
+const NOT_FOUND = new RegistryClientError('Rejected', 'answered 404', 404);
 
 // No jitter (random 0.5): delays are 200, 400, 800, ... up to 10 s.
 const policy: ConnectionPolicy = {
@@ -24,16 +28,40 @@ const state = (overrides: Partial<ConnectionState>): ConnectionState => ({
 describe('transition', () => {
   const rows: [string, ConnectionState, ConnectionInput, Partial<ConnectionState>][] = [
     [
-      'a live stream resets both counts',
+      'a live stream is streaming, but resets nothing until it holds',
       state({ failures: 2, streamFailures: 2 }),
       { type: 'streamLive' },
+      { phase: 'streaming', failures: 2, streamFailures: 2 },
+    ],
+    [
+      'a stream that held resets both counts',
+      state({ phase: 'streaming', failures: 2, streamFailures: 2 }),
+      { type: 'streamHeld' },
       { phase: 'streaming', failures: 0, streamFailures: 0 },
     ],
     [
-      'a drop of a live stream retries after the first delay',
+      'a drop of a held stream retries after the first delay',
       state({ phase: 'streaming' }),
-      { type: 'dropped', reason: 'stall' },
-      { phase: 'backingOff', failures: 1, delayMs: 200, transport: 'events' },
+      { type: 'dropped', reason: 'stall', held: true },
+      { phase: 'backingOff', failures: 1, streamFailures: 0, delayMs: 200, transport: 'events' },
+    ],
+    [
+      'a stream that dies after its first heartbeat backs off further and counts as not held',
+      state({ phase: 'streaming', failures: 1, streamFailures: 1 }),
+      { type: 'dropped', reason: 'ended', held: false },
+      { phase: 'backingOff', failures: 2, streamFailures: 2, delayMs: 400, transport: 'events' },
+    ],
+    [
+      'the third stream in a row that dies before it holds falls back to the long-poll',
+      state({ phase: 'streaming', failures: 2, streamFailures: 2 }),
+      { type: 'dropped', reason: 'ended', held: false },
+      { phase: 'backingOff', streamFailures: 3, transport: 'long-poll' },
+    ],
+    [
+      'a malformed long-poll answer backs off without touching the stream count',
+      state({ phase: 'polling', transport: 'long-poll', streamFailures: 3 }),
+      { type: 'dropped', reason: 'malformed' },
+      { phase: 'backingOff', failures: 1, streamFailures: 3, transport: 'long-poll' },
     ],
     [
       'failures double the delay',
@@ -52,6 +80,18 @@ describe('transition', () => {
       state({}),
       { type: 'unreachable', retryAfterMs: 5000 },
       { phase: 'backingOff', delayMs: 5000 },
+    ],
+    [
+      "a Retry-After is honoured only up to the backoff's cap",
+      state({}),
+      { type: 'unreachable', retryAfterMs: 3_600_000 },
+      { phase: 'backingOff', delayMs: 10_000 },
+    ],
+    [
+      'event streams refused (404, 405) in auto mode: the long-poll at once',
+      state({ streamFailures: 1 }),
+      { type: 'streamRefused', error: NOT_FOUND },
+      { phase: 'connecting', transport: 'long-poll', streamFailures: 3, delayMs: 0 },
     ],
     [
       'a sidecar that is not ready is asked again within a second',
@@ -89,7 +129,12 @@ describe('transition', () => {
       { type: 'retryDue' },
       { phase: 'connecting', delayMs: 0 },
     ],
-    ['a 401 fails for good', state({}), { type: 'rejected' }, { phase: 'failed' }],
+    [
+      'a 401 fails for good',
+      state({}),
+      { type: 'rejected', error: UNAUTHORIZED },
+      { phase: 'failed', error: UNAUTHORIZED },
+    ],
     [
       'nothing leaves failed but close',
       state({ phase: 'failed' }),
@@ -114,6 +159,11 @@ describe('transition', () => {
     expect(
       transition(state({ streamFailures: 9 }), { type: 'streamNotHeld' }, events).transport,
     ).toBe('events');
+    const dropped = { type: 'dropped', reason: 'ended', held: false } as const;
+    expect(transition(state({ streamFailures: 9 }), dropped, events).transport).toBe('events');
+    expect(
+      transition(state({}), { type: 'streamRefused', error: NOT_FOUND }, events),
+    ).toMatchObject({ phase: 'failed', transport: 'events', error: NOT_FOUND });
     expect(initialState('long-poll').transport).toBe('long-poll');
   });
 });
@@ -130,7 +180,14 @@ describe('Backoff', () => {
 
   it('refuses settings that make no sense', () => {
     expect(() => new Backoff({ initialMs: 0 })).toThrow(RangeError);
-    expect(() => new Backoff({ initialMs: 500, maxMs: 100 })).toThrow(RangeError);
+    expect(() => new Backoff({ initialMs: 500, maxMs: 100 })).toThrow(
+      'connectRegistry: backoff.maxMs 100 is below the minimum of 500 (500ms)',
+    );
     expect(() => new Backoff({ jitter: 1 })).toThrow(RangeError);
+  });
+
+  it('says its cap, which also bounds a Retry-After', () => {
+    expect(new Backoff({}).maxMs).toBe(10_000);
+    expect(new Backoff({ initialMs: 50, maxMs: 300 }).maxMs).toBe(300);
   });
 });

@@ -6,6 +6,7 @@
  * memoByVersion is the one for the sidecar's content.
  */
 import { memoByVersion, type RegistryChange } from '@vmcp/registry';
+import { expectNoGap, replay } from '@vmcp/registry/testing';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectRegistry, type RegistryClient, type RegistryClientOptions } from '../src/index.js';
@@ -81,27 +82,22 @@ async function converged(client: RegistryClient, from: SidecarProcess): Promise<
   return took;
 }
 
-/** Every change follows the previous by one version, or is a reset; replayed, it gives the list. */
-async function expectNoGap(feed: readonly RegistryChange[], client: RegistryClient): Promise<void> {
+/**
+ * The feed starts with a reset, every change follows the previous by one version or is a reset
+ * (the shared check of `@vmcp/registry/testing`), and replayed it gives the client's list.
+ */
+async function expectFeedReplays(
+  feed: readonly RegistryChange[],
+  client: RegistryClient,
+): Promise<void> {
   // The recording loop runs on its own: let it read up to what the client holds.
   for (let i = 0; i < 500 && feed.at(-1)?.version !== client.version; i++) {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   expect(feed[0]?.reset).toBe(true);
-  const held = new Map<string, unknown>();
-  let previous = 0;
-  for (const change of feed) {
-    if (change.reset) {
-      expect(change.version).toBeGreaterThan(previous);
-      held.clear();
-    } else expect(change.version).toBe(previous + 1);
-    for (const id of change.removed) held.delete(id);
-    for (const backend of change.upserted) held.set(backend.id, backend);
-    previous = change.version;
-  }
-  expect(previous).toBe(client.version);
-  const ids = [...held.keys()].sort();
-  expect(ids.map((id) => held.get(id))).toEqual(client.list());
+  expectNoGap(expect, 0, feed);
+  expect(feed.at(-1)?.version).toBe(client.version);
+  expect(replay([], feed)).toEqual(client.list());
 }
 
 async function expectDerivedCurrent(
@@ -129,7 +125,7 @@ describe('registry-client against the sidecar process', () => {
     console.info(`SIGSTOP/SIGCONT: converged ${Math.round(took)} ms after SIGCONT`);
     expect(f.client.status().reconnects.stall).toBeGreaterThanOrEqual(1);
     expect(f.client.get('during-pause')).toBeDefined();
-    await expectNoGap(f.feed, f.client);
+    await expectFeedReplays(f.feed, f.client);
     await expectDerivedCurrent(f.derived, sidecar);
   });
 
@@ -147,7 +143,7 @@ describe('registry-client against the sidecar process', () => {
     expect(f.client.status().resets).toBe(1);
     expect(f.feed.at(-1)?.reset).toBe(true);
     expect(f.client.get('seed-a')).toBeUndefined();
-    await expectNoGap(f.feed, f.client);
+    await expectFeedReplays(f.feed, f.client);
     await expectDerivedCurrent(f.derived, sidecar);
   });
 
@@ -163,7 +159,7 @@ describe('registry-client against the sidecar process', () => {
     expect(f.client.status().reconnects.ended).toBe(1);
     expect(f.client.status().resets).toBe(0);
     expect(f.feed.filter((change) => change.reset)).toHaveLength(1);
-    await expectNoGap(f.feed, f.client);
+    await expectFeedReplays(f.feed, f.client);
     await expectDerivedCurrent(f.derived, sidecar);
   });
 
@@ -178,7 +174,7 @@ describe('registry-client against the sidecar process', () => {
     const took = await converged(f.client, sidecar);
     console.info(`buffering proxy: converged ${Math.round(took)} ms after the changes`);
     expect(f.client.status()).toMatchObject({ phase: 'polling', transport: 'long-poll' });
-    await expectNoGap(f.feed, f.client);
+    await expectFeedReplays(f.feed, f.client);
     await expectDerivedCurrent(f.derived, sidecar);
   });
 
@@ -234,7 +230,7 @@ describe('registry-client under random changes and faults (property)', () => {
           }
         }
         await converged(f.client, sidecar);
-        await expectNoGap(f.feed, f.client);
+        await expectFeedReplays(f.feed, f.client);
         await expectDerivedCurrent(f.derived, sidecar);
       }),
       { numRuns: 6 },

@@ -65,4 +65,24 @@ describe('SseParser', () => {
       }),
     );
   });
+
+  it('gives a line that arrives in many pieces whole, once, whatever its line ending', () => {
+    const data = 'x'.repeat(200_000);
+    for (const newline of ['\n', '\r\n', '\r']) {
+      const text = `event: snapshot${newline}data: ${data}${newline}${newline}`;
+      const chunks: string[] = [];
+      for (let at = 0; at < text.length; at += 997) chunks.push(text.slice(at, at + 997));
+      expect(parse(...chunks)).toEqual([{ type: 'snapshot', id: undefined, data }]);
+    }
+  });
+
+  it('drops the pieces of a line cut by end()', () => {
+    const events: SseEvent[] = [];
+    const parser = new SseParser((event) => events.push(event));
+    parser.push('data: par');
+    parser.push('tial');
+    parser.end();
+    parser.push('data: next\n\n');
+    expect(events).toEqual([{ type: 'message', id: undefined, data: 'next' }]);
+  });
 });

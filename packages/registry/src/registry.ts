@@ -139,6 +139,16 @@ export class MapRegistry implements BackendRegistry {
     return this.backends.size;
   }
 
+  /**
+   * Replaces the whole content with `sorted` (frozen, sorted by id, one backend per id), which
+   * becomes the list at `version` as it is: a caller that sorted once does not pay for it twice.
+   */
+  protected replaceSorted(version: number, sorted: readonly Backend[]): void {
+    this.backends.clear();
+    for (const backend of sorted) this.backends.set(backend.id, backend);
+    this.#snapshot = Object.freeze({ version, backends: sorted });
+  }
+
   snapshot(): RegistrySnapshot {
     if (this.#snapshot === undefined || this.#snapshot.version !== this.version) {
       const backends = Object.freeze([...this.backends.values()].sort(byId));

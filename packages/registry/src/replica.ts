@@ -76,9 +76,9 @@ class ReplicaRegistry extends LoggedRegistry implements RegistryReplica {
       assertStorable(backend, 'reset');
       content.set(backend.id, take(backend));
     }
-    this.backends.clear();
-    for (const [id, backend] of content) this.backends.set(id, backend);
+    // Sorted once: the reset change and the list share the array.
     const upserted = Object.freeze([...content.values()].sort(byId));
+    this.replaceSorted(version, upserted);
     const change: RegistryChange = Object.freeze({ version, upserted, removed: NONE, reset: true });
     this.log.restart(change);
     return change;

@@ -56,8 +56,11 @@ async function caughtUp(subject: ContractSubject, timeoutMs = 20_000): Promise<v
   }
 }
 
-/** Replays `changes` onto `start`, as a consumer of the feed does. */
-function replay(start: readonly Backend[], changes: readonly RegistryChange[]): Backend[] {
+/**
+ * Replays `changes` onto `start`, as a consumer of the feed does: a `reset` replaces everything
+ * held. The result is sorted by id, as a reader's `list()` is.
+ */
+export function replay(start: readonly Backend[], changes: readonly RegistryChange[]): Backend[] {
   const held = new Map(start.map((backend) => [backend.id, backend]));
   for (const change of changes) {
     if (change.reset) held.clear();
@@ -81,8 +84,11 @@ async function readUntil(
   return seen;
 }
 
-/** Every change follows the one before by exactly one version, unless it is a reset. */
-function expectNoGap(
+/**
+ * Asserts (with vitest's `expect`) that every change of a feed read from version `start` follows
+ * the one before by exactly one version, unless it is a `reset`, which only goes up.
+ */
+export function expectNoGap(
   expect: TestApi['expect'],
   start: number,
   changes: readonly RegistryChange[],

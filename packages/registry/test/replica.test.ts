@@ -36,6 +36,24 @@ describe('createRegistryReplica', () => {
     expect(replica.version).toBe(101);
   });
 
+  it("sorts a reset once: its list is the reset change's array, duplicates keeping the last", () => {
+    const replica = createRegistryReplica();
+    const change = replica.reset(7, [
+      backend('c'),
+      backend('a'),
+      { ...backend('c'), name: 'last' },
+    ]);
+    expect(change.upserted.map((b) => [b.id, b.name])).toEqual([
+      ['a', 'a'],
+      ['c', 'last'],
+    ]);
+    expect(replica.list()).toBe(change.upserted);
+    expect(replica.snapshot()).toEqual({ version: 7, backends: change.upserted });
+    expect(replica.get('c')?.name).toBe('last');
+    replica.applyChange({ version: 8, upserted: [backend('b')], removed: [] });
+    expect(replica.list().map((b) => b.id)).toEqual(['a', 'b', 'c']);
+  });
+
   it('publishes a change whose content it already holds: the source moved its version', () => {
     const replica = createRegistryReplica();
     replica.reset(5, [backend('a')]);

@@ -7,12 +7,11 @@
  * the metadata-only watch), measured the same way. Real kube-apiserver (envtest).
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startEnv } from '@vmcp/envtest';
 import { KubeClient, type KubeObject, ResourceClient } from '@vmcp/kube-runtime';
+import { SIDECAR_CLI } from '../src/fixtures.js';
+import { readRss } from './rss.js';
 
 const CONFIGMAPS = Number(process.env.VMCP_BENCH_CONFIGMAPS ?? 200);
 const SIZE = Number(process.env.VMCP_BENCH_CONFIGMAP_BYTES ?? 100_000);
@@ -20,11 +19,6 @@ const WORKLOADS = 50;
 const RUNS = Number(process.env.VMCP_BENCH_RUNS ?? 3);
 const GOAL_MB = 5;
 
-const require = createRequire(import.meta.url);
-const sidecarCli = join(
-  dirname(require.resolve('@vmcp/backend-watcher/package.json')),
-  'dist/cli.js',
-);
 const informerScript = fileURLToPath(new URL('./configmap-informer.mjs', import.meta.url));
 
 const env = await startEnv({ timeoutMs: 120_000 });
@@ -74,12 +68,6 @@ async function fill(namespace: string, configMaps: number): Promise<void> {
   }
 }
 
-/** Peak RSS in MB of a child process, from /proc (VmHWM). */
-function peakRssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/^VmHWM:\s+(\d+) kB$/m.exec(status)?.[1] ?? Number.NaN) / 1024;
-}
-
 /** Starts a process, waits for `ready(output)`, lets it settle, and returns its peak RSS. */
 async function measure(args: string[], ready: (output: string) => Promise<boolean> | boolean) {
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -96,7 +84,7 @@ async function measure(args: string[], ready: (output: string) => Promise<boolea
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   await new Promise((resolve) => setTimeout(resolve, 3_000));
-  const mb = peakRssMb(child.pid as number);
+  const mb = readRss(child.pid as number).peakMb;
   child.kill('SIGTERM');
   await new Promise((resolve) => child.once('exit', resolve));
   return mb;
@@ -106,7 +94,7 @@ function sidecar(namespace: string): Promise<number> {
   let url: string | undefined;
   return measure(
     [
-      sidecarCli,
+      SIDECAR_CLI,
       '--group',
       'g',
       '--namespace',

@@ -14,8 +14,9 @@ import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { startSidecar } from '@vmcp/backend-watcher';
 import { startFakeApiServer } from '@vmcp/fake-apiserver';
-import { KubeClient, type KubeObject, ResourceClient } from '@vmcp/kube-runtime';
+import { KubeClient, ResourceClient } from '@vmcp/kube-runtime';
 import { toolhiveCrdPaths } from '@vmcp/toolhive-crds';
+import { readyServers } from '../src/fixtures.js';
 
 const COUNT = Number(process.env.VMCP_BENCH_OBJECTS ?? 5000);
 const CLIENTS = Number(process.env.VMCP_BENCH_CLIENTS ?? 500);
@@ -48,19 +49,7 @@ const percentile = (values: number[], p: number) => {
 };
 
 const fake = await startFakeApiServer({ crds: toolhiveCrdPaths });
-fake.load(
-  Array.from(
-    { length: COUNT },
-    (_, i) =>
-      ({
-        apiVersion: 'toolhive.stacklok.dev/v1beta1',
-        kind: 'MCPServer',
-        metadata: { name: `s${i}` },
-        spec: { image: 'example/mcp:1', transport: 'sse', groupRef: { name: 'g' } },
-        status: { phase: 'Ready', url: `http://s${i}.default.svc:8080` },
-      }) as KubeObject,
-  ),
-);
+fake.load(readyServers(COUNT));
 const sidecar = await startSidecar({
   kubeConfig: fake.kubeConfig,
   namespace: 'default',

@@ -118,6 +118,7 @@ function authOf(
 function metadataOf(
   object: Obj,
   namespace: string,
+  group: string,
   workloadType: string,
   phase: string,
   extra: Record<string, string>,
@@ -133,6 +134,7 @@ function metadataOf(
     ['workload_status', phase],
     ...Object.entries(extra),
     ['namespace', namespace],
+    ['group', group],
   ]);
 }
 
@@ -143,11 +145,18 @@ function backendOf(
   group: string,
 ): Backend | undefined {
   if (groupOf(object) !== group) return undefined;
-  return kind === 'MCPServerEntry' ? entryOf(state, object) : workloadOf(state, kind, object);
+  return kind === 'MCPServerEntry'
+    ? entryOf(state, object, group)
+    : workloadOf(state, kind, object, group);
 }
 
 /** An MCPServer or MCPRemoteProxy: URL from status, auth from its ref. */
-function workloadOf(state: ClusterState, kind: string, object: Obj): Backend | undefined {
+function workloadOf(
+  state: ClusterState,
+  kind: string,
+  object: Obj,
+  group: string,
+): Backend | undefined {
   const name = object.metadata.name ?? '';
   const phase = str(object.status?.phase);
   const url = str(object.status?.url);
@@ -163,15 +172,15 @@ function workloadOf(state: ClusterState, kind: string, object: Obj): Backend | u
     ...auth,
     metadata:
       kind === 'MCPServer'
-        ? metadataOf(object, state.namespace, 'mcp_server', phase, {})
-        : metadataOf(object, state.namespace, 'remote_proxy', phase, {
+        ? metadataOf(object, state.namespace, group, 'mcp_server', phase, {})
+        : metadataOf(object, state.namespace, group, 'remote_proxy', phase, {
             remote_url: str(object.spec?.remoteUrl),
           }),
   };
 }
 
 /** An MCPServerEntry: only when Valid, URL from spec, its CA bundle and auth resolved. */
-function entryOf(state: ClusterState, object: Obj): Backend | undefined {
+function entryOf(state: ClusterState, object: Obj, group: string): Backend | undefined {
   const name = object.metadata.name ?? '';
   const phase = str(object.status?.phase);
   if (phase !== 'Valid') return undefined;
@@ -190,7 +199,9 @@ function entryOf(state: ClusterState, object: Obj): Backend | undefined {
     ...(caBundleData === undefined ? {} : { caBundleData }),
     healthStatus: own(HEALTH.MCPServerEntry, phase) ?? 'unknown',
     ...auth,
-    metadata: metadataOf(object, state.namespace, 'server_entry', phase, { remote_url: url }),
+    metadata: metadataOf(object, state.namespace, group, 'server_entry', phase, {
+      remote_url: url,
+    }),
   };
 }
 
@@ -203,11 +214,17 @@ function caBundleOf(state: ClusterState, object: Obj): string | undefined | null
   return own(configMap?.data, key) ?? null;
 }
 
-/** The backends of `group`, sorted by id: MCPServer wins a shared name, then MCPRemoteProxy. */
+/**
+ * The backends of `group`, sorted by id. Only the group's workloads compete for a name (a
+ * same-named workload of another group is ignored); among them MCPServer wins, then
+ * MCPRemoteProxy.
+ */
 export function expectedBackends(state: ClusterState, group: string): Backend[] {
   const winners = new Map<string, { kind: string; object: Obj }>();
   for (const kind of ['MCPServerEntry', 'MCPRemoteProxy', 'MCPServer'] as const) {
-    for (const object of state[kind]) winners.set(object.metadata.name ?? '', { kind, object });
+    for (const object of state[kind]) {
+      if (groupOf(object) === group) winners.set(object.metadata.name ?? '', { kind, object });
+    }
   }
   const backends: Backend[] = [];
   for (const { kind, object } of winners.values()) {

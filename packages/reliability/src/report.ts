@@ -1,4 +1,6 @@
 import type { ChaosReport } from './chaos.js';
+import { HEADER_CLASSES, type HostileCase, TARGET_FORMS } from './hostile-http.js';
+import type { RawAnswer } from './raw-exchange.js';
 
 const percentile = (values: number[], p: number): number => {
   if (values.length === 0) return Number.NaN;
@@ -26,13 +28,81 @@ export function formatReport(title: string, report: ChaosReport): string {
   ].join('\n');
 }
 
+/** The seed in the environment variable `name`, or a fresh one (printed by the run to replay it). */
+export function seedFromEnv(name: string): number {
+  const value = process.env[name];
+  return value ? Number(value) : Math.floor(Math.random() * 2 ** 31);
+}
+
 /** `VMCP_CHAOS_SEED` or a fresh seed; `VMCP_CHAOS_SECONDS` or the default. */
 export function chaosSettings(defaultSeconds: number): { seed: number; seconds: number } {
-  const seed = process.env.VMCP_CHAOS_SEED
-    ? Number(process.env.VMCP_CHAOS_SEED)
-    : Math.floor(Math.random() * 2 ** 31);
+  const seed = seedFromEnv('VMCP_CHAOS_SEED');
   const seconds = process.env.VMCP_CHAOS_SECONDS
     ? Number(process.env.VMCP_CHAOS_SECONDS)
     : defaultSeconds;
   return { seed, seconds };
+}
+
+/** What a run of generated hostile HTTP input covered, and how the server answered. */
+export class HttpRunStats {
+  readonly #seed: number;
+  readonly #cases: number;
+  readonly #kinds = new Map<string, number>();
+  readonly #forms = new Map<string, number>();
+  readonly #headers = new Map<string, number>();
+  readonly #statuses = new Map<string, number>();
+  #batches = 0;
+  #split = 0;
+  #closedByServer = 0;
+  #leftOpen = 0;
+
+  constructor(seed: number, cases: number) {
+    this.#seed = seed;
+    this.#cases = cases;
+  }
+
+  add(sent: HostileCase, answer: RawAnswer): void {
+    bump(this.#kinds, sent.kind);
+    if (sent.requests.length > 1) this.#batches++;
+    if (sent.splits.length > 0) this.#split++;
+    for (const request of sent.requests) {
+      bump(this.#forms, request.form);
+      for (const cls of request.headerClasses) bump(this.#headers, cls);
+    }
+    for (const status of answer.statuses) bump(this.#statuses, String(status));
+    if (answer.statuses.length === 0) bump(this.#statuses, 'none (closed)');
+    if (answer.closedByServer) this.#closedByServer++;
+    else this.#leftOpen++;
+  }
+
+  /** The kinds, target forms and header classes no case reached. */
+  missingClasses(): string[] {
+    return [
+      ...['pipelined', 'garbage', 'request-then-garbage'].filter((k) => !this.#kinds.has(k)),
+      ...TARGET_FORMS.filter((form) => !this.#forms.has(form)),
+      ...HEADER_CLASSES.filter((cls) => !this.#headers.has(cls)),
+      ...(this.#batches === 0 ? ['pipelined batches'] : []),
+      ...(this.#split === 0 ? ['split writes'] : []),
+    ];
+  }
+
+  format(): string {
+    const list = (counts: Map<string, number>) =>
+      [...counts.entries()]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([name, count]) => `${name} ${count}`)
+        .join(', ');
+    return [
+      `http property: seed ${this.#seed} (replay with VMCP_HTTP_SEED=${this.#seed}), ${this.#cases} cases (VMCP_HTTP_CASES)`,
+      `  cases: ${list(this.#kinds)}; pipelined batches of 2 to 4 requests ${this.#batches}; split across writes ${this.#split}`,
+      `  request targets by form: ${list(this.#forms)}`,
+      `  header classes (requests carrying one): ${list(this.#headers)}`,
+      `  answers by status: ${list(this.#statuses)}`,
+      `  connections closed by the server ${this.#closedByServer}, left open (a stream or a long-poll, ended by the client) ${this.#leftOpen}`,
+    ].join('\n');
+  }
+}
+
+function bump(counts: Map<string, number>, key: string): void {
+  counts.set(key, (counts.get(key) ?? 0) + 1);
 }

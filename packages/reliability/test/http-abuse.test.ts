@@ -1,29 +1,17 @@
 import { connect, type Socket } from 'node:net';
 import { type Sidecar, startSidecar } from '@vmcp/backend-watcher';
 import { type FakeApiServer, startFakeApiServer } from '@vmcp/fake-apiserver';
-import type { KubeObject } from '@vmcp/kube-runtime';
 import { eventually } from '@vmcp/test-support';
 import { toolhiveCrdPaths } from '@vmcp/toolhive-crds';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readyServers } from '../src/fixtures.js';
 
 let fake: FakeApiServer;
 let sidecar: Sidecar;
 
 beforeAll(async () => {
   fake = await startFakeApiServer({ crds: toolhiveCrdPaths });
-  fake.load(
-    Array.from(
-      { length: 20 },
-      (_, i) =>
-        ({
-          apiVersion: 'toolhive.stacklok.dev/v1beta1',
-          kind: 'MCPServer',
-          metadata: { name: `s${i}` },
-          spec: { image: 'example/mcp:1', transport: 'sse', groupRef: { name: 'g' } },
-          status: { phase: 'Ready', url: `http://s${i}:8080` },
-        }) as KubeObject,
-    ),
-  );
+  fake.load(readyServers(20));
   sidecar = await startSidecar({
     kubeConfig: fake.kubeConfig,
     namespace: 'default',

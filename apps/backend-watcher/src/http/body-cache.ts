@@ -10,9 +10,27 @@ import type { Versioned } from './request.js';
 
 type Views = Partial<Record<Access, Buffer>>;
 
-/** Serialised bodies, per snapshot and view, shared by every client of that version. */
+/** The list bodies of one version, by view. */
+interface Lists {
+  version: number;
+  views: Views;
+}
+
+/** An SSE event, as the parts written one after the other; big parts are shared buffers. */
+export type SseEvent = readonly Buffer[];
+
+const EVENT_END = Buffer.from('\n');
+
+/**
+ * Serialised bodies, per snapshot and view, shared by every client of that version: list and
+ * item bodies, and the SSE events (a `snapshot` event is the list body between a short head
+ * and a line break, so a version's whole content is held once per view however many lists,
+ * long-polls, snapshots and resets carry it).
+ */
 export class BodyCache {
-  readonly #lists = new WeakMap<RegistrySnapshot, Views>();
+  // Keyed by the snapshot's frozen backends array: a reset change of the feed carries the same
+  // array as the snapshot of its version.
+  readonly #lists = new WeakMap<readonly Backend[], Lists>();
   readonly #items = new WeakMap<RegistrySnapshot, Map<string, Buffer>>();
   readonly #changes = new WeakMap<RegistryChange, Views>();
   readonly #gzipped = new WeakMap<Buffer, Buffer>();
@@ -24,14 +42,21 @@ export class BodyCache {
   };
 
   list(snapshot: RegistrySnapshot, access: Access): Versioned {
-    const views = getOrCreate(this.#lists, snapshot, (): Views => ({}));
-    views[access] ??= Buffer.from(
-      `${this.#listJson(snapshot.version, snapshot.backends, access)}\n`,
-    );
-    const body = views[access];
-    // Synchronous like the serialisation above, and about as cheap: a few ms for 5000 backends.
+    const body = this.#listBody(snapshot.version, snapshot.backends, access);
+    // Synchronous like the serialisation, and about as cheap: a few ms for 5000 backends.
     const gzipped = () => getOrCreate(this.#gzipped, body, () => gzipSync(body));
     return { version: snapshot.version, body, gzipped };
+  }
+
+  /** `{"version":N,"backends":[...]}` and a line break, made once per version and view. */
+  #listBody(version: number, backends: readonly Backend[], access: Access): Buffer {
+    let lists = this.#lists.get(backends);
+    if (lists === undefined || lists.version !== version) {
+      lists = { version, views: {} };
+      this.#lists.set(backends, lists);
+    }
+    lists.views[access] ??= Buffer.from(`${this.#listJson(version, backends, access)}\n`);
+    return lists.views[access];
   }
 
   /** `{"version":N,"backends":[...]}`, byte for byte what JSON.stringify would give. */
@@ -66,31 +91,30 @@ export class BodyCache {
    * An SSE `change` event, or a `snapshot` for a reset. A changed backend is serialised once per
    * view, for this event and for the lists and items that follow.
    */
-  change(change: RegistryChange, access: Access): Buffer {
+  change(change: RegistryChange, access: Access): SseEvent {
+    if (change.reset) return this.#snapshotEvent(change.version, change.upserted, access);
     const views = getOrCreate(this.#changes, change, (): Views => ({}));
-    views[access] ??= change.reset
-      ? sseData('snapshot', change.version, this.#listJson(change.version, change.upserted, access))
-      : this.#changeEvent(change, access);
-    return views[access];
+    views[access] ??= this.#changeEvent(change, access);
+    return [views[access]];
   }
 
   /** `{"version":N,"upserted":[...],"removed":[...]}`, as JSON.stringify would give it. */
   #changeEvent(change: RegistryChange, access: Access): Buffer {
     const upserted = this.#arrayJson(change.upserted, access);
     const removed = change.removed.length === 0 ? '[]' : JSON.stringify(change.removed);
-    return sseData(
-      'change',
-      change.version,
-      `{"version":${change.version},"upserted":${upserted},"removed":${removed}}`,
+    return Buffer.from(
+      `${sseHead('change', change.version)}{"version":${change.version},"upserted":${upserted},"removed":${removed}}\n\n`,
     );
   }
 
-  snapshotEvent(snapshot: RegistrySnapshot, access: Access): Buffer {
-    return sseData(
-      'snapshot',
-      snapshot.version,
-      this.#listJson(snapshot.version, snapshot.backends, access),
-    );
+  /** The SSE `snapshot` event of a version: its list body, shared. */
+  snapshotEvent(snapshot: RegistrySnapshot, access: Access): SseEvent {
+    return this.#snapshotEvent(snapshot.version, snapshot.backends, access);
+  }
+
+  #snapshotEvent(version: number, backends: readonly Backend[], access: Access): SseEvent {
+    const body = this.#listBody(version, backends, access);
+    return [Buffer.from(sseHead('snapshot', version)), body, EVENT_END];
   }
 }
 
@@ -111,6 +135,7 @@ function view(backends: readonly Backend[], access: Access): readonly Backend[] 
   return access === 'secrets' ? backends : backends.map(redactBackend);
 }
 
-function sseData(event: string, id: number, json: string): Buffer {
-  return Buffer.from(`event: ${event}\nid: ${id}\ndata: ${json}\n\n`);
+/** The lines of an SSE event before its data: the data follows on the `data:` line. */
+function sseHead(event: string, id: number): string {
+  return `event: ${event}\nid: ${id}\ndata: `;
 }

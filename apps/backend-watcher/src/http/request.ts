@@ -1,19 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Access, TokenCheck } from '../auth.js';
+import { HttpError } from './http-error.js';
+import { hostError, parseTarget, printable } from './request-target.js';
 
 /** Tells a client whether secret values are in the answer (`secrets`) or `[REDACTED]`. */
 export const ACCESS_HEADER = 'vmcp-access';
-
-/** A failure answered with `{ "error": { status, message } }`. */
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
 
 /** A body of one registry version; `gzipped` gives its gzip form, compressed once. */
 export interface Versioned {
@@ -22,11 +13,18 @@ export interface Versioned {
   gzipped?: () => Buffer;
 }
 
-/** One request and its response, with the helpers every route shares. */
+/**
+ * One request and its response, with the helpers every route shares. Constructing one never
+ * throws: a target or Host header that makes the request unservable is kept in
+ * {@link Request.unservable}, which the router answers first.
+ */
 export class Request {
   readonly method: string;
+  /** The target's path; empty when the request is {@link Request.unservable}. */
   readonly path: string;
   readonly query: URLSearchParams;
+  /** Why the request cannot be routed (its target or Host header): a 400 or 414. */
+  readonly unservable: HttpError | undefined;
   /** Aborts when the response closes (the client left, or the answer was sent). */
   readonly closed: AbortSignal;
   #access: Access | undefined;
@@ -37,12 +35,20 @@ export class Request {
     readonly tokens: TokenCheck,
   ) {
     this.method = req.method ?? 'GET';
-    const url = new URL(req.url ?? '/', 'http://local');
-    this.path = url.pathname;
-    this.query = url.searchParams;
+    const target = parseTarget(this.method, req.url ?? '');
+    const unservable =
+      target instanceof HttpError ? target : hostError(req.httpVersion, req.rawHeaders);
+    this.unservable = unservable;
+    this.path = target instanceof HttpError ? '' : target.path;
+    this.query = target instanceof HttpError ? new URLSearchParams() : target.query;
     const closed = new AbortController();
     res.once('close', () => closed.abort());
     this.closed = closed.signal;
+  }
+
+  /** The target as it may appear in a log line (printable, at most 64 characters). */
+  get target(): string {
+    return printable(this.req.url ?? '');
   }
 
   /** Whether this request may see secrets; a wrong token is a 401. */

@@ -1,4 +1,6 @@
-import { HttpError, onlyParams, type Request } from './request.js';
+import { HttpError } from './http-error.js';
+import { onlyParams, type Request } from './request.js';
+import { printable } from './request-target.js';
 
 /** One route of the HTTP API. */
 export interface Route {
@@ -26,21 +28,28 @@ function match(
   return undefined;
 }
 
+/** The methods every route takes, as the `Allow` header of a 405 says. */
+export const ALLOWED_METHODS = 'GET, HEAD';
+
 /**
- * Answers a request with its route: 405 for a method other than GET and HEAD, 503 while
- * shutting down (except the routes that say otherwise), 404 for a path no route takes.
+ * Answers a request with its route: 400 or 414 for a target or Host header it cannot route, 405
+ * for a method other than GET and HEAD, 503 while shutting down (except the routes that say
+ * otherwise), 404 for a path no route takes.
  */
 export function dispatch(
   routes: readonly Route[],
   request: Request,
   draining: boolean,
 ): Promise<string> | string {
+  if (request.unservable !== undefined) throw request.unservable;
   if (request.method !== 'GET' && request.method !== 'HEAD') {
-    throw new HttpError(405, `method ${request.method} is not allowed`, { allow: 'GET, HEAD' });
+    throw new HttpError(405, `method ${request.method} is not allowed`, {
+      allow: ALLOWED_METHODS,
+    });
   }
   const found = match(routes, request.path);
   if (draining && !found?.route.whileDraining) throw new HttpError(503, 'shutting down');
-  if (found === undefined) throw new HttpError(404, `no route for ${request.path}`);
+  if (found === undefined) throw new HttpError(404, `no route for ${printable(request.path)}`);
   onlyParams(request.query, found.route.query);
   return found.route.handle(request, found.param);
 }

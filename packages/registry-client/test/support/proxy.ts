@@ -1,13 +1,28 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
+/** What the proxy saw of one event stream request. */
+export interface StreamSeen {
+  /** Its `Last-Event-ID` header, if it sent one. */
+  readonly lastEventId: string | undefined;
+  /** Whether the sidecar's answer carried a `snapshot` event (the whole list). */
+  snapshot: boolean;
+}
+
 /**
  * A TCP proxy in front of a sidecar that can do to event streams what the network and proxies
- * do: cut a connection in the middle of an event, or buffer a stream (hold its body) as a proxy
- * with response buffering does. Everything else passes through untouched.
+ * do: cut a connection in the middle of an event, buffer a stream (hold its body) as a proxy
+ * with response buffering does, or refuse streams with a status of its own. Everything else
+ * passes through untouched.
  */
 export class FaultProxy implements AsyncDisposable {
   /** Hold the bodies of event streams opened from now on (headers pass). */
   bufferStreams = false;
+  /** Answer event stream requests from now on with this status (a proxy that does not route them). */
+  refuseStreams: number | undefined;
+  /** End every event stream right after its first heartbeat (a proxy that cuts streams). */
+  endStreamsAfterHeartbeat = false;
+  /** Every event stream request, in order. */
+  readonly streams: StreamSeen[] = [];
   /** Answers that went through gzip-compressed. */
   gzippedAnswers = 0;
   readonly #server: Server;
@@ -74,15 +89,34 @@ export class FaultProxy implements AsyncDisposable {
       this.#sockets.delete(client);
       this.#sockets.delete(upstream);
     };
+    let seen: StreamSeen | undefined;
+    let tail: Buffer = Buffer.alloc(0);
     client.on('data', (chunk: Buffer) => {
       if (chunk.includes('GET /v1/events')) {
+        if (this.refuseStreams !== undefined) {
+          client.end(
+            `HTTP/1.1 ${this.refuseStreams} Refused\r\ncontent-length: 0\r\nconnection: close\r\n\r\n`,
+          );
+          upstream.destroy();
+          return;
+        }
         stream = 'headers';
         buffering = this.bufferStreams;
+        seen = {
+          lastEventId: /^last-event-id: *(\S*)\r$/im.exec(chunk.toString('latin1'))?.[1],
+          snapshot: false,
+        };
+        this.streams.push(seen);
       }
       upstream.write(chunk);
     });
     upstream.on('data', (chunk: Buffer) => {
       if (chunk.includes('content-encoding: gzip')) this.gzippedAnswers++;
+      if (seen !== undefined && !seen.snapshot) {
+        // With the end of the chunk before: the name may be split between two.
+        seen.snapshot = Buffer.concat([tail, chunk]).includes('event: snapshot');
+        tail = chunk.subarray(-16);
+      }
       let data = chunk;
       if (stream === 'headers') {
         const end = data.indexOf('\r\n\r\n');
@@ -96,6 +130,11 @@ export class FaultProxy implements AsyncDisposable {
       }
       if (stream === 'body' && buffering) {
         held.push(data);
+        return;
+      }
+      const beat = stream === 'body' && this.endStreamsAfterHeartbeat ? heartbeatEnd(data) : -1;
+      if (beat !== -1) {
+        client.write(data.subarray(0, beat), end);
         return;
       }
       const cut = this.#cutArmed;
@@ -115,4 +154,11 @@ export class FaultProxy implements AsyncDisposable {
     client.on('error', end);
     upstream.on('error', end);
   }
+}
+
+/** Where the first heartbeat event of `data` ends (after its blank line), or -1. */
+function heartbeatEnd(data: Buffer): number {
+  const at = data.indexOf('event: heartbeat');
+  const blank = at === -1 ? -1 : data.indexOf('\n\n', at);
+  return blank === -1 ? -1 : blank + 2;
 }

@@ -1,8 +1,9 @@
 import type { DynamicRegistry } from '@vmcp/registry';
 import type { Access } from '../../auth.js';
 import type { BodyCache } from '../body-cache.js';
+import { HttpError } from '../http-error.js';
 import type { LongLived } from '../long-lived.js';
-import { HttpError, parseName, parseTimeout, parseVersion, type Request } from '../request.js';
+import { parseName, parseTimeout, parseVersion, type Request } from '../request.js';
 import type { Route } from '../router.js';
 
 /** What the backend routes read. */

@@ -1,8 +1,9 @@
-import type { ServerResponse } from 'node:http';
-import type { Logger } from '@vmcp/kube-runtime';
+import type { Clock, Logger } from '@vmcp/kube-runtime';
 import type { DynamicRegistry } from '@vmcp/registry';
 import type { Access } from '../../auth.js';
 import type { BodyCache } from '../body-cache.js';
+import { EventWriter } from '../event-writer.js';
+import type { LastResort } from '../last-resort.js';
 import type { LongLived } from '../long-lived.js';
 import { ACCESS_HEADER, parseVersion, type Request } from '../request.js';
 import type { Route } from '../router.js';
@@ -14,7 +15,11 @@ export interface EventsSource {
   longLived: LongLived;
   heartbeatMs: number;
   slowClientTimeoutMs: number;
+  clock: Clock;
   logger: Logger;
+  lastResort: LastResort;
+  /** Counts a client dropped for not reading. */
+  slowClientDropped(): void;
   ready(): boolean;
 }
 
@@ -53,10 +58,11 @@ interface StreamOptions extends Omit<EventsSource, 'longLived'> {
  * Server-Sent Events: a `heartbeat` event, then a `snapshot` event with the whole content (unless
  * the client resumes with `Last-Event-ID` from a version still in the history), then one `change`
  * event per registry change, each with the version as its id, and a `heartbeat` every
- * `heartbeatMs`. Each stream reads the shared change feed at its own
- * pace: when its socket buffer is full it waits for the client (never blocking the others), and
- * a client that reads nothing for `slowClientTimeoutMs` is dropped; it resumes with
- * `Last-Event-ID` and loses nothing.
+ * `heartbeatMs`. Each stream reads the shared change feed at its own pace and writes shared
+ * buffers through an {@link EventWriter}: when its socket buffer is full it waits for the client
+ * (never blocking the others) and skips heartbeats, and a client that has not taken what was
+ * written within `slowClientTimeoutMs` is dropped, whether or not changes arrive; it resumes
+ * with `Last-Event-ID` and loses nothing.
  */
 async function streamEvents(request: Request, options: StreamOptions): Promise<void> {
   const { res } = request;
@@ -73,73 +79,40 @@ async function streamEvents(request: Request, options: StreamOptions): Promise<v
     res.end();
     return;
   }
-  res.write('retry: 1000\n\n');
+  const writer = new EventWriter(res, {
+    clock: options.clock,
+    slowClientTimeoutMs: options.slowClientTimeoutMs,
+    lastResort: options.lastResort,
+    onSlowClient: (unread) => {
+      options.slowClientDropped();
+      options.logger.warn(
+        { unread, version: registry.version },
+        'event stream client too slow; dropped (it can resume with Last-Event-ID)',
+      );
+    },
+  });
   // A named event, not a comment: EventSource clients see it too. It has no id, so it never
   // moves a client's Last-Event-ID.
-  const heartbeat = (): void => {
-    const ready = options.ready();
-    res.write(
-      `event: heartbeat\ndata: {"version":${registry.version},"ready":${ready},"intervalMs":${options.heartbeatMs}}\n\n`,
-    );
-  };
-  heartbeat();
-  // Subscribe before reading the snapshot, so no change falls between the two.
-  // A Last-Event-ID newer than the registry comes from an earlier process: start afresh.
-  const snapshot = registry.snapshot();
-  const resume = options.since !== undefined && options.since <= snapshot.version;
-  const changes = registry.changes({
-    signal,
-    sinceVersion: resume ? (options.since as number) : snapshot.version,
-  });
-  if (!resume) res.write(bodies.snapshotEvent(snapshot, access));
-  const heartbeats = setInterval(heartbeat, options.heartbeatMs);
-  heartbeats.unref();
+  const heartbeat = (): string =>
+    `event: heartbeat\ndata: {"version":${registry.version},"ready":${options.ready()},"intervalMs":${options.heartbeatMs}}\n\n`;
   try {
+    writer.write(['retry: 1000\n\n', heartbeat()]);
+    // Subscribe before reading the snapshot, so no change falls between the two.
+    // A Last-Event-ID newer than the registry comes from an earlier process: start afresh.
+    const snapshot = registry.snapshot();
+    const resume = options.since !== undefined && options.since <= snapshot.version;
+    const changes = registry.changes({
+      signal,
+      sinceVersion: resume ? (options.since as number) : snapshot.version,
+    });
+    if (!resume) writer.write(bodies.snapshotEvent(snapshot, access));
+    writer.heartbeats(options.heartbeatMs, heartbeat);
     for await (const change of changes) {
-      if (!(await written(res, bodies.change(change, access), change.version, options))) break;
+      if (!(await writer.ready())) break;
+      writer.write(bodies.change(change, access));
     }
   } finally {
-    clearInterval(heartbeats);
+    writer.close();
     if (!res.destroyed) res.end();
   }
-}
-
-/**
- * Writes one event; waits for a full buffer to drain, and drops a client that reads nothing for
- * `slowClientTimeoutMs` (it resumes with Last-Event-ID). False when the stream is over.
- */
-async function written(
-  res: ServerResponse,
-  event: string | Buffer,
-  version: number,
-  options: StreamOptions,
-): Promise<boolean> {
-  if (res.destroyed) return false;
-  if (res.write(event)) return true;
-  if (await drained(res, options.slowClientTimeoutMs)) return true;
-  if (!res.destroyed) {
-    options.logger.warn(
-      { buffered: res.writableLength, version },
-      'event stream client too slow; dropped (it can resume with Last-Event-ID)',
-    );
-    res.destroy();
-  }
-  return false;
-}
-
-/** Resolves true once the response's buffer drained, false on close or after `timeoutMs`. */
-function drained(res: ServerResponse, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const finish = (value: boolean): void => {
-      clearTimeout(timer);
-      res.off('drain', onDrain);
-      res.off('close', onClose);
-      resolve(value);
-    };
-    const onDrain = (): void => finish(true);
-    const onClose = (): void => finish(false);
-    const timer = setTimeout(() => finish(false), timeoutMs);
-    res.on('drain', onDrain);
-    res.on('close', onClose);
-  });
 }

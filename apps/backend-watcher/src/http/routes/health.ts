@@ -7,8 +7,12 @@ export interface HealthSource {
   alive(): boolean;
   /** True once the registry reflects the cluster. */
   ready(): boolean;
+  /** Names of the initial lists not decided yet; listed by `/readyz` when there are any. */
+  pending?: () => readonly string[];
   /** True once shutdown began. */
   draining(): boolean;
+  /** More to say in `/readyz`'s body (the vMCP config's state), whatever the status. */
+  readyDetail?: (() => Record<string, unknown>) | undefined;
   metricsRegistry: Registry;
 }
 
@@ -34,6 +38,8 @@ export function healthRoutes(source: HealthSource): Route[] {
         const ok = source.ready() && !draining;
         request.json(ok ? 200 : 503, {
           status: ok ? 'ready' : draining ? 'shutting down' : 'registry not synced',
+          ...pendingOf(source),
+          ...source.readyDetail?.(),
         });
         return 'readyz';
       },
@@ -49,4 +55,14 @@ export function healthRoutes(source: HealthSource): Route[] {
       },
     },
   ];
+}
+
+/** At most this many pending names in a `/readyz` answer (`pendingCount` has them all). */
+const MAX_PENDING_LISTED = 100;
+
+/** `pending` (the first names, sorted) and `pendingCount`, when some initial name is undecided. */
+function pendingOf(source: HealthSource): { pending?: string[]; pendingCount?: number } {
+  const pending = source.pending?.() ?? [];
+  if (pending.length === 0) return {};
+  return { pending: pending.slice(0, MAX_PENDING_LISTED), pendingCount: pending.length };
 }
