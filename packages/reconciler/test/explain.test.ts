@@ -82,7 +82,13 @@ describe('BackendReconciler.lastDecision', () => {
     expect(reconciler.lastDecision('s')).toBeUndefined();
     await reconciler.reconcile(request('s'));
     expect(reconciler.lastDecision('s')).toEqual({
-      decision: { action: 'upsert', kind: 'MCPServer', changed: true, shadowed: [] },
+      decision: {
+        action: 'upsert',
+        kind: 'MCPServer',
+        changed: true,
+        shadowed: [],
+        otherGroups: [],
+      },
       decidedAt: 1_000,
     });
     now.value = 2_000;
