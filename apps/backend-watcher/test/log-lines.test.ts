@@ -113,7 +113,9 @@ beforeAll(async () => {
     timeoutMs: SIDECAR_READY_TIMEOUT_MS,
   });
   await logged('not a backend', { backend: 'broken', reason: 'auth-unresolved' });
-  await logged('several kinds share this name; the first in precedence wins', { backend: 'fetch' });
+  await logged('several kinds of the group share this name; the first in precedence wins', {
+    backend: 'fetch',
+  });
   // The next resync's reads fail for a transient reason: served backends are kept as they are.
   fake.faults.failNext(6, { status: 503 });
   await logged('read failing for now; keeping the backend as last resolved, retrying');
