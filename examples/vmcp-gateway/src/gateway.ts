@@ -6,7 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type CallToolResult, ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
-import { type Clock, systemClock } from '@vmcp/kube-runtime';
+import { type Clock, checkDuration, type DurationRange, systemClock } from '@vmcp/kube-runtime';
 import { memoByVersion } from '@vmcp/registry';
 import { type BackendConnection, BackendUnavailableError } from './backend-connection.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './backoff.js';
@@ -33,11 +33,14 @@ export interface GatewayOptions {
   readonly clock?: Clock;
   /** The retry jitter's random source. Default `Math.random`. */
   readonly random?: () => number;
-  /** Retry delays of a failing backend. Default 500 ms doubling to 30 s, ±20 %. */
+  /**
+   * Retry delays of a failing backend. Default 500 ms doubling to 30 s, ±20 %; `initialMs` 1 ms
+   * to 1 min, `maxMs` from `initialMs` to 1 h.
+   */
   readonly retry?: Partial<RetryPolicy>;
-  /** How often a connected backend is pinged. Default 15 s. */
+  /** How often a connected backend is pinged: 100 ms to 1 h. Default 15 s. */
   readonly healthCheckIntervalMs?: number;
-  /** Bound of connecting to a backend, of a ping and of a `tools/list`. Default 10 s. */
+  /** Bound of connecting to a backend, of a ping and of a `tools/list`: 100 ms to 10 min. Default 10 s. */
   readonly requestTimeoutMs?: number;
   /** Sessions held at once. Default 1000. */
   readonly maxSessions?: number;
@@ -57,18 +60,46 @@ export interface Gateway extends AsyncDisposable {
   close(): Promise<void>;
 }
 
+/** The ranges of the gateway's durations (the workspace's rule: a `RangeError` outside them). */
+export const GATEWAY_DURATION_RANGES = Object.freeze({
+  healthCheckIntervalMs: { min: 100, max: 3_600_000 },
+  requestTimeoutMs: { min: 100, max: 600_000 },
+  retryInitialMs: { min: 1, max: 60_000 },
+  retryMaxMs: { min: 1, max: 3_600_000 },
+} satisfies Record<string, DurationRange>);
+
+/** The retry policy asked for, with its delays checked against their ranges. */
+function retryPolicyOf(retry: Partial<RetryPolicy> | undefined): RetryPolicy {
+  const policy = { ...DEFAULT_RETRY_POLICY, ...retry };
+  const { retryInitialMs, retryMaxMs } = GATEWAY_DURATION_RANGES;
+  const initialMs = checkDuration('retry.initialMs', policy.initialMs, retryInitialMs);
+  const maxMs = checkDuration('retry.maxMs', policy.maxMs, { ...retryMaxMs, min: initialMs });
+  return { ...policy, initialMs, maxMs };
+}
+
 /** Starts the gateway; resolves once it listens. Backends connect as the registry syncs. */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { source } = options;
   const logger = options.logger ?? silentLogger;
+  const ranges = GATEWAY_DURATION_RANGES;
   const supervisor = new BackendSupervisor(source.registry, {
     env: options.env ?? process.env,
     logger,
     clock: options.clock ?? systemClock,
     random: options.random ?? Math.random,
-    retry: { ...DEFAULT_RETRY_POLICY, ...options.retry },
-    healthCheckIntervalMs: options.healthCheckIntervalMs ?? 15_000,
-    requestTimeoutMs: options.requestTimeoutMs ?? 10_000,
+    retry: retryPolicyOf(options.retry),
+    healthCheckIntervalMs: checkDuration(
+      'healthCheckIntervalMs',
+      options.healthCheckIntervalMs,
+      ranges.healthCheckIntervalMs,
+      15_000,
+    ),
+    requestTimeoutMs: checkDuration(
+      'requestTimeoutMs',
+      options.requestTimeoutMs,
+      ranges.requestTimeoutMs,
+      10_000,
+    ),
     openTransport: options.openTransport ?? openHttpTransport,
   });
   // Derived data, recomputed on the first read after the supervisor's version moved.

@@ -35,6 +35,9 @@ export type {
   Reconciler,
 } from './controller.js';
 export { Controller, TerminalError } from './controller.js';
+// Durations: the range check every duration option goes through.
+export type { DurationRange } from './duration.js';
+export { checkDuration, DurationRangeError, formatDuration } from './duration.js';
 // Informers: a watch into a read-only cache, with handlers.
 export type { InformerOptions, ListWatchInformerHandle } from './informer.js';
 export { createInformer, InformerFactory } from './informer.js';
@@ -75,6 +78,6 @@ export type {
 } from './types.js';
 export { childLogger, silentLogger } from './types.js';
 export type { WatchEvent, WatcherOptions, WatchObserver, WatchSink } from './watcher.js';
-export { runWatcher, watch } from './watcher.js';
+export { checkWatcherOptions, runWatcher, watch } from './watcher.js';
 export type { WorkQueueMetrics, WorkQueueOptions } from './workqueue.js';
 export { WorkQueue } from './workqueue.js';
