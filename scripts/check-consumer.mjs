@@ -11,10 +11,11 @@
 //   consumer's own KubeConfig handed to every package that takes one (kubeconfig.mts), console
 //   and pino as the one Logger shape (logger.mts), registry-client's metrics typed without
 //   prom-client (metrics.mts);
-// - every package loaded with require() (run.cjs) and import (run.mjs) on each Node of the
-//   variant, where run.mjs also loads KubeConfig with importKubeConfig (its log says slim, or full
-//   and why) and lists namespaces of the fake API server through KubeClient with a KubeConfig of
-//   the consumer's copy.
+// - every package, and each subpath it exports, loaded with require() (run.cjs) and import
+//   (run.mjs) on each Node of the variant, where run.mjs also loads KubeConfig with
+//   importKubeConfig (its log says slim, or full and why), lists namespaces of the fake API server
+//   through KubeClient with a KubeConfig of the consumer's copy, and asks
+//   @vmcp/kube-runtime/testing which client-node it resolves (the consumer's).
 // npm works offline from its cache once it has run here (`--prefer-offline`); the first run
 // fetches from the npm registry. Both variants run at once.
 import { execFile } from 'node:child_process';
@@ -79,7 +80,18 @@ function run(command, args, options = {}) {
   });
 }
 
-/** The published packages: name, folder, engines, README examples (not the test-runner ones). */
+/** The specifiers a consumer loads a package by: its name and each subpath its exports map has. */
+function entryPoints(manifest) {
+  const exports = manifest.publishConfig?.exports ?? manifest.exports ?? { '.': '' };
+  return Object.keys(exports)
+    .filter((subpath) => !subpath.endsWith('.json'))
+    .map((subpath) => `${manifest.name}${subpath.slice(1)}`);
+}
+
+/**
+ * The published packages: name, folder, entry points, engines, README examples (not the
+ * test-runner ones).
+ */
 function publishedPackages() {
   return workspacePackageDirs(root)
     .map((dir) => ({ dir, manifest: JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) }))
@@ -89,6 +101,7 @@ function publishedPackages() {
       return {
         name: manifest.name,
         dir,
+        entries: entryPoints(manifest),
         needs24: manifest.engines?.node === '>=24',
         examples: existsSync(examples)
           ? readdirSync(examples)
@@ -157,19 +170,20 @@ function copiesOf(dir, name) {
 }
 
 /** Runs one Node over run.cjs and run.mjs; returns what is wrong. */
-async function checkRuns(dir, node, packages) {
-  const names = packages.filter((pkg) => !pkg.needs24 || node.label === 'Node 24');
-  const args = names.map(({ name }) => name);
+async function checkRuns(dir, node, packages, clientNode) {
+  const specifiers = packages
+    .filter((pkg) => !pkg.needs24 || node.label === 'Node 24')
+    .flatMap(({ entries }) => entries);
   const problems = [];
   const path = node.path.startsWith('/') ? node.path : join(dir, node.path);
-  const required = JSON.parse(await run(path, ['run.cjs', ...args], { cwd: dir }));
+  const required = JSON.parse(await run(path, ['run.cjs', ...specifiers], { cwd: dir }));
   const imported = JSON.parse(
-    (await run(path, ['--no-warnings', 'run.mjs', ...args], { cwd: dir }))
+    (await run(path, ['--no-warnings', 'run.mjs', ...specifiers], { cwd: dir }))
       .trim()
       .split('\n')
       .at(-1),
   );
-  for (const { name } of names) {
+  for (const name of specifiers) {
     if (!(required[name] > 0)) problems.push(`${node.label}: require('${name}') exports nothing`);
     if (!(imported.exported[name] > 0)) problems.push(`${node.label}: import('${name}') failed`);
   }
@@ -181,6 +195,10 @@ async function checkRuns(dir, node, packages) {
     );
   if (!imported.sameClass || !imported.fakeUsesOwn)
     problems.push(`${node.label}: KubeConfig is not the consumer's own class`);
+  if (imported.testingClientNode !== clientNode)
+    problems.push(
+      `${node.label}: @vmcp/kube-runtime/testing resolves client-node ${imported.testingClientNode}`,
+    );
   if (!imported.namespaces.includes('default'))
     problems.push(`${node.label}: listing namespaces gave ${imported.namespaces}`);
   return problems;
@@ -207,7 +225,7 @@ async function checkVariant(variant, packages, tarballs) {
   );
   for (const node of variant.nodes) {
     problems.push(
-      ...(await checkRuns(dir, node, packages).catch((error) => [
+      ...(await checkRuns(dir, node, packages, variant.clientNode).catch((error) => [
         `${node.label}: ${error.message}`,
       ])),
     );

@@ -1,7 +1,7 @@
 // Each package through import, and a program's first steps with the consumer's own client-node:
 // how importKubeConfig loaded KubeConfig (its one log line; first, as a program's start does,
 // before anything else loads client-node), then a list through KubeClient, with a KubeConfig of
-// the consumer's copy, against the fake API server.
+// the consumer's copy, against the fake API server, and the client-node the testing helpers see.
 const { importKubeConfig, KubeClient, ResourceClient } = await import('@vmcp/kube-runtime');
 const logs = [];
 const logger = {
@@ -17,6 +17,7 @@ const exported = {};
 for (const name of names) exported[name] = Object.keys(await import(name)).length;
 
 const { KubeConfig: OwnKubeConfig } = await import('@kubernetes/client-node');
+const { installedClientNode } = await import('@vmcp/kube-runtime/testing');
 const { startFakeApiServer } = await import('@vmcp/fake-apiserver');
 const server = await startFakeApiServer();
 try {
@@ -33,6 +34,7 @@ try {
       sameClass: Loaded === OwnKubeConfig,
       fakeUsesOwn: server.kubeConfig instanceof OwnKubeConfig,
       namespaces: namespaces.items.map((item) => item.metadata.name),
+      testingClientNode: installedClientNode().version,
     }),
   );
 } finally {
