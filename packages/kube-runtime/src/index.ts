@@ -35,6 +35,9 @@ export type {
   Reconciler,
 } from './controller.js';
 export { Controller, TerminalError } from './controller.js';
+// Transforms: what an object becomes before it enters an informer's cache.
+export type { FieldPath } from './drop-before-parse.js';
+export { APPLY_METADATA_FIELDS } from './drop-before-parse.js';
 // Informers: a watch into a read-only cache, with handlers.
 export type { InformerOptions, ListWatchInformerHandle } from './informer.js';
 export { createInformer, InformerFactory } from './informer.js';
@@ -52,7 +55,6 @@ export {
   ItemExponentialFailureRateLimiter,
   MaxOfRateLimiter,
 } from './ratelimiter.js';
-// Transforms: what an object becomes before it enters an informer's cache.
 export type { Transform } from './transform.js';
 export {
   dropApplyMetadata,
