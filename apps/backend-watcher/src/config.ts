@@ -1,20 +1,50 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
+  checkDuration,
+  type DurationRange,
+  DurationRangeError,
+  formatDuration,
+} from '@vmcp/kube-runtime';
+import {
   DEFAULT_INITIAL_SYNC_TIMEOUT_MS,
   DEFAULT_READ_TIMEOUT_MS,
   DEFAULT_RESYNC_PERIOD_MS,
   DEFAULT_SECRET_REFRESH_PERIOD_MS,
   DEFAULT_WORKERS,
   DURATION_RANGES,
-  formatMs,
 } from '@vmcp/reconciler';
-import { DEFAULT_HEARTBEAT_MS, DEFAULT_MAX_STREAMS, MAX_STREAMS_LIMIT } from './http.js';
+import {
+  DEFAULT_HEARTBEAT_MS,
+  DEFAULT_MAX_STREAMS,
+  HEARTBEAT_RANGE,
+  MAX_STREAMS_LIMIT,
+} from './http.js';
 
 /** A mistake in the command line or the environment: one clear line, exit code 2. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
+
+/** The sidecar's time in-flight reconciles get at shutdown, unless told otherwise: 10 s. */
+export const DEFAULT_GRACE_PERIOD_MS = 10_000;
+
+/**
+ * The range of each duration flag (and of the `startSidecar` option it sets): the watcher's own
+ * (`DURATION_RANGES` of `@vmcp/reconciler`), and the HTTP API's heartbeat.
+ */
+export const FLAG_RANGES = Object.freeze({
+  'resync-period': DURATION_RANGES.resyncPeriodMs,
+  'read-timeout': DURATION_RANGES.readTimeoutMs,
+  'secret-refresh-period': DURATION_RANGES.secretRefreshPeriodMs,
+  'initial-sync-timeout': DURATION_RANGES.initialSyncTimeoutMs,
+  'grace-period': DURATION_RANGES.gracefulShutdownTimeoutMs,
+  'heartbeat-interval': HEARTBEAT_RANGE,
+} satisfies Record<string, DurationRange>);
+
+/** A range as `--help` states it: `100ms to 720h`, with `0` where it turns the option off. */
+const shownRange = ({ min, max, off }: DurationRange): string =>
+  `${formatDuration(min)} to ${formatDuration(max)}${off ? ', or 0 for off' : ''}`;
 
 /** What the command line asks for, before anything touches the cluster. */
 export type Command =
@@ -97,30 +127,38 @@ Options (each also read from the environment variable shown):
   --api-token-file PATH     bearer token that unlocks secret values         VMCP_API_TOKEN_FILE
   --log-level LEVEL         trace|debug|info|warn|error|fatal|silent (default info)  VMCP_LOG_LEVEL
   --resync-period DURATION  re-reconcile every backend about this often (jittered ±10%;
-                            default 10h, as upstream; 0 turns it off)   VMCP_RESYNC_PERIOD
-  --read-timeout DURATION   bound of each read a reconcile makes (default 5s)
+                            default 10h, as upstream; ${shownRange(FLAG_RANGES['resync-period'])})
+                                                                            VMCP_RESYNC_PERIOD
+  --read-timeout DURATION   bound of each read a reconcile makes (default 5s;
+                            ${shownRange(FLAG_RANGES['read-timeout'])})
                                                                             VMCP_READ_TIMEOUT
   --workers N               reconciles at once (default 4; upstream runs 1)  VMCP_WORKERS
   --secret-refresh-period DURATION  re-read each Secret a backend uses this often (jittered
                             ±10%; metadata only, one GET per Secret per period); a changed one
-                            re-reconciles the backends that use it (default 60s; 1s to 720h,
-                            0 turns it off)                        VMCP_SECRET_REFRESH_PERIOD
+                            re-reconciles the backends that use it (default 60s;
+                            ${shownRange(FLAG_RANGES['secret-refresh-period'])})
+                                                                   VMCP_SECRET_REFRESH_PERIOD
   --initial-sync-timeout DURATION  how long /readyz waits, once the caches synced, for backends
-                            whose first reads fail; then ready, naming them (default 30s; 1s to
-                            1h)                                    VMCP_INITIAL_SYNC_TIMEOUT
-  --grace-period DURATION   time in-flight reconciles get at shutdown (default 10s)
+                            whose first reads fail; then ready, naming them (default 30s;
+                            ${shownRange(FLAG_RANGES['initial-sync-timeout'])})
+                                                                   VMCP_INITIAL_SYNC_TIMEOUT
+  --grace-period DURATION   time in-flight reconciles get at shutdown (default 10s;
+                            ${shownRange(FLAG_RANGES['grace-period'])}; 0 aborts them at once)
                                                                             VMCP_GRACE_PERIOD
   --sidecar URL             explain only: ask the sidecar running at URL (its kept backends
                             included) instead of reading the cluster
   --heartbeat-interval DURATION  a heartbeat event on every event stream this often
-                            (default 15s; clients detect a stalled stream by it)
-                                                                            VMCP_HEARTBEAT_INTERVAL
+                            (default 15s; ${shownRange(FLAG_RANGES['heartbeat-interval'])}; clients detect a stalled
+                            stream by it)                                   VMCP_HEARTBEAT_INTERVAL
   --max-streams N           long-polls and event streams open at once, 1 to 100000
                             (default 1000; more get 503 with Retry-After)  VMCP_MAX_STREAMS
   --examples DIR            demo only: the manifests to apply (default: the bundled examples)
   --once                    demo only: print the registry once synced, then stop
   -h, --help                print this help
   -v, --version             print the version
+
+A DURATION is 500ms, 90s, 5m, 1h30m or a number of seconds, within the range shown; one
+outside it is refused, naming the limit.
 
 HTTP API: GET /healthz /readyz /metrics /v1/backends /v1/backends/{id} /v1/events
 /v1/explain/{name}
@@ -238,17 +276,9 @@ function runConfig(
   if (url !== undefined && (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol))) {
     throw new UsageError(`--sidecar "${url}" is not an http(s) URL`);
   }
-  const duration = (
-    flag: keyof typeof OPTIONS,
-    variable: string,
-    fallback: number,
-    zero = false,
-    range?: { min: number; max: number },
-  ) => {
+  const duration = (flag: keyof typeof FLAG_RANGES, variable: string, fallback: number) => {
     const value = setting(flag, variable);
-    if (value === undefined) return fallback;
-    const ms = parseDuration(value, `--${flag}`, { zero });
-    return range === undefined ? ms : withinRange(ms, `--${flag}`, value, range);
+    return value === undefined ? fallback : parseDuration(value, `--${flag}`, FLAG_RANGES[flag]);
   };
   const workers = setting('workers', 'VMCP_WORKERS');
   const maxStreams = setting('max-streams', 'VMCP_MAX_STREAMS');
@@ -259,24 +289,20 @@ function runConfig(
     namespace,
     kubeconfig: setting('kubeconfig', 'KUBECONFIG'),
     apiTokenFile: setting('api-token-file', 'VMCP_API_TOKEN_FILE'),
-    resyncPeriodMs: duration('resync-period', 'VMCP_RESYNC_PERIOD', DEFAULT_RESYNC_PERIOD_MS, true),
+    resyncPeriodMs: duration('resync-period', 'VMCP_RESYNC_PERIOD', DEFAULT_RESYNC_PERIOD_MS),
     readTimeoutMs: duration('read-timeout', 'VMCP_READ_TIMEOUT', DEFAULT_READ_TIMEOUT_MS),
     workers: workers === undefined ? DEFAULT_WORKERS : parseCount(workers, '--workers'),
     secretRefreshPeriodMs: duration(
       'secret-refresh-period',
       'VMCP_SECRET_REFRESH_PERIOD',
       DEFAULT_SECRET_REFRESH_PERIOD_MS,
-      true,
-      DURATION_RANGES.secretRefreshPeriodMs,
     ),
     initialSyncTimeoutMs: duration(
       'initial-sync-timeout',
       'VMCP_INITIAL_SYNC_TIMEOUT',
       DEFAULT_INITIAL_SYNC_TIMEOUT_MS,
-      false,
-      DURATION_RANGES.initialSyncTimeoutMs,
     ),
-    gracePeriodMs: duration('grace-period', 'VMCP_GRACE_PERIOD', 10_000),
+    gracePeriodMs: duration('grace-period', 'VMCP_GRACE_PERIOD', DEFAULT_GRACE_PERIOD_MS),
     heartbeatMs: duration('heartbeat-interval', 'VMCP_HEARTBEAT_INTERVAL', DEFAULT_HEARTBEAT_MS),
     maxStreams:
       maxStreams === undefined
@@ -303,14 +329,11 @@ export function parseListen(value: string): Listen {
 }
 
 /**
- * `90s`, `5m`, `1h30m`, `500ms`, or a bare number of seconds. Must be positive, or zero where
- * `zero` allows it (a period that can be turned off).
+ * `90s`, `5m`, `1h30m`, `500ms`, or a bare number of seconds, within `range` (0 too where it
+ * turns the option off), in whole milliseconds. Anything else is a {@link UsageError} naming the
+ * flag, the value and the limit: `--resync-period "9000h" is above the maximum of 720h`.
  */
-export function parseDuration(
-  value: string,
-  flag: string,
-  options: { zero?: boolean } = {},
-): number {
+export function parseDuration(value: string, flag: string, range: DurationRange): number {
   const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
   let total = 0;
   if (/^\d+(\.\d+)?$/.test(value)) total = Number(value) * 1000;
@@ -321,29 +344,16 @@ export function parseDuration(
     }
     for (const [, amount, unit] of parts) total += Number(amount) * (units[unit ?? 's'] ?? 0);
   }
-  if (options.zero && total === 0) return 0;
-  if (!(total > 0) || !Number.isFinite(total)) {
-    throw new UsageError(
-      `${flag} "${value}" must be a positive duration${options.zero ? ' (or 0 to turn it off)' : ''}`,
-    );
+  try {
+    // Digits enough to overflow are above any maximum.
+    checkDuration(flag, Number.isFinite(total) ? total : Number.MAX_VALUE, range);
+  } catch (error) {
+    if (error instanceof DurationRangeError) {
+      throw new UsageError(`${flag} ${JSON.stringify(value.slice(0, 40))} ${error.problem}`);
+    }
+    throw error;
   }
   return Math.round(total);
-}
-
-/** `ms` (parsed from `value`) when 0 (where allowed) or within `range`; a UsageError otherwise. */
-function withinRange(
-  ms: number,
-  flag: string,
-  value: string,
-  range: { min: number; max: number },
-): number {
-  if (ms !== 0 && ms < range.min) {
-    throw new UsageError(`${flag} "${value}" is below the minimum of ${formatMs(range.min)}`);
-  }
-  if (ms > range.max) {
-    throw new UsageError(`${flag} "${value}" is above the maximum of ${formatMs(range.max)}`);
-  }
-  return ms;
 }
 
 /** A whole number from 1 to `max` (default 64). */

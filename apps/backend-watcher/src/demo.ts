@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { KubeClient, type KubeObject } from '@vmcp/kube-runtime';
+import { KubeClient, type KubeObject, systemClock } from '@vmcp/kube-runtime';
 import { type Backend, createDynamicRegistry, type DynamicRegistry } from '@vmcp/registry';
 import type { DemoConfig } from './config.js';
 import { createLogger } from './logger.js';
@@ -185,7 +185,7 @@ async function follow(
 ): Promise<void> {
   for await (const _change of registry.changes({ signal })) {
     // Coalesce a burst of changes into one print of the newest state.
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => systemClock.setTimer(100, () => resolve(undefined)));
     printRegistry(registry, startVersion, out);
   }
 }

@@ -1,5 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { type Clock, type Logger, systemClock } from '@vmcp/kube-runtime';
+import {
+  type Clock,
+  checkDuration,
+  type DurationRange,
+  type Logger,
+  systemClock,
+} from '@vmcp/kube-runtime';
 import type { DynamicRegistry } from '@vmcp/registry';
 import type { Registry } from 'prom-client';
 import { TokenCheck } from './auth.js';
@@ -29,6 +35,16 @@ export type { Explain, ExplainOptions } from './http/routes/explain.js';
 
 /** How often an event stream carries a heartbeat, unless told otherwise: 15 s. */
 export const DEFAULT_HEARTBEAT_MS = 15_000;
+
+/**
+ * `heartbeatMs` (and `--heartbeat-interval`): 100 ms (below it heartbeats are most of what a
+ * stream carries) to 5 min (proxies drop a connection idle for a few minutes, and clients find a
+ * stalled stream by it).
+ */
+export const HEARTBEAT_RANGE: DurationRange = { min: 100, max: 300_000 };
+
+/** `slowClientTimeoutMs`: 1 ms to 10 min (a stream holding its backlog longer is stuck). */
+const SLOW_CLIENT_RANGE: DurationRange = { min: 1, max: 600_000 };
 
 /** Long-polls and event streams open at once, unless told otherwise. */
 export const DEFAULT_MAX_STREAMS = 1000;
@@ -88,17 +104,17 @@ export interface ApiServerOptions {
   /** Metrics served at /metrics; the server adds its own and the registry's to it. */
   metricsRegistry: Registry;
   logger: Logger;
-  /** Longest long-poll a client may ask for. Default 300 s. */
+  /** Longest long-poll a client may ask for, a whole number of seconds from 1 to 3600. Default 300 s. */
   maxTimeoutSeconds?: number;
   /**
    * How often an event stream carries a `heartbeat` event (also sent first on every stream), so
    * that clients, EventSource ones included, can tell a stalled stream from a quiet one.
-   * Default 15 s.
+   * 100 ms to 5 min. Default 15 s.
    */
   heartbeatMs?: number;
   /**
    * An event stream whose client has not taken what was written for this long is dropped (it
-   * can resume with Last-Event-ID), whether or not changes arrive. Default 30 s.
+   * can resume with Last-Event-ID), whether or not changes arrive. 1 ms to 10 min. Default 30 s.
    */
   slowClientTimeoutMs?: number;
   /**
@@ -133,6 +149,10 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     MAX_STREAMS_LIMIT,
   );
   const maxFreshExplains = wholeNumber('maxFreshExplains', options.maxFreshExplains, 2, 64);
+  // The durations, checked now (a RangeError naming the one out of range); used by the routes.
+  wholeNumber('maxTimeoutSeconds', options.maxTimeoutSeconds, 300, 3600);
+  checkDuration('heartbeatMs', options.heartbeatMs, HEARTBEAT_RANGE, DEFAULT_HEARTBEAT_MS);
+  checkDuration('slowClientTimeoutMs', options.slowClientTimeoutMs, SLOW_CLIENT_RANGE, 30_000);
   const clock = options.clock ?? systemClock;
   const metrics = new HttpMetrics(options.metricsRegistry, options.registry, maxStreams);
   const lastResort = new LastResort(metrics.requestErrors, options.logger);

@@ -2,7 +2,7 @@
  * The commands of `vmcp-backend-watcher` (`run`, `explain`, `demo`, `help`, `version`), loaded by
  * cli.ts once its import hook is in place.
  */
-import { importKubeConfig } from '@vmcp/kube-runtime';
+import { type Logger, systemClock } from '@vmcp/kube-runtime';
 import {
   type Command,
   fallbackNamespace,
@@ -31,7 +31,7 @@ export const EXIT = { ok: 0, failure: 1, usage: 2, notABackend: 3 } as const;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-async function resolveRun(config: RunConfig, env: Env) {
+async function resolveRun(config: RunConfig, env: Env, logger: Logger) {
   const vmcpConfig =
     config.configFile === undefined ? undefined : readConfig(config.configFile, env);
   const group = config.group ?? vmcpConfig?.groupRef;
@@ -40,7 +40,7 @@ async function resolveRun(config: RunConfig, env: Env) {
       `--group (or VMCP_GROUP) is required: ${config.configFile} has no groupRef`,
     );
   }
-  const kubeConfig = await loadKubeConfig(config.kubeconfig);
+  const kubeConfig = await loadKubeConfig(config.kubeconfig, { logger });
   const namespace = config.namespace ?? fallbackNamespace(contextNamespace(kubeConfig));
   const apiToken = config.apiTokenFile ? readTokenFile(config.apiTokenFile) : undefined;
   return { kubeConfig, namespace, apiToken, group, vmcpConfig };
@@ -57,9 +57,13 @@ function readConfig(path: string, env: Env): VmcpConfig {
 }
 
 async function run(config: RunConfig, env: Env): Promise<number> {
-  const { kubeConfig, namespace, apiToken, group, vmcpConfig } = await resolveRun(config, env);
-  const kubeconfigAt = performance.now();
   const logger = createLogger(config.logLevel);
+  const { kubeConfig, namespace, apiToken, group, vmcpConfig } = await resolveRun(
+    config,
+    env,
+    logger,
+  );
+  const kubeconfigAt = performance.now();
   if (vmcpConfig?.groupRef !== undefined && config.group !== undefined) {
     if (vmcpConfig.groupRef !== config.group.split('/').pop()) {
       logger.warn(
@@ -68,9 +72,6 @@ async function run(config: RunConfig, env: Env): Promise<number> {
       );
     }
   }
-  // One line on how client-node's KubeConfig was loaded (slim, or full and why); the load itself
-  // happened in resolveRun and is cached.
-  await importKubeConfig({ logger });
   const sidecar = await startSidecar({
     kubeConfig,
     namespace,
@@ -88,12 +89,12 @@ async function run(config: RunConfig, env: Env): Promise<number> {
     secretRefreshPeriodMs: config.secretRefreshPeriodMs,
     initialSyncTimeoutMs: config.initialSyncTimeoutMs,
   });
-  void logStart(sidecar, logger, {
+  logStart(sidecar, logger, {
     bootstrap: performance.nodeTiming.bootstrapComplete,
     imports: importedAt,
     kubeconfig: kubeconfigAt,
     listening: performance.now(),
-  });
+  }).catch((error: unknown) => logger.warn({ err: firstLine(error) }, 'start phases not logged'));
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: NodeJS.Signals): void => {
@@ -105,10 +106,10 @@ async function run(config: RunConfig, env: Env): Promise<number> {
       stopping = true;
       logger.info({ signal }, 'signal received');
       // A hard limit in case something does not stop within the grace period.
-      setTimeout(() => {
+      systemClock.setTimer(config.gracePeriodMs + 5_000, () => {
         logger.error('shutdown took too long; exiting');
         resolve(EXIT.failure);
-      }, config.gracePeriodMs + 5_000).unref();
+      });
       sidecar.close().then(
         () => resolve(EXIT.ok),
         () => resolve(EXIT.failure),
@@ -138,7 +139,8 @@ async function logStart(
 ): Promise<void> {
   const stopped = new AbortController();
   sidecar.done.finally(() => stopped.abort()).catch(() => undefined);
-  const forever = { signal: stopped.signal, timeoutMs: 2 ** 31 - 1 };
+  // The longest wait the watcher takes (24 h): a start that takes longer logs nothing more.
+  const forever = { signal: stopped.signal, timeoutMs: 86_400_000 };
   if (!(await sidecar.watcher.waitForCacheSync(forever))) return;
   const cachesSynced = performance.now();
   if (!(await sidecar.watcher.waitForRegistrySync(forever))) return;
@@ -163,7 +165,8 @@ async function runExplain(config: RunConfig, name: string, env: Env): Promise<nu
 }
 
 async function explainFromCluster(config: RunConfig, name: string, env: Env) {
-  const { kubeConfig, namespace, group, vmcpConfig } = await resolveRun(config, env);
+  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel);
+  const { kubeConfig, namespace, group, vmcpConfig } = await resolveRun(config, env, logger);
   return explain({
     kubeConfig,
     namespace,
@@ -171,7 +174,7 @@ async function explainFromCluster(config: RunConfig, name: string, env: Env) {
     name,
     ...(vmcpConfig?.outgoingAuth !== undefined ? { outgoingAuth: vmcpConfig.outgoingAuth } : {}),
     readTimeoutMs: config.readTimeoutMs,
-    logger: createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel),
+    logger,
   });
 }
 

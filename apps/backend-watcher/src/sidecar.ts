@@ -1,11 +1,11 @@
 import type { AddressInfo } from 'node:net';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger, WatcherOptions } from '@vmcp/kube-runtime';
-import { silentLogger } from '@vmcp/kube-runtime';
+import { checkDuration, silentLogger } from '@vmcp/kube-runtime';
 import { BackendWatcher } from '@vmcp/reconciler';
 import { createDynamicRegistry, type DynamicRegistry } from '@vmcp/registry';
 import { Gauge, Registry } from 'prom-client';
-import { parseListen } from './config.js';
+import { DEFAULT_GRACE_PERIOD_MS, FLAG_RANGES, parseListen } from './config.js';
 import { ConfigReloader, type ConfigStatus } from './config-reload.js';
 import { explainWithWatcher } from './explain.js';
 import { createApiServer } from './http.js';
@@ -41,10 +41,10 @@ export interface SidecarOptions {
   logger?: Logger;
   /**
    * Re-reconcile every backend about this often (picks up rotated Secrets). Default 10 h, as
-   * upstream; 0 turns it off.
+   * upstream; 0 turns it off; else 100 ms to 720 h.
    */
   resyncPeriodMs?: number;
-  /** Bound of each read a reconcile makes. Default 5 s. */
+  /** Bound of each read a reconcile makes: 1 ms to 10 min. Default 5 s. */
   readTimeoutMs?: number;
   /** Reconciles at once. Default 4. */
   workers?: number;
@@ -58,9 +58,9 @@ export interface SidecarOptions {
    * before it turns ready anyway, naming them. Default 30 s; 1 s to 1 h.
    */
   initialSyncTimeoutMs?: number;
-  /** Time in-flight reconciles get at shutdown. Default 10 s. */
+  /** Time in-flight reconciles get at shutdown: 0 (abort them at once) to 1 h. Default 10 s. */
   gracePeriodMs?: number;
-  /** How often event streams carry a heartbeat event. Default 15 s. */
+  /** How often event streams carry a heartbeat event: 100 ms to 5 min. Default 15 s. */
   heartbeatMs?: number;
   /**
    * Long-polls and event streams open at once, a whole number from 1 to 100,000; more get 503
@@ -107,9 +107,13 @@ export class ListenError extends Error {
 /**
  * Starts a BackendWatcher for one namespace and group and serves its registry over HTTP. The
  * HTTP server listens first (so /healthz answers and /readyz says 503 while the caches sync);
- * resolves once it listens.
+ * resolves once it listens. A duration option out of its range rejects with a `RangeError`
+ * naming it, before anything starts.
  */
 export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
+  // Named as the sidecar's option (the watcher would name it gracefulShutdownTimeoutMs); the
+  // others are checked under their own names by the watcher and the HTTP API, before either starts.
+  checkDuration('gracePeriodMs', options.gracePeriodMs, FLAG_RANGES['grace-period'], 0);
   const logger = options.logger ?? silentLogger;
   const registry =
     options.registry ?? createDynamicRegistry([], { initialVersion: restartSafeVersion() });
@@ -208,7 +212,7 @@ function watcherFor(
     kubeConfig: options.kubeConfig,
     namespace: options.namespace,
     ...resolved,
-    gracefulShutdownTimeoutMs: options.gracePeriodMs ?? 10_000,
+    gracefulShutdownTimeoutMs: options.gracePeriodMs ?? DEFAULT_GRACE_PERIOD_MS,
     ...(options.resyncPeriodMs !== undefined ? { resyncPeriodMs: options.resyncPeriodMs } : {}),
     ...(options.readTimeoutMs !== undefined ? { readTimeoutMs: options.readTimeoutMs } : {}),
     ...(options.workers !== undefined ? { workers: options.workers } : {}),

@@ -1,9 +1,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { silentLogger } from '@vmcp/kube-runtime';
 import { describe, expect, it } from 'vitest';
 import { TokenCheck } from '../src/auth.js';
 import {
+  FLAG_RANGES,
   fallbackNamespace,
   parseCommand,
   parseDuration,
@@ -138,6 +140,15 @@ describe('command line', () => {
     });
   });
 
+  it('refuses a resync period of 9000h naming the flag, the value and the limit', () => {
+    expect(usageError(['--group', 'g', '--resync-period', '9000h'])).toBe(
+      '--resync-period "9000h" is above the maximum of 720h',
+    );
+    expect(usageError(['--group', 'g'], { VMCP_RESYNC_PERIOD: '1'.repeat(400) })).toMatch(
+      /^--resync-period "1+" is above the maximum of 720h$/,
+    );
+  });
+
   it('turns the secret refresh off with --secret-refresh-period 0, and takes each limit itself', () => {
     expect(run(['--group', 'g', '--secret-refresh-period', '0']).secretRefreshPeriodMs).toBe(0);
     expect(run(['--group', 'g'], { VMCP_SECRET_REFRESH_PERIOD: '0s' }).secretRefreshPeriodMs).toBe(
@@ -215,7 +226,7 @@ describe('command line', () => {
     [['--group', 'g', '--log-level', 'loud'], /is not one of trace/],
     [['--group', 'g', '--resync-period', '5 minutes'], /is not a duration/],
     [['--group', 'g', '--resync-period', '5x'], /is not a duration/],
-    [['--group', 'g', '--read-timeout', '0s'], /must be a positive duration/],
+    [['--group', 'g', '--read-timeout', '0s'], /^--read-timeout "0s" is below the minimum of 1ms/],
     [['--group', 'g', '--workers', '0'], /--workers "0" is not a whole number from 1 to 64/],
     [['--group', 'g', '--workers', 'many'], /is not a whole number from 1 to 64/],
     [
@@ -235,7 +246,7 @@ describe('command line', () => {
     [['--group', 'g', '--examples', 'x'], /--examples is a demo option/],
     [
       ['--group', 'g', '--secret-refresh-period', '999ms'],
-      /^--secret-refresh-period "999ms" is below the minimum of 1s$/,
+      /^--secret-refresh-period "999ms" is below the minimum of 1s; 0 turns it off$/,
     ],
     [
       ['--group', 'g', '--secret-refresh-period', '721h'],
@@ -245,7 +256,7 @@ describe('command line', () => {
     [['--group', 'g', '--secret-refresh-period', 'soon'], /is not a duration/],
     [
       ['--group', 'g', '--initial-sync-timeout', '0'],
-      /^--initial-sync-timeout "0" must be a positive duration$/,
+      /^--initial-sync-timeout "0" is below the minimum of 1s$/,
     ],
     [
       ['--group', 'g', '--initial-sync-timeout', '500ms'],
@@ -259,6 +270,47 @@ describe('command line', () => {
     const text = usageError(argv);
     expect(text).toMatch(message);
     expect(text).not.toContain('\n');
+  });
+});
+
+const FLAGS = [
+  ['resync-period', 'VMCP_RESYNC_PERIOD', 'resyncPeriodMs'],
+  ['read-timeout', 'VMCP_READ_TIMEOUT', 'readTimeoutMs'],
+  ['secret-refresh-period', 'VMCP_SECRET_REFRESH_PERIOD', 'secretRefreshPeriodMs'],
+  ['initial-sync-timeout', 'VMCP_INITIAL_SYNC_TIMEOUT', 'initialSyncTimeoutMs'],
+  ['grace-period', 'VMCP_GRACE_PERIOD', 'gracePeriodMs'],
+  ['heartbeat-interval', 'VMCP_HEARTBEAT_INTERVAL', 'heartbeatMs'],
+] as const;
+
+describe.each(FLAGS)('--%s (and %s)', (flag, variable, field) => {
+  const { min: minMs, max: maxMs } = FLAG_RANGES[flag];
+  const outOfRange = [
+    ...(minMs > 0 ? [[`${minMs / 2}ms`, 'is below the minimum']] : []),
+    [`${maxMs + 1}ms`, 'is above the maximum'],
+    ['9000000h', 'is above the maximum'],
+  ];
+
+  it('takes the limits of its range, as a flag and as a variable', () => {
+    expect(run(['--group', 'g', `--${flag}`, `${minMs}ms`])[field]).toBe(minMs);
+    expect(run(['--group', 'g'], { [variable]: `${maxMs}ms` })[field]).toBe(maxMs);
+  });
+
+  it.each(outOfRange)(
+    'refuses %s with one line: %s, naming the flag and the limit',
+    (value, problem) => {
+      const text = usageError(['--group', 'g', `--${flag}`, value as string]);
+      expect(text).toMatch(
+        new RegExp(`^--${flag} "${value}" ${problem} of \\d[\\w.]*(; 0 turns it off)?$`),
+      );
+      expect(usageError(['--group', 'g'], { [variable]: value as string })).toBe(text);
+    },
+  );
+
+  it.each(['-5s', 'NaN', 'Infinity', '5 s', '1e3s'])('refuses %j as not a duration', (value) => {
+    expect(usageError(['--group', 'g', `--${flag}=${value}`])).toMatch(
+      new RegExp(`^--${flag} ".*" is not a duration such as 30s, 5m or 1h$`),
+    );
+    expect(usageError(['--group', 'g'], { [variable]: value })).toMatch(/is not a duration/);
   });
 });
 
@@ -280,7 +332,7 @@ describe('values', () => {
     ['45', 45_000],
     ['1.5s', 1500],
   ])('parses the duration %s', (value, ms) => {
-    expect(parseDuration(value, '--x')).toBe(ms);
+    expect(parseDuration(value, '--x', { min: 1, max: 3_600_000 * 720 })).toBe(ms);
   });
 
   it('reads the namespace from the service account file before the kubeconfig context', () => {
@@ -301,6 +353,28 @@ describe('values', () => {
     expect(() => readTokenFile(join(dir, 'absent'))).toThrow(/ENOENT/);
   });
 
+  it('says through the logger it is given how client-node was loaded, once per load', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vmcp-kc-'));
+    const path = join(dir, 'config');
+    writeFileSync(
+      path,
+      'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:6443"}}]\n' +
+        'users: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\n' +
+        'current-context: x\n',
+    );
+    const lines: Record<string, unknown>[] = [];
+    const logger = {
+      ...silentLogger,
+      info: (fields: unknown, message?: string) => lines.push({ ...(fields as object), message }),
+    };
+    const kubeConfig = await loadKubeConfig(path, { logger });
+    expect(kubeConfig.getCurrentCluster()?.server).toBe('https://127.0.0.1:6443');
+    await loadKubeConfig(path);
+    expect(lines).toEqual([
+      expect.objectContaining({ load: expect.stringMatching(/^(slim|full)$/) }),
+    ]);
+  });
+
   it('refuses an unreadable or broken kubeconfig with one line', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vmcp-kc-'));
     writeFileSync(join(dir, 'broken'), 'clusters: [ {');
@@ -310,7 +384,9 @@ describe('values', () => {
     );
     await expect(loadKubeConfig(join(dir, 'broken'))).rejects.toThrow(UsageError);
     await expect(loadKubeConfig(join(dir, 'empty'))).rejects.toThrow(/has no current context/);
-    await expect(loadKubeConfig(undefined, { HOME: dir })).rejects.toThrow(/no kubeconfig/);
+    await expect(loadKubeConfig(undefined, { env: { HOME: dir } })).rejects.toThrow(
+      /no kubeconfig/,
+    );
   });
 });
 

@@ -303,7 +303,7 @@ describe('the shipped Role', () => {
       expect(log.entries).toContainEqual(
         expect.objectContaining({
           level: 'warn',
-          name: 'github',
+          backend: 'github',
           reason: 'forbidden',
           err: expect.stringContaining(
             'Secret default/github-token could not be read (403 Forbidden)',

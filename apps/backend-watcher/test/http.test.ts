@@ -422,7 +422,7 @@ describe('GET /v1/events', () => {
     // No id: a heartbeat never moves an EventSource's Last-Event-ID.
     expect(text.slice(0, text.indexOf('event: snapshot'))).not.toContain('id:');
     const first = /event: heartbeat\ndata: (.*)\n\n/.exec(text)?.[1] ?? '';
-    expect(JSON.parse(first)).toEqual({ version: 1, ready: false, intervalMs: 50 });
+    expect(JSON.parse(first)).toEqual({ version: 1, ready: false, intervalMs: 100 });
 
     h.state.ready = true;
     const client = await SseClient.connect(`${h.url}/v1/events`);
@@ -436,7 +436,7 @@ describe('GET /v1/events', () => {
     expect(client.heartbeats.at(-1)).toEqual({
       event: 'heartbeat',
       id: undefined,
-      data: { version: 2, ready: true, intervalMs: 50 },
+      data: { version: 2, ready: true, intervalMs: 100 },
     });
   });
 

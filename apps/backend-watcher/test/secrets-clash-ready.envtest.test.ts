@@ -225,7 +225,7 @@ describe('the built sidecar', () => {
       const warnings = cli
         .logs()
         .filter((line) => line.level === 40 && line.reason === 'forbidden')
-        .map((line) => `${line.name}: ${line.msg}`);
+        .map((line) => `${line.backend}: ${line.msg}`);
       expect(warnings.sort()).toEqual(
         names.map(
           (name) => `${name}: read failing for now; keeping the backend as last resolved, retrying`,

@@ -142,7 +142,7 @@ describe('the sidecar through an API server outage', () => {
           line.msg === 'read failing for now; keeping the backend as last resolved, retrying',
       );
     for (const name of NAMES) {
-      const lines = keptLines.filter((line) => line.name === name);
+      const lines = keptLines.filter((line) => line.backend === name);
       // Once per outage at most, not once per retry (a resync a second, for 20 s).
       expect(lines.length).toBeGreaterThanOrEqual(1);
       expect(lines.length).toBeLessThanOrEqual(2);

@@ -3,7 +3,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { type ApiConnection, apiRequest } from './http.js';
-import { freePort, hasExited, launch, sleep, stopChild, waitStopped } from './process.js';
+import { freePort, hasExited, launch, stopChild, waitStopped } from './process.js';
+import { sleep, until } from './wait.js';
 
 /** The Debian source package the cached kube-apiserver is built from. */
 export const KUBERNETES_SOURCE_VERSION = '1.20.5+really1.20.2';
@@ -86,13 +87,13 @@ export class ApiServer {
   }
 
   /** Resolves once `/readyz` answers 200; fails if the process exits first or `deadline` passes. */
-  async waitReady(deadline: number): Promise<void> {
-    for (;;) {
-      if (hasExited(this.#process)) throw new Error('kube-apiserver exited during startup');
-      if ((await this.#readyz()) === 200) return;
-      if (Date.now() > deadline) throw new Error('kube-apiserver did not become ready in time');
-      await sleep(200);
-    }
+  waitReady(deadline: number): Promise<void> {
+    return until(async () => (await this.#readyz()) === 200, {
+      deadline,
+      intervalMs: 200,
+      timedOut: 'kube-apiserver did not become ready in time',
+      gaveUp: () => (hasExited(this.#process) ? 'kube-apiserver exited during startup' : undefined),
+    });
   }
 
   /** `/readyz`'s status, or undefined before the server made its certificate or answers. */

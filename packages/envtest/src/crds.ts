@@ -3,7 +3,7 @@ import { downgradeCrd } from '@vmcp/toolhive-crds';
 import { parse } from 'yaml';
 import type { ApiConnection } from './http.js';
 import { apiRequest } from './http.js';
-import { sleep } from './process.js';
+import { checkWaitMs, until } from './wait.js';
 
 interface Crd {
   metadata: { name: string };
@@ -11,25 +11,29 @@ interface Crd {
 }
 
 /**
- * Installs CRD manifests (downgraded for 1.20) and waits until each is Established. Already
- * installed CRDs are replaced.
+ * Installs CRD manifests (downgraded for 1.20) and waits until each is Established and served,
+ * at most `timeoutMs` (1 ms to 1 h, else a `RangeError`; default 30 s). Already installed CRDs
+ * are replaced.
  */
 export async function installCrds(
   connection: ApiConnection,
   paths: readonly string[],
   timeoutMs = 30_000,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + checkWaitMs('timeoutMs', timeoutMs, 1, 3_600_000);
   const crds = paths.map((path) => parse(readFileSync(path, 'utf8')) as ServedCrd);
   for (const crd of crds) await createOrReplace(connection, downgradeCrd(crd));
   for (const crd of crds) {
     await until(
-      deadline,
-      `CRD ${crd.metadata.name} not Established within ${timeoutMs} ms`,
       async () => {
         const { body } = await apiRequest(connection, 'GET', `${CRDS}/${crd.metadata.name}`);
         const conditions = (body as Crd).status?.conditions ?? [];
         return conditions.some((c) => c.type === 'Established' && c.status === 'True');
+      },
+      {
+        deadline,
+        intervalMs: 100,
+        timedOut: `CRD ${crd.metadata.name} not Established within ${timeoutMs} ms`,
       },
     );
   }
@@ -37,13 +41,11 @@ export async function installCrds(
   for (const crd of crds) {
     const version = crd.spec.versions.find((v) => v.storage)?.name ?? crd.spec.versions[0]?.name;
     const path = `/apis/${crd.spec.group}/${version}/${crd.spec.names.plural}?limit=1`;
-    await until(
+    await until(async () => (await apiRequest(connection, 'GET', path)).status === 200, {
       deadline,
-      `${crd.spec.names.plural} not served within ${timeoutMs} ms`,
-      async () => {
-        return (await apiRequest(connection, 'GET', path)).status === 200;
-      },
-    );
+      intervalMs: 100,
+      timedOut: `${crd.spec.names.plural} not served within ${timeoutMs} ms`,
+    });
   }
 }
 
@@ -74,13 +76,5 @@ async function createOrReplace(connection: ApiConnection, crd: Crd): Promise<voi
     throw new Error(
       `installing CRD ${crd.metadata.name}: HTTP ${created.status} ${JSON.stringify(created.body)}`,
     );
-  }
-}
-
-/** Polls `check` every 100 ms until it is true; past the deadline, fails with `message`. */
-async function until(deadline: number, message: string, check: () => Promise<boolean>) {
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(message);
-    await sleep(100);
   }
 }

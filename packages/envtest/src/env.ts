@@ -9,6 +9,7 @@ import { installCrds } from './crds.js';
 import { Etcd, etcdBinary } from './etcd.js';
 import type { ApiConnection } from './http.js';
 import { killChildrenOnExit, tail } from './process.js';
+import { checkWaitMs } from './wait.js';
 
 // An environment is controller-runtime's control plane, in its parts: etcd (etcd.ts),
 // kube-apiserver (apiserver.ts), who may call it (auth.ts), and the CRDs (crds.ts). This file
@@ -28,7 +29,7 @@ export interface StartEnvOptions {
   crds?: 'toolhive' | 'none' | readonly string[];
   /**
    * How long startup, and each {@link Env.restart}, may take before it fails naming the step
-   * that did not finish. Default {@link START_TIMEOUT_MS}.
+   * that did not finish: 1 s to 1 h (else a `RangeError`). Default {@link START_TIMEOUT_MS}.
    */
   timeoutMs?: number;
   /**
@@ -62,9 +63,9 @@ export interface Env {
   /** SIGCONT after {@link Env.pause}. */
   resume(): void;
   /**
-   * Restarts the API server on the same port and etcd (every connection drops). With `downMs`,
-   * it stays down that long first (its port refuses connections, as a crashed API server's),
-   * then starts again; resolves once it is ready.
+   * Restarts the API server on the same port and etcd (every connection drops). With `downMs`
+   * (0 to 10 min, else a `RangeError`), it stays down that long first (its port refuses
+   * connections, as a crashed API server's), then starts again; resolves once it is ready.
    */
   restart(options?: { downMs?: number }): Promise<void>;
   /**
@@ -119,9 +120,14 @@ function logs(apiServer: ApiServer, etcd: Etcd, apiLines: number, etcdLines: num
  * try { ... new KubeConfig() ... env.kubeconfigPath ... } finally { await env.stop(); }
  */
 export async function startEnv(options: StartEnvOptions = {}): Promise<Env> {
+  const timeoutMs = checkWaitMs(
+    'timeoutMs',
+    options.timeoutMs ?? START_TIMEOUT_MS,
+    1000,
+    3_600_000,
+  );
   const binaries = installedBinaries();
   killChildrenOnExit();
-  const timeoutMs = options.timeoutMs ?? START_TIMEOUT_MS;
   const deadline = Date.now() + timeoutMs;
   const dir = mkdtempSync(join(tmpdir(), 'vmcp-envtest-'));
   const credentials = writeCredentials(dir);
@@ -188,7 +194,8 @@ function envOf(parts: {
     },
     pause: () => apiServer.pause(),
     resume: () => apiServer.resume(),
-    restart: ({ downMs = 0 } = {}) => apiServer.restart(parts.restartTimeoutMs, downMs),
+    restart: async ({ downMs = 0 } = {}) =>
+      apiServer.restart(parts.restartTimeoutMs, checkWaitMs('downMs', downMs, 0, 600_000)),
     compact: () => etcd.compact(),
     logs: (lines = 50) => logs(apiServer, etcd, lines, lines),
     stop,

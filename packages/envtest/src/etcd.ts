@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { freePort, hasExited, launch, sleep, stopChild } from './process.js';
+import { freePort, hasExited, launch, stopChild } from './process.js';
+import { until } from './wait.js';
 
 /** etcd from Debian's etcd-server, unless `VMCP_ENVTEST_ETCD` says otherwise. */
 export function etcdBinary(): string {
@@ -43,18 +44,22 @@ export class Etcd {
   }
 
   /** Resolves once etcd answers `/health`; fails if it exits first or `deadline` passes. */
-  async waitHealthy(deadline: number): Promise<void> {
-    for (;;) {
-      try {
-        const response = await fetch(`${this.url}/health`, { signal: AbortSignal.timeout(1000) });
-        if (response.ok) return;
-      } catch {
-        // not up yet
-      }
-      if (hasExited(this.#process)) throw new Error('etcd exited during startup');
-      if (Date.now() > deadline) throw new Error('etcd did not become healthy in time');
-      await sleep(100);
-    }
+  waitHealthy(deadline: number): Promise<void> {
+    return until(
+      async () => {
+        try {
+          return (await fetch(`${this.url}/health`, { signal: AbortSignal.timeout(1000) })).ok;
+        } catch {
+          return false; // not up yet
+        }
+      },
+      {
+        deadline,
+        intervalMs: 100,
+        timedOut: 'etcd did not become healthy in time',
+        gaveUp: () => (hasExited(this.#process) ? 'etcd exited during startup' : undefined),
+      },
+    );
   }
 
   /**

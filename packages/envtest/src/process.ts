@@ -125,5 +125,3 @@ export function tail(path: string, lines: number): string {
   if (!existsSync(path)) return '';
   return readFileSync(path, 'utf8').split('\n').slice(-lines).join('\n');
 }
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -150,6 +150,18 @@ describe('envtest', () => {
     expect(status).toBe(200);
   });
 
+  it.each([-1, 600_001, Number.NaN])(
+    'refuses a restart with downMs %d, and stays up',
+    async (downMs) => {
+      const pid = env.apiServerPid;
+      await expect(env.restart({ downMs })).rejects.toThrow(
+        `downMs ${downMs} is not a number of milliseconds from 0 to 600000`,
+      );
+      expect(env.apiServerPid).toBe(pid);
+      expect((await apiRequest(env.connection, 'GET', '/version')).status).toBe(200);
+    },
+  );
+
   it('gives the non-admin user nothing without RBAC', async () => {
     const { status } = await apiRequest(
       { ...env.connection, token: env.nonAdmin.token },

@@ -31,7 +31,10 @@ export interface FakeApiServerOptions {
   namespace?: string;
   /** Changes kept for watches from an older resourceVersion. Default 10000. */
   historyLimit?: number;
-  /** Bookmark interval of watches that allow them. Default 60 s (as kube-apiserver). */
+  /**
+   * Bookmark interval of watches that allow them: 1 ms to 24 h (else a `RangeError`). Default
+   * 60 s (as kube-apiserver).
+   */
   bookmarkIntervalMs?: number;
 }
 
@@ -78,6 +81,12 @@ function loadFiles(api: FakeApi, options: FakeApiServerOptions, namespace: strin
 export async function startFakeApiServer(
   options: FakeApiServerOptions = {},
 ): Promise<FakeApiServer> {
+  const bookmarkIntervalMs = options.bookmarkIntervalMs ?? 60_000;
+  if (!(bookmarkIntervalMs >= 1 && bookmarkIntervalMs <= 86_400_000)) {
+    throw new RangeError(
+      `bookmarkIntervalMs ${bookmarkIntervalMs} is not a number of milliseconds from 1 to 86400000 (24h)`,
+    );
+  }
   const dir = mkdtempSync(join(tmpdir(), 'vmcp-fake-apiserver-'));
   const tokens = options.tokens?.length ? options.tokens : [randomBytes(16).toString('hex')];
   const namespace = options.namespace ?? 'default';
@@ -85,7 +94,7 @@ export async function startFakeApiServer(
   const api = new FakeApi({
     tokens,
     historyLimit: options.historyLimit ?? 10_000,
-    bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000,
+    bookmarkIntervalMs,
     address: () => address,
   });
   const https = options.https ?? true;

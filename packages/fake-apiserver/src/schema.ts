@@ -40,6 +40,26 @@ export function validateAndPrune(value: unknown, schema: JsonSchema, path: strin
   return errors;
 }
 
+/** The fields of a custom resource that are the server's, not its schema's. */
+const TOP_LEVEL = new Set(['apiVersion', 'kind', 'metadata']);
+
+/**
+ * The top level of a custom resource against its schema, as {@link validateAndPrune} checks any
+ * object, except that `apiVersion`, `kind` and `metadata` are left to the server and
+ * `additionalProperties` is ignored: a field the schema does not name is pruned unless the
+ * schema preserves unknown fields. Returns the field errors and the names of the pruned fields
+ * (an error of their own under `fieldValidation=Strict`).
+ */
+export function validateTopLevel(
+  object: Record<string, unknown>,
+  schema: JsonSchema,
+): { errors: FieldError[]; pruned: string[] } {
+  const errors: FieldError[] = [];
+  const pruned: string[] = [];
+  checkObject(object, schema, '', errors, pruned);
+  return { errors, pruned };
+}
+
 function typeOf(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'array';
@@ -127,30 +147,65 @@ function checkNumber(value: number, schema: JsonSchema, path: string, errors: Fi
   }
 }
 
-/** Defaults, then checks or prunes every field, then the required ones. */
+/**
+ * Defaults, then checks or prunes every field, then the required ones. `pruned` is given for the
+ * top level of a custom resource (see {@link validateTopLevel}), and collects what was pruned.
+ */
 function checkObject(
   object: Record<string, unknown>,
   schema: JsonSchema,
   path: string,
   errors: FieldError[],
+  pruned?: string[],
 ): void {
   // Structural defaulting, before validation, as the API server does.
   applyDefaults(object, schema.properties ?? {});
-  const prunes = prunesUnknownFields(schema);
+  const level = pruned === undefined ? nestedLevel(schema, path) : topLevel(schema);
   for (const key of Object.keys(object)) {
-    const property = ownValue(schema.properties, key);
-    if (property !== undefined) check(object[key], property, `${path}.${key}`, errors);
-    else if (typeof schema.additionalProperties === 'object') {
-      check(object[key], schema.additionalProperties, `${path}.${key}`, errors);
-    } else if (prunes) delete object[key];
+    if (level.skips(key)) continue;
+    const property = ownValue(schema.properties, key) ?? level.additional;
+    if (property !== undefined) check(object[key], property, level.at(key), errors);
+    else if (level.prunes) {
+      delete object[key];
+      pruned?.push(key);
+    }
   }
   for (const key of schema.required ?? []) {
-    if (!Object.hasOwn(object, key)) errors.push(required(`${path}.${key}`));
+    if (!level.skips(key) && !Object.hasOwn(object, key)) errors.push(required(level.at(key)));
   }
 }
 
+/** How {@link checkObject} treats the fields of one object. */
+interface Level {
+  /** Fields it leaves alone. */
+  skips(key: string): boolean;
+  /** A field's path in errors. */
+  at(key: string): string;
+  /** Whether a field the schema does not describe is dropped. */
+  prunes: boolean;
+  /** The schema of fields `properties` does not name. */
+  additional: JsonSchema | undefined;
+}
+
+/** An object inside a value: every field, `additionalProperties` honoured. */
+const nestedLevel = (schema: JsonSchema, path: string): Level => ({
+  skips: () => false,
+  at: (key) => `${path}.${key}`,
+  prunes: prunesUnknownFields(schema),
+  additional:
+    typeof schema.additionalProperties === 'object' ? schema.additionalProperties : undefined,
+});
+
+/** The top level of a custom resource: the server's own fields skipped, no additionalProperties. */
+const topLevel = (schema: JsonSchema): Level => ({
+  skips: (key) => TOP_LEVEL.has(key),
+  at: (key) => key,
+  prunes: schema['x-kubernetes-preserve-unknown-fields'] !== true,
+  additional: undefined,
+});
+
 /** Sets each absent property that has a default to a copy of it. */
-export function applyDefaults(
+function applyDefaults(
   object: Record<string, unknown>,
   properties: Record<string, JsonSchema>,
 ): void {
@@ -162,7 +217,7 @@ export function applyDefaults(
 }
 
 /** The error of a required field that is absent. */
-export function required(field: string): FieldError {
+function required(field: string): FieldError {
   return { field, reason: 'FieldValueRequired', message: 'Required value' };
 }
 

@@ -1,13 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { ownValue, setOwn } from './own.js';
+import { setOwn } from './own.js';
 import { clone } from './patch.js';
-import {
-  applyDefaults,
-  type FieldError,
-  type JsonSchema,
-  required,
-  validateAndPrune,
-} from './schema.js';
+import { type FieldError, type JsonSchema, validateTopLevel } from './schema.js';
 import type { Selector } from './selectors.js';
 import { ApiFailure } from './status.js';
 import type { KubeObject } from './types.js';
@@ -362,7 +356,15 @@ export class ObjectStore {
     const errors = metadataErrors(object);
     const schema = type.schemas.get(version);
     if (schema?.properties) {
-      errors.push(...validateTopLevel(object, schema, schema.properties, options.strict));
+      const checked = validateTopLevel(object, schema);
+      if (options.strict && checked.pruned.length > 0) {
+        throw new ApiFailure(
+          400,
+          'BadRequest',
+          `strict decoding error: ${checked.pruned.map((p) => `unknown field "${p}"`).join(', ')}`,
+        );
+      }
+      errors.push(...checked.errors);
     }
     if (errors.length > 0) {
       throw ApiFailure.invalid(type.kind, type.group, object.metadata.name ?? '', errors);
@@ -394,43 +396,6 @@ function metadataErrors(object: KubeObject): FieldError[] {
         message: `Invalid value: ${field} must be strings`,
       });
     }
-  }
-  return errors;
-}
-
-const TOP_LEVEL = new Set(['apiVersion', 'kind', 'metadata']);
-
-/**
- * The top level of a custom resource against its schema: defaults, pruning of unknown fields
- * (an error under `strict`, as `fieldValidation=Strict`), each field's validation, required ones.
- */
-function validateTopLevel(
-  object: KubeObject,
-  schema: JsonSchema,
-  properties: Record<string, JsonSchema>,
-  strict: boolean | undefined,
-): FieldError[] {
-  const errors: FieldError[] = [];
-  const pruned: string[] = [];
-  applyDefaults(object, properties);
-  for (const key of Object.keys(object)) {
-    if (TOP_LEVEL.has(key)) continue;
-    const property = ownValue(properties, key);
-    if (property !== undefined) errors.push(...validateAndPrune(object[key], property, key));
-    else if (schema['x-kubernetes-preserve-unknown-fields'] !== true) {
-      pruned.push(key);
-      delete object[key];
-    }
-  }
-  for (const key of schema.required ?? []) {
-    if (!TOP_LEVEL.has(key) && !Object.hasOwn(object, key)) errors.push(required(key));
-  }
-  if (strict && pruned.length > 0) {
-    throw new ApiFailure(
-      400,
-      'BadRequest',
-      `strict decoding error: ${pruned.map((p) => `unknown field "${p}"`).join(', ')}`,
-    );
   }
   return errors;
 }

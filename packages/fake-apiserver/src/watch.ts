@@ -21,7 +21,25 @@ interface WatchQuery {
   resourceVersion: string;
   bookmarks: boolean;
   sendInitialEvents: boolean;
-  timeoutSeconds: number;
+  timeoutMs: number;
+}
+
+/** Node's longest timer: a watch asked to last longer lasts that long (about 24.8 days). */
+const MAX_WATCH_MS = 2 ** 31 - 1;
+
+/**
+ * A watch's `timeoutSeconds` as kube-apiserver reads it: a whole number (else 400 Bad Request);
+ * absent or 0 is drawn in 1800-3600 s (its `--min-request-timeout` default, doubled at most);
+ * negative ends the watch at once.
+ */
+function watchTimeoutMs(text: string | null): number {
+  if (text === null || /^[-+]?0+$/.test(text)) return (1800 + Math.random() * 1800) * 1000;
+  if (!/^[-+]?\d+$/.test(text)) {
+    throw ApiFailure.badRequest(
+      `timeoutSeconds ${JSON.stringify(text.slice(0, 40))} is not an integer`,
+    );
+  }
+  return Math.min(Math.max(0, Number(text) * 1000), MAX_WATCH_MS);
 }
 
 /** The settings of the server that every watch shares. */
@@ -51,9 +69,7 @@ function watchQuery(query: URLSearchParams): WatchQuery {
     resourceVersion: query.get('resourceVersion') ?? '',
     bookmarks,
     sendInitialEvents,
-    timeoutSeconds: query.has('timeoutSeconds')
-      ? Number(query.get('timeoutSeconds'))
-      : 1800 + Math.random() * 1800,
+    timeoutMs: watchTimeoutMs(query.get('timeoutSeconds')),
   };
 }
 
@@ -133,7 +149,7 @@ export function serveWatch(
   res.flushHeaders();
   const session = new WatchSession(res, scope, query.bookmarks, settings.stalled);
   session.begin(start.initial, start.replay, query.sendInitialEvents);
-  session.follow(query.timeoutSeconds * 1000, settings.bookmarkIntervalMs, sessions);
+  session.follow(query.timeoutMs, settings.bookmarkIntervalMs, sessions);
 }
 
 /** One open watch stream: its events, bookmarks, pause for stalls, and its end. */

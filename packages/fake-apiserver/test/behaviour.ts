@@ -349,6 +349,18 @@ export function behaviourSuite(name: string, start: () => Promise<Target>): void
       expect(events.every((e) => e.type === 'BOOKMARK' || e.type === 'ADDED')).toBe(true);
     });
 
+    it('refuses a watch whose timeoutSeconds is not an integer with 400 BadRequest', async () => {
+      for (const timeout of ['abc', '1.5', '1e3']) {
+        const error = await failure(
+          client.stream(
+            `/api/v1/namespaces/${namespace}/configmaps?watch=1&timeoutSeconds=${timeout}`,
+            AbortSignal.timeout(10_000),
+          ),
+        );
+        expect(error).toMatchObject({ code: 400, reason: 'BadRequest' });
+      }
+    });
+
     it('keeps Secrets base64 and turns stringData into data', async () => {
       const secrets = new ResourceClient(
         client,

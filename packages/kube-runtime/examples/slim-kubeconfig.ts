@@ -6,7 +6,7 @@ declare const logger: Logger;
 // #region readme
 import { importKubeConfig } from '@vmcp/kube-runtime';
 
-const KubeConfig = await importKubeConfig({ logger }); // logs once: slim or full, and why
+const KubeConfig = await importKubeConfig({ logger }); // one info line: slim or full, and why
 const kubeConfig = new KubeConfig();
 kubeConfig.loadFromDefault();
 // #endregion readme

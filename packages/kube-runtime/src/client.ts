@@ -2,6 +2,8 @@ import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from 'node:https';
 import type { Readable } from 'node:stream';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { systemClock } from './clock.js';
+import { checkDuration, type DurationRange } from './duration.js';
 import type { KubeObject, ResourceRef } from './types.js';
 
 /** The Kubernetes `Status` object that API errors carry. */
@@ -30,7 +32,10 @@ export class ApiError extends Error {
   readonly code: number;
   readonly reason: string;
   readonly status: Status;
-  /** From `Retry-After` or `details.retryAfterSeconds`. */
+  /**
+   * From `Retry-After` or `details.retryAfterSeconds`, when it is a finite number of seconds, 0 or
+   * more; as the server sent it (the watcher's backoff caps how long it is waited).
+   */
   readonly retryAfterSeconds: number | undefined;
 
   constructor(code: number, status: Status, what: string, retryAfterSeconds?: number) {
@@ -40,7 +45,9 @@ export class ApiError extends Error {
     this.code = code;
     this.reason = status.reason ?? '';
     this.status = status;
-    this.retryAfterSeconds = retryAfterSeconds ?? status.details?.retryAfterSeconds;
+    const seconds = retryAfterSeconds ?? status.details?.retryAfterSeconds;
+    this.retryAfterSeconds =
+      typeof seconds === 'number' && Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined;
   }
 }
 
@@ -113,6 +120,12 @@ const TLS_OPTIONS = [
 
 /** How long a plain request may stay silent (no bytes either way) before it fails. */
 const REQUEST_IDLE_MS = 300_000;
+
+/**
+ * A request's `timeoutMs` (and `getTimeoutMs`): 1 ms to 10 min. A request is already failed
+ * after 5 min without a byte; a bound much longer than that bounds nothing.
+ */
+const REQUEST_TIMEOUT_RANGE: DurationRange = { min: 1, max: 600_000 };
 
 /**
  * A request that did not complete within its `timeoutMs` (see {@link KubeClient.requestJson}):
@@ -244,7 +257,8 @@ export class KubeClient {
    * One JSON request. Non-2xx answers become {@link ApiError}, whose message starts with `what`
    * (default: the method and the path without its query). With `timeoutMs`, the whole request
    * (headers and body) must complete within that time, else it is aborted with a
-   * {@link RequestTimeoutError}; without, only silence longer than 300 s fails it.
+   * {@link RequestTimeoutError}; without, only silence longer than 300 s fails it. `timeoutMs`
+   * is 1 ms to 10 min (else a `RangeError`, before anything is sent).
    */
   async requestJson<T>(
     method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
@@ -260,7 +274,10 @@ export class KubeClient {
   ): Promise<T> {
     const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
     const what = options.what ?? `${method} ${path.split('?')[0]}`;
-    const deadline = options.timeoutMs === undefined ? undefined : new Deadline(options.timeoutMs);
+    const deadline =
+      options.timeoutMs === undefined
+        ? undefined
+        : new Deadline(checkDuration('timeoutMs', options.timeoutMs, REQUEST_TIMEOUT_RANGE));
     const headers: Record<string, string> = { accept: options.accept ?? 'application/json' };
     if (payload !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
     try {
@@ -329,12 +346,11 @@ export class KubeClient {
 class Deadline {
   readonly timeoutMs: number;
   readonly #controller = new AbortController();
-  readonly #timer: NodeJS.Timeout;
+  readonly #cancel: () => void;
 
   constructor(timeoutMs: number) {
     this.timeoutMs = timeoutMs;
-    this.#timer = setTimeout(() => this.#controller.abort(), timeoutMs);
-    this.#timer.unref();
+    this.#cancel = systemClock.setTimer(timeoutMs, () => this.#controller.abort());
   }
 
   get signal(): AbortSignal {
@@ -342,7 +358,7 @@ class Deadline {
   }
 
   clear(): void {
-    clearTimeout(this.#timer);
+    this.#cancel();
   }
 }
 
@@ -445,7 +461,7 @@ export interface ResourceClientOptions {
    */
   metadataOnly?: boolean;
   /**
-   * Every `get` must complete within this time, else it fails with a
+   * Every `get` must complete within this time (1 ms to 10 min), else it fails with a
    * {@link RequestTimeoutError}. Default: no bound (only 300 s of silence fails a request).
    */
   getTimeoutMs?: number;
@@ -469,7 +485,10 @@ export class ResourceClient<T extends KubeObject = KubeObject> {
     this.resource = resource;
     this.namespace = namespace;
     this.metadataOnly = options.metadataOnly === true;
-    this.#getTimeoutMs = options.getTimeoutMs;
+    this.#getTimeoutMs =
+      options.getTimeoutMs === undefined
+        ? undefined
+        : checkDuration('getTimeoutMs', options.getTimeoutMs, REQUEST_TIMEOUT_RANGE);
   }
 
   #path(name?: string, subresource?: string): string {

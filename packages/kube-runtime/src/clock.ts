@@ -6,19 +6,54 @@
 export interface Clock {
   /** Milliseconds, monotonic. */
   now(): number;
-  /** Calls `callback` after `ms`; the returned function cancels it. Never keeps Node alive. */
+  /**
+   * Calls `callback` after `ms`; the returned function cancels it. Never keeps Node alive. Any
+   * delay is honoured: one longer than Node's timers allow waits the whole delay, 0, a negative
+   * delay or NaN means as soon as possible, and `Infinity` never fires.
+   */
   setTimer(ms: number, callback: () => void): () => void;
 }
 
-/** The real clock: `performance.now()` and unref'd timers. */
-export const systemClock: Clock = Object.freeze({
-  now: () => performance.now(),
-  setTimer(ms: number, callback: () => void) {
-    const timer = setTimeout(callback, Math.max(0, ms));
-    timer.unref();
-    return () => clearTimeout(timer);
-  },
-});
+/** Node's longest timer delay (about 24.8 days): it fires a longer one after 1 ms instead. */
+export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+
+/** Schedules one unref'd timer of at most {@link MAX_TIMER_DELAY_MS}; returns its cancel. */
+export type TimerSource = (ms: number, callback: () => void) => () => void;
+
+const nodeTimers: TimerSource = (ms, callback) => {
+  const timer = setTimeout(callback, ms);
+  timer.unref();
+  return () => clearTimeout(timer);
+};
+
+/** A delay as a clock honours it: NaN and negative are 0; anything else stays as it is. */
+const honoured = (ms: number): number => Math.max(0, ms || 0);
+
+/**
+ * A clock on a timer source: a delay longer than the source allows is waited in a chain of
+ * timers, each at most {@link MAX_TIMER_DELAY_MS}, so that it waits the whole delay instead of
+ * firing at once (the hole that made a 720 h resync spin).
+ */
+export function chainedClock(timers: TimerSource, now: () => number): Clock {
+  return Object.freeze({
+    now,
+    setTimer(ms: number, callback: () => void): () => void {
+      let remaining = honoured(ms);
+      if (remaining === Number.POSITIVE_INFINITY) return () => undefined;
+      let cancel: () => void;
+      const step = (): void => {
+        const wait = Math.min(remaining, MAX_TIMER_DELAY_MS);
+        remaining -= wait;
+        cancel = timers(wait, remaining > 0 ? step : callback);
+      };
+      step();
+      return () => cancel();
+    },
+  });
+}
+
+/** The real clock: `performance.now()` and unref'd Node timers, chained for long delays. */
+export const systemClock: Clock = chainedClock(nodeTimers, () => performance.now());
 
 /**
  * Resolves after `ms` on `clock`, or at once when `signal` aborts (never rejects). The timer is
@@ -60,7 +95,7 @@ export class FakeClock implements Clock {
   }
 
   setTimer(ms: number, callback: () => void): () => void {
-    const timer = { at: this.#now + Math.max(0, ms), seq: this.#seq++, callback };
+    const timer = { at: this.#now + honoured(ms), seq: this.#seq++, callback };
     this.#timers.push(timer);
     return () => {
       this.#timers = this.#timers.filter((t) => t !== timer);

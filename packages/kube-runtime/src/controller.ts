@@ -1,5 +1,6 @@
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
+import { checkDuration, type DurationRange } from './duration.js';
 import type { RateLimiter } from './ratelimiter.js';
 import {
   type Informer,
@@ -72,9 +73,15 @@ export interface ControllerOptions {
   logger?: Logger;
   metrics?: ControllerMetrics;
   clock?: Clock;
-  /** How long in-flight reconciles may take to finish after stop. Default 30 s. */
+  /**
+   * How long in-flight reconciles may take to finish after stop: 0 (abort them at once) to 1 h.
+   * Default 30 s.
+   */
   gracefulShutdownTimeoutMs?: number;
 }
+
+/** `gracefulShutdownTimeoutMs`: a shutdown that takes longer than an hour is a hang. */
+export const GRACEFUL_SHUTDOWN_RANGE: DurationRange = { min: 0, max: 3_600_000 };
 
 /**
  * A controller: watches informers, maps their events to requests on a work queue, and runs
@@ -105,7 +112,12 @@ export class Controller {
     this.#logger = (options.logger ?? silentLogger).child({ controller: options.name });
     this.#metrics = options.metrics ?? {};
     this.#clock = options.clock ?? systemClock;
-    this.#graceMs = options.gracefulShutdownTimeoutMs ?? 30_000;
+    this.#graceMs = checkDuration(
+      'gracefulShutdownTimeoutMs',
+      options.gracefulShutdownTimeoutMs,
+      GRACEFUL_SHUTDOWN_RANGE,
+      30_000,
+    );
     this.#queue = new WorkQueue<string>({
       clock: this.#clock,
       ...(options.rateLimiter === undefined ? {} : { rateLimiter: options.rateLimiter }),

@@ -38,6 +38,9 @@ export { Controller, TerminalError } from './controller.js';
 // Transforms: what an object becomes before it enters an informer's cache.
 export type { FieldPath } from './drop-before-parse.js';
 export { APPLY_METADATA_FIELDS } from './drop-before-parse.js';
+// Durations: the range check every duration option goes through.
+export type { DurationRange } from './duration.js';
+export { checkDuration, DurationRangeError, formatDuration } from './duration.js';
 // Informers: a watch into a read-only cache, with handlers.
 export type { InformerOptions, ListWatchInformerHandle } from './informer.js';
 export { createInformer, InformerFactory } from './informer.js';
@@ -76,6 +79,6 @@ export type {
 } from './types.js';
 export { silentLogger } from './types.js';
 export type { WatchEvent, WatcherOptions, WatchObserver, WatchSink } from './watcher.js';
-export { runWatcher, watch } from './watcher.js';
+export { checkWatcherOptions, runWatcher, watch } from './watcher.js';
 export type { WorkQueueMetrics, WorkQueueOptions } from './workqueue.js';
 export { WorkQueue } from './workqueue.js';

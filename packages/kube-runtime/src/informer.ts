@@ -13,8 +13,14 @@ import type {
   ReadonlyStore,
   ResourceRef,
 } from './types.js';
-import { describeError, silentLogger } from './types.js';
-import { runWatcher, type WatchEvent, type WatcherOptions, type WatchObserver } from './watcher.js';
+import { describeError, metaNamespaceKey, silentLogger, watchLogBindings } from './types.js';
+import {
+  checkWatcherOptions,
+  runWatcher,
+  type WatchEvent,
+  type WatcherOptions,
+  type WatchObserver,
+} from './watcher.js';
 
 /** Options of {@link createInformer}. */
 export interface InformerOptions<T extends KubeObject> {
@@ -51,7 +57,10 @@ export interface InformerOptions<T extends KubeObject> {
    */
   dropBeforeParse?: readonly FieldPath[];
   logger?: Logger;
-  /** The watch's settings (page size, stall timeout, backoff, watch-list, clock, …). */
+  /**
+   * The watch's settings (page size, stall timeout, backoff, watch-list, clock, …); one out of
+   * range is a `RangeError` here.
+   */
   watcher?: Omit<WatcherOptions, 'labelSelector' | 'fieldSelector' | 'logger' | 'dropBeforeParse'>;
   /** Watch health metrics (e.g. `manager.metrics.watch`). */
   metrics?: WatchMetrics;
@@ -83,6 +92,8 @@ class ListWatchInformer<T extends KubeObject> implements Informer<T> {
     const client =
       options.client ?? (options.kubeConfig ? new KubeClient(options.kubeConfig) : undefined);
     if (client === undefined) throw new TypeError('createInformer: give a client or a kubeConfig');
+    // A watch setting out of range fails here, not when the informer runs.
+    checkWatcherOptions(options.watcher ?? {});
     this.resource = options.resource;
     this.namespace = options.namespace;
     this.#client = new ResourceClient<T>(client, options.resource, options.namespace, {
@@ -94,10 +105,9 @@ class ListWatchInformer<T extends KubeObject> implements Informer<T> {
     );
     this.store = this.#store.reader();
     this.#options = options;
-    this.#logger = (options.logger ?? silentLogger).child({
-      informer: options.resource.plural,
-      ...(options.namespace ? { namespace: options.namespace } : {}),
-    });
+    this.#logger = (options.logger ?? silentLogger).child(
+      watchLogBindings(options.resource, options.namespace),
+    );
   }
 
   /** The resourceVersion of the last completed (re)list. */
@@ -170,7 +180,8 @@ class ListWatchInformer<T extends KubeObject> implements Informer<T> {
           ...(this.#options.dropBeforeParse
             ? { dropBeforeParse: this.#options.dropBeforeParse }
             : {}),
-          logger: this.#logger,
+          // The watcher binds the same context as this informer's logger: it gets the caller's.
+          logger: this.#options.logger ?? silentLogger,
           observer: this.#observer(),
         },
         signal,
@@ -263,7 +274,7 @@ class ListWatchInformer<T extends KubeObject> implements Informer<T> {
     this.#skippedObjects++;
     this.#options.metrics?.skipped?.(this.resource.plural);
     this.#logger.warn(
-      { err: describeError(error), ...nameOf(object) },
+      { err: describeError(error), ...objectKeyOf(object) },
       'object skipped: the cache cannot take it',
     );
   }
@@ -272,7 +283,7 @@ class ListWatchInformer<T extends KubeObject> implements Informer<T> {
   #indexFailed(indexName: string, object: T, error: unknown): void {
     this.#indexErrors++;
     this.#logger.error(
-      { index: indexName, err: describeError(error), ...nameOf(object) },
+      { index: indexName, err: describeError(error), ...objectKeyOf(object) },
       'index function threw; object not indexed',
     );
   }
@@ -316,13 +327,15 @@ function metadataOnlyTransform<T extends KubeObject>(
   };
 }
 
-/** An object's namespace and name for a log line, when they are strings (never its data). */
-function nameOf(object: unknown): { namespace?: string; name?: string } {
+/**
+ * An object's key (`namespace/name`) for a log line, as `object`, when its name is a string
+ * (never its data; never as `name` or `namespace`, which a logger and its context own).
+ */
+function objectKeyOf(object: unknown): { object?: string } {
   const metadata = (object as { metadata?: { namespace?: unknown; name?: unknown } }).metadata;
-  return {
-    ...(typeof metadata?.namespace === 'string' ? { namespace: metadata.namespace } : {}),
-    ...(typeof metadata?.name === 'string' ? { name: metadata.name } : {}),
-  };
+  if (typeof metadata?.name !== 'string') return {};
+  const namespace = typeof metadata.namespace === 'string' ? metadata.namespace : undefined;
+  return { object: metaNamespaceKey({ namespace, name: metadata.name }) };
 }
 
 /**

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as nodeModule from 'node:module';
 import { pathToFileURL } from 'node:url';
@@ -38,7 +37,6 @@ export interface KubeConfigModule {
 }
 
 let loading: Promise<KubeConfigModule> | undefined;
-let logged = false;
 
 /**
  * Returns `@kubernetes/client-node`'s `KubeConfig` class (file, `KUBECONFIG`, in-cluster,
@@ -53,9 +51,9 @@ let logged = false;
  * package behave as before). The same hook defers what client-node's kubeconfig modules import
  * for API clients and proxies only (undici, socks-proxy-agent, socks, hpagent: see
  * kubeconfig-deferred.ts) to their first use. The hook is removed once the module has loaded.
- * Otherwise, or when
- * `VMCP_KUBECONFIG_LOAD=full`, the package index is imported. The result is cached, and the first
- * call given a `logger` logs which way it loaded (and why, when `full`) at info level.
+ * Otherwise, or when `VMCP_KUBECONFIG_LOAD=full`, the package index is imported. The result is
+ * cached; a call given a `logger` logs which way it loaded (and why, when `full`) at info level,
+ * one line per call.
  *
  * @example
  * const KubeConfig = await importKubeConfig({ logger });
@@ -66,8 +64,7 @@ export async function importKubeConfig(
   options: { logger?: Logger } = {},
 ): Promise<typeof KubeConfig> {
   const { load, reason, ...loaded } = await loadKubeConfigModule();
-  if (options.logger !== undefined && !logged) {
-    logged = true;
+  if (options.logger !== undefined) {
     options.logger.info(
       { load, ...(reason === undefined ? {} : { reason }) },
       `client-node's KubeConfig loaded ${load === 'slim' ? 'without' : 'with'} its generated API models`,
@@ -176,17 +173,6 @@ function slimConfig(
   return takesOnlyReexportedNames(source)
     ? { url, source }
     : { reason: "client-node's config.js takes more than the two names from its generated barrel" };
-}
-
-/** The installed client-node's version and the SHA-256 of its `config.js`, for the pin's test. */
-export function installedClientNode(): { version: string; configSha256: string } {
-  const require = nodeModule.createRequire(import.meta.url);
-  const index = require.resolve('@kubernetes/client-node');
-  const config = readFileSync(new URL('./config.js', pathToFileURL(index)));
-  const { version } = require(new URL('../package.json', pathToFileURL(index)).pathname) as {
-    version: string;
-  };
-  return { version, configSha256: createHash('sha256').update(config).digest('hex') };
 }
 
 /**

@@ -1,5 +1,7 @@
 import type { Registry } from 'prom-client';
-import { Controller, type ControllerOptions } from './controller.js';
+import { type Clock, systemClock } from './clock.js';
+import { Controller, type ControllerOptions, GRACEFUL_SHUTDOWN_RANGE } from './controller.js';
+import { checkDuration, type DurationRange } from './duration.js';
 import { RuntimeMetrics } from './metrics.js';
 import type { Informer, Logger } from './types.js';
 import { silentLogger } from './types.js';
@@ -18,10 +20,18 @@ export interface ManagerOptions {
   metricsRegistry?: Registry;
   /**
    * How long controllers made by {@link Manager.createController} may take to finish in-flight
-   * reconciles after stop. Default 30 s.
+   * reconciles after stop: 0 (abort them at once) to 1 h. Default 30 s.
    */
   gracefulShutdownTimeoutMs?: number;
+  /**
+   * Time of the controllers made by {@link Manager.createController} and of
+   * {@link Manager.waitForCacheSync}'s timeout. Default: real time.
+   */
+  clock?: Clock;
 }
+
+/** `waitForCacheSync`'s `timeoutMs`: 0 (give up unless synced now) to 24 h. */
+const CACHE_SYNC_TIMEOUT_RANGE: DurationRange = { min: 0, max: 86_400_000 };
 
 /** The outcome of {@link Manager.healthz} / {@link Manager.readyz}. */
 export interface CheckReport {
@@ -46,6 +56,7 @@ export class Manager {
   readonly metrics: RuntimeMetrics | undefined;
   readonly #logger: Logger;
   readonly #graceMs: number;
+  readonly #clock: Clock;
   readonly #informers: Informer[] = [];
   readonly #controllers: Controller[] = [];
   readonly #healthChecks = new Map<string, Check>();
@@ -55,7 +66,13 @@ export class Manager {
 
   constructor(options: ManagerOptions = {}) {
     this.#logger = options.logger ?? silentLogger;
-    this.#graceMs = options.gracefulShutdownTimeoutMs ?? 30_000;
+    this.#graceMs = checkDuration(
+      'gracefulShutdownTimeoutMs',
+      options.gracefulShutdownTimeoutMs,
+      GRACEFUL_SHUTDOWN_RANGE,
+      30_000,
+    );
+    this.#clock = options.clock ?? systemClock;
     this.metrics = options.metricsRegistry && new RuntimeMetrics(options.metricsRegistry);
     this.#readyChecks.set('informers-synced', () => this.hasSynced());
     this.#healthChecks.set('manager', () => this.#state === 'running');
@@ -86,12 +103,13 @@ export class Manager {
   }
 
   /**
-   * Creates a controller wired to this manager: its metrics, logger and grace period, then adds
-   * it. Options given here win.
+   * Creates a controller wired to this manager: its metrics, logger, clock and grace period, then
+   * adds it. Options given here win.
    */
   createController(options: ControllerOptions): Controller {
     const controller = new Controller({
       logger: this.#logger,
+      clock: this.#clock,
       ...(this.metrics ? { metrics: this.metrics.forController(options.name) } : {}),
       gracefulShutdownTimeoutMs: this.#graceMs,
       ...options,
@@ -156,22 +174,36 @@ export class Manager {
 
   /**
    * Resolves true once every informer synced; false when the manager was not started, when
-   * `timeoutMs` (default 30 s) passes first, or when the signal aborts. Callable many times.
+   * `timeoutMs` (0 to 24 h, default 30 s; else a `RangeError`) passes first, or when the signal
+   * aborts. Callable many times.
    */
   async waitForCacheSync(
     options: { signal?: AbortSignal; timeoutMs?: number } = {},
   ): Promise<boolean> {
+    const timeoutMs = checkDuration(
+      'timeoutMs',
+      options.timeoutMs,
+      CACHE_SYNC_TIMEOUT_RANGE,
+      30_000,
+    );
     if (this.#state === 'new') {
       this.#logger.warn('waitForCacheSync called before start');
       return false;
     }
     if (this.#state === 'stopped') return false;
-    const timeout = AbortSignal.timeout(options.timeoutMs ?? 30_000);
-    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
-    const results = await Promise.all(
-      this.#informers.map((informer) => informer.waitForSync(signal)),
-    );
-    return results.every(Boolean);
+    const timeout = new AbortController();
+    const cancel = this.#clock.setTimer(timeoutMs, () => timeout.abort());
+    const signal = options.signal
+      ? AbortSignal.any([options.signal, timeout.signal])
+      : timeout.signal;
+    try {
+      const results = await Promise.all(
+        this.#informers.map((informer) => informer.waitForSync(signal)),
+      );
+      return results.every(Boolean);
+    } finally {
+      cancel();
+    }
   }
 
   /** Runs the health checks. */

@@ -1,4 +1,5 @@
 import { type Clock, systemClock } from './clock.js';
+import { checkDuration, type DurationRange } from './duration.js';
 
 /**
  * Decides how long an item waits before it is retried: client-go's `workqueue.RateLimiter`.
@@ -10,9 +11,13 @@ export interface RateLimiter<K = string> {
   numRequeues(item: K): number;
 }
 
+/** The longest per-item delay: a day between retries is as good as never, and says so. */
+const ITEM_MAX_RANGE: DurationRange = { min: 1, max: 86_400_000 };
+
 /**
  * Per-item exponential backoff: `base * 2^failures`, capped at `max`. client-go's default for
- * controllers is 5 ms to 1000 s.
+ * controllers is 5 ms to 1000 s. `baseMs` is 1 ms to `maxMs`, `maxMs` 1 ms to 24 h (else a
+ * `RangeError`).
  */
 export class ItemExponentialFailureRateLimiter<K = string> implements RateLimiter<K> {
   readonly #failures = new Map<K, number>();
@@ -20,8 +25,8 @@ export class ItemExponentialFailureRateLimiter<K = string> implements RateLimite
   readonly #maxMs: number;
 
   constructor(baseMs = 5, maxMs = 1_000_000) {
-    this.#baseMs = baseMs;
-    this.#maxMs = maxMs;
+    this.#maxMs = checkDuration('maxMs', maxMs, ITEM_MAX_RANGE);
+    this.#baseMs = checkDuration('baseMs', baseMs, { min: 1, max: this.#maxMs });
   }
 
   when(item: K): number {
@@ -42,7 +47,8 @@ export class ItemExponentialFailureRateLimiter<K = string> implements RateLimite
 
 /**
  * An overall token bucket shared by all items (client-go: 10 per second, burst 100): retries
- * beyond the rate wait for their turn whatever the item.
+ * beyond the rate wait for their turn whatever the item. `ratePerSecond` is above 0 and at most
+ * 1,000,000, `burst` a whole number of at least 1 (else a `RangeError`).
  */
 export class BucketRateLimiter<K = string> implements RateLimiter<K> {
   readonly #ratePerSecond: number;
@@ -52,6 +58,14 @@ export class BucketRateLimiter<K = string> implements RateLimiter<K> {
   #last: number;
 
   constructor(ratePerSecond = 10, burst = 100, clock: Clock = systemClock) {
+    if (!(ratePerSecond > 0 && ratePerSecond <= 1_000_000)) {
+      throw new RangeError(
+        `ratePerSecond ${ratePerSecond} is not a number above 0 and at most 1000000`,
+      );
+    }
+    if (!(Number.isInteger(burst) && burst >= 1)) {
+      throw new RangeError(`burst ${burst} is not a whole number of at least 1`);
+    }
     this.#ratePerSecond = ratePerSecond;
     this.#burst = burst;
     this.#clock = clock;

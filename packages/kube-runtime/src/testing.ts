@@ -2,6 +2,10 @@
  * @vmcp/kube-runtime/testing: helpers for the tests of programs built on the runtime (client-go's
  * `tools/cache/testing`, k8s.io/utils' fake clock). Not for production code.
  */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { Store } from './store.js';
 import type { KubeObject, ReadonlyStore } from './types.js';
 
@@ -25,4 +29,19 @@ export function readonlyStoreOf<T extends KubeObject = KubeObject>(
     store.addIndex(name, indexFn);
   for (const object of objects) store.apply(object);
   return store.reader();
+}
+
+/**
+ * The installed `@kubernetes/client-node`'s version and the SHA-256 of its `dist/config.js`, as
+ * this package resolves it: what a test compares with `CHECKED_CLIENT_NODE`, the release the slim
+ * `importKubeConfig` was checked against.
+ */
+export function installedClientNode(): { version: string; configSha256: string } {
+  const require = createRequire(import.meta.url);
+  const index = require.resolve('@kubernetes/client-node');
+  const config = readFileSync(new URL('./config.js', pathToFileURL(index)));
+  const { version } = require(new URL('../package.json', pathToFileURL(index)).pathname) as {
+    version: string;
+  };
+  return { version, configSha256: createHash('sha256').update(config).digest('hex') };
 }

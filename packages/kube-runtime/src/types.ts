@@ -151,6 +151,18 @@ export const silentLogger: Logger = Object.freeze({
   child: () => silentLogger,
 });
 
+/**
+ * The log context of a watch, and of the informer around it: the resource (its plural) and the
+ * namespace when there is one. Both bind exactly these keys, once each (the informer hands the
+ * watcher its caller's logger, not its own), so that no log line carries a key twice.
+ */
+export function watchLogBindings(
+  resource: ResourceRef,
+  namespace: string | undefined,
+): Record<string, string> {
+  return namespace ? { resource: resource.plural, namespace } : { resource: resource.plural };
+}
+
 /** An error's message for a log line (never its stack or its fields). */
 export function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

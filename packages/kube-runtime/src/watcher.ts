@@ -7,6 +7,7 @@ import {
   type FieldPath,
   type FieldTree,
 } from './drop-before-parse.js';
+import { checkDuration, type DurationRange } from './duration.js';
 import type { LineResult } from './line-stream.js';
 import { type ListMetadata, ListScanner } from './list-scanner.js';
 import { deliver, SinkError, type WatchEvent, type WatchSink } from './sink.js';
@@ -179,11 +180,17 @@ export interface WatcherOptions {
    * possibly a little stale); relists after 410 are consistent reads. Default true.
    */
   initialListFromCache?: boolean;
-  /** Abort and resume a watch that delivers no bytes for this long. Default 5 minutes. */
+  /** Abort and resume a watch that delivers no bytes for this long: 1 ms to 24 h. Default 5 minutes. */
   stallTimeoutMs?: number;
-  /** Server-side watch timeout, drawn at random in this range per watch. Default 300-600 s. */
+  /**
+   * Server-side watch timeout, drawn at random in this range per watch: whole or fractional
+   * seconds from 1 to 86400 (24 h), the first not above the second. Default 300-600 s.
+   */
   watchTimeoutSeconds?: [number, number];
-  /** The retry policy of failed lists and watches (client-go's reflector defaults). */
+  /**
+   * The retry policy of failed lists and watches (client-go's reflector defaults). Its `maxMs`
+   * also caps how long a server's `Retry-After` is waited.
+   */
   backoff?: BackoffOptions;
   /**
    * Watch-list streaming (`sendInitialEvents`): the initial state arrives on the watch itself
@@ -219,58 +226,114 @@ export const INITIAL_EVENTS_END = 'k8s.io/initial-events-end';
 /** A watch that closes sooner than this without an event counts as a failure (it backs off). */
 const SHORT_WATCH_MS = 1000;
 
+/** `stallTimeoutMs`: a day without a byte is a dead connection whatever the server. */
+const STALL_TIMEOUT_RANGE: DurationRange = { min: 1, max: 86_400_000 };
+/** The longest server-side watch timeout asked for, in seconds: a day. */
+const MAX_WATCH_TIMEOUT_SECONDS = 86_400;
+
+/**
+ * The watcher's checked settings: the stall timeout, the watch timeout range, and the backoff
+ * (made here to check it). Throws a `RangeError` naming an option out of range.
+ */
+export function watcherSettings(
+  options: WatcherOptions,
+  { clock = systemClock, random = Math.random }: { clock?: Clock; random?: () => number } = {},
+): { stallMs: number; watchTimeoutSeconds: [number, number]; backoff: Backoff } {
+  const stallMs = checkDuration(
+    'stallTimeoutMs',
+    options.stallTimeoutMs,
+    STALL_TIMEOUT_RANGE,
+    300_000,
+  );
+  const timeouts = options.watchTimeoutSeconds ?? [300, 600];
+  const [low, high] = Array.isArray(timeouts) ? timeouts : [];
+  if (
+    !(
+      typeof low === 'number' &&
+      typeof high === 'number' &&
+      low >= 1 &&
+      low <= high &&
+      high <= MAX_WATCH_TIMEOUT_SECONDS
+    )
+  ) {
+    throw new RangeError(
+      `watchTimeoutSeconds ${JSON.stringify(timeouts)} is not two numbers of seconds from 1 to ${MAX_WATCH_TIMEOUT_SECONDS} (24h), the first not above the second`,
+    );
+  }
+  return {
+    stallMs,
+    watchTimeoutSeconds: [low, high],
+    backoff: new Backoff(options.backoff, { clock, random }),
+  };
+}
+
+/**
+ * Checks a watcher's options as {@link runWatcher} would, without running it: for a program
+ * that wants an option out of range to fail where it is given. Throws a `RangeError` naming it.
+ */
+export function checkWatcherOptions(options: WatcherOptions): void {
+  watcherSettings(options);
+}
+
 /** The query that makes a watch a watch-list. */
 const WATCH_LIST_QUERY = { sendInitialEvents: true, resourceVersionMatch: 'NotOlderThan' };
 
 /** HTTP answers by which a server refuses a watch-list it does not know. */
 const WATCH_LIST_REFUSALS = new Set([400, 415, 422]);
 
-/** One line of a watch stream, read: an event, the in-stream 410, a failure, or nothing to use. */
-export type WatchLine<T extends KubeObject = KubeObject> =
-  | {
-      kind: 'event';
-      type: string;
-      object: T;
-      /** A bookmark annotated {@link INITIAL_EVENTS_END}: a watch-list's initial events are done. */
-      initialEventsEnd: boolean;
-    }
-  | { kind: 'gone' }
-  | { kind: 'failed'; error: Error }
-  | { kind: 'skip' };
+/** A watch event as its line carries it: the parsed line itself, never a copy. */
+export interface WatchLineEvent<T extends KubeObject = KubeObject> {
+  readonly type: string;
+  readonly object: T;
+}
 
-const GONE_LINE: { kind: 'gone' } = Object.freeze({ kind: 'gone' });
-const SKIP_LINE: { kind: 'skip' } = Object.freeze({ kind: 'skip' });
+/** The in-stream 410 (`ERROR` with code 410): relist. */
+export const GONE_LINE: unique symbol = Symbol('gone');
+/** A line without an event to use (no object, no type, not an object): skipped. */
+export const SKIP_LINE: unique symbol = Symbol('skip');
 
 /**
- * Reads one line of a watch stream. An `ERROR` line is the in-stream 410 (`gone`) or a failure
- * carrying the server's Status; a line that is not JSON is a failure (its text is never echoed:
- * it may hold object data); a line without an object is skipped.
+ * One line of a watch stream, read: an event, the in-stream 410, a line to skip, or an `Error`
+ * (a failure carrying the server's Status, or a line that is not JSON).
+ */
+export type WatchLine<T extends KubeObject = KubeObject> =
+  | WatchLineEvent<T>
+  | typeof GONE_LINE
+  | typeof SKIP_LINE
+  | Error;
+
+/**
+ * Reads one line of a watch stream. An `ERROR` line is the in-stream 410 ({@link GONE_LINE}) or
+ * an {@link ApiError} carrying the server's Status; a line that is not JSON is an `Error` (its
+ * text is never echoed: it may hold object data); a line without an object is skipped. An event
+ * is the parsed line itself: the hot path allocates nothing of its own per event.
  */
 export function parseWatchLine<T extends KubeObject>(line: string): WatchLine<T> {
   let event: { type?: unknown; object?: unknown };
   try {
     event = JSON.parse(line);
   } catch {
-    return { kind: 'failed', error: new Error('watch stream carried a line that is not JSON') };
+    return new Error('watch stream carried a line that is not JSON');
   }
   if (event === null || typeof event !== 'object') return SKIP_LINE;
   const { type, object } = event;
   if (type === 'ERROR') {
     const status = (object ?? {}) as { code?: number; reason?: string; message?: string };
     if (status.code === 410) return GONE_LINE;
-    return {
-      kind: 'failed',
-      error: new ApiError(status.code ?? 500, status, 'watch (in-stream error)'),
-    };
+    return new ApiError(status.code ?? 500, status, 'watch (in-stream error)');
   }
   if (object === null || typeof object !== 'object' || typeof type !== 'string') return SKIP_LINE;
-  const metadata = (object as T).metadata;
-  return {
-    kind: 'event',
-    type,
-    object: object as T,
-    initialEventsEnd: type === 'BOOKMARK' && metadata?.annotations?.[INITIAL_EVENTS_END] === 'true',
-  };
+  return event as WatchLineEvent<T>;
+}
+
+/**
+ * Whether an event is the bookmark annotated {@link INITIAL_EVENTS_END}: a watch-list's initial
+ * events are done. Only asked while a watch-list reads its initial events.
+ */
+export function endsInitialEvents(event: WatchLineEvent): boolean {
+  return (
+    event.type === 'BOOKMARK' && event.object.metadata?.annotations?.[INITIAL_EVENTS_END] === 'true'
+  );
 }
 
 /** What a failed list or watch means for the watcher, before any delay is drawn. */
@@ -356,8 +419,10 @@ class WatchRun<T extends KubeObject> {
     this.observer = options.observer ?? {};
     this.clock = options.clock ?? systemClock;
     this.#random = options.random ?? Math.random;
-    this.backoff = new Backoff(options.backoff, { clock: this.clock, random: this.#random });
-    this.stallMs = options.stallTimeoutMs ?? 300_000;
+    const settings = watcherSettings(options, { clock: this.clock, random: this.#random });
+    this.backoff = settings.backoff;
+    this.stallMs = settings.stallMs;
+    this.#timeouts = settings.watchTimeoutSeconds;
     this.pageSize = options.pageSize ?? 500;
     this.mode = options.watchList ?? 'auto';
     this.selectors = {
@@ -367,7 +432,6 @@ class WatchRun<T extends KubeObject> {
     this.listFromCache = options.initialListFromCache !== false;
     const item = options.dropBeforeParse && compileFieldPaths(options.dropBeforeParse);
     this.drop = item ? { item, event: eventFieldTree(item) } : undefined;
-    this.#timeouts = options.watchTimeoutSeconds ?? [300, 600];
     let support = watchListSupport.get(client.client);
     if (support === undefined) {
       support = new Map();
@@ -442,9 +506,10 @@ const streamOf = (state: WatcherState): WatchStream | undefined =>
 /**
  * Lists then watches a resource, forever: relists on 410 Gone (HTTP or in-stream) and on a too
  * large resourceVersion, resumes a closed watch from the last resourceVersion without a relist,
- * retries every other failure with jittered exponential backoff (honouring `Retry-After`), and
- * aborts and resumes a watch that stays silent past the stall timeout. Resolves only when the
- * signal aborts (or rejects with what the sink threw). resourceVersions are opaque: only passed
+ * retries every other failure with jittered exponential backoff (honouring `Retry-After` up to
+ * the backoff's `maxMs`), and aborts and resumes a watch that stays silent past the stall
+ * timeout. Resolves only when the signal aborts (or rejects with what the sink threw, or at once
+ * with a `RangeError` for an option out of range). resourceVersions are opaque: only passed
  * back to the server, never compared. Events go to `sink` as each line of the stream is parsed,
  * with no promise per event unless the sink asks for one (an informer's cache update is
  * synchronous); {@link watch} offers the same events as an async iterator.
@@ -608,7 +673,7 @@ async function readInitialEvents<T extends KubeObject>(
     if (read.type === 'ADDED') {
       return deliver(run.sink, { type: 'initApply', object: run.withKind(read.object) });
     }
-    return read.initialEventsEnd ? 'pause' : undefined;
+    return endsInitialEvents(read) ? 'pause' : undefined;
   };
   try {
     const end = await stream.read(eventsOf(run, stream, onEvent));
@@ -666,8 +731,6 @@ async function readWatch<T extends KubeObject>(
   return { type: 'watchClosed', resourceVersion };
 }
 
-type WatchLineEvent<T extends KubeObject> = Extract<WatchLine<T>, { kind: 'event' }>;
-
 /**
  * The line handler of a stream: each line is read, and each event counted and passed to
  * `onEvent`; the in-stream 410 pauses reading, and a failure throws.
@@ -679,16 +742,14 @@ function eventsOf<T extends KubeObject>(
 ): (line: string) => LineResult {
   return (line) => {
     const read = parseWatchLine<T>(line);
-    if (read.kind === 'event') {
-      run.saw(stream, read.object);
-      return onEvent(read);
-    }
-    if (read.kind === 'failed') throw read.error;
-    if (read.kind === 'gone') {
+    if (read === SKIP_LINE) return undefined;
+    if (read === GONE_LINE) {
       stream.gone = true;
       return 'pause';
     }
-    return undefined;
+    if (read instanceof Error) throw read;
+    run.saw(stream, read.object);
+    return onEvent(read);
   };
 }
 

@@ -62,8 +62,15 @@ export class WorkQueue<K = string> {
     this.#dispatch();
   }
 
-  /** Queues the key after `delayMs`; an already pending earlier deadline for the key wins. */
+  /**
+   * Queues the key after `delayMs`; an already pending earlier deadline for the key wins. 0 or
+   * less queues it now; any finite delay is honoured (the clock chains long ones); NaN or
+   * Infinity is a `RangeError`.
+   */
   addAfter(key: K, delayMs: number): void {
+    if (!Number.isFinite(delayMs)) {
+      throw new RangeError(`addAfter: delayMs ${delayMs} is not a finite number of milliseconds`);
+    }
     if (this.#shuttingDown) return;
     if (delayMs <= 0) {
       this.add(key);

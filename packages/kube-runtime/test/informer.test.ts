@@ -5,7 +5,7 @@ import { KubeClient } from '../src/client.js';
 import { APPLY_METADATA_FIELDS } from '../src/drop-before-parse.js';
 import { createInformer, InformerFactory } from '../src/informer.js';
 import { dropApplyMetadata, keepIdentity, LAST_APPLIED_ANNOTATION } from '../src/transform.js';
-import { type KubeObject, silentLogger } from '../src/types.js';
+import { type KubeObject, type Logger, silentLogger } from '../src/types.js';
 import { line, list, ScriptedServer, status, stream, thing } from './scripted-server.js';
 
 const resource = { group: 'test.example', version: 'v1', plural: 'things', kind: 'Thing' };
@@ -120,7 +120,7 @@ describe('informer', () => {
     expect(informer.store.byIndex('byName', 'b')).toEqual([]);
     expect(logs).toEqual([
       {
-        fields: { index: 'byName', err: 'index bug', namespace: 'default', name: 'b' },
+        fields: { index: 'byName', err: 'index bug', object: 'default/b' },
         message: 'index function threw; object not indexed',
       },
     ]);
@@ -304,6 +304,50 @@ describe('informer', () => {
         dropBeforeParse: [['metadata', 'resourceVersion']],
       }),
     ).toThrow(/resourceVersion/);
+  });
+
+  it('binds its resource and namespace once: its own lines and its watch', async () => {
+    server = await ScriptedServer.start();
+    server.script(
+      list([thing('a', '1')], '1'),
+      status(500, 'InternalError'),
+      stream([line('ADDED', thing('b', '2'))], { keepOpen: true }),
+    );
+    // Each line: the keys of every binding down the child chain, then the line's own fields.
+    const lines: string[][] = [];
+    const loggerWith = (bound: string[]): Logger => {
+      const log = (fields: unknown) =>
+        lines.push([
+          ...bound,
+          ...(typeof fields === 'object' ? Object.keys(fields as object) : []),
+        ]);
+      return {
+        trace: log,
+        debug: log,
+        info: log,
+        warn: log,
+        error: log,
+        child: (bindings) => loggerWith([...bound, ...Object.keys(bindings)]),
+      };
+    };
+    const informer = createInformer({
+      client: new KubeClient(server.kubeConfig()),
+      resource,
+      namespace: 'default',
+      logger: loggerWith(['name', 'group']),
+      watcher: { backoff: { initialMs: 1 }, watchList: 'never' },
+    });
+    stop = new AbortController();
+    const running = informer.run(stop.signal);
+    await eventually(() => informer.store.size === 2);
+    // "synced" from the informer, "watch failed; retrying" from its watch.
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+    for (const keys of lines) {
+      expect(keys).toEqual([...new Set(keys)]);
+      expect(keys).toEqual(expect.arrayContaining(['name', 'group', 'resource', 'namespace']));
+    }
+    stop.abort();
+    await running;
   });
 
   it('replays the cache to a handler added after sync', async () => {

@@ -121,11 +121,12 @@ export function stream(
 export const line = (type: string, value: unknown) =>
   `${JSON.stringify({ type, object: value })}\n`;
 
-/** An error answer with a Status body. */
+/** An error answer with a Status body (and `details.retryAfterSeconds` when given). */
 export function status(
   code: number,
   reason: string,
   headers: Record<string, string> = {},
+  retryAfterSeconds?: number,
 ): Handler {
   return (_req, res) => {
     res.writeHead(code, { 'content-type': 'application/json', ...headers });
@@ -137,6 +138,7 @@ export function status(
         code,
         reason,
         message: reason,
+        ...(retryAfterSeconds === undefined ? {} : { details: { retryAfterSeconds } }),
       }),
     );
   };

@@ -7,15 +7,19 @@ import type { KubeObject } from '../src/types.js';
 import { WatchStream } from '../src/watch-stream.js';
 import {
   classifyFailure,
+  endsInitialEvents,
   type FailureContext,
   type FailureKind,
+  GONE_LINE,
   parseWatchLine,
   runWatcher,
+  SKIP_LINE,
   transition,
   type WatchEvent,
   type WatcherInput,
   type WatcherState,
   type WatchLine,
+  type WatchLineEvent,
   watch,
 } from '../src/watcher.js';
 import { line, list, ScriptedServer, status, stream, thing } from './scripted-server.js';
@@ -257,37 +261,41 @@ describe('parseWatchLine', () => {
     metadata: { resourceVersion: '5', annotations: { 'k8s.io/initial-events-end': 'true' } },
   };
   it.each<[string, string, WatchLine]>([
-    [
-      'an event',
-      JSON.stringify({ type: 'ADDED', object }),
-      { kind: 'event', type: 'ADDED', object, initialEventsEnd: false },
-    ],
-    [
-      'a bookmark',
-      JSON.stringify({ type: 'BOOKMARK', object }),
-      { kind: 'event', type: 'BOOKMARK', object, initialEventsEnd: false },
-    ],
-    [
-      'the end of the initial events',
-      JSON.stringify({ type: 'BOOKMARK', object: end }),
-      { kind: 'event', type: 'BOOKMARK', object: end, initialEventsEnd: true },
-    ],
-    [
-      'the annotation on an ADDED',
-      JSON.stringify({ type: 'ADDED', object: end }),
-      { kind: 'event', type: 'ADDED', object: end, initialEventsEnd: false },
-    ],
+    ['an event', JSON.stringify({ type: 'ADDED', object }), { type: 'ADDED', object }],
+    ['a bookmark', JSON.stringify({ type: 'BOOKMARK', object }), { type: 'BOOKMARK', object }],
     [
       'an in-stream 410',
       JSON.stringify({ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired' } }),
-      { kind: 'gone' },
+      GONE_LINE,
     ],
-    ['no object', JSON.stringify({ type: 'ADDED' }), { kind: 'skip' }],
-    ['a null object', JSON.stringify({ type: 'ADDED', object: null }), { kind: 'skip' }],
-    ['no type', JSON.stringify({ object }), { kind: 'skip' }],
-    ['not an object', '42', { kind: 'skip' }],
+    ['no object', JSON.stringify({ type: 'ADDED' }), SKIP_LINE],
+    ['a null object', JSON.stringify({ type: 'ADDED', object: null }), SKIP_LINE],
+    ['no type', JSON.stringify({ object }), SKIP_LINE],
+    ['not an object', '42', SKIP_LINE],
   ])('%s', (_name, text, expected) => {
     expect(parseWatchLine(text)).toEqual(expected);
+  });
+
+  it('hands on the parsed line itself as the event: no wrapper, no copy', () => {
+    const read = parseWatchLine(JSON.stringify({ type: 'ADDED', object, extra: 1 }));
+    expect(read).toEqual({ type: 'ADDED', object, extra: 1 });
+  });
+
+  it.each<[string, unknown, boolean]>([
+    ['the end of the initial events', { type: 'BOOKMARK', object: end }, true],
+    ['a plain bookmark', { type: 'BOOKMARK', object }, false],
+    ['the annotation on an ADDED', { type: 'ADDED', object: end }, false],
+    [
+      'the annotation set to anything but "true"',
+      {
+        type: 'BOOKMARK',
+        object: { metadata: { annotations: { 'k8s.io/initial-events-end': 'yes' } } },
+      },
+      false,
+    ],
+    ['a bookmark without metadata', { type: 'BOOKMARK', object: {} }, false],
+  ])('tells %s', (_name, event, ends) => {
+    expect(endsInitialEvents(parseWatchLine(JSON.stringify(event)) as WatchLineEvent)).toBe(ends);
   });
 
   it('reads an in-stream error other than 410 as a failure carrying its Status', () => {
@@ -297,16 +305,14 @@ describe('parseWatchLine', () => {
         object: { kind: 'Status', code: 500, reason: 'InternalError', message: 'etcd' },
       }),
     );
-    expect(read).toMatchObject({ kind: 'failed', error: { code: 500, reason: 'InternalError' } });
-    expect((read as { error: Error }).error).toBeInstanceOf(ApiError);
+    expect(read).toBeInstanceOf(ApiError);
+    expect(read).toMatchObject({ code: 500, reason: 'InternalError' });
   });
 
   it('reads a line that is not JSON as a failure that does not echo it', () => {
     const read = parseWatchLine('{"type":"ADDED","object":{"secret":"hunter2"');
-    expect(read.kind).toBe('failed');
-    expect((read as { error: Error }).error.message).toBe(
-      'watch stream carried a line that is not JSON',
-    );
+    expect(read).toBeInstanceOf(Error);
+    expect((read as Error).message).toBe('watch stream carried a line that is not JSON');
   });
 });
 
@@ -315,11 +321,22 @@ describe('Backoff', () => {
     const clock = new FakeClock();
     const backoff = new Backoff({ jitter: 0 }, { clock });
     expect([backoff.next(), backoff.next(), backoff.next()]).toEqual([800, 1600, 3200]);
+    expect(backoff.next(20)).toBe(20_000);
     for (let i = 0; i < 10; i++) backoff.next();
     expect(backoff.next()).toBe(30_000);
-    expect(backoff.next(60)).toBe(60_000);
     clock.advance(200_000);
     expect(backoff.next()).toBe(800);
+  });
+
+  it.each([
+    [60, 30_000],
+    [86_400, 30_000],
+    [1e300, 30_000],
+    [Number.POSITIVE_INFINITY, 30_000],
+    [Number.NaN, 800],
+    [-5, 800],
+  ])('caps a Retry-After of %d s at its maximum (never longer, never a NaN)', (seconds, delay) => {
+    expect(new Backoff({ jitter: 0 }).next(seconds)).toBe(delay);
   });
 
   it('jitters within the bound', () => {
@@ -482,6 +499,26 @@ describe('watcher against a scripted server', () => {
     clock.advance(1);
     expect(summary(await events)).toEqual(['init', 'initDone:1', 'apply:a']);
   });
+
+  it.each([
+    ['the Retry-After header', { 'retry-after': '86400' }, undefined],
+    ['the Status details', {}, 1e9],
+  ])(
+    'waits no longer than the backoff maximum when %s asks for hours',
+    async (_where, headers, retryAfterSeconds) => {
+      server = await ScriptedServer.start();
+      const clock = new FakeClock();
+      server.script(
+        list([], '1'),
+        status(429, 'TooManyRequests', headers, retryAfterSeconds),
+        stream([line('ADDED', thing('a', '2'))]),
+      );
+      const events = collect(3, { clock, backoff: { initialMs: 50, maxMs: 2_000, jitter: 0 } });
+      await expect.poll(() => clock.timersDueIn()).toEqual([2_000]);
+      clock.advance(2_000);
+      expect(summary(await events)).toEqual(['init', 'initDone:1', 'apply:a']);
+    },
+  );
 
   it('doubles its delay on each failure in a row, from the initial delay to the maximum', async () => {
     server = await ScriptedServer.start();

@@ -154,10 +154,9 @@ export class BackendReconciler {
 
   constructor(options: BackendReconcilerOptions) {
     this.#options = options;
-    this.#logger = (options.logger ?? silentLogger).child({
-      component: 'backend-reconciler',
-      group: options.group,
-    });
+    // The caller's logger carries its context (the watcher binds namespace and group): bound
+    // here again, each would be a second key of the same name on every line.
+    this.#logger = (options.logger ?? silentLogger).child({ component: 'backend-reconciler' });
     this.#now = options.now ?? Date.now;
     this.#failing = new FailingReads(this.#logger, this.#now);
   }
@@ -193,7 +192,7 @@ export class BackendReconciler {
     this.#failing.removed(name);
     if (decision.action === 'remove-and-retry') {
       this.#logger.warn(
-        { name, kind: decision.kind, err: decision.error.message },
+        { backend: name, kind: decision.kind, err: decision.error.message },
         'conversion failed; backend removed, retrying',
       );
       throw decision.error;
@@ -201,7 +200,7 @@ export class BackendReconciler {
     if (decision.reason === 'skipped') {
       this.#logger.info(
         {
-          name,
+          backend: name,
           kind: decision.kind,
           reason: decision.outcome.reason,
           detail: decision.outcome.message,
@@ -267,7 +266,7 @@ export class BackendReconciler {
     }
     if (shadowed.length > 0) {
       this.#logger.warn(
-        { name, kind: winner.kind, shadowed },
+        { backend: name, kind: winner.kind, shadowed },
         'several kinds of the group share this name; the first in precedence wins',
       );
     }

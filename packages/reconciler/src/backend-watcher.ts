@@ -9,6 +9,9 @@ import {
   APPLY_METADATA_FIELDS,
   type Clock,
   type Controller,
+  checkDuration,
+  checkWatcherOptions,
+  type DurationRange,
   dropApplyMetadata,
   InformerFactory,
   isNotFound,
@@ -26,7 +29,6 @@ import {
 import { type DynamicRegistry, redactBackend } from '@vmcp/registry';
 import type { Registry } from 'prom-client';
 import { BackendReconciler, type Decision } from './backend-reconciler.js';
-import { checkDurationMs, type DurationRange } from './durations.js';
 import type { FailingRead } from './failing-reads.js';
 import { InitialSync } from './initial-sync.js';
 import {
@@ -75,14 +77,23 @@ export const DEFAULT_WORKERS = 4;
 export const DEFAULT_INITIAL_SYNC_TIMEOUT_MS = 30_000;
 
 /**
- * The ranges of the watcher's duration options added with the secret refresh and the readiness
- * bound (the workspace's rule for durations: checked where they enter, `RangeError` outside).
+ * The range of each duration option of {@link BackendWatcher} (and of the sidecar's flags that
+ * set them), in milliseconds: the workspace's rule for durations (checked where they enter, a
+ * `RangeError` naming the option, the value and the limit outside).
  */
 export const DURATION_RANGES = Object.freeze({
+  /** 100 ms (below it a resync is a busy loop) to 720 h (30 days; the clock chains timers), or 0: off. */
+  resyncPeriodMs: { min: 100, max: 720 * 3_600_000, off: true },
+  /** 1 ms to 10 min: a read hung longer than that is an outage, kept stale meanwhile. */
+  readTimeoutMs: { min: 1, max: 600_000 },
   /** 1 s (not a loop against the API server) to 720 h (a period's ceiling), or 0: off. */
   secretRefreshPeriodMs: { min: 1_000, max: 720 * 3_600_000, off: true },
   /** 1 s to 1 h: longer than any rollout waits for a pod to become ready. */
   initialSyncTimeoutMs: { min: 1_000, max: 3_600_000 },
+  /** 0 (abort reconciles at once) to 1 h: a shutdown that takes longer is a hang. */
+  gracefulShutdownTimeoutMs: { min: 0, max: 3_600_000 },
+  /** `waitForCacheSync` and `waitForRegistrySync`: 0 to 24 h. */
+  syncTimeoutMs: { min: 0, max: 86_400_000 },
 } satisfies Record<string, DurationRange>);
 
 /** The informers of one watcher, by the kind they watch. */
@@ -108,13 +119,13 @@ export interface BackendWatcherOptions {
   /**
    * Re-reconcile every workload of the group about this often (jittered ×0.9–1.1), so that a
    * rotated Secret (Secrets are read, never watched) is picked up. Default 10 h, upstream's
-   * cadence (controller-runtime's SyncPeriod); 0 turns it off. A resync during an API outage
-   * keeps what is served: its reads fail for a transient reason.
+   * cadence (controller-runtime's SyncPeriod); 0 turns it off; else 100 ms to 720 h. A resync
+   * during an API outage keeps what is served: its reads fail for a transient reason.
    */
   resyncPeriodMs?: number;
   /**
    * How long each read a reconcile makes (a Secret, a CA ConfigMap's data) may take before it
-   * counts as a transient failure. Default 5 s.
+   * counts as a transient failure: 1 ms to 10 min. Default 5 s.
    */
   readTimeoutMs?: number;
   /**
@@ -147,7 +158,7 @@ export interface BackendWatcherOptions {
   random?: () => number;
   /** Wall-clock time (epoch ms) of `lastResolvedAt` and `failingSince`. Default `Date.now`. */
   now?: () => number;
-  /** Grace period for in-flight reconciles at stop. Default 30 s. */
+  /** Grace period for in-flight reconciles at stop: 0 (abort them at once) to 1 h. Default 30 s. */
   gracefulShutdownTimeoutMs?: number;
   /** Options for every watch (stall timeout, backoff), mostly for tests. */
   watcher?: import('@vmcp/kube-runtime').WatcherOptions;
@@ -159,6 +170,10 @@ export interface BackendWatcherOptions {
    */
   outgoingAuth?: OutgoingAuthConfig | OutgoingAuth;
 }
+
+/** The `timeoutMs` of a sync wait, checked, or its default. */
+const syncTimeoutOf = (options: { timeoutMs?: number }): number =>
+  checkDuration('timeoutMs', options.timeoutMs, DURATION_RANGES.syncTimeoutMs, 30_000);
 
 /** Parses `name` or `namespace/name`; the namespace must be the watcher's own. */
 export function parseGroupRef(groupRef: string, namespace: string): string {
@@ -234,9 +249,7 @@ export class BackendWatcher {
     this.manager = new Manager({
       logger: this.#logger,
       ...(options.metricsRegistry ? { metricsRegistry: options.metricsRegistry } : {}),
-      ...(options.gracefulShutdownTimeoutMs !== undefined
-        ? { gracefulShutdownTimeoutMs: options.gracefulShutdownTimeoutMs }
-        : {}),
+      gracefulShutdownTimeoutMs: this.#settings.gracefulShutdownTimeoutMs,
     });
     const metricsRegistry = this.manager.metricsRegistry;
     this.#metrics =
@@ -303,7 +316,7 @@ export class BackendWatcher {
     // Real time, as each read's own bound: a stop ends them even when `clock` is a test's clock.
     const reads = new AbortController();
     const endReads = (): void => {
-      systemClock.setTimer(this.#options.gracefulShutdownTimeoutMs ?? 30_000, () => reads.abort());
+      systemClock.setTimer(this.#settings.gracefulShutdownTimeoutMs, () => reads.abort());
     };
     if (signal.aborted) endReads();
     else signal.addEventListener('abort', endReads, { once: true });
@@ -365,7 +378,9 @@ export class BackendWatcher {
       transform: dropApplyMetadata,
       dropBeforeParse: APPLY_METADATA_FIELDS,
       namespace: this.namespace,
-      logger: this.#logger,
+      // The informers bind their namespace (and resource) themselves: bound here too, it would be
+      // a second `namespace` key on each of their lines.
+      logger: (this.#options.logger ?? silentLogger).child({ group: this.group }),
       ...(this.manager.metrics ? { metrics: this.manager.metrics.watch } : {}),
       ...(this.#options.watcher ? { watcher: this.#options.watcher } : {}),
     });
@@ -551,11 +566,12 @@ export class BackendWatcher {
 
   /**
    * True once every informer synced; false when not started (with a warning), on timeout
-   * (default 30 s) or abort. Callable many times: the readiness gate.
+   * (0 to 24 h, default 30 s) or abort. Callable many times: the readiness gate.
    */
   async waitForCacheSync(
     options: { signal?: AbortSignal; timeoutMs?: number } = {},
   ): Promise<boolean> {
+    syncTimeoutOf(options);
     if (!this.#started) {
       this.#logger.warn('waitForCacheSync called before start');
       return false;
@@ -591,17 +607,17 @@ export class BackendWatcher {
   }
 
   /**
-   * Resolves true once {@link hasSynced}; false when not started, on timeout (default 30 s) or
-   * abort.
+   * Resolves true once {@link hasSynced}; false when not started, on timeout (0 to 24 h, default
+   * 30 s) or abort.
    */
   async waitForRegistrySync(
     options: { signal?: AbortSignal; timeoutMs?: number } = {},
   ): Promise<boolean> {
-    const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+    const deadline = systemClock.now() + syncTimeoutOf(options);
     if (!(await this.waitForCacheSync(options))) return false;
     while (!this.hasSynced()) {
-      if (options.signal?.aborted || Date.now() >= deadline || !this.#running) return false;
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      if (options.signal?.aborted || systemClock.now() >= deadline || !this.#running) return false;
+      await new Promise((resolve) => systemClock.setTimer(10, () => resolve(undefined)));
     }
     return true;
   }
@@ -699,7 +715,7 @@ export class BackendWatcher {
       this.#metrics?.skipped.inc({ reason: decision.outcome.reason });
     if (decision.action === 'upsert' && decision.changed) {
       this.#logger.info(
-        { name, kind: decision.kind, version: this.registry.version },
+        { backend: name, kind: decision.kind, version: this.registry.version },
         'backend upserted',
       );
     }
@@ -713,24 +729,27 @@ interface Settings {
   workers: number;
   secretRefreshPeriodMs: number;
   initialSyncTimeoutMs: number;
+  gracefulShutdownTimeoutMs: number;
   clock: Clock;
 }
 
+/**
+ * The settings of a watcher: every duration checked against {@link DURATION_RANGES} (a
+ * `RangeError` naming the one out of range), the watch options against the runtime's ranges.
+ */
 function settingsOf(options: BackendWatcherOptions): Settings {
+  if (options.watcher !== undefined) checkWatcherOptions(options.watcher);
+  const duration = (
+    option: Exclude<keyof typeof DURATION_RANGES, 'syncTimeoutMs'>,
+    fallback: number,
+  ): number => checkDuration(option, options[option], DURATION_RANGES[option], fallback);
   return {
-    resyncPeriodMs: options.resyncPeriodMs ?? DEFAULT_RESYNC_PERIOD_MS,
-    readTimeoutMs: options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS,
+    resyncPeriodMs: duration('resyncPeriodMs', DEFAULT_RESYNC_PERIOD_MS),
+    readTimeoutMs: duration('readTimeoutMs', DEFAULT_READ_TIMEOUT_MS),
     workers: Math.max(1, options.workers ?? DEFAULT_WORKERS),
-    secretRefreshPeriodMs: checkDurationMs(
-      'secretRefreshPeriodMs',
-      options.secretRefreshPeriodMs ?? DEFAULT_SECRET_REFRESH_PERIOD_MS,
-      DURATION_RANGES.secretRefreshPeriodMs,
-    ),
-    initialSyncTimeoutMs: checkDurationMs(
-      'initialSyncTimeoutMs',
-      options.initialSyncTimeoutMs ?? DEFAULT_INITIAL_SYNC_TIMEOUT_MS,
-      DURATION_RANGES.initialSyncTimeoutMs,
-    ),
+    secretRefreshPeriodMs: duration('secretRefreshPeriodMs', DEFAULT_SECRET_REFRESH_PERIOD_MS),
+    initialSyncTimeoutMs: duration('initialSyncTimeoutMs', DEFAULT_INITIAL_SYNC_TIMEOUT_MS),
+    gracefulShutdownTimeoutMs: duration('gracefulShutdownTimeoutMs', 30_000),
     clock: options.clock ?? systemClock,
   };
 }

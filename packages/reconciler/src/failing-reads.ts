@@ -72,7 +72,7 @@ export class FailingReads {
       attempts: (known?.attempts ?? 0) + 1,
     });
     const fields = {
-      name,
+      backend: name,
       reason,
       err: error.message,
       ...(lastResolvedAt === undefined
@@ -97,7 +97,7 @@ export class FailingReads {
     const failing = this.#failing.get(name);
     if (failing === undefined) return;
     this.#failing.delete(name);
-    this.#logger.info({ name, attempts: failing.attempts, action }, 'read recovered');
+    this.#logger.info({ backend: name, attempts: failing.attempts, action }, 'read recovered');
   }
 
   /** The failing reads now, served (kept) ones included: copies. */

@@ -30,8 +30,6 @@ export {
 } from './backend-watcher.js';
 export type { Environment } from './config-values.js';
 export { OutgoingAuthConfigError } from './config-values.js';
-export type { DurationRange } from './durations.js';
-export { formatMs } from './durations.js';
 export type { FailingRead } from './failing-reads.js';
 export type { WorkloadStores } from './mappers.js';
 export {

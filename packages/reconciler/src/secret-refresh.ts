@@ -90,7 +90,7 @@ async function refreshOne(
   const stale = options.dependencies.stale(secret, version);
   if (stale.length === 0) return 'unchanged';
   options.logger.info(
-    { secret, names: stale, deleted: version === null },
+    { secret, backends: stale, deleted: version === null },
     'Secret changed; re-reconciling the names that use it',
   );
   for (const name of stale) options.enqueue(name);

@@ -352,7 +352,7 @@ describe("the watcher's own credentials", () => {
       expect(registry.version).toBe(served.version);
       expect(await metricSum(metrics, 'vmcp_backends_kept_stale')).toBe(1);
       expect((await watcher.explain('kept')).failing).toMatchObject({ served: true, reason: why });
-      const warnings = lines.filter((line) => line.level === 'warn' && line.name === 'kept');
+      const warnings = lines.filter((line) => line.level === 'warn' && line.backend === 'kept');
       expect(warnings).toMatchObject([
         {
           msg: 'read failing for now; keeping the backend as last resolved, retrying',

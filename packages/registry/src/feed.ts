@@ -126,13 +126,21 @@ class ChangeFeed implements AsyncIterableIterator<RegistryChange> {
   }
 }
 
-/** `waitForChange` of a registry whose changes are appended to `log`. */
+/** The longest `timeoutMs` of a wait: a day (a Node timer cannot hold a month). */
+const MAX_WAIT_TIMEOUT_MS = 86_400_000;
+
+/** `waitForChange` of a registry whose changes are appended to `log`; `timeoutMs` is checked. */
 export async function waitForLogChange(
   log: ChangeLog,
   sinceVersion: number,
   options: WaitOptions = {},
 ): Promise<{ changed: boolean; version: number }> {
   const { signal, timeoutMs } = options;
+  if (timeoutMs !== undefined && !(timeoutMs >= 0 && timeoutMs <= MAX_WAIT_TIMEOUT_MS)) {
+    throw new RangeError(
+      `timeoutMs ${timeoutMs} is not a number of milliseconds from 0 to ${MAX_WAIT_TIMEOUT_MS} (24h)`,
+    );
+  }
   signal?.throwIfAborted();
   if (log.version !== sinceVersion) return { changed: true, version: log.version };
   const changed = await log.nextChange(signal, timeoutMs);

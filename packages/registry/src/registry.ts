@@ -49,6 +49,10 @@ export interface ChangesOptions {
 /** Options of {@link DynamicRegistry.waitForChange}. */
 export interface WaitOptions {
   signal?: AbortSignal;
+  /**
+   * Resolve with `changed: false` after this long without a change: 0 to 86,400,000 (24 h);
+   * anything else rejects with a `RangeError`. Default: no timeout.
+   */
   timeoutMs?: number;
 }
 

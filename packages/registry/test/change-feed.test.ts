@@ -259,6 +259,29 @@ describe('waitForChange', () => {
     await expect(waiting).resolves.toEqual({ changed: false, version: 0 });
   });
 
+  it.each([-1, 86_400_001, Number.NaN, Number.POSITIVE_INFINITY])(
+    'refuses a timeoutMs of %d with a RangeError naming it and its range',
+    async (timeoutMs) => {
+      await expect(createDynamicRegistry().waitForChange(0, { timeoutMs })).rejects.toThrow(
+        new RangeError(
+          `timeoutMs ${timeoutMs} is not a number of milliseconds from 0 to 86400000 (24h)`,
+        ),
+      );
+    },
+  );
+
+  it('takes the limits of timeoutMs: 0 gives up at once, a day waits for the change', async () => {
+    const registry = createDynamicRegistry();
+    await expect(registry.waitForChange(0, { timeoutMs: 0 })).resolves.toEqual({
+      changed: false,
+      version: 0,
+    });
+    const waiting = registry.waitForChange(0, { timeoutMs: 86_400_000 });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    registry.upsert(backend('a'));
+    await expect(waiting).resolves.toEqual({ changed: true, version: 1 });
+  });
+
   it('rejects with the abort reason when aborted', async () => {
     const registry = createDynamicRegistry();
     const controller = new AbortController();

@@ -4,9 +4,9 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import { type Sidecar, startSidecar } from '@vmcp/backend-watcher';
-import { KubeClient, type KubeObject, ResourceClient, type ResourceRef } from '@vmcp/kube-runtime';
+import { KubeClient, type KubeObject, ResourceClient } from '@vmcp/kube-runtime';
 import type { Backend, RegistryChange } from '@vmcp/registry';
-import { API, type Kind, MutationGenerator } from './generator.js';
+import { MutationGenerator } from './generator.js';
 import {
   type ClusterState,
   canonicalJson,
@@ -14,6 +14,7 @@ import {
   expectedBackends,
   type Obj,
 } from './oracle.js';
+import { API, KINDS, type Kind, RESOURCES } from './resources.js';
 
 /** A fault the target can inject; resolves once it is over. */
 export type Fault = { name: string; run: () => Promise<void> };
@@ -70,21 +71,6 @@ export interface ChaosReport {
   violationDetails: string[];
 }
 
-const toolhive = (plural: string, kind: string): ResourceRef => ({
-  group: 'toolhive.stacklok.dev',
-  version: 'v1beta1',
-  plural,
-  kind,
-});
-const RESOURCES = {
-  MCPServer: toolhive('mcpservers', 'MCPServer'),
-  MCPRemoteProxy: toolhive('mcpremoteproxies', 'MCPRemoteProxy'),
-  MCPServerEntry: toolhive('mcpserverentries', 'MCPServerEntry'),
-  MCPExternalAuthConfig: toolhive('mcpexternalauthconfigs', 'MCPExternalAuthConfig'),
-  Secret: { group: '', version: 'v1', plural: 'secrets', kind: 'Secret' } as ResourceRef,
-  ConfigMap: { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap' } as ResourceRef,
-};
-
 /** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
 export function prng(seed: number): () => number {
   let a = seed >>> 0;
@@ -104,29 +90,10 @@ export async function readState(
   clients: Record<Kind, ResourceClient>,
   namespace: string,
 ): Promise<ClusterState> {
-  const list = async (kind: Kind) => (await clients[kind].list()).items as unknown as Obj[];
-  const [MCPServer, MCPRemoteProxy, MCPServerEntry, MCPExternalAuthConfig, Secret, ConfigMap] =
-    await Promise.all(
-      (
-        [
-          'MCPServer',
-          'MCPRemoteProxy',
-          'MCPServerEntry',
-          'MCPExternalAuthConfig',
-          'Secret',
-          'ConfigMap',
-        ] as const
-      ).map(list),
-    );
-  return {
-    namespace,
-    MCPServer,
-    MCPRemoteProxy,
-    MCPServerEntry,
-    MCPExternalAuthConfig,
-    Secret,
-    ConfigMap,
-  } as ClusterState;
+  const lists = await Promise.all(
+    KINDS.map(async (kind) => [kind, (await clients[kind].list()).items as unknown as Obj[]]),
+  );
+  return { namespace, ...Object.fromEntries(lists) } as ClusterState;
 }
 
 export function resourceClients(
@@ -134,7 +101,7 @@ export function resourceClients(
   namespace: string,
 ): Record<Kind, ResourceClient> {
   return Object.fromEntries(
-    Object.entries(RESOURCES).map(([k, r]) => [k, new ResourceClient(client, r, namespace)]),
+    KINDS.map((kind) => [kind, new ResourceClient(client, RESOURCES[kind], namespace)]),
   ) as Record<Kind, ResourceClient>;
 }
 

@@ -4,11 +4,7 @@
  * recreate as another kind, and changes of auth configs, Secrets and CA ConfigMaps.
  */
 import { ApiError, type KubeObject, type ResourceClient } from '@vmcp/kube-runtime';
-
-export const API = 'toolhive.stacklok.dev/v1beta1';
-export const WORKLOADS = ['MCPServer', 'MCPRemoteProxy', 'MCPServerEntry'] as const;
-export type WorkloadKind = (typeof WORKLOADS)[number];
-export type Kind = WorkloadKind | 'MCPExternalAuthConfig' | 'Secret' | 'ConfigMap';
+import { API, type Kind, WORKLOADS, type WorkloadKind } from './resources.js';
 
 /** What the generator counts of its operations. */
 export interface OperationCounts {

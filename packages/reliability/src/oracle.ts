@@ -5,6 +5,7 @@
  * the watcher converged to the truth; if they differ, one of them is wrong and the diff says where.
  */
 import type { Backend } from '@vmcp/registry';
+import type { Kind } from './resources.js';
 
 /** An object as listed from the API server. */
 export interface Obj {
@@ -20,15 +21,7 @@ export interface Obj {
 }
 
 /** Everything the oracle reads, from plain lists of one namespace. */
-export interface ClusterState {
-  namespace: string;
-  MCPServer: Obj[];
-  MCPRemoteProxy: Obj[];
-  MCPServerEntry: Obj[];
-  MCPExternalAuthConfig: Obj[];
-  Secret: Obj[];
-  ConfigMap: Obj[];
-}
+export type ClusterState = { namespace: string } & Record<Kind, Obj[]>;
 
 const SYSTEM_PREFIXES = [
   'kubectl.kubernetes.io/',

@@ -232,7 +232,7 @@ describe('malformed input while valid backends keep flowing', () => {
     for (const item of corpus) {
       // (An object created before its status is first skipped for having no URL yet.)
       const matches = (l: Record<string, unknown>) =>
-        l.msg === 'not a backend' && l.name === item.name && l.reason === item.reason;
+        l.msg === 'not a backend' && l.backend === item.name && l.reason === item.reason;
       await eventually(() => logs.some(matches));
       const line = logs.find(matches);
       expect(String(line?.detail)).not.toBe('');

@@ -30,7 +30,7 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** Starts {@link createApiServer} with a 50 ms heartbeat and what `options` change. */
+/** Starts {@link createApiServer} with a 100 ms heartbeat (its shortest) and what `options` change. */
 export async function startApi(options: Partial<ApiServerOptions> = {}): Promise<Harness> {
   const state = { alive: true, ready: true, pending: [] as string[] };
   const metrics = new Registry();
@@ -43,7 +43,7 @@ export async function startApi(options: Partial<ApiServerOptions> = {}): Promise
     explain: async (name) => ({ name, explained: true }),
     metricsRegistry: metrics,
     logger: silentLogger,
-    heartbeatMs: 50,
+    heartbeatMs: 100,
     ...options,
   });
   await new Promise<void>((resolve) => api.server.listen({ host: '127.0.0.1', port: 0 }, resolve));
