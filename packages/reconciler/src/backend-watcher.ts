@@ -213,6 +213,8 @@ export class BackendWatcher {
   readonly #initialSync = new InitialSync();
   /** Cancels the readiness bound's timer: once every initial name was decided, or at stop. */
   #cancelInitialSyncBound: () => void = () => undefined;
+  /** Backends upserted before the registry first synced: logged one by one at debug only. */
+  #initialUpserts = 0;
   #reconciler: BackendReconciler | undefined;
   /** Readers for explain: one that reads afresh (bounded by a signal), one that never reads. */
   #explainReaders:
@@ -704,20 +706,34 @@ export class BackendWatcher {
   }
 
   #observe(name: string, decision: Decision): void {
-    // Decisions count until every initial name was decided, past the bound too (pending names).
-    if (decision.action !== 'keep-and-retry' && this.#initialSync.decided(name)) {
-      this.#cancelInitialSyncBound();
-    }
+    const initial = !this.#initialSync.ready;
     if ('shadowed' in decision) {
       for (const kind of decision.shadowed) this.#metrics?.shadowed.inc({ kind });
     }
     if (decision.action === 'remove' && decision.reason === 'skipped')
       this.#metrics?.skipped.inc({ reason: decision.outcome.reason });
-    if (decision.action === 'upsert' && decision.changed) {
+    if (decision.action === 'upsert' && decision.changed) this.#logUpsert(name, decision, initial);
+    // Decisions count until every initial name was decided, past the bound too (pending names).
+    if (decision.action !== 'keep-and-retry' && this.#initialSync.decided(name)) {
+      this.#cancelInitialSyncBound();
       this.#logger.info(
-        { backend: name, kind: decision.kind, version: this.registry.version },
-        'backend upserted',
+        { upserted: this.#initialUpserts, backends: this.registry.count() },
+        'initial backends upserted: every name of the initial lists decided',
       );
+    }
+  }
+
+  /**
+   * One line per backend upserted, at info once the registry first synced. Before, while the
+   * initial lists are reconciled (thousands of names at once in a large namespace), at debug:
+   * the line that ends the initial sync gives their count.
+   */
+  #logUpsert(name: string, decision: Decision & { kind: string }, initial: boolean): void {
+    const fields = { backend: name, kind: decision.kind, version: this.registry.version };
+    if (!initial) this.#logger.info(fields, 'backend upserted');
+    else {
+      this.#initialUpserts++;
+      this.#logger.debug(fields, 'backend upserted');
     }
   }
 }
