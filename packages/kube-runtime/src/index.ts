@@ -50,6 +50,8 @@ export { Manager } from './manager.js';
 // Metrics.
 export type { WatchMetrics } from './metrics.js';
 export { RuntimeMetrics } from './metrics.js';
+export type { PromClient } from './prom-client.js';
+export { loadPromClient } from './prom-client.js';
 // Work queue, rate limiters, controller and manager.
 export type { RateLimiter } from './ratelimiter.js';
 export {
