@@ -1,10 +1,10 @@
 import type { AddressInfo } from 'node:net';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger, WatcherOptions } from '@vmcp/kube-runtime';
-import { checkDuration, childLogger, silentLogger } from '@vmcp/kube-runtime';
+import { checkDuration, childLogger, loadPromClient, silentLogger } from '@vmcp/kube-runtime';
 import { BackendWatcher } from '@vmcp/reconciler';
 import { createDynamicRegistry, type DynamicRegistry } from '@vmcp/registry';
-import { Gauge, Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { DEFAULT_GRACE_PERIOD_MS, FLAG_RANGES, parseListen } from './config.js';
 import { ConfigReloader, type ConfigStatus } from './config-reload.js';
 import { explainWithWatcher } from './explain.js';
@@ -122,7 +122,9 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     throw new TypeError('startSidecar: groupRef is required (or a vmcpConfig with a groupRef)');
   }
   // The watcher, its runtime and the HTTP API share one metrics registry, served on /metrics.
-  const metricsRegistry = new Registry();
+  // prom-client's collector classes only (loadPromClient), not its cluster, push gateway or
+  // default metrics: the same classes as an `import` of the package.
+  const metricsRegistry = new (loadPromClient().Registry)();
   const watcher = watcherFor(options, { groupRef, registry, metricsRegistry, logger });
   const reloader =
     options.vmcpConfig === undefined
@@ -255,7 +257,7 @@ function configReloader(
       ? { debounceMs: options.configReloadDebounceMs }
       : {}),
   });
-  new Gauge({
+  new (loadPromClient().Gauge)({
     name: 'vmcp_config_valid',
     help: 'Whether the vMCP config file (--config) read well at its last change: 1, or 0 while the last good one stays in force',
     registers: [metricsRegistry],

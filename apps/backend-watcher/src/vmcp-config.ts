@@ -1,11 +1,23 @@
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import {
   type Environment,
   type OutgoingAuth,
   OutgoingAuthConfigError,
   parseOutgoingAuth,
 } from '@vmcp/reconciler';
-import { LineCounter, parseDocument, type YAMLError } from 'yaml';
+import type { LineCounter, YAMLError } from 'yaml';
+
+/**
+ * The YAML parser, loaded by the first config read: a sidecar started without `--config` never
+ * loads it (about 50 modules' worth of start-up time and memory). `yaml` resolves to the same
+ * CommonJS build for `require` and `import`.
+ */
+let yaml: typeof import('yaml') | undefined;
+const loadYaml = (): typeof import('yaml') => {
+  yaml ??= createRequire(import.meta.url)('yaml') as typeof import('yaml');
+  return yaml;
+};
 
 /**
  * What the sidecar reads of a vMCP server's config file (`--config`): `groupRef` and
@@ -94,6 +106,7 @@ export function parseVmcpConfig(text: string, path: string, env: Environment): V
 
 /** The plain value of the one YAML document in `text`. */
 function documentOf(text: string, path: string): unknown {
+  const { LineCounter, parseDocument } = loadYaml();
   const lines = new LineCounter();
   const document = parseDocument(text, {
     uniqueKeys: true,

@@ -35,6 +35,9 @@ export type {
   Reconciler,
 } from './controller.js';
 export { Controller, TerminalError } from './controller.js';
+// Transforms: what an object becomes before it enters an informer's cache.
+export type { FieldPath } from './drop-before-parse.js';
+export { APPLY_METADATA_FIELDS } from './drop-before-parse.js';
 // Durations: the range check every duration option goes through.
 export type { DurationRange } from './duration.js';
 export { checkDuration, DurationRangeError, formatDuration } from './duration.js';
@@ -47,6 +50,8 @@ export { Manager } from './manager.js';
 // Metrics.
 export type { WatchMetrics } from './metrics.js';
 export { RuntimeMetrics } from './metrics.js';
+export type { PromClient } from './prom-client.js';
+export { loadPromClient } from './prom-client.js';
 // Work queue, rate limiters, controller and manager.
 export type { RateLimiter } from './ratelimiter.js';
 export {
@@ -55,7 +60,6 @@ export {
   ItemExponentialFailureRateLimiter,
   MaxOfRateLimiter,
 } from './ratelimiter.js';
-// Transforms: what an object becomes before it enters an informer's cache.
 export type { Transform } from './transform.js';
 export {
   dropApplyMetadata,

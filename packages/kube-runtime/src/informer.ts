@@ -1,5 +1,6 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient, ResourceClient } from './client.js';
+import { compileFieldPaths, type FieldPath } from './drop-before-parse.js';
 import type { WatchMetrics } from './metrics.js';
 import { Store, type StoreChange, type StoreReplacement } from './store.js';
 import { dropManagedFields, type Transform } from './transform.js';
@@ -52,12 +53,21 @@ export interface InformerOptions<T extends KubeObject> {
    * `metadataOnly`, it runs on the metadata-only object.
    */
   transform?: Transform<T>;
+  /**
+   * Fields cut from each object's bytes before it is parsed (`APPLY_METADATA_FIELDS`, say), on the
+   * list and the watch paths: the transform then runs on the object as if it had been parsed
+   * whole and these fields deleted, but their bytes are never decoded or parsed. Name fields the
+   * transform drops anyway (or that no reader uses): an object that carries them then costs only
+   * the bytes that are kept. Paths that would drop the object's identity are refused
+   * (`TypeError`). Default: none.
+   */
+  dropBeforeParse?: readonly FieldPath[];
   logger?: Logger;
   /**
    * The watch's settings (page size, stall timeout, backoff, watch-list, clock, …); one out of
    * range is a `RangeError` here.
    */
-  watcher?: Omit<WatcherOptions, 'labelSelector' | 'fieldSelector' | 'logger'>;
+  watcher?: Omit<WatcherOptions, 'labelSelector' | 'fieldSelector' | 'logger' | 'dropBeforeParse'>;
   /** Watch health metrics (e.g. `manager.metrics.watch`). */
   metrics?: WatchMetrics;
 }
@@ -83,6 +93,8 @@ class ListWatchInformer<T extends KubeObject> implements Informer<T> {
   #running = false;
 
   constructor(options: InformerOptions<T>) {
+    // Refuses paths that would drop the identity now rather than when the informer runs.
+    if (options.dropBeforeParse) compileFieldPaths(options.dropBeforeParse);
     const client =
       options.client ?? (options.kubeConfig ? new KubeClient(options.kubeConfig) : undefined);
     if (client === undefined) throw new TypeError('createInformer: give a client or a kubeConfig');
@@ -172,6 +184,9 @@ class ListWatchInformer<T extends KubeObject> implements Informer<T> {
           ...this.#options.watcher,
           ...(this.#options.labelSelector ? { labelSelector: this.#options.labelSelector } : {}),
           ...(this.#options.fieldSelector ? { fieldSelector: this.#options.fieldSelector } : {}),
+          ...(this.#options.dropBeforeParse
+            ? { dropBeforeParse: this.#options.dropBeforeParse }
+            : {}),
           // The watcher binds the same context as this informer's logger: it gets the caller's.
           logger: this.#options.logger ?? silentLogger,
           observer: this.#observer(),
@@ -362,8 +377,8 @@ export function createInformer<T extends KubeObject = KubeObject>(
 }
 
 /**
- * Shares informers: one per resource, namespace, selector set, metadata-only mode and transform,
- * however many controllers ask.
+ * Shares informers: one per resource, namespace, selector set, metadata-only mode, transform and
+ * fields dropped before parse, however many controllers ask.
  */
 export class InformerFactory {
   readonly #defaults: Omit<InformerOptions<KubeObject>, 'resource'>;
@@ -388,6 +403,8 @@ export class InformerFactory {
       metadataOnly?: boolean;
       /** This informer's transform instead of the factory's (see {@link Transform}). */
       transform?: Transform<T>;
+      /** This informer's fields to drop before parse instead of the factory's. */
+      dropBeforeParse?: readonly FieldPath[];
     } = {},
   ): ListWatchInformerHandle<T> {
     const namespace = options.namespace ?? this.#defaults.namespace;
@@ -404,6 +421,7 @@ export class InformerFactory {
       options.fieldSelector ?? '',
       options.metadataOnly === true ? 'metadata' : '',
       transform === undefined ? '' : `transform-${this.#transformIds.get(transform)}`,
+      JSON.stringify(options.dropBeforeParse ?? this.#defaults.dropBeforeParse ?? []),
     ].join('|');
     let informer = this.#informers.get(key);
     if (informer === undefined) {

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { dropFields, type FieldTree } from './drop-before-parse.js';
 
 const BLANK = /^\s*$/;
 const NEWLINE = 10;
@@ -7,7 +8,8 @@ const NEWLINE = 10;
  * Splits a byte stream into lines, also when a line (or a UTF-8 character) spans chunks. Works on
  * the bytes: a newline byte never occurs inside a multi-byte character, so each complete line is
  * decoded once, straight from its chunk (pieces are joined only for a line that spans chunks).
- * Blank lines are skipped.
+ * Blank lines are skipped. With `drop`, the fields it names are cut from each line's bytes before
+ * it is decoded (a line whose structure the cut cannot follow is left whole).
  */
 class LineSplitter {
   /** Pieces of a line that spans chunks (no newline in them). */
@@ -16,6 +18,11 @@ class LineSplitter {
   #offset = 0;
   /** Chunks pushed while the current one still had lines to read. */
   #queued: Buffer[] = [];
+  readonly #drop: FieldTree | undefined;
+
+  constructor(drop: FieldTree | undefined) {
+    this.#drop = drop;
+  }
 
   push(chunk: Buffer): void {
     if (this.#chunk === undefined) {
@@ -36,23 +43,39 @@ class LineSplitter {
         this.#offset = 0;
         continue;
       }
-      let line: string;
-      if (this.#pending.length === 0) line = chunk.toString('utf8', this.#offset, newline);
-      else {
-        this.#pending.push(chunk.subarray(this.#offset, newline));
-        line = Buffer.concat(this.#pending).toString('utf8');
-        this.#pending = [];
-      }
+      const line = this.#line(chunk, newline);
       this.#offset = newline + 1;
       if (!BLANK.test(line)) return line;
     }
   }
 
+  /** The line that ends at `newline` in `chunk`, decoded once. */
+  #line(chunk: Buffer, newline: number): string {
+    if (this.#pending.length === 0 && this.#drop === undefined) {
+      return chunk.toString('utf8', this.#offset, newline);
+    }
+    this.#pending.push(chunk.subarray(this.#offset, newline));
+    const bytes =
+      this.#pending.length === 1 ? (this.#pending[0] as Buffer) : Buffer.concat(this.#pending);
+    this.#pending = [];
+    return this.#dropped(bytes).toString('utf8');
+  }
+
   /** What is left after the last newline, once the stream has ended. */
   rest(): string | undefined {
-    const rest = Buffer.concat(this.#pending).toString('utf8');
+    const rest = this.#dropped(Buffer.concat(this.#pending)).toString('utf8');
     this.#pending = [];
     return BLANK.test(rest) ? undefined : rest;
+  }
+
+  #dropped(bytes: Buffer): Buffer {
+    if (this.#drop === undefined) return bytes;
+    try {
+      return dropFields(bytes, this.#drop);
+    } catch {
+      // Left whole: the line's reader says what is wrong with it.
+      return bytes;
+    }
   }
 }
 
@@ -83,7 +106,7 @@ const ignore = (): void => undefined;
 export class LineReader {
   readonly #body: Readable;
   readonly #activity: ReadActivity;
-  readonly #splitter = new LineSplitter();
+  readonly #splitter: LineSplitter;
   #onLine: ((line: string) => LineResult) | undefined;
   #settle: { resolve(end: 'ended' | 'paused'): void; reject(error: unknown): void } | undefined;
   /** A handler's promise is pending: the body is paused for it. */
@@ -94,9 +117,11 @@ export class LineReader {
   #failure: { error: unknown } | undefined;
   #closed = false;
 
-  constructor(body: Readable, activity: ReadActivity) {
+  /** `drop`: fields cut from each line's bytes before it is decoded (see `dropFields`). */
+  constructor(body: Readable, activity: ReadActivity, drop?: FieldTree) {
     this.#body = body;
     this.#activity = activity;
+    this.#splitter = new LineSplitter(drop);
     // Paused until the first `read`: nothing is taken before a handler is there.
     body.pause();
     body.on('data', this.#onData);

@@ -1,3 +1,5 @@
+import { dropFields, type FieldTree } from './drop-before-parse.js';
+
 /** What a list answer says besides its items. */
 export interface ListMetadata {
   resourceVersion?: string;
@@ -37,6 +39,13 @@ export class ListScanner {
   #capture: { kind: 'item' | 'metadata'; depth: number; pieces: Buffer[] } | undefined;
   #closed = false;
   #metadata: ListMetadata = {};
+  /** Members cut from each item's bytes before it is parsed. */
+  readonly #drop: FieldTree | undefined;
+
+  /** `drop`: the fields to cut from each item before it is parsed (see `dropFields`). */
+  constructor(drop?: FieldTree) {
+    this.#drop = drop;
+  }
 
   /** Scans one chunk; returns the items it completed, in order. */
   // biome-ignore lint/complexity/noExcessiveCognitiveComplexity: one loop over every byte of every list, a branch per byte class, kept free of calls per byte
@@ -99,10 +108,12 @@ export class ListScanner {
         if (capture !== undefined && this.#depth === capture.depth) {
           capture.pieces.push(chunk.subarray(captureStart, i + 1));
           this.#capture = undefined;
-          const value = JSON.parse(
+          const bytes =
             capture.pieces.length === 1
-              ? (capture.pieces[0] as Buffer).toString('utf8')
-              : Buffer.concat(capture.pieces).toString('utf8'),
+              ? (capture.pieces[0] as Buffer)
+              : Buffer.concat(capture.pieces);
+          const value = JSON.parse(
+            (capture.kind === 'item' ? this.#dropped(bytes) : bytes).toString('utf8'),
           );
           if (capture.kind === 'item') items.push(value);
           else this.#metadata = value as ListMetadata;
@@ -116,6 +127,19 @@ export class ListScanner {
     }
     if (this.#capture !== undefined) this.#capture.pieces.push(chunk.subarray(captureStart));
     return items;
+  }
+
+  /**
+   * An item's bytes without the fields to drop. Bytes whose structure the cut cannot follow are
+   * left whole, for `JSON.parse` to say what is wrong with them.
+   */
+  #dropped(bytes: Buffer): Buffer {
+    if (this.#drop === undefined) return bytes;
+    try {
+      return dropFields(bytes, this.#drop);
+    } catch {
+      return bytes;
+    }
   }
 
   /** The list's metadata, once the answer has ended; throws when it ended early. */

@@ -1,6 +1,8 @@
-import { createRequire } from 'node:module';
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ControllerMetrics } from './controller.js';
+// prom-client is loaded when the first metrics are made, so that a program that records none
+// does not pay for it, and then only the four classes used (see prom-client.ts).
+import { loadPromClient } from './prom-client.js';
 import type { WorkQueue, WorkQueueMetrics } from './workqueue.js';
 
 /** Watch health observations, called by informers (through their observer hook). */
@@ -10,17 +12,6 @@ export interface WatchMetrics {
   event(resource: string): void;
   /** An object the cache could not take (see the informer's `skippedObjects`). */
   skipped?(resource: string): void;
-}
-
-/**
- * prom-client, loaded when the first metrics are made, so that a program that records none does
- * not pay for it (with @opentelemetry/api, ~90 modules). It is CommonJS: this is the same module
- * instance an `import` of it gives.
- */
-let promClient: typeof import('prom-client') | undefined;
-function loadPromClient(): typeof import('prom-client') {
-  promClient ??= createRequire(import.meta.url)('prom-client') as typeof import('prom-client');
-  return promClient;
 }
 
 /** Makers of collectors registered in `registry` (and nowhere else). */

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { Clock } from './clock.js';
+import type { FieldTree } from './drop-before-parse.js';
 import { LineReader, type LineResult, type ReadActivity } from './line-stream.js';
 import { released } from './sink.js';
 
@@ -93,9 +94,12 @@ export class WatchStream implements ReadActivity {
     return this.#controller.signal.reason instanceof StallError;
   }
 
-  /** Starts reading the answer's body (paused until the first {@link read}). */
-  attach(body: Readable): void {
-    this.#reader = new LineReader(body, this);
+  /**
+   * Starts reading the answer's body (paused until the first {@link read}), cutting the fields
+   * `drop` names from each event's bytes before it is parsed.
+   */
+  attach(body: Readable, drop?: FieldTree): void {
+    this.#reader = new LineReader(body, this, drop);
   }
 
   /** See {@link LineReader.read}. */

@@ -1,6 +1,12 @@
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { ApiError, isGone, isTooLargeResourceVersion, type ResourceClient } from './client.js';
 import { type Clock, sleep, systemClock } from './clock.js';
+import {
+  compileFieldPaths,
+  eventFieldTree,
+  type FieldPath,
+  type FieldTree,
+} from './drop-before-parse.js';
 import { checkDuration, type DurationRange } from './duration.js';
 import type { LineResult } from './line-stream.js';
 import { type ListMetadata, ListScanner } from './list-scanner.js';
@@ -193,6 +199,13 @@ export interface WatcherOptions {
    * feature answers 4xx); `always` never falls back; `never` always lists.
    */
   watchList?: 'auto' | 'always' | 'never';
+  /**
+   * Fields cut from each object's bytes before it is parsed, on the list and the watch paths
+   * (`APPLY_METADATA_FIELDS`, say): the events carry each object as if it had been parsed whole
+   * and these fields deleted, but their bytes are never decoded or parsed. Paths that would drop
+   * the object's identity are refused (`TypeError`).
+   */
+  dropBeforeParse?: readonly FieldPath[];
   logger?: Logger;
   observer?: WatchObserver;
   /** Time for the backoff, the stall watchdog and the short-watch check. Default: real time. */
@@ -381,6 +394,8 @@ class WatchRun<T extends KubeObject> {
   readonly selectors: { labelSelector?: string; fieldSelector?: string };
   /** Whether the next list may come from the watch cache: only the first, until one completes. */
   listFromCache: boolean;
+  /** The fields cut before parsing: from list items, and from watch events (under `object`). */
+  readonly drop: { item: FieldTree; event: FieldTree } | undefined;
   readonly #random: () => number;
   readonly #timeouts: [number, number];
   readonly #support: Map<string, boolean>;
@@ -415,6 +430,8 @@ class WatchRun<T extends KubeObject> {
       ...(options.fieldSelector ? { fieldSelector: options.fieldSelector } : {}),
     };
     this.listFromCache = options.initialListFromCache !== false;
+    const item = options.dropBeforeParse && compileFieldPaths(options.dropBeforeParse);
+    this.drop = item ? { item, event: eventFieldTree(item) } : undefined;
     let support = watchListSupport.get(client.client);
     if (support === undefined) {
       support = new Map();
@@ -580,7 +597,7 @@ async function listPage<T extends KubeObject>(
     },
     run.signal,
   );
-  const scanner = new ListScanner();
+  const scanner = new ListScanner(run.drop?.item);
   for await (const chunk of page.body) {
     for (const item of scanner.push(chunk as Buffer)) {
       if (item === null || typeof item !== 'object') continue;
@@ -640,7 +657,7 @@ async function openWatch<T extends KubeObject>(
       },
       stream.signal,
     );
-    stream.attach(response.body);
+    stream.attach(response.body, run.drop?.event);
     return initial ? { type: 'watchListOpened', stream } : { type: 'watchOpened', stream };
   } catch (error) {
     return onWatchFailure(run, error, stream, initial);

@@ -1,6 +1,8 @@
+import { KubeConfig } from '@kubernetes/client-node';
 import { eventually } from '@vmcp/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KubeClient } from '../src/client.js';
+import { APPLY_METADATA_FIELDS } from '../src/drop-before-parse.js';
 import { createInformer, InformerFactory } from '../src/informer.js';
 import { dropApplyMetadata, keepIdentity, LAST_APPLIED_ANNOTATION } from '../src/transform.js';
 import { type KubeObject, type Logger, silentLogger } from '../src/types.js';
@@ -231,6 +233,79 @@ describe('informer', () => {
     await running;
   });
 
+  it('drops fields before parse on the list and watch paths: the transform never sees them, the cache is the same', async () => {
+    const applied = (name: string, rv: string) => ({
+      ...thing(name, rv),
+      metadata: {
+        managedFields: [{ manager: 'kubectl-client-side-apply', fieldsV1: { 'f:data': {} } }],
+        ...thing(name, rv).metadata,
+        annotations: { team: 'tools', [LAST_APPLIED_ANNOTATION]: '{"spec":{"x":"}"}}' },
+      },
+      spec: { x: '}' },
+    });
+    const script = () => [
+      list([applied('a', '1'), applied('b', '1')], '1'),
+      stream(
+        [
+          line('MODIFIED', applied('a', '2')),
+          line('DELETED', applied('b', '3')),
+          line('ADDED', applied('c', '4')),
+        ],
+        { keepOpen: true },
+      ),
+    ];
+    const run = async (dropBeforeParse: boolean) => {
+      server = await ScriptedServer.start();
+      server.script(...script());
+      const seenByTransform: KubeObject[] = [];
+      const informer = createInformer<KubeObject>({
+        client: new KubeClient(server.kubeConfig()),
+        resource,
+        namespace: 'default',
+        transform: (object) => {
+          seenByTransform.push(object);
+          return dropApplyMetadata(object);
+        },
+        ...(dropBeforeParse ? { dropBeforeParse: APPLY_METADATA_FIELDS } : {}),
+        watcher: { watchList: 'never' },
+      });
+      const delivered: KubeObject[] = [];
+      informer.addEventHandler({
+        onAdd: (o) => delivered.push(o),
+        onUpdate: (_old, o) => delivered.push(o),
+        onDelete: (o) => delivered.push(o),
+      });
+      stop = new AbortController();
+      const running = informer.run(stop.signal);
+      await eventually(() => expect(informer.store.keys()).toEqual(['default/a', 'default/c']));
+      stop.abort();
+      await running;
+      await server.close();
+      return { delivered, seenByTransform, cached: informer.store.list() };
+    };
+    const whole = await run(false);
+    const dropped = await run(true);
+    expect(dropped.delivered).toEqual(whole.delivered);
+    expect(dropped.cached).toEqual(whole.cached);
+    expect(dropped.seenByTransform.map((o) => o.metadata.name)).toEqual(['a', 'b', 'a', 'b', 'c']);
+    for (const object of dropped.seenByTransform) {
+      expect(object.metadata).not.toHaveProperty('managedFields');
+      expect(object.metadata.annotations).toEqual({ team: 'tools' });
+      expect(object.spec).toEqual({ x: '}' });
+    }
+    expect(whole.seenByTransform[0]?.metadata).toHaveProperty('managedFields');
+  });
+
+  it('refuses, when it is made, to drop before parse what identifies an object', () => {
+    expect(() =>
+      createInformer({
+        kubeConfig: new KubeConfig(),
+        resource,
+        dropBeforeParse: [['metadata', 'resourceVersion']],
+      }),
+    ).toThrow(/resourceVersion/);
+  });
+
   it('binds its resource and namespace once: its own lines and its watch', async () => {
     server = await ScriptedServer.start();
     server.script(
@@ -329,7 +404,12 @@ describe('informer', () => {
     expect(factory.informerFor(resource, { metadataOnly: true })).not.toBe(
       factory.informerFor(resource),
     );
-    expect(factory.informers()).toHaveLength(4);
+    const dropping = factory.informerFor(resource, { dropBeforeParse: APPLY_METADATA_FIELDS });
+    expect(dropping).not.toBe(factory.informerFor(resource));
+    expect(factory.informerFor(resource, { dropBeforeParse: APPLY_METADATA_FIELDS })).toBe(
+      dropping,
+    );
+    expect(factory.informers()).toHaveLength(5);
   });
 
   it('shares informers per transform too, and gives each its own', async () => {

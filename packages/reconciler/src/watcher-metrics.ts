@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+import { loadPromClient } from '@vmcp/kube-runtime';
 import type { Counter, Registry } from 'prom-client';
 import type { FailingRead } from './failing-reads.js';
 
@@ -21,15 +21,14 @@ export interface WatcherMetrics {
 
 /**
  * Creates the watcher's metrics in `registry`. prom-client is loaded only now, so that a watcher
- * without metrics never pays for it (CommonJS: the same module instance as the caller's `import`).
+ * without metrics never pays for it, and only its collector classes (`loadPromClient`): the same
+ * classes as the caller's `import`.
  */
 export function createWatcherMetrics(
   registry: Registry,
   sources: WatcherMetricSources,
 ): WatcherMetrics {
-  const { Counter, Gauge } = createRequire(import.meta.url)(
-    'prom-client',
-  ) as typeof import('prom-client');
+  const { Counter, Gauge } = loadPromClient();
   const registers = [registry];
   const kept = () => sources.failingReads().filter((failing) => failing.served);
   new Gauge({

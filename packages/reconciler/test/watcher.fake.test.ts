@@ -224,6 +224,33 @@ describe('readiness and the first snapshot', () => {
     expect(watcher.pendingInitialNames()).toEqual([]);
   });
 
+  it('logs the initial backends at debug and their count once at info; each later change at info', async () => {
+    const server = (name: string) => ({
+      ...plain,
+      metadata: { name, namespace: NS },
+      status: { phase: 'Ready', url: `http://${name}:8080` },
+    });
+    cluster.load(['a', 'b', 'c'].map(server));
+    const { logger, entries } = recordingLogger();
+    const { registry, watcher } = cluster.start({ logger });
+    await vi.waitFor(() => expect(watcher.hasSynced()).toBe(true), WAIT);
+    const upserts = () => entries.filter((entry) => entry.msg === 'backend upserted');
+    expect(upserts().map(({ level, backend }) => `${level} ${backend}`)).toEqual(
+      expect.arrayContaining(['debug a', 'debug b', 'debug c']),
+    );
+    expect(upserts()).toHaveLength(3);
+    const summaries = entries.filter((entry) => String(entry.msg).startsWith('initial backends'));
+    expect(summaries).toEqual([
+      expect.objectContaining({ level: 'info', upserted: 3, backends: 3 }),
+    ]);
+    await cluster.patch(`/apis/${API}/namespaces/${NS}/mcpservers/b`, {
+      metadata: { annotations: { note: 'changed' } },
+    });
+    await vi.waitFor(() => expect(upserts()).toHaveLength(4), WAIT);
+    expect(upserts()[3]).toMatchObject({ level: 'info', backend: 'b' });
+    expect(registry.count()).toBe(3);
+  });
+
   it('turns ready at initialSyncTimeoutMs, naming the names still pending, and serves them once they resolve', async () => {
     cluster.load([plain, ...secretBackend('denied')]);
     cluster.proxy.failing.set(secretPath('secret-denied'), { status: 403, reason: 'Forbidden' });

@@ -1,5 +1,6 @@
+import { loadPromClient } from '@vmcp/kube-runtime';
 import type { DynamicRegistry } from '@vmcp/registry';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Counter, Gauge, Registry } from 'prom-client';
 
 /** The HTTP API's Prometheus metrics, and the registry's size and version, in one registry. */
 export class HttpMetrics {
@@ -14,6 +15,8 @@ export class HttpMetrics {
   readonly requestErrors: Counter<'source'>;
 
   constructor(metricsRegistry: Registry, registry: DynamicRegistry, maxStreams: number) {
+    // prom-client's collector classes only, not its cluster, push gateway or default metrics.
+    const { Counter, Gauge } = loadPromClient();
     const registers = [metricsRegistry];
     this.#requests = new Counter({
       name: 'vmcp_http_requests_total',
