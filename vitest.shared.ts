@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 /**
  * The workspace's hook and test timeouts, derived from start times measured on the 2-core
@@ -30,9 +30,18 @@ export const TIMEOUTS = {
 } as const;
 
 /**
+ * Whether this run is a library's Node 22 tier (`test:node22`, started by scripts/test-node22.mjs
+ * on Node 22.12): every tier but those of the real API server (`*.envtest.test.ts`, run on Node
+ * 24 only: they test the server, not the Node) and of the Node 24 sidecar binary
+ * (`*.sidecar.test.ts`), reported in a file of its own.
+ */
+const NODE22_TIER = process.env.VMCP_TEST_TIER === 'node22';
+
+/**
  * The vitest settings every package shares: resolve workspace packages to their sources (the
- * `@vmcp/source` export condition), refuse to run on Node older than 24, {@link TIMEOUTS}, and
- * write a JSON report that `scripts/test-summary.mjs` adds up into the workspace's closing line.
+ * `@vmcp/source` export condition), refuse to run on a Node the package does not support (its
+ * `engines`), {@link TIMEOUTS}, and write a JSON report that `scripts/test-summary.mjs` adds up
+ * into the workspace's closing line.
  */
 export function sharedConfig(options: { testTimeout?: number; include?: string[] } = {}) {
   return defineConfig({
@@ -40,13 +49,22 @@ export function sharedConfig(options: { testTimeout?: number; include?: string[]
     ssr: { resolve: { conditions: ['@vmcp/source'] } },
     test: {
       include: options.include ?? ['src/**/*.test.ts', 'test/**/*.test.ts'],
+      exclude: NODE22_TIER
+        ? [...configDefaults.exclude, '**/*.envtest.test.ts', '**/*.sidecar.test.ts']
+        : configDefaults.exclude,
       globalSetup: [fileURLToPath(new URL('./scripts/vitest-require-node.ts', import.meta.url))],
       testTimeout: options.testTimeout ?? TIMEOUTS.testMs,
       // Hooks start real servers too: never less than a test of the package gets.
       hookTimeout: Math.max(TIMEOUTS.hookMs, options.testTimeout ?? 0),
       // vitest's default of 1 s is not a ceiling a busy machine can promise; 30 s, as `eventually`.
       expect: { poll: { timeout: 30_000 } },
-      reporters: ['default', ['json', { outputFile: '.vitest-report.json' }]],
+      reporters: [
+        'default',
+        [
+          'json',
+          { outputFile: NODE22_TIER ? '.vitest-report.node22.json' : '.vitest-report.json' },
+        ],
+      ],
     },
   });
 }

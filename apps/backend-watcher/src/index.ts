@@ -5,6 +5,9 @@
  * (`createLogger`). The command line, `vmcp-backend-watcher`, is the product; everything else in
  * src/ (flag parsing, the HTTP server's parts, manifests, the demo) is internal to it.
  */
+
+// Where a sidecar's kubeConfig comes from, without a dependency of the program's own.
+export { importKubeConfig } from '@vmcp/kube-runtime';
 export type { ConfigStatus } from './config-reload.js';
 export type { Explanation } from './explain.js';
 export { explain, formatExplanation, isBackend } from './explain.js';

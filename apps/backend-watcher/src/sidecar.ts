@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger, WatcherOptions } from '@vmcp/kube-runtime';
-import { checkDuration, loadPromClient, silentLogger } from '@vmcp/kube-runtime';
+import { checkDuration, childLogger, loadPromClient, silentLogger } from '@vmcp/kube-runtime';
 import { BackendWatcher } from '@vmcp/reconciler';
 import { createDynamicRegistry, type DynamicRegistry } from '@vmcp/registry';
 import type { Registry } from 'prom-client';
@@ -139,7 +139,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     ...(reloader ? { readyDetail: () => ({ config: configDetail(reloader.status()) }) } : {}),
     explain: (name, explainOptions) => explainWithWatcher(watcher, name, explainOptions),
     metricsRegistry,
-    logger: logger.child({ component: 'http' }),
+    logger: childLogger(logger, { component: 'http' }),
     ...(options.heartbeatMs !== undefined ? { heartbeatMs: options.heartbeatMs } : {}),
     ...(options.maxStreams !== undefined ? { maxStreams: options.maxStreams } : {}),
   });

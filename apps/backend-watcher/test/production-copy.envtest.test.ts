@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import {
   chmodSync,
   chownSync,
@@ -7,16 +6,14 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
-  rmdirSync,
   rmSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { type Env, startEnv } from '@vmcp/envtest';
 import { KubeClient } from '@vmcp/kube-runtime';
-import { eventually } from '@vmcp/test-support';
+import { eventually, runCommand } from '@vmcp/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyManifests, readManifests } from '../src/manifests.js';
 import {
@@ -29,7 +26,7 @@ import {
 // The copy the image is made of, made as deploy/Dockerfile makes it and run as the image runs it:
 // as uid 65532 over files it cannot write. (No Docker engine runs here to build the image itself.)
 
-const run = promisify(execFile);
+const run = runCommand;
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const APP = fileURLToPath(new URL('../', import.meta.url));
 const DOCKERFILE = readFileSync(new URL('../deploy/Dockerfile', import.meta.url), 'utf8');
@@ -72,10 +69,11 @@ function dockerfileDeploy(): string[] {
 }
 
 /**
- * Where `pnpm deploy` (10.34) also writes bin shims of the copy's dependencies when the copy is
- * outside the workspace: the copy's path relative to the app, taken from the app's
+ * Where `pnpm deploy --legacy` (10.34) also wrote bin shims of the copy's dependencies when the
+ * copy is outside the workspace: the copy's path relative to the app, taken from the app's
  * `node_modules/.bin`, which lands inside the workspace (`<root>/tmp/…` here, `apps/…` for a
- * clone in /tmp, where the next `pnpm test` then took it for a package). Removed with the copy.
+ * clone in /tmp, where the next `pnpm test` then took it for a package). The deploy of injected
+ * workspace packages writes none there; a test says so.
  */
 function strayShims(work: string): string {
   return resolve(APP, 'node_modules', '.bin', relative(APP, work));
@@ -100,8 +98,11 @@ function bundleText(copy: string): string {
 /**
  * The environment of the Dockerfile's build stage: this one with `CI=true`, without the variables
  * of the pnpm run around this test, and offline. The build stage deploys right after its install,
- * from the store it filled; here the workspace's install filled it, and the network is not to be
- * counted on (turbo hands tests a filtered environment, without a registry mirror's settings).
+ * from the store it filled; here the workspace's install filled it, and a test talks to nothing
+ * beyond loopback. Offline works because the deploy takes its versions from pnpm-lock.yaml:
+ * `deploy --legacy` resolved every range again, which needs the registry's metadata, and a
+ * fresh machine's frozen-lockfile install had cached none (`ERR_PNPM_NO_OFFLINE_META`, on the
+ * first `pnpm test` of a fresh machine only).
  */
 function buildEnv(): NodeJS.ProcessEnv {
   const inherited = Object.entries(process.env).filter(([name]) => !/^npm_/i.test(name));
@@ -152,17 +153,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await env?.stop();
-  if (!work) return;
-  rmSync(work, { recursive: true, force: true });
-  const stray = strayShims(work);
-  if (!stray.startsWith(ROOT) || basename(stray) !== basename(work)) return;
-  rmSync(stray, { recursive: true, force: true });
-  // And the folders pnpm made to hold it, while they are empty (`<root>/tmp`).
-  for (let dir = dirname(stray); dir.startsWith(ROOT) && dir.length > ROOT.length; ) {
-    if (!existsSync(dir) || readdirSync(dir).length > 0) break;
-    rmdirSync(dir);
-    dir = dirname(dir);
-  }
+  if (work) rmSync(work, { recursive: true, force: true });
 });
 
 describe('the production copy (pnpm deploy --prod, as deploy/Dockerfile makes it)', () => {
@@ -175,6 +166,11 @@ describe('the production copy (pnpm deploy --prod, as deploy/Dockerfile makes it
     expect(bundle).toContain('startSidecar');
     for (const mark of ['vmcp-envtest-', 'vmcp-fake-apiserver-'])
       expect(bundle).not.toContain(mark);
+  });
+
+  it('holds the versions of the lockfile, and leaves nothing in the workspace', () => {
+    expect(readFileSync(join(copy, 'pnpm-lock.yaml'), 'utf8')).toContain('@vmcp/kube-runtime');
+    expect(existsSync(strayShims(work))).toBe(false);
   });
 
   it('cannot be written by the user the image runs as', async () => {

@@ -29,7 +29,6 @@ export function createJsonLogger(
       write(`${JSON.stringify({ level, time: Date.now(), ...bindings, ...fields, msg })}\n`);
     };
   return {
-    trace: logAt('trace'),
     debug: logAt('debug'),
     info: logAt('info'),
     warn: logAt('warn'),

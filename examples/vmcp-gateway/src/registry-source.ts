@@ -6,7 +6,7 @@
  * - `kubernetes` (`--kubeconfig PATH`): a `BackendWatcher` of `@vmcp/reconciler` runs in this
  *   process and fills a dynamic registry.
  */
-import { importKubeConfig } from '@vmcp/kube-runtime';
+import { childLogger, importKubeConfig } from '@vmcp/kube-runtime';
 import { BackendWatcher } from '@vmcp/reconciler';
 import { createDynamicRegistry, type RegistryReader } from '@vmcp/registry';
 import { connectRegistry } from '@vmcp/registry-client';
@@ -54,7 +54,7 @@ function followSidecar(url: string, tokenFile: string | undefined, logger: Logge
   const client = connectRegistry({
     url,
     ...(token === undefined ? {} : { token }),
-    logger: logger.child({ component: 'registry-client' }),
+    logger: childLogger(logger, { component: 'registry-client' }),
   });
   return {
     kind: 'sidecar',
@@ -99,7 +99,7 @@ async function watchCluster(
     namespace: config.namespace,
     groupRef: config.group,
     registry,
-    logger: logger.child({ component: 'backend-watcher' }),
+    logger: childLogger(logger, { component: 'backend-watcher' }),
   });
   const stop = new AbortController();
   let failure: string | undefined;

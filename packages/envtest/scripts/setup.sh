@@ -35,14 +35,12 @@ on_error() {
 }
 trap on_error ERR
 
-# 1. A deb-src entry for bookworm main, beside the existing deb one (deb822 or one-line format).
+# 1. A deb-src entry for Debian's main archive, beside the existing deb one, from the machine's
+#    own apt sources (deb822 or one-line format: its mirror, suite and key; scripts/deb-src.sh).
 if ! grep -rqsE '^(Types:.*deb-src|deb-src )' /etc/apt/sources.list /etc/apt/sources.list.d/; then
-  uri="$(grep -rhsE '^URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '{print $2}' | grep -v security | head -n1 || true)"
-  [[ -n "$uri" ]] || uri="$(grep -hsE '^deb ' /etc/apt/sources.list | awk '{print $2}' | head -n1 || true)"
-  [[ -n "$uri" ]] || uri="http://deb.debian.org/debian"
-  say "adding deb-src for bookworm main from $uri"
-  printf 'Types: deb-src\nURIs: %s\nSuites: bookworm\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' "$uri" \
-    > /etc/apt/sources.list.d/vmcp-envtest-src.sources
+  source_entry="$(bash "$(dirname "${BASH_SOURCE[0]}")/deb-src.sh")" || fail "cannot add a deb-src entry (see above)"
+  say "adding deb-src from the machine's apt sources: $(printf '%s' "$source_entry" | awk '/^(URIs|Suites):/ {printf "%s ", $2}')"
+  printf '%s\n' "$source_entry" > /etc/apt/sources.list.d/vmcp-envtest-src.sources
 fi
 
 say "installing Debian packages (etcd-server golang-1.19 golang-github-modern-go-reflect2-dev dpkg-dev)"

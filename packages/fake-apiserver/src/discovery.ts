@@ -95,6 +95,17 @@ function resourceList(store: ObjectStore, group: string, version: string): unkno
   };
 }
 
+/**
+ * The OpenAPI v2 document: no schemas (see openapi-v2.ts), served as JSON or, when asked, as
+ * protobuf.
+ */
+export const OPENAPI_V2 = {
+  swagger: '2.0',
+  info: { title: 'vmcp-fake-apiserver', version: 'v1.32.0' },
+  paths: {},
+  definitions: {},
+};
+
 /** OpenAPI v3 (and a minimal v2) built from the CRD schemas, enough for kubectl. */
 export function openapiDocument(path: string, store: ObjectStore): unknown {
   const groupVersions = new Map<string, ResourceType[]>();
@@ -114,14 +125,7 @@ export function openapiDocument(path: string, store: ObjectStore): unknown {
       ),
     };
   }
-  if (path === '/openapi/v2') {
-    return {
-      swagger: '2.0',
-      info: { title: 'vmcp-fake-apiserver', version: 'v1.32.0' },
-      paths: {},
-      definitions: {},
-    };
-  }
+  if (path === '/openapi/v2') return OPENAPI_V2;
   const gv = path.replace(/^\/openapi\/v3\//, '');
   const types = groupVersions.get(gv);
   if (!types)

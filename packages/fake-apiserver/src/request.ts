@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { decodeProtobufObject } from './protobuf.js';
 import { ApiFailure } from './status.js';
 import type { ObjectStore, ResourceType } from './store.js';
 import type { KubeObject } from './types.js';
@@ -31,10 +32,14 @@ export interface ApiRequest {
 const notFound = () =>
   new ApiFailure(404, 'NotFound', 'the server could not find the requested resource');
 
+const PROTOBUF = 'application/vnd.kubernetes.protobuf';
+
 /**
  * Parses a request to a resource, failing as kube-apiserver does: 404 for a path that names no
- * served resource or an unknown subresource, 415 for a protobuf body, 413 for a body over 3 MiB,
- * 400 for a missing body.
+ * served resource or an unknown subresource, 413 for a body over 3 MiB, 400 for a missing body.
+ * A protobuf body (what kubectl's `create namespace|configmap|secret` send) is decoded into JSON
+ * for a create or an update of the kinds `decodeProtobufObject` knows; anything else in protobuf
+ * is 415.
  */
 export async function parseRequest(
   req: IncomingMessage,
@@ -43,16 +48,19 @@ export async function parseRequest(
   store: ObjectStore,
 ): Promise<ApiRequest> {
   const { subresource, ...route } = routeOf(store, path);
-  const contentType = (req.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
-  if (contentType === 'application/vnd.kubernetes.protobuf') {
+  const sent = (req.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
+  const method = req.method ?? 'GET';
+  if (sent === PROTOBUF && method !== 'POST' && method !== 'PUT') {
     throw new ApiFailure(
       415,
       'UnsupportedMediaType',
-      'the body of the request was in an unknown format - accepted media types include: application/json (this fake API server does not decode protobuf)',
+      'the body of the request was in an unknown format - accepted media types include: application/json (this fake API server decodes protobuf for creates and updates only)',
     );
   }
-  const method = req.method ?? 'GET';
-  const body = await readBody(req, method === 'GET' || method === 'DELETE');
+  const bytes = await readBody(req, method === 'GET' || method === 'DELETE');
+  const body =
+    sent === PROTOBUF ? JSON.stringify(decodeProtobufObject(bytes)) : bytes.toString('utf8');
+  const contentType = sent === PROTOBUF ? 'application/json' : sent;
   if (subresource !== undefined && subresource !== 'status') throw notFound();
   if (subresource === 'status' && !route.type.statusSubresource) throw notFound();
   return {
@@ -100,7 +108,7 @@ function routeOf(store: ObjectStore, path: string): PathRoute {
   return { type, namespace, name, subresource, version };
 }
 
-async function readBody(req: IncomingMessage, optional: boolean): Promise<string> {
+async function readBody(req: IncomingMessage, optional: boolean): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -109,9 +117,9 @@ async function readBody(req: IncomingMessage, optional: boolean): Promise<string
       throw new ApiFailure(413, 'RequestEntityTooLarge', 'the request body is larger than 3 MiB');
     chunks.push(chunk as Buffer);
   }
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (!optional && text === '') throw ApiFailure.badRequest('the request needs a body');
-  return text;
+  const bytes = Buffer.concat(chunks);
+  if (!optional && bytes.length === 0) throw ApiFailure.badRequest('the request needs a body');
+  return bytes;
 }
 
 export function parseJson(text: string): unknown {

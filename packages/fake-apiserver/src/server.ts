@@ -1,9 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { authorize } from './auth.js';
 import { installCrd, isCrdType } from './crds.js';
-import { discoveryDocument, openapiDocument } from './discovery.js';
+import { discoveryDocument, OPENAPI_V2, openapiDocument } from './discovery.js';
 import { type FaultControls, Faults, type InjectedFailure } from './faults.js';
 import { handle } from './handlers.js';
+import { encodeOpenApiV2, wantsProtobufOpenApi } from './openapi-v2.js';
 import { parseRequest } from './request.js';
 import { sendJson } from './response.js';
 import { ApiFailure } from './status.js';
@@ -121,6 +122,13 @@ export class FakeApi implements FaultControls {
     }
     if (this.#faults.answerWithFailure(res)) return;
     if (req.method === 'GET' || req.method === undefined) {
+      if (path === '/openapi/v2' && wantsProtobufOpenApi(req.headers.accept)) {
+        // Served as kube-apiserver serves it (http.ServeContent: a type sniffed from the bytes).
+        res
+          .writeHead(200, { 'content-type': 'application/octet-stream' })
+          .end(encodeOpenApiV2(OPENAPI_V2));
+        return;
+      }
       const document = this.#document(path);
       if (document !== undefined) {
         sendJson(res, 200, document);

@@ -7,5 +7,9 @@ behaviourSuite('fake (HTTPS)', async () => {
   const fake = await startFakeApiServer({ https: true });
   // The same (downgraded) CRDs envtest installs, so that both servers validate alike.
   fake.load(toolhiveCrdPaths.flatMap((path) => readYamlObjects(path).map(downgradeCrd)));
-  return { kubeConfig: fake.kubeConfig, stop: () => fake.close() };
+  return {
+    kubeConfig: fake.kubeConfig,
+    kubeconfigPath: fake.kubeconfigPath,
+    stop: () => fake.close(),
+  };
 });

@@ -7,10 +7,13 @@ import {
   type ResourceRef,
 } from '@vmcp/kube-runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeKubectl } from './behaviour-kubectl.js';
 
 /** An API server under test: the fake one or envtest's real one. */
 export interface Target {
   kubeConfig: KubeConfig;
+  /** The same credentials as a file, for kubectl. */
+  kubeconfigPath: string;
   stop(): Promise<void>;
 }
 
@@ -583,6 +586,8 @@ export function behaviourSuite(name: string, start: () => Promise<Target>): void
       );
       expect(anonymous.code).toBe(401);
     });
+
+    describeKubectl(() => target);
   });
 }
 

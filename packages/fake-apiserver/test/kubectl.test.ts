@@ -1,21 +1,20 @@
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { runCommand } from '@vmcp/test-support';
 import { toolhiveCrdPaths } from '@vmcp/toolhive-crds';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { type FakeApiServer, startFakeApiServer } from '../src/index.js';
 
-const run = promisify(execFile);
 // A copy of the sidecar app's examples (a package reads no other package's files): every kind
 // the watcher serves, with the Secrets, auth configs and CA bundle they refer to.
 const EXAMPLES = fileURLToPath(new URL('./fixtures/examples', import.meta.url));
 let fake: FakeApiServer;
 
 async function kubectl(...args: string[]): Promise<string> {
-  const { stdout } = await run('kubectl', ['--kubeconfig', fake.kubeconfigPath, ...args]);
+  const { stdout } = await runCommand('kubectl', ['--kubeconfig', fake.kubeconfigPath, ...args]);
   return stdout;
 }
 

@@ -3,13 +3,13 @@ import { systemClock } from './clock.js';
 import { checkDuration, type DurationRange } from './duration.js';
 import type { RateLimiter } from './ratelimiter.js';
 import {
+  childLogger,
   type Informer,
   type KubeObject,
   type Logger,
   metaNamespaceKey,
   type ObjectKey,
   type ResourceRef,
-  silentLogger,
   splitMetaNamespaceKey,
 } from './types.js';
 import { WorkQueue, type WorkQueueMetrics } from './workqueue.js';
@@ -109,7 +109,7 @@ export class Controller {
     this.name = options.name;
     this.#reconcile = options.reconcile;
     this.#concurrency = Math.max(1, options.maxConcurrentReconciles ?? 1);
-    this.#logger = (options.logger ?? silentLogger).child({ controller: options.name });
+    this.#logger = childLogger(options.logger, { controller: options.name });
     this.#metrics = options.metrics ?? {};
     this.#clock = options.clock ?? systemClock;
     this.#graceMs = checkDuration(

@@ -73,13 +73,14 @@ export type {
   HandlerRegistration,
   Informer,
   KubeObject,
+  LogFn,
   Logger,
   ObjectKey,
   ObjectMeta,
   ReadonlyStore,
   ResourceRef,
 } from './types.js';
-export { silentLogger } from './types.js';
+export { childLogger, silentLogger } from './types.js';
 export type { WatchEvent, WatcherOptions, WatchObserver, WatchSink } from './watcher.js';
 export { checkWatcherOptions, runWatcher, watch } from './watcher.js';
 export type { WorkQueueMetrics, WorkQueueOptions } from './workqueue.js';

@@ -13,7 +13,13 @@ import type {
   ReadonlyStore,
   ResourceRef,
 } from './types.js';
-import { describeError, metaNamespaceKey, silentLogger, watchLogBindings } from './types.js';
+import {
+  childLogger,
+  describeError,
+  metaNamespaceKey,
+  silentLogger,
+  watchLogBindings,
+} from './types.js';
 import {
   checkWatcherOptions,
   runWatcher,
@@ -105,7 +111,8 @@ class ListWatchInformer<T extends KubeObject> implements Informer<T> {
     );
     this.store = this.#store.reader();
     this.#options = options;
-    this.#logger = (options.logger ?? silentLogger).child(
+    this.#logger = childLogger(
+      options.logger,
       watchLogBindings(options.resource, options.namespace),
     );
   }

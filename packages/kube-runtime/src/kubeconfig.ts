@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as nodeModule from 'node:module';
 import { pathToFileURL } from 'node:url';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -7,10 +7,12 @@ import type { Logger } from './types.js';
 
 /**
  * The `@kubernetes/client-node` release the slim load was checked against, and the SHA-256 of its
- * `dist/config.js`. package.json pins that exact version while the hook exists, and a test fails
- * when the installed `config.js` differs, so that upgrading client-node is a deliberate act:
- * check the new `config.js` (what it takes from `./gen/index.js` and from the packages
- * kubeconfig-deferred.ts defers), then update both here.
+ * `dist/config.js`. package.json's devDependency pins that exact version (the one the workspace
+ * tests on), and a test fails when the installed `config.js` differs, so that upgrading it is a
+ * deliberate act: check the new `config.js` (what it takes from `./gen/index.js` and from the
+ * packages kubeconfig-deferred.ts defers), then update both here. A program may install any
+ * client-node of the peer range: the load checks the installed files themselves, and loads the
+ * whole package (saying why) where they do not fit.
  */
 export const CHECKED_CLIENT_NODE = Object.freeze({
   version: '2.0.1',
@@ -133,7 +135,7 @@ async function loadOnce(
  * `config.js` takes from the very files the barrel re-exports them from.
  */
 function generatedShim(configUrl: string): string {
-  const generated = new URL('./gen/', configUrl).href;
+  const generated = new URL('./gen/', configUrl).href; // see missingReexportedFiles
   return dataModule(
     `export * from ${JSON.stringify(`${generated}configuration.js`)};\n` +
       `export * from ${JSON.stringify(`${generated}servers.js`)};\n`,
@@ -170,9 +172,24 @@ function slimConfig(
     return { reason: 'client-node could not be resolved from here' };
   }
   const source = readSource(url);
-  return takesOnlyReexportedNames(source)
+  if (!takesOnlyReexportedNames(source))
+    return {
+      reason: "client-node's config.js takes more than the two names from its generated barrel",
+    };
+  const missing = missingReexportedFiles(url);
+  return missing.length === 0
     ? { url, source }
-    : { reason: "client-node's config.js takes more than the two names from its generated barrel" };
+    : { reason: `client-node has no ${missing.join(' or ')} to take the two names from` };
+}
+
+/**
+ * The files the slim module re-exports from (`gen/configuration.js`, `gen/servers.js`, beside
+ * `config.js`) that do not exist. Exported for tests.
+ */
+export function missingReexportedFiles(configUrl: string): string[] {
+  return ['configuration.js', 'servers.js']
+    .map((name) => `gen/${name}`)
+    .filter((path) => !existsSync(new URL(`./${path}`, configUrl)));
 }
 
 /**

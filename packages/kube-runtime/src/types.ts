@@ -124,32 +124,60 @@ export interface Informer<T extends KubeObject = KubeObject> {
   run(signal: AbortSignal): Promise<void>;
 }
 
-type LogFn = {
-  (message: string): void;
-  (fields: Record<string, unknown>, message?: string): void;
-};
+/**
+ * A log method: fields and an optional message (`logger.info({ name }, 'reconciled')`), or a
+ * message alone (pino's call shape).
+ */
+export type LogFn = (fieldsOrMessage: Record<string, unknown> | string, message?: string) => void;
 
-/** A structured logger with pino's call shape. Libraries default to {@link silentLogger}. */
+/**
+ * A structured logger, the one shape every vmcp-k8s package takes: pino's call shape
+ * (`logger.info({ namespace, name }, 'reconciled')`), which pino and `console` both satisfy as
+ * they are, and any logger with these four methods. `child` is used when there is one (pino's
+ * bindings); otherwise {@link childLogger} adds the bindings to each call's fields. Libraries
+ * default to {@link silentLogger}.
+ */
 export interface Logger {
-  trace: LogFn;
   debug: LogFn;
   info: LogFn;
   warn: LogFn;
   error: LogFn;
-  child(bindings: Record<string, unknown>): Logger;
+  child?(bindings: Record<string, unknown>): Logger;
 }
 
 const noop = (): void => {};
 
 /** A logger that drops everything: the default of every library component. */
 export const silentLogger: Logger = Object.freeze({
-  trace: noop,
   debug: noop,
   info: noop,
   warn: noop,
   error: noop,
   child: () => silentLogger,
 });
+
+/**
+ * `logger` with `bindings` on every line: its own `child` where it has one (pino), else a
+ * logger that adds them to each call's fields (`console`). {@link silentLogger} when undefined.
+ */
+export function childLogger(logger: Logger | undefined, bindings: Record<string, unknown>): Logger {
+  if (logger === undefined) return silentLogger;
+  if (typeof logger.child === 'function') return logger.child(bindings);
+  const bound =
+    (level: 'debug' | 'info' | 'warn' | 'error'): LogFn =>
+    (fieldsOrMessage, message) => {
+      if (typeof fieldsOrMessage === 'string') logger[level]({ ...bindings }, fieldsOrMessage);
+      else if (message === undefined) logger[level]({ ...bindings, ...fieldsOrMessage });
+      else logger[level]({ ...bindings, ...fieldsOrMessage }, message);
+    };
+  return {
+    debug: bound('debug'),
+    info: bound('info'),
+    warn: bound('warn'),
+    error: bound('error'),
+    child: (more) => childLogger(logger, { ...bindings, ...more }),
+  };
+}
 
 /**
  * The log context of a watch, and of the informer around it: the resource (its plural) and the

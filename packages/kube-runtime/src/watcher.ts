@@ -12,7 +12,7 @@ import type { LineResult } from './line-stream.js';
 import { type ListMetadata, ListScanner } from './list-scanner.js';
 import { deliver, SinkError, type WatchEvent, type WatchSink } from './sink.js';
 import type { KubeObject, Logger } from './types.js';
-import { describeError, silentLogger } from './types.js';
+import { childLogger, describeError } from './types.js';
 import { WatchStream } from './watch-stream.js';
 
 export type { WatchEvent, WatchSink } from './sink.js';
@@ -412,7 +412,7 @@ class WatchRun<T extends KubeObject> {
     this.client = client;
     this.signal = signal;
     this.sink = sink;
-    this.logger = (options.logger ?? silentLogger).child({
+    this.logger = childLogger(options.logger, {
       resource: resource.plural,
       namespace: client.namespace,
     });

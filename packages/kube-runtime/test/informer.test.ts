@@ -322,7 +322,6 @@ describe('informer', () => {
           ...(typeof fields === 'object' ? Object.keys(fields as object) : []),
         ]);
       return {
-        trace: log,
         debug: log,
         info: log,
         warn: log,

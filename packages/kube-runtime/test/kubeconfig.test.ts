@@ -1,9 +1,16 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { CHECKED_CLIENT_NODE, takesOnlyReexportedNames } from '../src/kubeconfig.js';
+import {
+  CHECKED_CLIENT_NODE,
+  missingReexportedFiles,
+  takesOnlyReexportedNames,
+} from '../src/kubeconfig.js';
 import { takesOnlyDeferrable } from '../src/kubeconfig-deferred.js';
 import { installedClientNode } from '../src/testing.js';
 
@@ -12,9 +19,9 @@ const source = fileURLToPath(new URL('../src/kubeconfig.ts', import.meta.url));
 // Each case runs in a fresh Node process: which modules a load pulls in is process-wide state,
 // and this worker may already hold client-node.
 const probe = `
-import { registerHooks } from 'node:module';
+import * as nodeModule from 'node:module';
 const loaded = [];
-registerHooks({
+nodeModule.registerHooks({
   // The source runs as TypeScript (type stripping): its './x.js' imports are './x.ts' files.
   resolve(specifier, context, next) {
     try {
@@ -26,6 +33,11 @@ registerHooks({
   },
   load(url, context, next) { loaded.push(url); return next(url, context); },
 });
+if (process.env.HIDE_REGISTER_HOOKS) {
+  // A Node before 22.15, which has no module.registerHooks, as far as the code below can see.
+  delete nodeModule.default.registerHooks;
+  nodeModule.syncBuiltinESMExports();
+}
 if (process.env.PRELOAD) await import('@kubernetes/client-node');
 const { importKubeConfig, loadKubeConfigModule } = await import(${JSON.stringify(source)});
 const logs = [];
@@ -154,6 +166,25 @@ describe('importKubeConfig', () => {
     expect(result.undici).toBeGreaterThan(50);
   });
 
+  it('imports the whole package, and logs why, on a Node without module.registerHooks (before 22.15)', async () => {
+    const result = await runProbe({ HIDE_REGISTER_HOOKS: '1' });
+    expect(result.logs).toEqual([
+      {
+        load: 'full',
+        reason: 'this Node has no module.registerHooks (22.15 or later has)',
+        message: "client-node's KubeConfig loaded with its generated API models",
+      },
+    ]);
+    expect(result).toMatchObject({
+      load: 'full',
+      hooked: false,
+      sameClass: true,
+      server: 'https://127.0.0.1:6443',
+      apiCall: 'ECONNREFUSED',
+    });
+    expect(result.models).toBeGreaterThan(500);
+  });
+
   it('imports the whole package when VMCP_KUBECONFIG_LOAD=full', async () => {
     const result = await runProbe({ VMCP_KUBECONFIG_LOAD: 'full' });
     expect(result.logs).toEqual([
@@ -182,9 +213,34 @@ describe('the client-node the hook was checked against', () => {
     expect(installedClientNode()).toEqual(CHECKED_CLIENT_NODE);
   });
 
-  it('is pinned to that exact version in package.json', () => {
+  it('is the exact version the workspace tests on (devDependencies), inside the peer range', () => {
     const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
-    expect(manifest.dependencies['@kubernetes/client-node']).toBe(CHECKED_CLIENT_NODE.version);
+    expect(manifest.devDependencies['@kubernetes/client-node']).toBe(CHECKED_CLIENT_NODE.version);
+    // A program brings its own client-node (one copy, its KubeConfig is the runtime's); the
+    // consumer check (scripts/check-consumer.mjs) runs 1.4 and another 2.x.
+    expect(manifest.peerDependencies['@kubernetes/client-node']).toBe('^1.4.0 || ^2.0.0');
+    expect(manifest.dependencies['@kubernetes/client-node']).toBeUndefined();
+  });
+});
+
+describe('missingReexportedFiles', () => {
+  it('finds both files beside the installed config.js', () => {
+    const index = createRequire(import.meta.url).resolve('@kubernetes/client-node');
+    expect(missingReexportedFiles(new URL('./config.js', pathToFileURL(index)).href)).toEqual([]);
+  });
+
+  it('names the files a client-node laid out differently lacks (the slim load is then not used)', () => {
+    const dist = mkdtempSync(join(tmpdir(), 'vmcp-client-node-'));
+    try {
+      mkdirSync(join(dist, 'gen'));
+      writeFileSync(join(dist, 'gen', 'servers.js'), '');
+      const configUrl = pathToFileURL(join(dist, 'config.js')).href;
+      expect(missingReexportedFiles(configUrl)).toEqual(['gen/configuration.js']);
+      rmSync(join(dist, 'gen'), { recursive: true });
+      expect(missingReexportedFiles(configUrl)).toEqual(['gen/configuration.js', 'gen/servers.js']);
+    } finally {
+      rmSync(dist, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,12 +1,10 @@
-import type { KubeConfig } from '@kubernetes/client-node';
-
-// Stand-ins for the reader's own program.
-declare const kubeConfig: KubeConfig;
-declare const signal: AbortSignal;
-
 // #region readme
-import { BackendWatcher } from '@vmcp/reconciler';
+import { BackendWatcher, importKubeConfig } from '@vmcp/reconciler';
 import { createDynamicRegistry } from '@vmcp/registry';
+
+const KubeConfig = await importKubeConfig(); // client-node's, without its generated API models
+const kubeConfig = new KubeConfig();
+kubeConfig.loadFromDefault(); // $KUBECONFIG, else ~/.kube/config, else the pod's service account
 
 const registry = createDynamicRegistry();
 const watcher = new BackendWatcher({
@@ -15,9 +13,13 @@ const watcher = new BackendWatcher({
   groupRef: 'engineering',
   registry,
 });
-const done = watcher.start(signal); // runs until the signal aborts
-const ready = await watcher.waitForRegistrySync(); // the readiness gate (false on timeout)
-console.log(ready ? `${registry.count()} backends` : 'not synced yet');
-console.log(watcher.pendingInitialNames()); // initial names whose reads still fail, if any
+const stop = new AbortController(); // runs until Ctrl-C or SIGTERM
+for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => stop.abort());
+const done = watcher.start(stop.signal);
+// The readiness gate: the caches synced and every name they listed decided once (see Readiness
+// below; waitForCacheSync() alone can still see an empty registry).
+const ready = await watcher.waitForRegistrySync();
+console.log(ready ? `${registry.count()} backends` : 'not synced yet'); // 2 backends
+console.log(watcher.pendingInitialNames()); // initial names whose reads still fail: []
 await done;
 // #endregion readme

@@ -10,7 +10,7 @@ import {
   workloadGroup,
 } from '@vmcp/discoverer';
 import type { Logger, ObjectKey, ReconcileResult } from '@vmcp/kube-runtime';
-import { silentLogger } from '@vmcp/kube-runtime';
+import { childLogger } from '@vmcp/kube-runtime';
 import type { DynamicRegistry } from '@vmcp/registry';
 import { withOutgoingAuth } from './auth-resolution.js';
 import { type FailingRead, FailingReads } from './failing-reads.js';
@@ -156,7 +156,7 @@ export class BackendReconciler {
     this.#options = options;
     // The caller's logger carries its context (the watcher binds namespace and group): bound
     // here again, each would be a second key of the same name on every line.
-    this.#logger = (options.logger ?? silentLogger).child({ component: 'backend-reconciler' });
+    this.#logger = childLogger(options.logger, { component: 'backend-reconciler' });
     this.#now = options.now ?? Date.now;
     this.#failing = new FailingReads(this.#logger, this.#now);
   }

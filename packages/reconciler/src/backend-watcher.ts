@@ -11,6 +11,7 @@ import {
   type Controller,
   checkDuration,
   checkWatcherOptions,
+  childLogger,
   type DurationRange,
   dropApplyMetadata,
   InformerFactory,
@@ -23,7 +24,6 @@ import {
   Manager,
   ResourceClient,
   type ResourceRef,
-  silentLogger,
   systemClock,
 } from '@vmcp/kube-runtime';
 import { type DynamicRegistry, redactBackend } from '@vmcp/registry';
@@ -199,7 +199,7 @@ export function parseGroupRef(groupRef: string, namespace: string): string {
  * const registry = createDynamicRegistry();
  * const watcher = new BackendWatcher({ kubeConfig, namespace: 'tools', groupRef: 'engineering', registry });
  * const done = watcher.start(signal);
- * if (await watcher.waitForCacheSync()) console.log(registry.list());
+ * if (await watcher.waitForRegistrySync()) console.log(registry.list());
  */
 export class BackendWatcher {
   readonly namespace: string;
@@ -243,7 +243,7 @@ export class BackendWatcher {
     this.registry = options.registry;
     this.#options = options;
     this.#settings = settingsOf(options);
-    this.#logger = (options.logger ?? silentLogger).child({
+    this.#logger = childLogger(options.logger, {
       namespace: this.namespace,
       group: this.group,
     });
@@ -382,7 +382,7 @@ export class BackendWatcher {
       namespace: this.namespace,
       // The informers bind their namespace (and resource) themselves: bound here too, it would be
       // a second `namespace` key on each of their lines.
-      logger: (this.#options.logger ?? silentLogger).child({ group: this.group }),
+      logger: childLogger(this.#options.logger, { group: this.group }),
       ...(this.manager.metrics ? { metrics: this.manager.metrics.watch } : {}),
       ...(this.#options.watcher ? { watcher: this.#options.watcher } : {}),
     });
@@ -521,7 +521,7 @@ export class BackendWatcher {
       concurrency: workers,
       clock,
       random: this.#options.random,
-      logger: this.#logger.child({ component: 'secret-refresh' }),
+      logger: childLogger(this.#logger, { component: 'secret-refresh' }),
       observe: (result) => this.#metrics?.secretRefreshReads.inc({ result }),
     });
   }

@@ -1,3 +1,6 @@
+// Where a BackendWatcher's kubeConfig comes from, without a dependency of the program's own:
+// client-node's KubeConfig class, loaded without its generated API models.
+export { importKubeConfig } from '@vmcp/kube-runtime';
 export type { AuthResolution } from './auth-resolution.js';
 export { authSourceOf, resolveBackendAuth, withOutgoingAuth } from './auth-resolution.js';
 export type {

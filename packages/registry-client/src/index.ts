@@ -5,5 +5,5 @@ export type { Clock } from './clock.js';
 export type { ConnectionPhase, Transport, TransportMode } from './connection.js';
 export type { RegistryClientErrorReason } from './errors.js';
 export { RegistryClientError } from './errors.js';
-export type { Logger, RegistryClientOptions } from './options.js';
+export type { LogFn, Logger, MetricsRegistry, RegistryClientOptions } from './options.js';
 export type { RegistryClientStatus } from './status.js';

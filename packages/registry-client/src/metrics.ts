@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type { Registry } from 'prom-client';
 import type { ConnectionPhase } from './connection.js';
+import type { MetricsRegistry } from './options.js';
 import type { RegistryClientStatus } from './status.js';
 
 const PHASES: readonly ConnectionPhase[] = [
@@ -18,7 +19,7 @@ type Source = () => RegistryClientStatus;
  * The clients reporting into each prom-client registry: the collectors are registered once per
  * registry and read every client's status when scraped, so several clients can share one.
  */
-const sources = new WeakMap<Registry, Map<string, Source>>();
+const sources = new WeakMap<MetricsRegistry, Map<string, Source>>();
 
 /**
  * Registers the client's metrics (prom-client is loaded here, on first use, never by a program
@@ -30,7 +31,11 @@ const sources = new WeakMap<Registry, Map<string, Source>>();
  * - `vmcp_registry_client_version{client}` and `vmcp_registry_client_version_lag{client}`: the
  *   sidecar version held, and how many versions the sidecar announced beyond it.
  */
-export function attachMetrics(registry: Registry, client: string, status: Source): () => void {
+export function attachMetrics(
+  registry: MetricsRegistry,
+  client: string,
+  status: Source,
+): () => void {
   let clients = sources.get(registry);
   if (clients === undefined) {
     clients = new Map();
@@ -45,11 +50,12 @@ export function attachMetrics(registry: Registry, client: string, status: Source
   return () => map.delete(client);
 }
 
-function register(registry: Registry, clients: Map<string, Source>): void {
+function register(registry: MetricsRegistry, clients: Map<string, Source>): void {
   const { Counter, Gauge } = createRequire(import.meta.url)(
     'prom-client',
   ) as typeof import('prom-client');
-  const registers = [registry];
+  // The caller's prom-client Registry, typed by its shape (MetricsRegistry).
+  const registers = [registry as unknown as Registry];
   new Gauge({
     name: 'vmcp_registry_client_state',
     help: 'The registry client connection phase (1 for the current one)',

@@ -1,15 +1,34 @@
-import type { Registry as MetricsRegistry } from 'prom-client';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { type Clock, checkDuration, type DurationRange, systemClock } from './clock.js';
 import type { ConnectionPolicy, TransportMode } from './connection.js';
 import { LONG_POLL_TIMEOUT_SECONDS } from './protocol.js';
 
-/** pino, or anything with its methods. */
+/**
+ * A log method: fields and an optional message (`logger.info({ name }, 'reconciled')`), or a
+ * message alone (pino's call shape).
+ */
+export type LogFn = (fieldsOrMessage: Record<string, unknown> | string, message?: string) => void;
+
+/**
+ * A structured logger, the shape every vmcp-k8s package takes (`@vmcp/kube-runtime`'s `Logger`
+ * is the same): pino and `console` both satisfy it as they are.
+ */
 export interface Logger {
-  debug(fields: object, message: string): void;
-  info(fields: object, message: string): void;
-  warn(fields: object, message: string): void;
-  error(fields: object, message: string): void;
+  debug: LogFn;
+  info: LogFn;
+  warn: LogFn;
+  error: LogFn;
+  child?(bindings: Record<string, unknown>): Logger;
+}
+
+/**
+ * A prom-client `Registry`, typed by the part of its shape the client uses, so that the client's
+ * types need no prom-client (an optional peer: installed by programs that ask for metrics).
+ */
+export interface MetricsRegistry {
+  registerMetric(metric: never): void;
+  getSingleMetric(name: string): unknown;
+  metrics(): Promise<string>;
 }
 
 /**

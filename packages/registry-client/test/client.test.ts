@@ -123,7 +123,8 @@ describe('connectRegistry: faults', () => {
   it('fails at once on a wrong token: no retry loop, and the token is in no message', async () => {
     const api = await sidecar({ apiToken: TOKEN });
     const logged: string[] = [];
-    const log = (fields: object, message: string) => logged.push(JSON.stringify(fields) + message);
+    const log = (fields: object | string, message?: string) =>
+      logged.push(JSON.stringify(fields) + (message ?? ''));
     const registry = client({
       url: api.url,
       token: 'wrong-token-5e7a',

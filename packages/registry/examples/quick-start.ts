@@ -1,7 +1,3 @@
-// Stand-ins for the reader's own program.
-declare const signal: AbortSignal;
-declare function aggregateTools(backends: readonly object[]): string[];
-
 // #region readme
 import { createDynamicRegistry, VersionedCache } from '@vmcp/registry';
 
@@ -16,11 +12,13 @@ registry.upsert({
 });
 
 // Consumer side: recomputed only when registry.version moved since the last read.
-const tools = new VersionedCache(registry, () => aggregateTools(registry.list()));
-await tools.get();
+const names = new VersionedCache(registry, () => registry.list().map((backend) => backend.name));
+console.log(registry.version, await names.get()); // 1 [ 'fetch' ]
 
-// Change feed: every change, in order, for as long as you iterate.
-for await (const { version, upserted, removed } of registry.changes({ signal })) {
-  console.log(version, upserted.length, removed.length);
+// Change feed: every change after now, in order, for as long as you iterate.
+setTimeout(() => registry.remove('fetch'));
+for await (const { version, upserted, removed } of registry.changes()) {
+  console.log(version, upserted.length, removed.length); // 2 0 1
+  break;
 }
 // #endregion readme

@@ -1,6 +1,8 @@
+export { CommandError, runCommand } from './command.js';
 export { ConfigMapMount } from './configmap-mount.js';
 export type { EventuallyOptions } from './eventually.js';
 export { EVENTUALLY_TIMEOUT_MS, eventually, NotMetError } from './eventually.js';
+export { runExample } from './example.js';
 export type { ExpectedAuth, ScenarioConfig } from './outgoing-auth-scenario.js';
 export {
   DISCOVERED_GITHUB_VALUE,

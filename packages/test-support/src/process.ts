@@ -14,6 +14,8 @@ export const PROCESS_READY_TIMEOUT_MS = 60_000;
 export interface CliSpawnOptions {
   /** The built script to run with this Node (a package's `dist/cli.js`). */
   cli: string;
+  /** Node's own options, before the script (`--import tsx`). */
+  nodeArgs?: readonly string[];
   cwd?: string;
   uid?: number;
   gid?: number;
@@ -32,10 +34,10 @@ export class CliProcess {
   constructor(
     args: readonly string[],
     env: Record<string, string | undefined>,
-    { cli, ...spawnOptions }: CliSpawnOptions,
+    { cli, nodeArgs = [], ...spawnOptions }: CliSpawnOptions,
   ) {
     if (!existsSync(cli)) throw new Error(`${cli} is missing: build its package first`);
-    this.child = spawn(process.execPath, [cli, ...args], {
+    this.child = spawn(process.execPath, [...nodeArgs, cli, ...args], {
       env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
       ...spawnOptions,
@@ -73,6 +75,26 @@ export class CliProcess {
     logged.catch(() => {});
     exited.catch(() => {});
     return Promise.race([logged, exited]);
+  }
+
+  /**
+   * Waits until stdout matches `pattern` and returns the match; fails at once if the process
+   * exits first, with what it wrote.
+   */
+  waitForOutput(pattern: RegExp, timeoutMs = PROCESS_READY_TIMEOUT_MS): Promise<RegExpExecArray> {
+    const find = () => pattern.exec(this.stdout);
+    const printed = eventually(
+      () => find() ?? fail(`no ${pattern} in stdout yet: ${this.stdout.slice(-2000)}`),
+      timeoutMs,
+    );
+    const exited = this.exited.then(
+      ({ code }) =>
+        find() ??
+        fail(`exited ${code} before printing ${pattern}:\n${this.stdout}\n${this.stderr}`),
+    );
+    printed.catch(() => {});
+    exited.catch(() => {});
+    return Promise.race([printed, exited]);
   }
 
   kill(signal: NodeJS.Signals = 'SIGKILL'): void {

@@ -3,7 +3,7 @@ import type { Logger } from '@vmcp/kube-runtime';
 /** A logger that records every line, as an entry and as one `level message {fields}` string. */
 export interface RecordingLogger {
   logger: Logger;
-  /** `{ level, msg, ...fields }` of every line (trace and debug included). */
+  /** `{ level, msg, ...fields }` of every line (debug included). */
   entries: Record<string, unknown>[];
   /** `level message {"field":...}` of every line: for text searches (a planted secret). */
   lines: string[];
@@ -19,7 +19,6 @@ export function recordingLogger(): RecordingLogger {
       lines.push(`${level} ${String(message ?? '')} ${JSON.stringify(fields)}`);
     };
   const logger: Logger = {
-    trace: at('trace'),
     debug: at('debug'),
     info: at('info'),
     warn: at('warn'),

@@ -72,7 +72,13 @@ export async function take(feed: AsyncIterator<RegistryChange>, count: number) {
 /** A logger that keeps every line as its message and fields. */
 export function recordingLogger(): Logger & { lines: { message: string; fields: object }[] } {
   const lines: { message: string; fields: object }[] = [];
-  const log = (fields: object, message: string) => lines.push({ fields, message });
+  const log = (fields: object | string, message?: string) => {
+    lines.push(
+      typeof fields === 'string'
+        ? { fields: {}, message: fields }
+        : { fields, message: message ?? '' },
+    );
+  };
   return { lines, debug: log, info: log, warn: log, error: log };
 }
 
