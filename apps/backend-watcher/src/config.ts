@@ -13,6 +13,7 @@ import {
   DEFAULT_SECRET_REFRESH_PERIOD_MS,
   DEFAULT_WORKERS,
   DURATION_RANGES,
+  WORKERS_RANGE,
 } from '@vmcp/reconciler';
 import {
   DEFAULT_HEARTBEAT_MS,
@@ -291,7 +292,8 @@ function runConfig(
     apiTokenFile: setting('api-token-file', 'VMCP_API_TOKEN_FILE'),
     resyncPeriodMs: duration('resync-period', 'VMCP_RESYNC_PERIOD', DEFAULT_RESYNC_PERIOD_MS),
     readTimeoutMs: duration('read-timeout', 'VMCP_READ_TIMEOUT', DEFAULT_READ_TIMEOUT_MS),
-    workers: workers === undefined ? DEFAULT_WORKERS : parseCount(workers, '--workers'),
+    workers:
+      workers === undefined ? DEFAULT_WORKERS : parseCount(workers, '--workers', WORKERS_RANGE.max),
     secretRefreshPeriodMs: duration(
       'secret-refresh-period',
       'VMCP_SECRET_REFRESH_PERIOD',

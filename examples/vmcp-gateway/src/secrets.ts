@@ -9,13 +9,27 @@ import { REDACTED } from '@vmcp/registry';
 /** The longest reason kept: an error body can be anything, and /status is not a log store. */
 const MAX_REASON_LENGTH = 500;
 
+/** `Bearer abc`, `Basic abc`, `Token abc`: a scheme, whitespace, then the credential itself. */
+const SCHEME_AND_CREDENTIAL = /^[A-Za-z][A-Za-z0-9._~+-]*\s+(\S.*)$/s;
+
 /**
- * `text` with every occurrence of each secret replaced by `[REDACTED]`, cut to a readable
- * length. Longer secrets are replaced first, so that one containing another leaves no part.
+ * A header value and, for one written as `<scheme> <credential>` (as `Authorization` is), the
+ * credential alone: a backend's error says `invalid token abc`, not `invalid token Bearer abc`.
+ */
+function secretParts(secret: string): string[] {
+  const credential = SCHEME_AND_CREDENTIAL.exec(secret)?.[1]?.trim();
+  return credential === undefined || credential === '' ? [secret] : [secret, credential];
+}
+
+/**
+ * `text` with every occurrence of each secret (and of the credential in one written
+ * `<scheme> <credential>`) replaced by `[REDACTED]`, cut to a readable length. Longer secrets
+ * are replaced first, so that one containing another leaves no part.
  */
 export function scrubSecrets(text: string, secrets: readonly string[]): string {
   let scrubbed = text;
-  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
+  const parts = secrets.flatMap(secretParts);
+  for (const secret of parts.sort((a, b) => b.length - a.length)) {
     if (secret !== '') scrubbed = scrubbed.split(secret).join(REDACTED);
   }
   return scrubbed.length > MAX_REASON_LENGTH
@@ -38,5 +52,6 @@ export function describeFailure(error: unknown, secrets: readonly string[]): str
     );
     current = (current as { cause?: unknown }).cause;
   }
-  return scrubSecrets(parts.join(': ').replace(/\s+/g, ' '), secrets);
+  // Scrubbed first: a secret may hold whitespace that the one-line form would change.
+  return scrubSecrets(parts.join(': '), secrets).replace(/\s+/g, ' ');
 }

@@ -9,6 +9,13 @@ describe('scrubSecrets', () => {
     );
   });
 
+  it('scrubs the credential of a `<scheme> <credential>` value alone, as a backend echoes it', () => {
+    expect(scrubSecrets('invalid token tok-4f9a2c', ['Bearer tok-4f9a2c'])).toBe(
+      'invalid token [REDACTED]',
+    );
+    expect(scrubSecrets('got "Bearer tok-4f9a2c"', ['Bearer tok-4f9a2c'])).toBe('got "[REDACTED]"');
+  });
+
   it('cuts long texts after scrubbing', () => {
     const text = `${'x'.repeat(499)}secret${'y'.repeat(600)}`;
     const scrubbed = scrubSecrets(text, ['secret']);
@@ -38,6 +45,13 @@ describe('describeFailure', () => {
     });
     expect(describeFailure(new TypeError('fetch failed', { cause }), [])).toBe(
       'fetch failed: self-signed certificate in certificate chain (SELF_SIGNED_CERT_IN_CHAIN)',
+    );
+  });
+
+  it('scrubs a secret holding whitespace before making the reason one line', () => {
+    const secret = 'key\twith  spaces';
+    expect(describeFailure(new Error(`rejected ${secret}\nsee docs`), [secret])).toBe(
+      'rejected [REDACTED] see docs',
     );
   });
 

@@ -1,5 +1,6 @@
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
+import { type CountRange, checkCount } from './count.js';
 import { checkDuration, type DurationRange } from './duration.js';
 import type { RateLimiter } from './ratelimiter.js';
 import {
@@ -67,7 +68,7 @@ export interface ControllerMetrics {
 export interface ControllerOptions {
   name: string;
   reconcile: Reconciler;
-  /** How many keys are reconciled at once (never the same key twice). Default 1. */
+  /** How many keys are reconciled at once (never the same key twice). Default 1, at most 1024. */
   maxConcurrentReconciles?: number;
   rateLimiter?: RateLimiter<string>;
   logger?: Logger;
@@ -82,6 +83,9 @@ export interface ControllerOptions {
 
 /** `gracefulShutdownTimeoutMs`: a shutdown that takes longer than an hour is a hang. */
 export const GRACEFUL_SHUTDOWN_RANGE: DurationRange = { min: 0, max: 3_600_000 };
+
+/** The reconciles a controller runs at once: 1 to 1024. */
+export const MAX_CONCURRENT_RECONCILES: CountRange = { min: 1, max: 1024 };
 
 /**
  * A controller: watches informers, maps their events to requests on a work queue, and runs
@@ -108,7 +112,12 @@ export class Controller {
     if (!options.name) throw new TypeError('Controller: name is required');
     this.name = options.name;
     this.#reconcile = options.reconcile;
-    this.#concurrency = Math.max(1, options.maxConcurrentReconciles ?? 1);
+    this.#concurrency = checkCount(
+      'maxConcurrentReconciles',
+      options.maxConcurrentReconciles,
+      MAX_CONCURRENT_RECONCILES,
+      1,
+    );
     this.#logger = childLogger(options.logger, { controller: options.name });
     this.#metrics = options.metrics ?? {};
     this.#clock = options.clock ?? systemClock;

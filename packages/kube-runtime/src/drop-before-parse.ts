@@ -325,8 +325,10 @@ class Pruner {
  * deleting those fields where they are (a field whose parent is not an object is left alone;
  * every member of a repeated key is dropped), but the dropped bytes are never decoded or parsed.
  * Returns `bytes` itself when nothing is dropped. Throws a `SyntaxError` for text whose structure
- * it cannot follow (strings, nesting, members of the objects it looks into); the dropped values'
- * numbers and literals are not checked, the kept ones are left to `JSON.parse`.
+ * it cannot follow (strings, nesting, members of the objects it looks into). A dropped value is
+ * only followed to its end, not checked: its numbers, literals, escapes, control characters and
+ * separators are never looked at, so text that `JSON.parse` would refuse only inside a dropped
+ * value is accepted (the kept bytes are left to `JSON.parse`, which checks them in full).
  */
 export function dropFields(bytes: Buffer, tree: FieldTree): Buffer {
   const pruner = new Pruner(bytes);

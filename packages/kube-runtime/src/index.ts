@@ -35,6 +35,9 @@ export type {
   Reconciler,
 } from './controller.js';
 export { Controller, TerminalError } from './controller.js';
+// Counts (workers, concurrency): the same rule, whole numbers in a stated range.
+export type { CountRange } from './count.js';
+export { checkCount } from './count.js';
 // Transforms: what an object becomes before it enters an informer's cache.
 export type { FieldPath } from './drop-before-parse.js';
 export { APPLY_METADATA_FIELDS } from './drop-before-parse.js';

@@ -401,7 +401,11 @@ export class InformerFactory {
       labelSelector?: string;
       fieldSelector?: string;
       metadataOnly?: boolean;
-      /** This informer's transform instead of the factory's (see {@link Transform}). */
+      /**
+       * This informer's transform instead of the factory's (see {@link Transform}). Compared by
+       * identity: pass the same function (a module-level constant, not an inline closure) to
+       * share the informer; each new function gets an informer, and a list and watch, of its own.
+       */
       transform?: Transform<T>;
       /** This informer's fields to drop before parse instead of the factory's. */
       dropBeforeParse?: readonly FieldPath[];

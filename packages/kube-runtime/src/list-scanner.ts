@@ -39,6 +39,8 @@ export class ListScanner {
   #capture: { kind: 'item' | 'metadata'; depth: number; pieces: Buffer[] } | undefined;
   #closed = false;
   #metadata: ListMetadata = {};
+  /** The buffer values that span chunks are joined in (see {@link #joined}). */
+  #scratch: Buffer = Buffer.alloc(0);
   /** Members cut from each item's bytes before it is parsed. */
   readonly #drop: FieldTree | undefined;
 
@@ -108,10 +110,7 @@ export class ListScanner {
         if (capture !== undefined && this.#depth === capture.depth) {
           capture.pieces.push(chunk.subarray(captureStart, i + 1));
           this.#capture = undefined;
-          const bytes =
-            capture.pieces.length === 1
-              ? (capture.pieces[0] as Buffer)
-              : Buffer.concat(capture.pieces);
+          const bytes = this.#joined(capture.pieces);
           const value = JSON.parse(
             (capture.kind === 'item' ? this.#dropped(bytes) : bytes).toString('utf8'),
           );
@@ -127,6 +126,24 @@ export class ListScanner {
     }
     if (this.#capture !== undefined) this.#capture.pieces.push(chunk.subarray(captureStart));
     return items;
+  }
+
+  /**
+   * The pieces of one value as one buffer: the piece itself, or the pieces copied into a buffer
+   * the scanner reuses for every value (grown to the largest), so that joining a list's large
+   * items allocates no buffer per item. Valid until the next call: the bytes are parsed (copied
+   * into a string) at once.
+   */
+  #joined(pieces: Buffer[]): Buffer {
+    if (pieces.length === 1) return pieces[0] as Buffer;
+    let size = 0;
+    for (const piece of pieces) size += piece.length;
+    if (this.#scratch.length < size) {
+      this.#scratch = Buffer.allocUnsafeSlow(Math.max(size, this.#scratch.length * 2));
+    }
+    let at = 0;
+    for (const piece of pieces) at += piece.copy(this.#scratch, at);
+    return this.#scratch.subarray(0, size);
   }
 
   /**

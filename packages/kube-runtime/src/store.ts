@@ -124,13 +124,21 @@ export class Store<T extends KubeObject = KubeObject> implements ReadonlyStore<T
       : { type: 'update', oldObject: old, newObject: object };
   }
 
-  /** Removes one object (from a watch event); the change carries the last state. */
+  /**
+   * Removes one object (from a watch event); the change carries its final state, transformed. A
+   * final state the transform cannot take (it throws, or changes the key) never holds the delete
+   * back: the change then carries the state the cache held, marked `finalStateUnknown`.
+   */
   delete(raw: T): StoreChange<T> | undefined {
     const key = keyOf(raw);
     const old = this.#objects.get(key);
     if (old === undefined) return undefined;
     this.#unset(key, old);
-    return { type: 'delete', object: this.#admit(raw, key), finalStateUnknown: false };
+    try {
+      return { type: 'delete', object: this.#admit(raw, key), finalStateUnknown: false };
+    } catch {
+      return { type: 'delete', object: old, finalStateUnknown: true };
+    }
   }
 
   /**

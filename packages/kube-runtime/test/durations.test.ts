@@ -281,13 +281,25 @@ describe.each(OPTIONS)(
 );
 
 describe('the options that are not durations but feed one', () => {
-  it.each([
+  it.each<[string, () => unknown]>([
     ['backoff.factor', () => new Backoff({ factor: 0.5 })],
     ['backoff.factor', () => new Backoff({ factor: Number.NaN })],
     ['backoff.jitter', () => new Backoff({ jitter: 2 })],
     ['ratePerSecond', () => new BucketRateLimiter(0)],
     ['ratePerSecond', () => new BucketRateLimiter(Number.NaN)],
     ['burst', () => new BucketRateLimiter(10, 0.5)],
+    ...[0, 1025, 1.5, Number.NaN, Number.POSITIVE_INFINITY].map(
+      (workers) =>
+        [
+          'maxConcurrentReconciles',
+          () =>
+            new Controller({
+              name: 'c',
+              reconcile: () => undefined,
+              maxConcurrentReconciles: workers,
+            }),
+        ] as [string, () => unknown],
+    ),
   ])('refuses a nonsensical %s with a RangeError naming it', (option, make) => {
     expect(make).toThrow(RangeError);
     expect(make).toThrow(option);

@@ -105,6 +105,21 @@ describe('Store', () => {
     expect(store.size).toBe(0);
   });
 
+  it('delivers a delete whose final state the transform cannot take, with the state it held', () => {
+    const store = new Store<KubeObject>((object) => {
+      if ((object.spec as { bad?: boolean }).bad) throw new Error('the transform cannot take it');
+      return object;
+    });
+    store.apply(obj('a', '1'));
+    const held = store.get('ns/a');
+    expect(store.delete(obj('a', '2', {}, { bad: true }))).toEqual({
+      type: 'delete',
+      object: held,
+      finalStateUnknown: true,
+    });
+    expect(store.size).toBe(0);
+  });
+
   it('turns a UID change under the same name into a delete then an add', () => {
     const store = new Store();
     store.replace([obj('a', '1', { uid: 'one' })]);

@@ -9,6 +9,7 @@ import {
   APPLY_METADATA_FIELDS,
   type Clock,
   type Controller,
+  checkCount,
   checkDuration,
   checkWatcherOptions,
   childLogger,
@@ -70,6 +71,9 @@ export const DEFAULT_RESYNC_PERIOD_MS = 10 * 60 * 60 * 1000;
 export const DEFAULT_READ_TIMEOUT_MS = 5_000;
 /** Reconciles run at once (never two of the same name). Upstream runs one. */
 export const DEFAULT_WORKERS = 4;
+
+/** The `workers` a watcher accepts: 1 to 64 (the sidecar's `--workers` takes the same). */
+export const WORKERS_RANGE = { min: 1, max: 64 } as const;
 /**
  * How long readiness waits, after the caches synced, for names of the initial lists whose reads
  * fail: 30 s, as the readiness gate's own default wait.
@@ -131,7 +135,8 @@ export interface BackendWatcherOptions {
   /**
    * Reconciles run at once (the queue never hands out one name twice). Default 4, so that reads
    * hung on a sick API server hold up other names for at most `readTimeoutMs`. Upstream runs 1.
-   * The secret refresh reads this many Secrets at once too.
+   * The secret refresh reads this many Secrets at once too. A whole number from 1 to 64 (a
+   * `RangeError` otherwise).
    */
   workers?: number;
   /**
@@ -762,7 +767,7 @@ function settingsOf(options: BackendWatcherOptions): Settings {
   return {
     resyncPeriodMs: duration('resyncPeriodMs', DEFAULT_RESYNC_PERIOD_MS),
     readTimeoutMs: duration('readTimeoutMs', DEFAULT_READ_TIMEOUT_MS),
-    workers: Math.max(1, options.workers ?? DEFAULT_WORKERS),
+    workers: checkCount('workers', options.workers, WORKERS_RANGE, DEFAULT_WORKERS),
     secretRefreshPeriodMs: duration('secretRefreshPeriodMs', DEFAULT_SECRET_REFRESH_PERIOD_MS),
     initialSyncTimeoutMs: duration('initialSyncTimeoutMs', DEFAULT_INITIAL_SYNC_TIMEOUT_MS),
     gracefulShutdownTimeoutMs: duration('gracefulShutdownTimeoutMs', 30_000),

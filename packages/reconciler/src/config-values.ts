@@ -33,6 +33,26 @@ export function childPath(parent: string, key: string | number): string {
   return IDENTIFIER.test(key) ? `${parent}.${key}` : `${parent}[${JSON.stringify(key)}]`;
 }
 
+/**
+ * A key of the document that is not a known one, as an error may show it: only when it looks like
+ * a misspelt key (letters and underscores, at most 40), since a value written where a key goes
+ * (a mis-indented token) must not be echoed.
+ */
+export function unknownKeyPath(parent: string, key: string): string {
+  return /^[A-Za-z_]{1,40}$/.test(key) ? childPath(parent, key) : `${parent}[<key not shown>]`;
+}
+
+/**
+ * An environment variable's name as an error may show it: only when it looks like one by
+ * convention (upper-case letters, digits and underscores, at most 128), since a value written
+ * where the name goes (the token itself in `headerValueEnv`) must not be echoed.
+ */
+function shownVariable(name: string): string {
+  return /^[A-Z_][A-Z0-9_]{0,127}$/.test(name)
+    ? `environment variable ${name}`
+    : 'the environment variable it names (not shown: it does not look like a variable name)';
+}
+
 /** What a value is, for an error: its type, never its content. */
 export function describeType(value: unknown): string {
   if (value === null) return 'null';
@@ -54,7 +74,7 @@ export function mappingAt(value: unknown, path: string, known: readonly string[]
   for (const key of Object.keys(values)) {
     if (!known.includes(key)) {
       throw new OutgoingAuthConfigError(
-        childPath(path, key),
+        unknownKeyPath(path, key),
         `unknown key; known here: ${known.join(', ')}`,
       );
     }
@@ -197,7 +217,7 @@ export function secretValue(
     if (value === undefined || value === '') {
       throw new OutgoingAuthConfigError(
         childPath(mapping.path, envKey),
-        `environment variable ${variable} is not set or empty`,
+        `${shownVariable(variable)} is not set or empty`,
       );
     }
     return value;

@@ -30,6 +30,7 @@ export {
   jitteredResyncMs,
   parseGroupRef,
   RESOURCES,
+  WORKERS_RANGE,
 } from './backend-watcher.js';
 export type { Environment } from './config-values.js';
 export { OutgoingAuthConfigError } from './config-values.js';

@@ -10,6 +10,7 @@ import {
   type Environment,
   mappingAt,
   OutgoingAuthConfigError,
+  unknownKeyPath,
 } from './config-values.js';
 
 /**
@@ -161,13 +162,13 @@ function backendsOf(
     throw new OutgoingAuthConfigError(path, `must be a mapping, got ${describeType(value)}`);
   }
   for (const [name, strategy] of Object.entries(value as Record<string, unknown>)) {
-    const at = childPath(path, name);
     if (name.length > 253 || !RESOURCE_NAME.test(name)) {
       throw new OutgoingAuthConfigError(
-        at,
+        unknownKeyPath(path, name),
         'is not a Kubernetes resource name, so no backend can have it',
       );
     }
+    const at = childPath(path, name);
     if (strategy === undefined || strategy === null) {
       throw new OutgoingAuthConfigError(at, 'has no strategy (give one, or remove the entry)');
     }

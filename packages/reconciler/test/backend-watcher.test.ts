@@ -8,6 +8,7 @@ import {
   DURATION_RANGES,
   jitteredResyncMs,
   parseGroupRef,
+  WORKERS_RANGE,
 } from '../src/index.js';
 
 const kubeConfig = new KubeConfig();
@@ -124,6 +125,21 @@ describe('BackendWatcher durations', () => {
     expect(() => new BackendWatcher({ ...valid(), [option]: value })).toThrow(
       `${option} ${value} ${problem}`,
     );
+  });
+
+  it.each([0, 65, 2.5, Number.NaN, 1e9, Number.POSITIVE_INFINITY])(
+    'refuses workers %d with a RangeError naming it (NaN would start none, 1e9 a billion)',
+    (workers) => {
+      expect(() => new BackendWatcher({ ...valid(), workers })).toThrow(
+        `workers ${workers} is not a whole number from 1 to 64`,
+      );
+    },
+  );
+
+  it('accepts workers 1 to 64', () => {
+    expect(WORKERS_RANGE).toEqual({ min: 1, max: 64 });
+    expect(() => new BackendWatcher({ ...valid(), workers: 1 })).not.toThrow();
+    expect(() => new BackendWatcher({ ...valid(), workers: 64 })).not.toThrow();
   });
 
   it('turns the resync off with 0 and states it below the minimum', () => {

@@ -218,7 +218,19 @@ describe('a strategy as the file spells it', () => {
       'a variable named like an Object.prototype member',
       header({ headerName: 'X', headerValueEnv: 'constructor' }),
       `${PATH}.headerInjection.headerValueEnv`,
-      'environment variable constructor is not set or empty',
+      'the environment variable it names (not shown: it does not look like a variable name) is not set or empty',
+    ],
+    [
+      'the token itself where the variable name goes, not shown',
+      header({ headerName: 'X', headerValueEnv: 'sk-live-4f9a2c' }),
+      `${PATH}.headerInjection.headerValueEnv`,
+      'the environment variable it names (not shown: it does not look like a variable name) is not set or empty',
+    ],
+    [
+      'a token where a key goes, not shown',
+      header({ headerName: 'X', headerValue: 'v', 'sk-live-4f9a2c': 'x' }),
+      `${PATH}.headerInjection[<key not shown>]`,
+      'unknown key',
     ],
     [
       'a header value that is a number (YAML: quote it)',
@@ -389,6 +401,12 @@ aggregation:
       'is not a Kubernetes resource name',
     ],
     [
+      'a backend name that looks like a token, not shown',
+      { backends: { sk_live_4F9a2c: { type: 'unauthenticated' } } },
+      'outgoingAuth.backends[<key not shown>]',
+      'is not a Kubernetes resource name',
+    ],
+    [
       'a backend without a strategy',
       { backends: { fetch: null } },
       'outgoingAuth.backends.fetch',
@@ -461,9 +479,13 @@ describe('hostile input', () => {
   const field = (plausible: fc.Arbitrary<unknown>) =>
     fc.oneof({ weight: 4, arbitrary: plausible }, { weight: 1, arbitrary: junk });
   const url = field(fc.constantFrom('https://sso.example/token', 'http://x/token'));
-  const envName = fc.constantFrom('FETCH_KEY', 'UNSET_VAR', '', 'constructor');
+  // A marked value where a variable's name goes (the token itself in `headerValueEnv`) too.
+  const envName = fc.oneof(fc.constantFrom('FETCH_KEY', 'UNSET_VAR', '', 'constructor'), marked);
+  // Sometimes with a marked value where a key goes (a mis-indented token).
   const section = (fields: Record<string, fc.Arbitrary<unknown>>) =>
-    fc.record(fields, { requiredKeys: [] });
+    fc
+      .tuple(fc.record(fields, { requiredKeys: [] }), fc.option(marked, { freq: 8 }))
+      .map(([body, key]) => (key === null ? body : { ...body, [key]: 'v' }));
   const sections = {
     headerInjection: section({
       headerName: field(fc.constantFrom('X-Key', 'Authorization')),
@@ -530,9 +552,13 @@ describe('hostile input', () => {
       source: field(fc.constantFrom('discovered', 'inline')),
       default: strategy,
       backends: field(
-        fc.dictionary(fc.constantFrom('fetch', 'github', 'Bad Name', 'a.b'), strategy, {
-          maxKeys: 3,
-        }),
+        fc.dictionary(
+          fc.oneof(fc.constantFrom('fetch', 'github', 'Bad Name', 'a.b'), marked),
+          strategy,
+          {
+            maxKeys: 3,
+          },
+        ),
       ),
     },
     { requiredKeys: [] },

@@ -69,7 +69,13 @@ async function probe(session: Session, signal: AbortSignal): Promise<boolean> {
         }
       });
       response.setEncoding('utf8');
-      response.on('data', (text: string) => parser.push(text));
+      response.on('data', (text: string) => {
+        try {
+          parser.push(text);
+        } catch {
+          finish(false); // an event past the parser's limit: not a stream to follow
+        }
+      });
       response.once('close', () => finish(false));
       response.once('error', () => finish(false));
     });

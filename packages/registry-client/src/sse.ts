@@ -15,8 +15,26 @@ export interface SseEvent {
  * of an event is held until the rest arrives, and dropped by {@link end}: a cut connection never
  * yields a partial event.
  */
+/**
+ * The most text one event may hold, its unfinished line included: 128 Mi characters, far above
+ * any snapshot a sidecar sends (about 5 MB for 1,200 backends), and far below the longest string
+ * V8 can make (2^29 - 24), which a join past it would throw on.
+ */
+export const MAX_EVENT_CHARS = 128 * 1024 * 1024;
+
+/** An event grew past the parser's limit: the stream is not one to follow. */
+export class SseEventTooLargeError extends Error {
+  override readonly name = 'SseEventTooLargeError';
+  constructor(limit: number) {
+    super(`an event stream sent an event of more than ${limit} characters`);
+  }
+}
+
 export class SseParser {
   readonly #dispatch: (event: SseEvent) => void;
+  readonly #maxEventChars: number;
+  /** Characters held for the event under way: its unfinished line and its data. */
+  #heldChars = 0;
   /**
    * The text of the line under way (no line end seen yet), as the pieces it arrived in: each
    * piece is scanned once when it arrives and joined once when its line ends, so that a large
@@ -29,12 +47,23 @@ export class SseParser {
   #data: string | undefined;
   #id: string | undefined;
 
-  constructor(dispatch: (event: SseEvent) => void) {
+  /** `maxEventChars`: the most text one event may hold (see {@link MAX_EVENT_CHARS}). */
+  constructor(dispatch: (event: SseEvent) => void, maxEventChars = MAX_EVENT_CHARS) {
     this.#dispatch = dispatch;
+    this.#maxEventChars = maxEventChars;
   }
 
-  /** Feeds decoded text (any split); dispatches every event it completes. */
+  /**
+   * Feeds decoded text (any split); dispatches every event it completes. Throws an
+   * {@link SseEventTooLargeError} once the event under way holds more than the limit (the
+   * parser is then to be dropped with its stream).
+   */
   push(text: string): void {
+    this.#heldChars += text.length;
+    if (this.#heldChars > this.#maxEventChars) {
+      this.end();
+      throw new SseEventTooLargeError(this.#maxEventChars);
+    }
     let lines = text;
     // A CR that ended the previous chunk ended its line; an LF right after it is its other half.
     if (this.#skipLf && lines.startsWith('\n')) lines = lines.slice(1);
@@ -67,6 +96,7 @@ export class SseParser {
 
   /** The stream ended: an event without its closing blank line is discarded. */
   end(): void {
+    this.#heldChars = 0;
     this.#partial = [];
     this.#skipLf = false;
     this.#reset();
@@ -79,6 +109,8 @@ export class SseParser {
         this.#dispatch({ type: this.#type || 'message', data: this.#data, id: this.#id });
       }
       this.#reset();
+      // What is held from here on is the rest of the chunk at most: counted again from it.
+      this.#heldChars = buffer.length - end;
       return;
     }
     // Comments (a leading colon), `retry` and unknown fields match none of these.

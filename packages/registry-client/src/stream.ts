@@ -99,7 +99,13 @@ class StreamReading {
     response.on('data', (text: string) => {
       if (this.#settled) return;
       this.#lastBytesAt = this.#session.settings.clock.now();
-      this.#parser.push(text);
+      try {
+        this.#parser.push(text);
+      } catch (error) {
+        // An event past the parser's limit: thrown here, it would be the process's to catch.
+        logMalformed(this.#session, error);
+        this.#finish(this.#dropped('malformed'));
+      }
     });
     const ended = (): void =>
       this.#finish(this.#live ? this.#dropped('ended') : { type: 'streamNotHeld' });

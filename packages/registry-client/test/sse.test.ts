@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type SseEvent, SseParser } from '../src/sse.js';
+import { type SseEvent, SseEventTooLargeError, SseParser } from '../src/sse.js';
 
 function parse(...chunks: string[]): SseEvent[] {
   const events: SseEvent[] = [];
@@ -74,6 +74,24 @@ describe('SseParser', () => {
       for (let at = 0; at < text.length; at += 997) chunks.push(text.slice(at, at + 997));
       expect(parse(...chunks)).toEqual([{ type: 'snapshot', id: undefined, data }]);
     }
+  });
+
+  it('refuses an event past its limit, counted per event, unfinished line included', () => {
+    const events: SseEvent[] = [];
+    const parser = new SseParser((event) => events.push(event), 40);
+    // Many events, each under the limit, far more than it in all: the count starts again at each.
+    for (let i = 0; i < 20; i++) parser.push(`data: ${i}-0123456789\n\n`);
+    expect(events).toHaveLength(20);
+    parser.push('data: 0123456789');
+    parser.push('0123456789');
+    expect(() => parser.push('0123456789abcdef')).toThrow(SseEventTooLargeError);
+    // The parser dropped what it held: the next event is read whole.
+    parser.push('data: next\n\n');
+    expect(events.at(-1)?.data).toBe('next');
+    // A data line per chunk adds up too.
+    expect(() => {
+      for (let i = 0; i < 10; i++) parser.push('data: 0123456789\n');
+    }).toThrow('an event stream sent an event of more than 40 characters');
   });
 
   it('drops the pieces of a line cut by end()', () => {

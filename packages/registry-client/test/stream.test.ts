@@ -5,6 +5,7 @@ import type { ConnectionInput } from '../src/connection.js';
 import { type RegistryClientOptions, resolveOptions } from '../src/options.js';
 import { SidecarReplica } from '../src/replica.js';
 import type { Session } from '../src/session.js';
+import { MAX_EVENT_CHARS } from '../src/sse.js';
 import { idleLimit, readEventStream, STREAM_HELD_MS } from '../src/stream.js';
 import { backend } from './support/api.js';
 import { recordingLogger } from './support/harness.js';
@@ -134,6 +135,18 @@ describe('readEventStream', () => {
     const warned = JSON.stringify(s.logger.lines);
     expect(warned).toContain('a change with a backend that has no id');
     expect(warned).not.toContain('secret-4b1e');
+  });
+
+  it('drops a stream whose event grows past the parser limit instead of throwing from its reader', async () => {
+    const s = open();
+    await s.send(heartbeat(1) + snapshot(1));
+    // 17 pieces of 8 Mi characters of one line that never ends: past MAX_EVENT_CHARS (128 Mi).
+    const piece = 'x'.repeat(8 * 1024 * 1024);
+    await s.send('event: snapshot\ndata: ');
+    for (let i = 0; i < 17; i++) await s.send(piece);
+    expect(MAX_EVENT_CHARS).toBe(128 * 1024 * 1024);
+    expect(await s.settle()).toEqual({ type: 'dropped', reason: 'malformed', held: false });
+    expect(JSON.stringify(s.logger.lines)).toContain('an event of more than 134217728 characters');
   });
 
   it('refuses a snapshot before the first heartbeat', async () => {

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from './clock.js';
+import { FakeClock } from '../src/clock.js';
 import {
   BucketRateLimiter,
   defaultControllerRateLimiter,
   ItemExponentialFailureRateLimiter,
   MaxOfRateLimiter,
-} from './ratelimiter.js';
+} from '../src/ratelimiter.js';
 
 describe('ItemExponentialFailureRateLimiter', () => {
   it('doubles the delay per failure from the base', () => {

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from './clock.js';
-import { ItemExponentialFailureRateLimiter } from './ratelimiter.js';
-import { WorkQueue } from './workqueue.js';
+import { FakeClock } from '../src/clock.js';
+import { ItemExponentialFailureRateLimiter } from '../src/ratelimiter.js';
+import { WorkQueue } from '../src/workqueue.js';
 
 function queue(clock = new FakeClock()) {
   return {
