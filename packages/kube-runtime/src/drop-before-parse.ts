@@ -108,13 +108,14 @@ export function eventFieldTree(object: FieldTree): FieldTree {
   };
 }
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
-const COLON = 0x3a;
+/** The bytes of JSON's structural characters, for the scans over raw JSON (here and the list's). */
+export const QUOTE = 0x22;
+export const BACKSLASH = 0x5c;
+export const OPEN_BRACE = 0x7b;
+export const CLOSE_BRACE = 0x7d;
+export const OPEN_BRACKET = 0x5b;
+export const CLOSE_BRACKET = 0x5d;
+export const COLON = 0x3a;
 const COMMA = 0x2c;
 /** Bytes of a string read one by one before the rest is searched natively (a call costs more). */
 const SHORT_STRING = 48;
@@ -337,4 +338,17 @@ export function dropFields(bytes: Buffer, tree: FieldTree): Buffer {
   const end = pruner.skipWhitespace(pruner.object(start, tree));
   if (end !== bytes.length) pruner.fail(end, 'bytes after the value');
   return pruner.cuts.length === 0 ? bytes : pruner.kept();
+}
+
+/**
+ * {@link dropFields} with `tree`, or `bytes` whole when there is no tree or the cut cannot follow
+ * their structure: the parse that comes next says what is wrong with them.
+ */
+export function dropFieldsOrKeep(bytes: Buffer, tree: FieldTree | undefined): Buffer {
+  if (tree === undefined) return bytes;
+  try {
+    return dropFields(bytes, tree);
+  } catch {
+    return bytes;
+  }
 }

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { dropFields, type FieldTree } from './drop-before-parse.js';
+import { dropFieldsOrKeep, type FieldTree } from './drop-before-parse.js';
 
 const BLANK = /^\s*$/;
 const NEWLINE = 10;
@@ -58,24 +58,14 @@ class LineSplitter {
     const bytes =
       this.#pending.length === 1 ? (this.#pending[0] as Buffer) : Buffer.concat(this.#pending);
     this.#pending = [];
-    return this.#dropped(bytes).toString('utf8');
+    return dropFieldsOrKeep(bytes, this.#drop).toString('utf8');
   }
 
   /** What is left after the last newline, once the stream has ended. */
   rest(): string | undefined {
-    const rest = this.#dropped(Buffer.concat(this.#pending)).toString('utf8');
+    const rest = dropFieldsOrKeep(Buffer.concat(this.#pending), this.#drop).toString('utf8');
     this.#pending = [];
     return BLANK.test(rest) ? undefined : rest;
-  }
-
-  #dropped(bytes: Buffer): Buffer {
-    if (this.#drop === undefined) return bytes;
-    try {
-      return dropFields(bytes, this.#drop);
-    } catch {
-      // Left whole: the line's reader says what is wrong with it.
-      return bytes;
-    }
   }
 }
 

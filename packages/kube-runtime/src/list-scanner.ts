@@ -1,4 +1,14 @@
-import { dropFields, type FieldTree } from './drop-before-parse.js';
+import {
+  BACKSLASH,
+  CLOSE_BRACE,
+  CLOSE_BRACKET,
+  COLON,
+  dropFieldsOrKeep,
+  type FieldTree,
+  OPEN_BRACE,
+  OPEN_BRACKET,
+  QUOTE,
+} from './drop-before-parse.js';
 
 /** What a list answer says besides its items. */
 export interface ListMetadata {
@@ -6,13 +16,6 @@ export interface ListMetadata {
   continue?: string;
 }
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
-const COLON = 0x3a;
 /** Top-level strings longer than this are values, not the keys looked for. */
 const MAX_KEY_BYTES = 64;
 
@@ -112,7 +115,9 @@ export class ListScanner {
           this.#capture = undefined;
           const bytes = this.#joined(capture.pieces);
           const value = JSON.parse(
-            (capture.kind === 'item' ? this.#dropped(bytes) : bytes).toString('utf8'),
+            (capture.kind === 'item' ? dropFieldsOrKeep(bytes, this.#drop) : bytes).toString(
+              'utf8',
+            ),
           );
           if (capture.kind === 'item') items.push(value);
           else this.#metadata = value as ListMetadata;
@@ -144,19 +149,6 @@ export class ListScanner {
     let at = 0;
     for (const piece of pieces) at += piece.copy(this.#scratch, at);
     return this.#scratch.subarray(0, size);
-  }
-
-  /**
-   * An item's bytes without the fields to drop. Bytes whose structure the cut cannot follow are
-   * left whole, for `JSON.parse` to say what is wrong with them.
-   */
-  #dropped(bytes: Buffer): Buffer {
-    if (this.#drop === undefined) return bytes;
-    try {
-      return dropFields(bytes, this.#drop);
-    } catch {
-      return bytes;
-    }
   }
 
   /** The list's metadata, once the answer has ended; throws when it ended early. */
