@@ -9,13 +9,6 @@ export interface SseEvent {
 }
 
 /**
- * An incremental `text/event-stream` parser, as the WHATWG HTML standard describes it: lines
- * end with LF, CRLF or CR; `data` lines accumulate; a blank line dispatches; comments and
- * `retry:` are ignored; an event without data is not dispatched. Text that ends in the middle
- * of an event is held until the rest arrives, and dropped by {@link end}: a cut connection never
- * yields a partial event.
- */
-/**
  * The most text one event may hold, its unfinished line included: 128 Mi characters, far above
  * any snapshot a sidecar sends (about 5 MB for 1,200 backends), and far below the longest string
  * V8 can make (2^29 - 24), which a join past it would throw on.
@@ -30,10 +23,17 @@ export class SseEventTooLargeError extends Error {
   }
 }
 
+/**
+ * An incremental `text/event-stream` parser, as the WHATWG HTML standard describes it: lines
+ * end with LF, CRLF or CR; `data` lines accumulate; a blank line dispatches; comments and
+ * `retry:` are ignored; an event without data is not dispatched. Text that ends in the middle
+ * of an event is held until the rest arrives, and dropped by {@link end}: a cut connection never
+ * yields a partial event.
+ */
 export class SseParser {
   readonly #dispatch: (event: SseEvent) => void;
   readonly #maxEventChars: number;
-  /** Characters held for the event under way: its unfinished line and its data. */
+  /** Characters received since the last blank line: a bound on what the event under way holds. */
   #heldChars = 0;
   /**
    * The text of the line under way (no line end seen yet), as the pieces it arrived in: each
