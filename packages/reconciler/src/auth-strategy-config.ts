@@ -4,6 +4,7 @@ import {
   childPath,
   describeType,
   type Environment,
+  looksLikeKeyword,
   type Mapping,
   mappingAt,
   OutgoingAuthConfigError,
@@ -228,7 +229,7 @@ function strategyType(top: Mapping): AuthStrategyType {
   }
   if (!Object.hasOwn(TYPES, type)) {
     // The value is named only when it looks like a type: a mis-indented secret must not be echoed.
-    const shown = /^[A-Za-z_]{1,40}$/.test(type) ? ` ${JSON.stringify(type)}` : '';
+    const shown = looksLikeKeyword(type) ? ` ${JSON.stringify(type)}` : '';
     throw new OutgoingAuthConfigError(
       path,
       `unknown strategy type${shown}; known: ${AUTH_STRATEGY_CONFIG_TYPES.join(', ')}`,

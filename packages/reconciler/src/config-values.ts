@@ -34,12 +34,17 @@ export function childPath(parent: string, key: string | number): string {
 }
 
 /**
- * A key of the document that is not a known one, as an error may show it: only when it looks like
- * a misspelt key (letters and underscores, at most 40), since a value written where a key goes
- * (a mis-indented token) must not be echoed.
+ * Whether a key, type or source the document names but nobody knows may be shown in an error: only
+ * when it looks like a misspelt keyword (letters and underscores, at most 40), since a value
+ * written where a keyword goes (a mis-indented token) must not be echoed.
  */
+export function looksLikeKeyword(text: string): boolean {
+  return /^[A-Za-z_]{1,40}$/.test(text);
+}
+
+/** A key of the document that is not a known one, as an error may show it ({@link looksLikeKeyword}). */
 export function unknownKeyPath(parent: string, key: string): string {
-  return /^[A-Za-z_]{1,40}$/.test(key) ? childPath(parent, key) : `${parent}[<key not shown>]`;
+  return looksLikeKeyword(key) ? childPath(parent, key) : `${parent}[<key not shown>]`;
 }
 
 /**

@@ -8,6 +8,7 @@ import {
   childPath,
   describeType,
   type Environment,
+  looksLikeKeyword,
   mappingAt,
   OutgoingAuthConfigError,
   unknownKeyPath,
@@ -141,7 +142,7 @@ function sourceOf(value: unknown, path: string): OutgoingAuthSource | undefined 
     return value as OutgoingAuthSource;
   }
   const shown =
-    typeof value === 'string' && /^[A-Za-z_]{1,40}$/.test(value)
+    typeof value === 'string' && looksLikeKeyword(value)
       ? ` ${JSON.stringify(value)}`
       : ` (${describeType(value)})`;
   throw new OutgoingAuthConfigError(
