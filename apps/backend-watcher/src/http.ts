@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import {
   type Clock,
+  checkCount,
   checkDuration,
   type DurationRange,
   type Logger,
@@ -142,15 +143,20 @@ export interface ApiServer {
  * handled is logged and counted (`vmcp_http_request_errors_total`), costing that one request.
  */
 export function createApiServer(options: ApiServerOptions): ApiServer {
-  const maxStreams = wholeNumber(
+  const maxStreams = checkCount(
     'maxStreams',
     options.maxStreams,
+    { min: 1, max: MAX_STREAMS_LIMIT },
     DEFAULT_MAX_STREAMS,
-    MAX_STREAMS_LIMIT,
   );
-  const maxFreshExplains = wholeNumber('maxFreshExplains', options.maxFreshExplains, 2, 64);
+  const maxFreshExplains = checkCount(
+    'maxFreshExplains',
+    options.maxFreshExplains,
+    { min: 1, max: 64 },
+    2,
+  );
   // The durations, checked now (a RangeError naming the one out of range); used by the routes.
-  wholeNumber('maxTimeoutSeconds', options.maxTimeoutSeconds, 300, 3600);
+  checkCount('maxTimeoutSeconds', options.maxTimeoutSeconds, { min: 1, max: 3600 }, 300);
   checkDuration('heartbeatMs', options.heartbeatMs, HEARTBEAT_RANGE, DEFAULT_HEARTBEAT_MS);
   checkDuration('slowClientTimeoutMs', options.slowClientTimeoutMs, SLOW_CLIENT_RANGE, 30_000);
   const clock = options.clock ?? systemClock;
@@ -225,20 +231,6 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       longLived.abortAll();
     },
   };
-}
-
-/** The option `name`, checked: a whole number from 1 to `max`; `fallback` when absent. */
-function wholeNumber(
-  name: string,
-  value: number | undefined,
-  fallback: number,
-  max: number,
-): number {
-  if (value === undefined) return fallback;
-  if (!Number.isInteger(value) || value < 1 || value > max) {
-    throw new RangeError(`${name} ${String(value)} is not a whole number from 1 to ${max}`);
-  }
-  return value;
 }
 
 /** What the routes share beside the options. */
